@@ -1,0 +1,216 @@
+// Package store is the persistence contract of the hub: the records it keeps and the guarantees every
+// backend must give. Backends live in subpackages and must pass storetest.Run; nothing here imports a
+// database driver.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+var (
+	// ErrNotFound reports that the API root, collection, object or status asked for does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict reports that a create would reuse a name, id or alias already taken, or that a delete
+	// would orphan records that still depend on the target.
+	ErrConflict = errors.New("conflict")
+)
+
+// MaxLimit is the largest page a query may ask for. The TAXII layer caps client limits well below it;
+// the store refuses larger ones so that no caller can make a backend materialise an unbounded page.
+const MaxLimit = 10_000
+
+// Store is what the hub needs from persistent storage.
+//
+// Guarantees every implementation gives, and storetest checks:
+//
+//   - Date added. The store assigns every object version the time it entered a collection, with
+//     microsecond precision. Within one collection these dates are unique and strictly increase in
+//     commit order, also with many concurrent writers and with several hub processes sharing one
+//     database. Hence a reader that pages by date added (Query.AddedAfter or Page.Next) never misses a
+//     version that commits while it reads and never sees one twice.
+//   - Versions. A version is identified by (object id, Object.Version). Objects without a version of
+//     their own (observables, marking definitions without created) are versioned by their date added,
+//     and re-adding one whose content equals a stored version of the same id is a no-op.
+//   - Idempotency. Re-adding a version that is already stored is a no-op reported as success; the
+//     stored bytes are kept.
+//   - Exact bytes. Object content comes back byte for byte as it was added (no re-encoding), so it can
+//     be served, hashed and signed as submitted.
+//   - Atomic writes. AddObjects stores each accepted object completely or not at all, and reports for
+//     each which it was. DeleteVersions removes all the selected versions or none.
+//   - Pages. Objects and Manifest return versions in date-added order and resume from Page.Next,
+//     a keyset cursor bound to the collection and filters it came from; no server-side state is kept,
+//     so any process sharing the database accepts it.
+type Store interface {
+	// CreateAPIRoot adds an API root. ErrConflict if its slug is taken.
+	CreateAPIRoot(ctx context.Context, root APIRoot) error
+	// APIRoot returns the root with the slug. ErrNotFound if there is none.
+	APIRoot(ctx context.Context, slug string) (APIRoot, error)
+	// APIRoots lists every API root, ordered by slug.
+	APIRoots(ctx context.Context) ([]APIRoot, error)
+	// DeleteAPIRoot removes an API root. ErrNotFound if there is none; ErrConflict while it still
+	// holds collections, so that a slip of an operator cannot drop a partnership's data.
+	DeleteAPIRoot(ctx context.Context, slug string) error
+
+	// CreateCollection adds a collection to an existing API root. ErrNotFound if the root does not
+	// exist; ErrConflict if the id is taken anywhere or the alias is taken within the root.
+	CreateCollection(ctx context.Context, c Collection) error
+	// Collection returns the collection of the root whose id, or else whose alias, is ref.
+	// ErrNotFound if there is none in that root.
+	Collection(ctx context.Context, root, ref string) (Collection, error)
+	// Collections lists the collections of a root, ordered by title then id. ErrNotFound if the root
+	// does not exist.
+	Collections(ctx context.Context, root string) ([]Collection, error)
+	// DeleteCollection removes a collection and every object version in it. ErrNotFound if the root
+	// holds no collection with that id.
+	DeleteCollection(ctx context.Context, root, id string) error
+
+	// AddObjects adds object versions to a collection and returns one Outcome per object, in the
+	// order given. When it returns an error, the outcomes still say exactly which objects were
+	// stored (Added, Unchanged, KeptExisting) and which were not (NotStored); none is half-written.
+	// ErrNotFound if the collection does not exist.
+	AddObjects(ctx context.Context, collectionID string, objs []Object) ([]Outcome, error)
+	// Objects returns one page of object versions, with content, matching q.
+	Objects(ctx context.Context, collectionID string, q Query) (Page, error)
+	// Manifest is Objects without content: the same selection and cursors, cheaper to read.
+	Manifest(ctx context.Context, collectionID string, q Query) (Page, error)
+	// DeleteVersions removes the versions of one object that f selects and returns how many it
+	// removed. ErrNotFound if the collection holds no version of the object.
+	DeleteVersions(ctx context.Context, collectionID, objectID string, f VersionFilter) (int, error)
+
+	// SaveStatus creates or replaces a status resource.
+	SaveStatus(ctx context.Context, s Status) error
+	// Status returns the status resource with the id in the root. ErrNotFound if there is none.
+	Status(ctx context.Context, root, id string) (Status, error)
+
+	// Close releases the backend's resources.
+	Close(ctx context.Context) error
+}
+
+// APIRoot is one partnership's TAXII API root.
+type APIRoot struct {
+	// Slug is the URL path segment that names the root, such as "eu-china-cyber".
+	Slug        string
+	Title       string
+	Description string
+}
+
+// Collection is a TAXII collection inside an API root.
+type Collection struct {
+	// ID is a UUID, unique across the hub: objects are keyed by it alone.
+	ID      string
+	APIRoot string
+	Title   string
+	// Alias, when set, is unique within the API root and may address the collection in place of ID.
+	Alias       string
+	Description string
+	MediaTypes  []string
+}
+
+// Object is one STIX object version to be added. The caller has parsed and validated it; the store
+// only needs the fields below, and keeps Content as given.
+type Object struct {
+	ID          string
+	Type        string
+	SpecVersion string
+	// Version is the object's modified timestamp, or created when it has no modified. Zero means the
+	// object carries neither, and the store versions it by its date added.
+	Version time.Time
+	// Content is the object's exact JSON encoding.
+	Content []byte
+}
+
+// Result says what AddObjects did with one object.
+type Result int
+
+const (
+	// NotStored means the object was not committed: the write failed before its turn.
+	NotStored Result = iota
+	// Added means the version is new to the collection and is now stored.
+	Added
+	// Unchanged means the same version with the same content was already stored.
+	Unchanged
+	// KeptExisting means the same version was already stored with different content; the stored
+	// copy was kept, since a changed object must carry a new modified timestamp.
+	KeptExisting
+)
+
+// Stored reports whether the collection holds the version after the call.
+func (r Result) Stored() bool { return r != NotStored }
+
+func (r Result) String() string {
+	switch r {
+	case Added:
+		return "added"
+	case Unchanged:
+		return "unchanged"
+	case KeptExisting:
+		return "kept existing"
+	default:
+		return "not stored"
+	}
+}
+
+// Outcome is the fate of one object passed to AddObjects.
+type Outcome struct {
+	Result Result
+	// Version is the version the collection holds: the object's own, or its date added.
+	Version time.Time
+	// DateAdded is when that version entered the collection (for a version already stored, when it
+	// first did).
+	DateAdded time.Time
+}
+
+// Record is one stored object version.
+type Record struct {
+	ID          string
+	Type        string
+	SpecVersion string
+	Version     time.Time
+	DateAdded   time.Time
+	// Content is the exact bytes added; nil in manifests.
+	Content []byte
+}
+
+// Page is one page of a query's results in date-added order.
+type Page struct {
+	Records []Record
+	// More reports that further records match; Next then resumes after the last one.
+	More bool
+	Next string
+}
+
+// FirstAdded is the date added of the page's first record; ok is false on an empty page.
+func (p Page) FirstAdded() (t time.Time, ok bool) {
+	if len(p.Records) == 0 {
+		return time.Time{}, false
+	}
+	return p.Records[0].DateAdded, true
+}
+
+// LastAdded is the date added of the page's last record; ok is false on an empty page.
+func (p Page) LastAdded() (t time.Time, ok bool) {
+	if len(p.Records) == 0 {
+		return time.Time{}, false
+	}
+	return p.Records[len(p.Records)-1].DateAdded, true
+}
+
+// Status is a TAXII status resource: the outcome of one add-objects request.
+type Status struct {
+	ID               string
+	APIRoot          string
+	Pending          bool
+	RequestTimestamp time.Time
+	Successes        []StatusDetail
+	Failures         []StatusDetail
+	Pendings         []StatusDetail
+}
+
+// StatusDetail is the outcome for one object in a Status.
+type StatusDetail struct {
+	ID      string
+	Version string
+	Message string
+}
