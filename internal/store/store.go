@@ -63,13 +63,15 @@ type Store interface {
 	// does not exist.
 	Collections(ctx context.Context, root string) ([]Collection, error)
 	// DeleteCollection removes a collection and every object version in it. ErrNotFound if the root
-	// holds no collection with that id.
+	// holds no collection with that id. Callers never reuse a deleted collection's id: cursors and
+	// dates added of the old collection would otherwise bleed into the new one.
 	DeleteCollection(ctx context.Context, root, id string) error
 
 	// AddObjects adds object versions to a collection and returns one Outcome per object, in the
 	// order given. When it returns an error, the outcomes still say exactly which objects were
 	// stored (Added, Unchanged, KeptExisting) and which were not (NotStored); none is half-written.
-	// ErrNotFound if the collection does not exist.
+	// ErrNotFound if the collection does not exist. Every object must have an ID, Type, SpecVersion
+	// and Content; the caller validates them, and a call breaking that rule is refused whole.
 	AddObjects(ctx context.Context, collectionID string, objs []Object) ([]Outcome, error)
 	// Objects returns one page of object versions, with content, matching q.
 	Objects(ctx context.Context, collectionID string, q Query) (Page, error)
@@ -115,7 +117,8 @@ type Object struct {
 	Type        string
 	SpecVersion string
 	// Version is the object's modified timestamp, or created when it has no modified. Zero means the
-	// object carries neither, and the store versions it by its date added.
+	// object carries neither, and the store versions it by its date added. Versions are compared to
+	// the microsecond, the precision the store keeps.
 	Version time.Time
 	// Content is the object's exact JSON encoding.
 	Content []byte
@@ -199,8 +202,10 @@ func (p Page) LastAdded() (t time.Time, ok bool) {
 
 // Status is a TAXII status resource: the outcome of one add-objects request.
 type Status struct {
-	ID               string
-	APIRoot          string
+	ID      string
+	APIRoot string
+	// Submitter is the member whose request it records; only that member may read it.
+	Submitter        string
 	Pending          bool
 	RequestTimestamp time.Time
 	Successes        []StatusDetail

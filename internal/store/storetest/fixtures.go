@@ -11,7 +11,7 @@ import (
 )
 
 // newCollection creates an API root and one collection in it and returns the collection's id.
-func newCollection(t *testing.T, s store.Store) string {
+func newCollection(t testing.TB, s store.Store) string {
 	t.Helper()
 	root := "root-" + randomHex(4)
 	if err := s.CreateAPIRoot(t.Context(), store.APIRoot{Slug: root, Title: "Test root"}); err != nil {
@@ -20,7 +20,7 @@ func newCollection(t *testing.T, s store.Store) string {
 	return newCollectionIn(t, s, root)
 }
 
-func newCollectionIn(t *testing.T, s store.Store, root string) string {
+func newCollectionIn(t testing.TB, s store.Store, root string) string {
 	t.Helper()
 	id := newUUID()
 	c := store.Collection{ID: id, APIRoot: root, Title: "Collection " + id[:8]}

@@ -1,0 +1,371 @@
+// Package mongostore is the MongoDB backend of store.Store, for hubs that run several processes on one
+// replica set (or sharded cluster). It needs MongoDB 4.0 or later, because it relies on multi-document
+// transactions to serialize writers per collection; it is the only package that imports the driver.
+//
+// Documents:
+//
+//	api_roots    {_id: slug, title, description, writes}
+//	collections  {_id: collection id, api_root, title, alias, description, media_types, last_added, writes}
+//	objects      {collection_id, object_id, version, spec_version, type, date_added, sha256, content}
+//	statuses     {_id: {api_root, id}, pending, request_timestamp, successes, failures, pendings}
+//
+// Times are int64 Unix microseconds. Content is a BSON binary holding the bytes exactly as added. The
+// writes counters exist only to be incremented: a transaction's first step increments the counter of the
+// document it must serialize on, which takes that document's write lock until the transaction ends.
+package mongostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readconcern"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
+
+	"taxiihub/internal/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+const (
+	// DefaultServerSelectionTimeout bounds how long an operation waits for a usable primary, for
+	// instance during an election, before it fails. The driver's own default (30 s) outlasts most
+	// HTTP clients' patience; a failover normally completes within 12 s.
+	DefaultServerSelectionTimeout = 15 * time.Second
+
+	// appName labels the hub's connections in the server's logs and currentOp.
+	appName = "taxiihub"
+)
+
+// Collection names.
+const (
+	apiRootsName    = "api_roots"
+	collectionsName = "collections"
+	objectsName     = "objects"
+	statusesName    = "statuses"
+)
+
+// Index names, fixed so that Open is idempotent and hints can name them.
+const (
+	indexObjectVersion   = "collection_object_version"
+	indexDateAdded       = "collection_date_added"
+	indexTypeDateAdded   = "collection_type_date_added"
+	indexObjectDateAdded = "collection_object_date_added"
+	indexRootAlias       = "api_root_alias"
+	indexRootTitle       = "api_root_title"
+)
+
+// Config says where the store lives.
+type Config struct {
+	// URI is a MongoDB connection string. Its read and write concerns and read preference are
+	// overridden: the store's guarantees need majority reads and writes on the primary.
+	URI string
+	// Database is the name of the database holding the hub's collections.
+	Database string
+	// Now is the clock for dates added; nil means time.Now.
+	Now func() time.Time
+	// ServerSelectionTimeout bounds the wait for a usable primary; zero means
+	// DefaultServerSelectionTimeout.
+	ServerSelectionTimeout time.Duration
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if c.URI == "" {
+		errs = append(errs, errors.New("URI is empty"))
+	}
+	if c.Database == "" {
+		errs = append(errs, errors.New("Database is empty"))
+	}
+	if c.ServerSelectionTimeout < 0 {
+		errs = append(errs, fmt.Errorf("ServerSelectionTimeout %s is negative", c.ServerSelectionTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+// Store is a store.Store on MongoDB. It is safe for concurrent use, also by several processes
+// sharing one database.
+type Store struct {
+	client      *mongo.Client
+	apiRoots    *mongo.Collection
+	collections *mongo.Collection
+	objects     *mongo.Collection
+	statuses    *mongo.Collection
+	now         func() time.Time
+
+	// writers serializes this process's AddObjects calls per collection, so that they queue here
+	// instead of failing each other's transactions with write conflicts and retrying.
+	writers keyedMutex
+}
+
+// Open connects, checks that the deployment supports transactions (a replica set or sharded cluster;
+// a standalone is refused), and creates the collections and indexes the store needs if they do not
+// exist yet. Several processes may Open the same database.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	return open(ctx, cfg, nil)
+}
+
+// open is Open with a hook for tests to adjust the client options.
+func open(ctx context.Context, cfg Config, adjust func(*options.ClientOptions)) (*Store, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("mongostore: invalid config: %w", err)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.ServerSelectionTimeout == 0 {
+		cfg.ServerSelectionTimeout = DefaultServerSelectionTimeout
+	}
+	opts := options.Client().
+		ApplyURI(cfg.URI).
+		SetAppName(appName).
+		SetServerSelectionTimeout(cfg.ServerSelectionTimeout).
+		// Majority writes survive a failover; majority reads never show what a failover could roll
+		// back; reading the primary means a read follows every write acknowledged before it.
+		SetWriteConcern(writeconcern.Majority()).
+		SetReadConcern(readconcern.Majority()).
+		SetReadPreference(readpref.Primary())
+	// Retryable reads and writes are on by default in this driver, and are left so.
+	if adjust != nil {
+		adjust(opts)
+	}
+	client, err := mongo.Connect(opts)
+	if err != nil {
+		return nil, fmt.Errorf("mongostore: connect: %w", err)
+	}
+	db := client.Database(cfg.Database)
+	s := &Store{
+		client:      client,
+		apiRoots:    db.Collection(apiRootsName),
+		collections: db.Collection(collectionsName),
+		objects:     db.Collection(objectsName),
+		statuses:    db.Collection(statusesName),
+		now:         cfg.Now,
+	}
+	if err := s.setUp(ctx, db); err != nil {
+		return nil, errors.Join(err, s.Close(context.WithoutCancel(ctx)))
+	}
+	return s, nil
+}
+
+// Close disconnects from the deployment.
+func (s *Store) Close(ctx context.Context) error {
+	if err := s.client.Disconnect(ctx); err != nil {
+		return fmt.Errorf("mongostore: disconnect: %w", err)
+	}
+	return nil
+}
+
+// errIllegalOperation is the code a standalone mongod answers a transaction with.
+const errIllegalOperation = 20
+
+func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
+	// Probe before creating anything, so that a misconfigured deployment is left untouched.
+	err := s.transact(ctx, func(ctx context.Context) error {
+		err := s.apiRoots.FindOne(ctx, bson.D{}).Err()
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		if ce := (mongo.CommandError{}); errors.As(err, &ce) && ce.HasErrorCode(errIllegalOperation) {
+			return fmt.Errorf("mongostore: the deployment does not support transactions "+
+				"(a standalone server?); the hub needs a replica set or a sharded cluster: %w", err)
+		}
+		return fmt.Errorf("mongostore: check transaction support: %w", err)
+	}
+
+	// Transactions cannot create collections on MongoDB 4.0, so every collection is created here.
+	for _, name := range []string{apiRootsName, collectionsName, objectsName, statusesName} {
+		if err := db.CreateCollection(ctx, name); err != nil && !isNamespaceExists(err) {
+			return fmt.Errorf("mongostore: create collection %s: %w", name, err)
+		}
+	}
+	if err := createIndexes(ctx, s.objects, objectIndexes()); err != nil {
+		return err
+	}
+	return createIndexes(ctx, s.collections, collectionIndexes())
+}
+
+func objectIndexes() []mongo.IndexModel {
+	return []mongo.IndexModel{
+		{
+			// Identifies a version; answers VersionsOf and AddObjects' lookups.
+			Keys:    bson.D{{Key: "collection_id", Value: 1}, {Key: "object_id", Value: 1}, {Key: "version", Value: 1}},
+			Options: options.Index().SetName(indexObjectVersion).SetUnique(true),
+		},
+		{
+			// The keyset of every page; unique because dates added are unique per collection.
+			Keys:    bson.D{{Key: "collection_id", Value: 1}, {Key: "date_added", Value: 1}},
+			Options: options.Index().SetName(indexDateAdded).SetUnique(true),
+		},
+		{
+			// Scans with match[type]: one date-ordered range per type, merged, so a rare type does not
+			// cost a scan of the whole collection.
+			Keys:    bson.D{{Key: "collection_id", Value: 1}, {Key: "type", Value: 1}, {Key: "date_added", Value: 1}},
+			Options: options.Index().SetName(indexTypeDateAdded),
+		},
+		{
+			// Scans with match[id], likewise; without it they would sort every version of the ids in
+			// memory, content included, and could hit the server's 32 MB sort limit.
+			Keys:    bson.D{{Key: "collection_id", Value: 1}, {Key: "object_id", Value: 1}, {Key: "date_added", Value: 1}},
+			Options: options.Index().SetName(indexObjectDateAdded),
+		},
+	}
+}
+
+func collectionIndexes() []mongo.IndexModel {
+	return []mongo.IndexModel{
+		{
+			// Aliases are optional; only the ones set must be unique within a root.
+			Keys: bson.D{{Key: "api_root", Value: 1}, {Key: "alias", Value: 1}},
+			Options: options.Index().SetName(indexRootAlias).SetUnique(true).
+				SetPartialFilterExpression(bson.D{{Key: "alias", Value: bson.D{{Key: "$gt", Value: ""}}}}),
+		},
+		{
+			// Collections lists a root's collections in this order.
+			Keys:    bson.D{{Key: "api_root", Value: 1}, {Key: "title", Value: 1}, {Key: "_id", Value: 1}},
+			Options: options.Index().SetName(indexRootTitle),
+		},
+	}
+}
+
+func createIndexes(ctx context.Context, c *mongo.Collection, models []mongo.IndexModel) error {
+	// Creating an index that exists with the same keys and options is a no-op; one that exists with
+	// other options fails, which is wanted: it means the schema drifted.
+	if _, err := c.Indexes().CreateMany(ctx, models); err != nil {
+		return fmt.Errorf("mongostore: create indexes on %s: %w", c.Name(), err)
+	}
+	return nil
+}
+
+// errNamespaceExists is the code of creating a collection that exists.
+const errNamespaceExists = 48
+
+func isNamespaceExists(err error) bool {
+	ce := mongo.CommandError{}
+	return errors.As(err, &ce) && ce.HasErrorCode(errNamespaceExists)
+}
+
+// Transaction retries. WithTransaction retries a transaction that lost a write conflict at once; when
+// writers in several processes contend for one collection that becomes a busy loop, so retries after
+// the first wait a random time up to a bound that doubles per attempt (full jitter).
+const (
+	retryBackoffBase = 2 * time.Millisecond
+	retryBackoffMax  = 200 * time.Millisecond
+)
+
+// txnOptions make a transaction read one snapshot of majority-committed data and commit durably.
+var txnOptions = options.Transaction().
+	SetReadConcern(readconcern.Snapshot()).
+	SetWriteConcern(writeconcern.Majority())
+
+// transact runs fn in a transaction, retrying it as long as WithTransaction deems the failure transient.
+// fn must be idempotent and must return every error a database call gave it.
+func (s *Store) transact(ctx context.Context, fn func(ctx context.Context) error) error {
+	sess, err := s.client.StartSession()
+	if err != nil {
+		return fmt.Errorf("start session: %w", err)
+	}
+	defer sess.EndSession(context.WithoutCancel(ctx))
+	attempt := 0
+	_, err = sess.WithTransaction(ctx, func(ctx context.Context) (any, error) {
+		if attempt > 0 {
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return nil, err
+			}
+		}
+		attempt++
+		return nil, fn(ctx)
+	}, txnOptions)
+	return err
+}
+
+func backoff(attempt int) time.Duration {
+	limit := retryBackoffMax
+	if attempt < 16 {
+		limit = min(retryBackoffMax, retryBackoffBase<<attempt)
+	}
+	return rand.N(limit) + 1
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// lockDoc increments the writes counter of the document with the id, which takes its write lock for
+// the rest of the transaction: a concurrent transaction that does the same fails with a write conflict
+// and is retried once this one has ended. It returns mongo.ErrNoDocuments if there is no such document.
+func lockDoc(ctx context.Context, c *mongo.Collection, id string, decodeInto any) error {
+	opts := options.FindOneAndUpdate().SetReturnDocument(options.Before)
+	return c.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "writes", Value: 1}}}}, opts).Decode(decodeInto)
+}
+
+// keyedMutex is a set of mutexes named by string, which can be waited for with a context. Entries
+// live only while held or waited for.
+type keyedMutex struct {
+	mu    sync.Mutex // guards locks
+	locks map[string]*keyedLock
+}
+
+// keyedLock is a channel rather than a sync.Mutex so that a writer can stop waiting when its
+// request is cancelled.
+type keyedLock struct {
+	ch   chan struct{} // holds a token while locked
+	refs int           // holders and waiters
+}
+
+// lock acquires the mutex named key and returns its unlock function, or fails when ctx ends first.
+func (k *keyedMutex) lock(ctx context.Context, key string) (unlock func(), err error) {
+	l := k.acquireRef(key)
+	select {
+	case l.ch <- struct{}{}:
+		return func() {
+			<-l.ch
+			k.releaseRef(key, l)
+		}, nil
+	case <-ctx.Done():
+		k.releaseRef(key, l)
+		return nil, ctx.Err()
+	}
+}
+
+func (k *keyedMutex) acquireRef(key string) *keyedLock {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.locks == nil {
+		k.locks = make(map[string]*keyedLock)
+	}
+	l := k.locks[key]
+	if l == nil {
+		l = &keyedLock{ch: make(chan struct{}, 1)}
+		k.locks[key] = l
+	}
+	l.refs++
+	return l
+}
+
+func (k *keyedMutex) releaseRef(key string, l *keyedLock) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	l.refs--
+	if l.refs == 0 {
+		delete(k.locks, key)
+	}
+}

@@ -1,0 +1,520 @@
+package mongostore
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"taxiihub/internal/store"
+)
+
+// AddObjects writes in chunks, one transaction each, because MongoDB 4.0 writes a whole transaction as
+// one oplog entry of at most 16 MB and aborts transactions older than 60 s. A chunk's oplog entry holds
+// its documents in full, so capping content at 8 MiB leaves room for the other fields of up to 1,000
+// documents; an object larger than the cap gets a chunk of its own.
+const (
+	maxChunkObjects = 1_000
+	maxChunkBytes   = 8 << 20
+)
+
+// maxExplodedIn is how many $in values the query planner turns into separate index ranges that it
+// merges in date-added order (the server's internalQueryMaxScansToExplode). Beyond it a scan on the
+// type or id indexes would need a blocking sort, so the keyset index is used instead.
+const maxExplodedIn = 200
+
+// readBatchSize asks for up to this many documents per reply (each reply is also capped at 16 MB)
+// instead of the server's default first batch of 101, so that reads of small documents take one
+// round trip.
+const readBatchSize = 10_000
+
+// objectDoc is one object version as stored.
+type objectDoc struct {
+	CollectionID string `bson:"collection_id"`
+	ObjectID     string `bson:"object_id"`
+	Version      int64  `bson:"version"`
+	SpecVersion  string `bson:"spec_version"`
+	Type         string `bson:"type"`
+	DateAdded    int64  `bson:"date_added"`
+	SHA256       []byte `bson:"sha256"`
+	Content      []byte `bson:"content"`
+}
+
+// versionDoc is what reads need of an object version; Content is absent in manifests.
+type versionDoc struct {
+	ObjectID    string `bson:"object_id"`
+	Version     int64  `bson:"version"`
+	SpecVersion string `bson:"spec_version"`
+	Type        string `bson:"type"`
+	DateAdded   int64  `bson:"date_added"`
+	Content     []byte `bson:"content,omitempty"`
+}
+
+func (d versionDoc) record() store.Record {
+	return store.Record{
+		ID:          d.ObjectID,
+		Type:        d.Type,
+		SpecVersion: d.SpecVersion,
+		Version:     fromMicros(d.Version),
+		DateAdded:   fromMicros(d.DateAdded),
+		Content:     d.Content,
+	}
+}
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// pending is an object to add, prepared outside any transaction.
+type pending struct {
+	obj store.Object
+	// version is the object's own version in Unix microseconds; meaningless when versionless.
+	version     int64
+	versionless bool
+	sum         [sha256.Size]byte
+}
+
+// AddObjects adds object versions to a collection and returns one Outcome per object, in order.
+func (s *Store) AddObjects(ctx context.Context, collectionID string, objs []store.Object) ([]store.Outcome, error) {
+	outcomes := make([]store.Outcome, len(objs))
+	batch := make([]pending, len(objs))
+	for i, o := range objs {
+		if err := validateObject(o); err != nil {
+			return outcomes, fmt.Errorf("mongostore: add objects to %s: object %d: %w", collectionID, i, err)
+		}
+		batch[i] = pending{
+			obj:         o,
+			version:     o.Version.UnixMicro(),
+			versionless: o.Version.IsZero(),
+			sum:         sha256.Sum256(o.Content),
+		}
+	}
+	if len(batch) == 0 {
+		if err := s.collectionExists(ctx, collectionID); err != nil {
+			return outcomes, fmt.Errorf("mongostore: add objects: %w", err)
+		}
+		return outcomes, nil
+	}
+	for start, end := range chunks(batch) {
+		if err := s.addChunk(ctx, collectionID, batch[start:end], outcomes[start:end]); err != nil {
+			return outcomes, fmt.Errorf("mongostore: add objects %d..%d of %d to %s: %w",
+				start, end-1, len(batch), collectionID, err)
+		}
+	}
+	return outcomes, nil
+}
+
+func validateObject(o store.Object) error {
+	var missing []error
+	if o.ID == "" {
+		missing = append(missing, errors.New("empty id"))
+	}
+	if o.Type == "" {
+		missing = append(missing, errors.New("empty type"))
+	}
+	if o.SpecVersion == "" {
+		missing = append(missing, errors.New("empty spec version"))
+	}
+	if len(o.Content) == 0 {
+		missing = append(missing, errors.New("empty content"))
+	}
+	return errors.Join(missing...)
+}
+
+// chunks yields the [start, end) bounds of consecutive chunks of batch within the limits above.
+func chunks(batch []pending) func(yield func(start, end int) bool) {
+	return func(yield func(int, int) bool) {
+		start, size := 0, 0
+		for i, p := range batch {
+			n := len(p.obj.Content)
+			if i > start && (i-start == maxChunkObjects || size+n > maxChunkBytes) {
+				if !yield(start, i) {
+					return
+				}
+				start, size = i, 0
+			}
+			size += n
+		}
+		if start < len(batch) {
+			yield(start, len(batch))
+		}
+	}
+}
+
+// versionKey names one version of an object.
+type versionKey struct {
+	id      string
+	version int64
+}
+
+// storedVersion is what deciding an outcome needs of a version already held.
+type storedVersion struct {
+	version   int64
+	dateAdded int64
+	sum       []byte
+}
+
+// addChunk stores one chunk in one transaction and, only once it has committed, fills out.
+func (s *Store) addChunk(ctx context.Context, collectionID string, chunk []pending, out []store.Outcome) error {
+	unlock, err := s.writers.lock(ctx, collectionID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	var committed []store.Outcome
+	err = s.transact(ctx, func(ctx context.Context) error {
+		// A retried attempt starts from nothing: outcomes of an aborted attempt are not true.
+		committed = nil
+		res, err := s.addChunkTxn(ctx, collectionID, chunk)
+		if err != nil {
+			return err
+		}
+		committed = res
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	copy(out, committed)
+	return nil
+}
+
+// addChunkTxn is the body of addChunk's transaction.
+func (s *Store) addChunkTxn(ctx context.Context, collectionID string, chunk []pending) ([]store.Outcome, error) {
+	// First, take the collection's write lock, so that writers of this collection commit one after
+	// another and each sees the last date added by the one before.
+	var coll collectionDoc
+	if err := lockDoc(ctx, s.collections, collectionID, &coll); err != nil {
+		return nil, fmt.Errorf("collection %s: %w", collectionID, translate(err))
+	}
+
+	held, versionsOf, err := s.heldVersions(ctx, collectionID, chunk)
+	if err != nil {
+		return nil, err
+	}
+
+	outcomes := make([]store.Outcome, len(chunk))
+	var docs []any
+	last := coll.LastAdded
+	now := s.now().UnixMicro()
+	nextDate := func() int64 {
+		last = max(now, last+1)
+		return last
+	}
+	for i, p := range chunk {
+		if p.versionless {
+			if v, ok := sameContent(versionsOf[p.obj.ID], p.sum[:]); ok {
+				outcomes[i] = outcome(store.Unchanged, v)
+				continue
+			}
+		} else if v, ok := held[versionKey{p.obj.ID, p.version}]; ok {
+			r := store.KeptExisting
+			if bytes.Equal(v.sum, p.sum[:]) {
+				r = store.Unchanged
+			}
+			outcomes[i] = outcome(r, v)
+			continue
+		}
+		date := nextDate()
+		version := p.version
+		if p.versionless {
+			// The version is the date added; skip a date that happens to equal a version the object
+			// already has (every version of a versionless object's id is in held).
+			for {
+				if _, taken := held[versionKey{p.obj.ID, date}]; !taken {
+					break
+				}
+				date = nextDate()
+			}
+			version = date
+		}
+		v := storedVersion{version: version, dateAdded: date, sum: p.sum[:]}
+		held[versionKey{p.obj.ID, version}] = v
+		versionsOf[p.obj.ID] = append(versionsOf[p.obj.ID], v)
+		docs = append(docs, objectDoc{
+			CollectionID: collectionID,
+			ObjectID:     p.obj.ID,
+			Version:      version,
+			SpecVersion:  p.obj.SpecVersion,
+			Type:         p.obj.Type,
+			DateAdded:    date,
+			SHA256:       v.sum,
+			Content:      p.obj.Content,
+		})
+		outcomes[i] = outcome(store.Added, v)
+	}
+	if len(docs) == 0 {
+		return outcomes, nil
+	}
+	if _, err := s.objects.InsertMany(ctx, docs, options.InsertMany().SetOrdered(true)); err != nil {
+		return nil, fmt.Errorf("insert: %w", err)
+	}
+	_, err = s.collections.UpdateOne(ctx, bson.D{{Key: "_id", Value: collectionID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "last_added", Value: last}}}})
+	if err != nil {
+		return nil, fmt.Errorf("update last date added: %w", err)
+	}
+	return outcomes, nil
+}
+
+func outcome(r store.Result, v storedVersion) store.Outcome {
+	return store.Outcome{Result: r, Version: fromMicros(v.version), DateAdded: fromMicros(v.dateAdded)}
+}
+
+// sameContent returns the earliest added of versions whose content has the digest sum.
+func sameContent(versions []storedVersion, sum []byte) (storedVersion, bool) {
+	var found storedVersion
+	ok := false
+	for _, v := range versions {
+		if bytes.Equal(v.sum, sum) && (!ok || v.dateAdded < found.dateAdded) {
+			found, ok = v, true
+		}
+	}
+	return found, ok
+}
+
+// heldVersions reads, in one query, the stored versions the chunk's outcomes depend on: for objects
+// with a version of their own, those among the (id, version) pairs of the chunk; for versionless ones,
+// every version of their ids, which versionsOf lists by id.
+func (s *Store) heldVersions(ctx context.Context, collectionID string, chunk []pending) (
+	held map[versionKey]storedVersion, versionsOf map[string][]storedVersion, err error,
+) {
+	var ids, versionlessIDs []string
+	var versions []int64
+	seen := make(map[string]bool)
+	for _, p := range chunk {
+		if p.versionless {
+			if !seen[p.obj.ID] {
+				versionlessIDs = append(versionlessIDs, p.obj.ID)
+			}
+			seen[p.obj.ID] = true
+			continue
+		}
+		ids = append(ids, p.obj.ID)
+		versions = append(versions, p.version)
+	}
+	// The first clause matches the cross product of ids and versions, a superset of the pairs wanted;
+	// the index answers it with one bounded scan and the map below picks the exact pairs. Each clause
+	// names the collection itself so that each is an index scan on its own.
+	var clauses bson.A
+	if len(ids) > 0 {
+		clauses = append(clauses, bson.D{
+			{Key: "collection_id", Value: collectionID},
+			{Key: "object_id", Value: bson.D{{Key: "$in", Value: ids}}},
+			{Key: "version", Value: bson.D{{Key: "$in", Value: versions}}},
+		})
+	}
+	if len(versionlessIDs) > 0 {
+		clauses = append(clauses, bson.D{
+			{Key: "collection_id", Value: collectionID},
+			{Key: "object_id", Value: bson.D{{Key: "$in", Value: versionlessIDs}}},
+		})
+	}
+	filter := bson.D{{Key: "$or", Value: clauses}}
+	if len(clauses) == 1 {
+		filter = clauses[0].(bson.D)
+	}
+	opts := options.Find().
+		SetProjection(bson.D{
+			{Key: "_id", Value: 0}, {Key: "object_id", Value: 1}, {Key: "version", Value: 1},
+			{Key: "date_added", Value: 1}, {Key: "sha256", Value: 1},
+		}).
+		// Left to itself the planner may pick the date-added index for the id and filter versions
+		// only after fetching every version of it.
+		SetHint(indexObjectVersion).
+		SetBatchSize(readBatchSize)
+	cur, err := s.objects.Find(ctx, filter, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("find stored versions: %w", err)
+	}
+	var docs []struct {
+		ObjectID  string `bson:"object_id"`
+		Version   int64  `bson:"version"`
+		DateAdded int64  `bson:"date_added"`
+		SHA256    []byte `bson:"sha256"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, nil, fmt.Errorf("find stored versions: %w", err)
+	}
+	held = make(map[versionKey]storedVersion, len(docs)+len(chunk))
+	versionsOf = make(map[string][]storedVersion)
+	for _, d := range docs {
+		v := storedVersion{version: d.Version, dateAdded: d.DateAdded, sum: d.SHA256}
+		held[versionKey{d.ObjectID, d.Version}] = v
+		if seen[d.ObjectID] {
+			versionsOf[d.ObjectID] = append(versionsOf[d.ObjectID], v)
+		}
+	}
+	return held, versionsOf, nil
+}
+
+// Objects returns one page of object versions, with content, matching q.
+func (s *Store) Objects(ctx context.Context, collectionID string, q store.Query) (store.Page, error) {
+	return s.page(ctx, collectionID, q, true)
+}
+
+// Manifest is Objects without content.
+func (s *Store) Manifest(ctx context.Context, collectionID string, q store.Query) (store.Page, error) {
+	return s.page(ctx, collectionID, q, false)
+}
+
+func (s *Store) page(ctx context.Context, collectionID string, q store.Query, withContent bool) (store.Page, error) {
+	if err := s.collectionExists(ctx, collectionID); err != nil {
+		return store.Page{}, fmt.Errorf("mongostore: read objects: %w", err)
+	}
+	return store.Paginate(ctx, versionSource{s: s, collectionID: collectionID}, collectionID, q, withContent)
+}
+
+// versionSource is the view of one collection that store.Paginate reads.
+type versionSource struct {
+	s            *Store
+	collectionID string
+}
+
+// ScanVersions returns up to sc.Limit versions added after sc.After, in ascending date-added order.
+func (v versionSource) ScanVersions(ctx context.Context, sc store.Scan) ([]store.Record, error) {
+	q := newScanQuery(v.collectionID, sc)
+	cur, err := v.s.objects.Find(ctx, q.filter, q.options())
+	if err != nil {
+		return nil, fmt.Errorf("mongostore: scan versions: %w", err)
+	}
+	return decodeRecords(ctx, cur, sc.Limit)
+}
+
+// scanQuery is the find that ScanVersions runs. Every choice of index reads in date-added order with
+// no blocking sort, and stops after limit matches.
+type scanQuery struct {
+	filter     bson.D
+	sort       bson.D
+	hint       string
+	limit      int
+	projection bson.D
+}
+
+func newScanQuery(collectionID string, sc store.Scan) scanQuery {
+	filter := bson.D{{Key: "collection_id", Value: collectionID}}
+	if sc.After != -1 {
+		filter = append(filter, bson.E{Key: "date_added", Value: bson.D{{Key: "$gt", Value: sc.After}}})
+	}
+	if len(sc.IDs) > 0 {
+		filter = append(filter, bson.E{Key: "object_id", Value: bson.D{{Key: "$in", Value: sc.IDs}}})
+	}
+	if len(sc.Types) > 0 {
+		filter = append(filter, bson.E{Key: "type", Value: bson.D{{Key: "$in", Value: sc.Types}}})
+	}
+	if len(sc.SpecVersions) > 0 {
+		filter = append(filter, bson.E{Key: "spec_version", Value: bson.D{{Key: "$in", Value: sc.SpecVersions}}})
+	}
+	// Hinted, since the planner's choice between these depends on the data it samples and is then
+	// cached per query shape: a plan that suited one collection could scan all of another.
+	hint := indexDateAdded
+	switch {
+	case len(sc.IDs) > 0 && len(sc.IDs) <= maxExplodedIn:
+		hint = indexObjectDateAdded
+	case len(sc.Types) > 0 && len(sc.Types) <= maxExplodedIn:
+		hint = indexTypeDateAdded
+	}
+	return scanQuery{
+		filter:     filter,
+		sort:       bson.D{{Key: "date_added", Value: 1}},
+		hint:       hint,
+		limit:      sc.Limit,
+		projection: versionProjection(sc.WithContent),
+	}
+}
+
+func (q scanQuery) options() *options.FindOptionsBuilder {
+	return options.Find().
+		SetSort(q.sort).
+		SetHint(q.hint).
+		SetLimit(int64(q.limit)).
+		SetBatchSize(int32(min(q.limit, readBatchSize))).
+		SetProjection(q.projection)
+}
+
+func versionProjection(withContent bool) bson.D {
+	p := bson.D{
+		{Key: "_id", Value: 0}, {Key: "object_id", Value: 1}, {Key: "type", Value: 1},
+		{Key: "spec_version", Value: 1}, {Key: "version", Value: 1}, {Key: "date_added", Value: 1},
+	}
+	if withContent {
+		p = append(p, bson.E{Key: "content", Value: 1})
+	}
+	return p
+}
+
+// VersionsOf returns every version held of the given object ids, without content.
+func (v versionSource) VersionsOf(ctx context.Context, ids []string) ([]store.Record, error) {
+	filter := bson.D{
+		{Key: "collection_id", Value: v.collectionID},
+		{Key: "object_id", Value: bson.D{{Key: "$in", Value: ids}}},
+	}
+	opts := options.Find().
+		SetProjection(versionProjection(false)).
+		SetHint(indexObjectVersion).
+		SetBatchSize(readBatchSize)
+	cur, err := v.s.objects.Find(ctx, filter, opts)
+	if err != nil {
+		return nil, fmt.Errorf("mongostore: versions of objects: %w", err)
+	}
+	return decodeRecords(ctx, cur, len(ids))
+}
+
+func decodeRecords(ctx context.Context, cur *mongo.Cursor, sizeHint int) ([]store.Record, error) {
+	defer cur.Close(context.WithoutCancel(ctx))
+	records := make([]store.Record, 0, sizeHint)
+	for cur.Next(ctx) {
+		var d versionDoc
+		if err := cur.Decode(&d); err != nil {
+			return nil, fmt.Errorf("mongostore: decode object version: %w", err)
+		}
+		records = append(records, d.record())
+	}
+	if err := cur.Err(); err != nil {
+		return nil, fmt.Errorf("mongostore: read object versions: %w", err)
+	}
+	return records, nil
+}
+
+// DeleteVersions removes the versions of one object that f selects and returns how many it removed.
+func (s *Store) DeleteVersions(ctx context.Context, collectionID, objectID string, f store.VersionFilter) (int, error) {
+	var deleted int
+	err := s.transact(ctx, func(ctx context.Context) error {
+		deleted = 0
+		all, err := versionSource{s: s, collectionID: collectionID}.VersionsOf(ctx, []string{objectID})
+		if err != nil {
+			return err
+		}
+		if len(all) == 0 {
+			return store.ErrNotFound
+		}
+		selected := f.Select(all)
+		if len(selected) == 0 {
+			return nil
+		}
+		// Dates added are unique per collection, so they name the versions exactly.
+		dates := make([]int64, len(selected))
+		for i, r := range selected {
+			dates[i] = r.DateAdded.UnixMicro()
+		}
+		res, err := s.objects.DeleteMany(ctx, bson.D{
+			{Key: "collection_id", Value: collectionID},
+			{Key: "date_added", Value: bson.D{{Key: "$in", Value: dates}}},
+			{Key: "object_id", Value: objectID},
+		})
+		if err != nil {
+			return err
+		}
+		deleted = int(res.DeletedCount)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("mongostore: delete versions of %s in %s: %w", objectID, collectionID, err)
+	}
+	return deleted, nil
+}

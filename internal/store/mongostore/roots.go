@@ -1,0 +1,251 @@
+package mongostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"taxiihub/internal/store"
+)
+
+type apiRootDoc struct {
+	Slug        string `bson:"_id"`
+	Title       string `bson:"title"`
+	Description string `bson:"description"`
+	// Writes is incremented by CreateCollection to serialize it with DeleteAPIRoot.
+	Writes int64 `bson:"writes"`
+}
+
+func (d apiRootDoc) apiRoot() store.APIRoot {
+	return store.APIRoot{Slug: d.Slug, Title: d.Title, Description: d.Description}
+}
+
+type collectionDoc struct {
+	ID          string   `bson:"_id"`
+	APIRoot     string   `bson:"api_root"`
+	Title       string   `bson:"title"`
+	Alias       string   `bson:"alias"`
+	Description string   `bson:"description"`
+	MediaTypes  []string `bson:"media_types"`
+	// LastAdded is the latest date added in the collection, in Unix microseconds; AddObjects assigns
+	// dates after it.
+	LastAdded int64 `bson:"last_added"`
+	// Writes is incremented by every AddObjects transaction, to serialize them.
+	Writes int64 `bson:"writes"`
+}
+
+func (d collectionDoc) collection() store.Collection {
+	return store.Collection{
+		ID:          d.ID,
+		APIRoot:     d.APIRoot,
+		Title:       d.Title,
+		Alias:       d.Alias,
+		Description: d.Description,
+		MediaTypes:  d.MediaTypes,
+	}
+}
+
+// CreateAPIRoot adds an API root. ErrConflict if its slug is taken.
+func (s *Store) CreateAPIRoot(ctx context.Context, root store.APIRoot) error {
+	if root.Slug == "" {
+		return errors.New("mongostore: create API root: empty slug")
+	}
+	_, err := s.apiRoots.InsertOne(ctx, apiRootDoc{Slug: root.Slug, Title: root.Title, Description: root.Description})
+	if err != nil {
+		return fmt.Errorf("mongostore: create API root %s: %w", root.Slug, translate(err))
+	}
+	return nil
+}
+
+// APIRoot returns the root with the slug. ErrNotFound if there is none.
+func (s *Store) APIRoot(ctx context.Context, slug string) (store.APIRoot, error) {
+	var d apiRootDoc
+	if err := s.apiRoots.FindOne(ctx, bson.D{{Key: "_id", Value: slug}}).Decode(&d); err != nil {
+		return store.APIRoot{}, fmt.Errorf("mongostore: API root %s: %w", slug, translate(err))
+	}
+	return d.apiRoot(), nil
+}
+
+// APIRoots lists every API root, ordered by slug.
+func (s *Store) APIRoots(ctx context.Context) ([]store.APIRoot, error) {
+	cur, err := s.apiRoots.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("mongostore: list API roots: %w", err)
+	}
+	var docs []apiRootDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("mongostore: list API roots: %w", err)
+	}
+	roots := make([]store.APIRoot, 0, len(docs))
+	for _, d := range docs {
+		roots = append(roots, d.apiRoot())
+	}
+	return roots, nil
+}
+
+// DeleteAPIRoot removes an API root. ErrNotFound if there is none; ErrConflict while it holds
+// collections.
+func (s *Store) DeleteAPIRoot(ctx context.Context, slug string) error {
+	err := s.transact(ctx, func(ctx context.Context) error {
+		// CreateCollection writes to the root's document in its transaction, so a collection created
+		// concurrently either is seen here or makes this delete (or itself) retry: the check and the
+		// delete cannot be split by a create.
+		err := s.collections.FindOne(ctx, bson.D{{Key: "api_root", Value: slug}},
+			options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
+		switch {
+		case err == nil:
+			return fmt.Errorf("it still holds collections: %w", store.ErrConflict)
+		case !errors.Is(err, mongo.ErrNoDocuments):
+			return err
+		}
+		res, err := s.apiRoots.DeleteOne(ctx, bson.D{{Key: "_id", Value: slug}})
+		if err != nil {
+			return err
+		}
+		if res.DeletedCount == 0 {
+			return store.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("mongostore: delete API root %s: %w", slug, err)
+	}
+	return nil
+}
+
+// CreateCollection adds a collection to an existing API root. ErrNotFound if the root does not exist;
+// ErrConflict if the id is taken in any root or the alias is taken within the root.
+func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error {
+	if c.ID == "" {
+		return errors.New("mongostore: create collection: empty id")
+	}
+	doc := collectionDoc{
+		ID:          c.ID,
+		APIRoot:     c.APIRoot,
+		Title:       c.Title,
+		Alias:       c.Alias,
+		Description: c.Description,
+		MediaTypes:  c.MediaTypes,
+	}
+	err := s.transact(ctx, func(ctx context.Context) error {
+		var root apiRootDoc
+		if err := lockDoc(ctx, s.apiRoots, c.APIRoot, &root); err != nil {
+			return translate(err)
+		}
+		_, err := s.collections.InsertOne(ctx, doc)
+		return translate(err)
+	})
+	if err != nil {
+		return fmt.Errorf("mongostore: create collection %s in %s: %w", c.ID, c.APIRoot, err)
+	}
+	return nil
+}
+
+// Collection returns the collection of the root whose id, or else whose alias, is ref. ErrNotFound
+// if there is none in that root.
+func (s *Store) Collection(ctx context.Context, root, ref string) (store.Collection, error) {
+	filter := bson.D{{Key: "api_root", Value: root}, {Key: "_id", Value: ref}}
+	if ref != "" {
+		// One query for both: at most one document has the id and at most one the alias.
+		filter = bson.D{
+			{Key: "api_root", Value: root},
+			{Key: "$or", Value: bson.A{bson.D{{Key: "_id", Value: ref}}, bson.D{{Key: "alias", Value: ref}}}},
+		}
+	}
+	cur, err := s.collections.Find(ctx, filter, options.Find().SetProjection(collectionProjection))
+	if err != nil {
+		return store.Collection{}, fmt.Errorf("mongostore: collection %s in %s: %w", ref, root, err)
+	}
+	var docs []collectionDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return store.Collection{}, fmt.Errorf("mongostore: collection %s in %s: %w", ref, root, err)
+	}
+	var found *collectionDoc
+	for i := range docs {
+		if docs[i].ID == ref || found == nil {
+			found = &docs[i]
+		}
+	}
+	if found == nil {
+		return store.Collection{}, fmt.Errorf("mongostore: collection %s in %s: %w", ref, root, store.ErrNotFound)
+	}
+	return found.collection(), nil
+}
+
+// collectionProjection leaves out the bookkeeping fields that reads do not need.
+var collectionProjection = bson.D{{Key: "last_added", Value: 0}, {Key: "writes", Value: 0}}
+
+// Collections lists the collections of a root, ordered by title then id. ErrNotFound if the root does
+// not exist.
+func (s *Store) Collections(ctx context.Context, root string) ([]store.Collection, error) {
+	if _, err := s.APIRoot(ctx, root); err != nil {
+		return nil, err
+	}
+	opts := options.Find().
+		SetSort(bson.D{{Key: "title", Value: 1}, {Key: "_id", Value: 1}}).
+		SetProjection(collectionProjection)
+	cur, err := s.collections.Find(ctx, bson.D{{Key: "api_root", Value: root}}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("mongostore: list collections of %s: %w", root, err)
+	}
+	var docs []collectionDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("mongostore: list collections of %s: %w", root, err)
+	}
+	cs := make([]store.Collection, 0, len(docs))
+	for _, d := range docs {
+		cs = append(cs, d.collection())
+	}
+	return cs, nil
+}
+
+// DeleteCollection removes a collection and every object version in it. ErrNotFound if the root holds
+// no collection with that id.
+func (s *Store) DeleteCollection(ctx context.Context, root, id string) error {
+	// The collection's document goes first: from then on every AddObjects transaction finds nothing to
+	// lock and fails with ErrNotFound, and one that already holds the lock makes this delete wait until
+	// it has committed, so nothing can land after the objects below are removed.
+	res, err := s.collections.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "api_root", Value: root}})
+	if err != nil {
+		return fmt.Errorf("mongostore: delete collection %s in %s: %w", id, root, err)
+	}
+	if res.DeletedCount == 0 {
+		return fmt.Errorf("mongostore: delete collection %s in %s: %w", id, root, store.ErrNotFound)
+	}
+	// Not in a transaction: a large collection would exceed MongoDB 4.0's limits on one (16 MB of
+	// oplog, 60 s). If this fails or the process dies midway, the versions left are unreachable, since
+	// every read starts from the collection's document and collection ids are never reused.
+	if _, err := s.objects.DeleteMany(ctx, bson.D{{Key: "collection_id", Value: id}}); err != nil {
+		return fmt.Errorf("mongostore: delete objects of collection %s: %w", id, err)
+	}
+	return nil
+}
+
+// collectionExists returns ErrNotFound unless the collection exists.
+func (s *Store) collectionExists(ctx context.Context, id string) error {
+	err := s.collections.FindOne(ctx, bson.D{{Key: "_id", Value: id}},
+		options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
+	if err != nil {
+		return fmt.Errorf("collection %s: %w", id, translate(err))
+	}
+	return nil
+}
+
+// translate maps the driver's errors that have a meaning in the contract to the contract's sentinels,
+// keeping the original in the chain.
+func translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return fmt.Errorf("%w: %w", store.ErrNotFound, err)
+	case mongo.IsDuplicateKeyError(err):
+		return fmt.Errorf("%w: %w", store.ErrConflict, err)
+	default:
+		return err
+	}
+}

@@ -1,0 +1,305 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"taxiihub/internal/store"
+)
+
+// CreateAPIRoot adds an API root. ErrConflict if its slug is taken.
+func (s *Store) CreateAPIRoot(ctx context.Context, root store.APIRoot) error {
+	if root.Slug == "" {
+		return fmt.Errorf("sqlitestore: create api root: empty slug")
+	}
+	_, err := s.write.ExecContext(ctx,
+		`INSERT INTO api_roots (slug, title, description) VALUES (?, ?, ?)`,
+		root.Slug, root.Title, root.Description)
+	switch {
+	case isTaken(err):
+		return fmt.Errorf("sqlitestore: create api root %s: %w", root.Slug, store.ErrConflict)
+	case err != nil:
+		return fmt.Errorf("sqlitestore: create api root %s: %w", root.Slug, err)
+	}
+	return nil
+}
+
+// APIRoot returns the root with the slug. ErrNotFound if there is none.
+func (s *Store) APIRoot(ctx context.Context, slug string) (store.APIRoot, error) {
+	r := store.APIRoot{Slug: slug}
+	err := s.read.QueryRowContext(ctx,
+		`SELECT title, description FROM api_roots WHERE slug = ?`, slug).Scan(&r.Title, &r.Description)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.APIRoot{}, fmt.Errorf("sqlitestore: api root %s: %w", slug, store.ErrNotFound)
+	case err != nil:
+		return store.APIRoot{}, fmt.Errorf("sqlitestore: api root %s: %w", slug, err)
+	}
+	return r, nil
+}
+
+// APIRoots lists every API root, ordered by slug.
+func (s *Store) APIRoots(ctx context.Context) ([]store.APIRoot, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT slug, title, description FROM api_roots ORDER BY slug`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: list api roots: %w", err)
+	}
+	defer rows.Close()
+	var out []store.APIRoot
+	for rows.Next() {
+		var r store.APIRoot
+		if err := rows.Scan(&r.Slug, &r.Title, &r.Description); err != nil {
+			return nil, fmt.Errorf("sqlitestore: list api roots: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: list api roots: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteAPIRoot removes an API root and its status resources. ErrNotFound if there is none;
+// ErrConflict while it still holds collections.
+func (s *Store) DeleteAPIRoot(ctx context.Context, slug string) error {
+	err := s.inWrite(ctx, func(tx *sql.Tx) error {
+		var exists, busy bool
+		err := tx.QueryRowContext(ctx, `SELECT
+			EXISTS (SELECT 1 FROM api_roots WHERE slug = ?),
+			EXISTS (SELECT 1 FROM collections WHERE api_root = ?)`, slug, slug).Scan(&exists, &busy)
+		switch {
+		case err != nil:
+			return err
+		case !exists:
+			return store.ErrNotFound
+		case busy:
+			return store.ErrConflict
+		}
+		// Statuses only report on past requests; left behind, they would reappear under a new root
+		// that reuses the slug.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM statuses WHERE api_root = ?`, slug); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM api_roots WHERE slug = ?`, slug)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: delete api root %s: %w", slug, err)
+	}
+	return nil
+}
+
+// CreateCollection adds a collection to an existing API root. ErrNotFound if the root does not
+// exist; ErrConflict if the id is taken anywhere or the alias is taken within the root.
+func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error {
+	if c.ID == "" {
+		return fmt.Errorf("sqlitestore: create collection in %s: empty id", c.APIRoot)
+	}
+	media, err := json.Marshal(c.MediaTypes)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: create collection %s: %w", c.ID, err)
+	}
+	err = s.inWrite(ctx, func(tx *sql.Tx) error {
+		var exists bool
+		if err := tx.QueryRowContext(ctx,
+			`SELECT EXISTS (SELECT 1 FROM api_roots WHERE slug = ?)`, c.APIRoot).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return fmt.Errorf("api root %s: %w", c.APIRoot, store.ErrNotFound)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO collections
+			(id, api_root, title, alias, description, media_types) VALUES (?, ?, ?, ?, ?, ?)`,
+			c.ID, c.APIRoot, c.Title, c.Alias, c.Description, string(media))
+		if isTaken(err) {
+			return store.ErrConflict
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: create collection %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+const collectionColumns = `id, api_root, title, alias, description, media_types`
+
+func scanCollection(row interface{ Scan(...any) error }) (store.Collection, error) {
+	var (
+		c     store.Collection
+		media string
+	)
+	if err := row.Scan(&c.ID, &c.APIRoot, &c.Title, &c.Alias, &c.Description, &media); err != nil {
+		return store.Collection{}, err
+	}
+	if err := json.Unmarshal([]byte(media), &c.MediaTypes); err != nil {
+		return store.Collection{}, fmt.Errorf("media types of collection %s: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+// Collection returns the collection of the root whose id, or else whose alias, is ref.
+// ErrNotFound if there is none in that root.
+func (s *Store) Collection(ctx context.Context, root, ref string) (store.Collection, error) {
+	// An id match wins over an alias match: ids are what other records point at.
+	c, err := scanCollection(s.read.QueryRowContext(ctx, `SELECT `+collectionColumns+`
+		FROM collections WHERE api_root = ? AND (id = ? OR (alias = ? AND alias <> ''))
+		ORDER BY id = ? DESC LIMIT 1`, root, ref, ref, ref))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.Collection{}, fmt.Errorf("sqlitestore: collection %s in %s: %w", ref, root, store.ErrNotFound)
+	case err != nil:
+		return store.Collection{}, fmt.Errorf("sqlitestore: collection %s in %s: %w", ref, root, err)
+	}
+	return c, nil
+}
+
+// Collections lists the collections of a root, ordered by title then id. ErrNotFound if the root
+// does not exist.
+func (s *Store) Collections(ctx context.Context, root string) ([]store.Collection, error) {
+	var out []store.Collection
+	err := s.inRead(ctx, func(tx *sql.Tx) error {
+		var exists bool
+		if err := tx.QueryRowContext(ctx,
+			`SELECT EXISTS (SELECT 1 FROM api_roots WHERE slug = ?)`, root).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return store.ErrNotFound
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+collectionColumns+`
+			FROM collections WHERE api_root = ? ORDER BY title, id`, root)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			c, err := scanCollection(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: list collections of %s: %w", root, err)
+	}
+	return out, nil
+}
+
+// DeleteCollection removes a collection and every object version in it. ErrNotFound if the root
+// holds no collection with that id.
+func (s *Store) DeleteCollection(ctx context.Context, root, id string) error {
+	err := s.inWrite(ctx, func(tx *sql.Tx) error {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS
+			(SELECT 1 FROM collections WHERE id = ? AND api_root = ?)`, id, root).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return store.ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE collection_id = ?`, id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM collections WHERE id = ?`, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: delete collection %s in %s: %w", id, root, err)
+	}
+	return nil
+}
+
+// statusJSON is how a status resource is kept: the contract's types carry no encoding tags, and
+// this shape is the file format, which must not change when they do.
+type statusJSON struct {
+	Pending          bool         `json:"pending"`
+	RequestTimestamp string       `json:"request_timestamp"` // RFC 3339 with nanoseconds
+	Successes        []detailJSON `json:"successes"`
+	Failures         []detailJSON `json:"failures"`
+	Pendings         []detailJSON `json:"pendings"`
+}
+
+type detailJSON struct {
+	ID      string `json:"id"`
+	Version string `json:"version,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+func toDetailsJSON(in []store.StatusDetail) []detailJSON {
+	if in == nil {
+		return nil
+	}
+	out := make([]detailJSON, len(in))
+	for i, d := range in {
+		out[i] = detailJSON(d)
+	}
+	return out
+}
+
+func fromDetailsJSON(in []detailJSON) []store.StatusDetail {
+	if in == nil {
+		return nil
+	}
+	out := make([]store.StatusDetail, len(in))
+	for i, d := range in {
+		out[i] = store.StatusDetail(d)
+	}
+	return out
+}
+
+// SaveStatus creates or replaces a status resource.
+func (s *Store) SaveStatus(ctx context.Context, st store.Status) error {
+	body, err := json.Marshal(statusJSON{
+		Pending:          st.Pending,
+		RequestTimestamp: st.RequestTimestamp.UTC().Format(time.RFC3339Nano),
+		Successes:        toDetailsJSON(st.Successes),
+		Failures:         toDetailsJSON(st.Failures),
+		Pendings:         toDetailsJSON(st.Pendings),
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: save status %s: %w", st.ID, err)
+	}
+	_, err = s.write.ExecContext(ctx, `INSERT INTO statuses (api_root, id, body) VALUES (?, ?, ?)
+		ON CONFLICT (api_root, id) DO UPDATE SET body = excluded.body`, st.APIRoot, st.ID, string(body))
+	if err != nil {
+		return fmt.Errorf("sqlitestore: save status %s: %w", st.ID, err)
+	}
+	return nil
+}
+
+// Status returns the status resource with the id in the root. ErrNotFound if there is none.
+func (s *Store) Status(ctx context.Context, root, id string) (store.Status, error) {
+	var body string
+	err := s.read.QueryRowContext(ctx,
+		`SELECT body FROM statuses WHERE api_root = ? AND id = ?`, root, id).Scan(&body)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.Status{}, fmt.Errorf("sqlitestore: status %s in %s: %w", id, root, store.ErrNotFound)
+	case err != nil:
+		return store.Status{}, fmt.Errorf("sqlitestore: status %s in %s: %w", id, root, err)
+	}
+	var j statusJSON
+	if err := json.Unmarshal([]byte(body), &j); err != nil {
+		return store.Status{}, fmt.Errorf("sqlitestore: status %s in %s: %w", id, root, err)
+	}
+	ts, err := time.Parse(time.RFC3339Nano, j.RequestTimestamp)
+	if err != nil {
+		return store.Status{}, fmt.Errorf("sqlitestore: status %s in %s: request timestamp: %w", id, root, err)
+	}
+	return store.Status{
+		ID:               id,
+		APIRoot:          root,
+		Pending:          j.Pending,
+		RequestTimestamp: ts.UTC(),
+		Successes:        fromDetailsJSON(j.Successes),
+		Failures:         fromDetailsJSON(j.Failures),
+		Pendings:         fromDetailsJSON(j.Pendings),
+	}, nil
+}

@@ -1,0 +1,362 @@
+package sqlitestore
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"taxiihub/internal/store"
+)
+
+// AddObjects adds object versions to a collection, all in one write transaction: either every
+// outcome it reports holds, or (with an error) nothing was written and every outcome is NotStored.
+func (s *Store) AddObjects(ctx context.Context, collectionID string, objs []store.Object) ([]store.Outcome, error) {
+	out := make([]store.Outcome, len(objs))
+	for i, o := range objs {
+		if err := validate(o); err != nil {
+			return out, fmt.Errorf("sqlitestore: add objects to %s: object %d: %w", collectionID, i, err)
+		}
+	}
+	err := s.inWrite(ctx, func(tx *sql.Tx) error { return s.addObjects(ctx, tx, collectionID, objs, out) })
+	if err != nil {
+		// The transaction rolled back, so whatever the loop had decided did not happen.
+		clear(out)
+		return out, fmt.Errorf("sqlitestore: add objects to %s: %w", collectionID, err)
+	}
+	return out, nil
+}
+
+func validate(o store.Object) error {
+	switch {
+	case o.ID == "":
+		return errors.New("empty id")
+	case o.Type == "":
+		return fmt.Errorf("%s: empty type", o.ID)
+	case o.SpecVersion == "":
+		return fmt.Errorf("%s: empty spec version", o.ID)
+	case len(o.Content) == 0:
+		return fmt.Errorf("%s: empty content", o.ID)
+	}
+	return nil
+}
+
+// The statements AddObjects runs per object.
+//
+// A note on "+date_added", here and in ScanVersions: SQLite's planner, lacking statistics (the hub
+// never runs ANALYZE), prefers an index that yields the ORDER BY and stops at the LIMIT, even when
+// that means walking the whole collection on objects_added to find the few versions of one object.
+// The unary plus keeps objects_added out of such queries, so that they look the object up on the
+// primary key and sort its handful of versions instead.
+const (
+	sqlInsertObject = `INSERT INTO objects
+		(collection_id, object_id, version, spec_version, type, date_added, content_sha256, content)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (collection_id, object_id, version) DO NOTHING`
+	sqlObjectByVersion = `SELECT content_sha256, date_added FROM objects
+		WHERE collection_id = ? AND object_id = ? AND version = ?`
+	sqlObjectByContent = `SELECT version, date_added FROM objects
+		WHERE collection_id = ? AND object_id = ? AND content_sha256 = ? ORDER BY +date_added LIMIT 1`
+)
+
+// addObjects decides and writes each object in turn, filling out. It runs under the write lock, so
+// last_added cannot move under it: each new version gets a date added later than every date added
+// the collection has ever assigned, and commit order is assignment order.
+func (s *Store) addObjects(ctx context.Context, tx *sql.Tx, collectionID string, objs []store.Object, out []store.Outcome) error {
+	var last int64
+	err := tx.QueryRowContext(ctx, `SELECT last_added FROM collections WHERE id = ?`, collectionID).Scan(&last)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.ErrNotFound
+	case err != nil:
+		return err
+	}
+	first := last
+
+	// Prepared once per call: a 1,000-object batch costs one parse of each statement.
+	insert, err := tx.PrepareContext(ctx, sqlInsertObject)
+	if err != nil {
+		return err
+	}
+	defer insert.Close()
+	byVersion, err := tx.PrepareContext(ctx, sqlObjectByVersion)
+	if err != nil {
+		return err
+	}
+	defer byVersion.Close()
+	byContent, err := tx.PrepareContext(ctx, sqlObjectByContent)
+	if err != nil {
+		return err
+	}
+	defer byContent.Close()
+
+	// tryInsert stores o as version v added at d, or reports that (id, v) is already taken.
+	tryInsert := func(o store.Object, v, d int64, sum []byte) (bool, error) {
+		res, err := insert.ExecContext(ctx, collectionID, o.ID, v, o.SpecVersion, o.Type, d, sum, o.Content)
+		if err != nil {
+			return false, err
+		}
+		n, err := res.RowsAffected()
+		return n == 1, err
+	}
+
+	for i, o := range objs {
+		sum := sha256.Sum256(o.Content)
+		d := max(s.now().UnixMicro(), last+1)
+		if !o.Version.IsZero() {
+			v := o.Version.UnixMicro()
+			ok, err := tryInsert(o, v, d, sum[:])
+			if err != nil {
+				return fmt.Errorf("insert %s: %w", o.ID, err)
+			}
+			if ok {
+				last = d
+				out[i] = store.Outcome{Result: store.Added, Version: fromMicros(v), DateAdded: fromMicros(d)}
+				continue
+			}
+			var (
+				stored []byte
+				added  int64
+			)
+			if err := byVersion.QueryRowContext(ctx, collectionID, o.ID, v).Scan(&stored, &added); err != nil {
+				return fmt.Errorf("read stored %s: %w", o.ID, err)
+			}
+			r := store.Unchanged
+			if !bytes.Equal(stored, sum[:]) {
+				r = store.KeptExisting
+			}
+			out[i] = store.Outcome{Result: r, Version: fromMicros(v), DateAdded: fromMicros(added)}
+			continue
+		}
+
+		// No version of its own: a stored version with the same content makes this a no-op, else it
+		// becomes a new version identified by its date added.
+		var v, added int64
+		err := byContent.QueryRowContext(ctx, collectionID, o.ID, sum[:]).Scan(&v, &added)
+		switch {
+		case err == nil:
+			out[i] = store.Outcome{Result: store.Unchanged, Version: fromMicros(v), DateAdded: fromMicros(added)}
+			continue
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("read stored %s: %w", o.ID, err)
+		}
+		// A version the object carries itself may already sit on that microsecond; the date added
+		// may then move on, since it need only be later than the last one.
+		for {
+			ok, err := tryInsert(o, d, d, sum[:])
+			if err != nil {
+				return fmt.Errorf("insert %s: %w", o.ID, err)
+			}
+			if ok {
+				break
+			}
+			d++
+		}
+		last = d
+		out[i] = store.Outcome{Result: store.Added, Version: fromMicros(d), DateAdded: fromMicros(d)}
+	}
+
+	if last != first {
+		if _, err := tx.ExecContext(ctx, `UPDATE collections SET last_added = ? WHERE id = ?`, last, collectionID); err != nil {
+			return fmt.Errorf("advance last date added: %w", err)
+		}
+	}
+	return nil
+}
+
+// Objects returns one page of object versions, with content, matching q.
+func (s *Store) Objects(ctx context.Context, collectionID string, q store.Query) (store.Page, error) {
+	p, err := s.page(ctx, collectionID, q, true)
+	if err != nil {
+		return store.Page{}, fmt.Errorf("sqlitestore: objects of %s: %w", collectionID, err)
+	}
+	return p, nil
+}
+
+// Manifest is Objects without content.
+func (s *Store) Manifest(ctx context.Context, collectionID string, q store.Query) (store.Page, error) {
+	p, err := s.page(ctx, collectionID, q, false)
+	if err != nil {
+		return store.Page{}, fmt.Errorf("sqlitestore: manifest of %s: %w", collectionID, err)
+	}
+	return p, nil
+}
+
+// page runs Paginate inside one read transaction, so that its scans and sibling lookups all see the
+// same snapshot; in WAL mode that costs nothing and never waits for the writer.
+func (s *Store) page(ctx context.Context, collectionID string, q store.Query, withContent bool) (store.Page, error) {
+	var page store.Page
+	err := s.inRead(ctx, func(tx *sql.Tx) error {
+		var exists bool
+		if err := tx.QueryRowContext(ctx,
+			`SELECT EXISTS (SELECT 1 FROM collections WHERE id = ?)`, collectionID).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return store.ErrNotFound
+		}
+		var err error
+		page, err = store.Paginate(ctx, versions{q: tx, collection: collectionID}, collectionID, q, withContent)
+		return err
+	})
+	return page, err
+}
+
+// DeleteVersions removes the versions of one object that f selects and returns how many it removed.
+func (s *Store) DeleteVersions(ctx context.Context, collectionID, objectID string, f store.VersionFilter) (int, error) {
+	var n int
+	err := s.inWrite(ctx, func(tx *sql.Tx) error {
+		all, err := versions{q: tx, collection: collectionID}.VersionsOf(ctx, []string{objectID})
+		if err != nil {
+			return err
+		}
+		if len(all) == 0 {
+			return store.ErrNotFound
+		}
+		selected := f.Select(all)
+		if len(selected) == 0 {
+			return nil
+		}
+		del, err := tx.PrepareContext(ctx,
+			`DELETE FROM objects WHERE collection_id = ? AND object_id = ? AND version = ?`)
+		if err != nil {
+			return err
+		}
+		defer del.Close()
+		for _, r := range selected {
+			if _, err := del.ExecContext(ctx, collectionID, objectID, r.Version.UnixMicro()); err != nil {
+				return err
+			}
+		}
+		n = len(selected)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlitestore: delete versions of %s in %s: %w", objectID, collectionID, err)
+	}
+	return n, nil
+}
+
+// querier is what versions reads through: a transaction, so that a page sees one snapshot.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// versions is the store.VersionSource of one collection. Its errors carry no context of their own:
+// Paginate and DeleteVersions, its only callers, add it.
+type versions struct {
+	q          querier
+	collection string
+}
+
+var _ store.VersionSource = versions{}
+
+const recordColumns = `object_id, type, spec_version, version, date_added`
+
+// ScanVersions returns up to s.Limit versions added after s.After, in date-added order.
+//
+// Without an id filter it is one range read of objects_added (or, for one type, of
+// objects_type_added), stopping at the limit: no sort, whatever the size of the collection. Several
+// types or spec versions are filtered on the way, which is cheap when they are common and bounded by
+// the limit otherwise. With an id filter it looks each id up on the primary key and sorts what it
+// finds: ids name few versions, and walking the collection in date order to find them would not be
+// bounded at all.
+//
+// Lists of values are passed as one JSON array parameter, so that no list can reach SQLite's limit
+// on bound parameters.
+func (v versions) ScanVersions(ctx context.Context, sc store.Scan) ([]store.Record, error) {
+	// With ids, the unary plus keeps every index but the primary key out of the plan (see the note
+	// on sqlInsertObject): walking objects_added or objects_type_added would cover every version of
+	// the collection or of the type to find a few objects.
+	added, typ := "date_added", "type"
+	if len(sc.IDs) > 0 {
+		added, typ = "+date_added", "+type"
+	}
+	var b strings.Builder
+	b.WriteString(`SELECT ` + recordColumns)
+	if sc.WithContent {
+		b.WriteString(`, content`)
+	}
+	b.WriteString(` FROM objects WHERE collection_id = ? AND ` + added + ` > ?`)
+	args := []any{v.collection, sc.After}
+	for _, f := range []struct {
+		column string
+		values []string
+	}{{"object_id", sc.IDs}, {typ, sc.Types}, {"spec_version", sc.SpecVersions}} {
+		var err error
+		if args, err = whereIn(&b, args, f.column, f.values); err != nil {
+			return nil, err
+		}
+	}
+	b.WriteString(` ORDER BY ` + added + ` LIMIT ?`)
+	args = append(args, sc.Limit)
+
+	rows, err := v.q.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanRecords(rows, sc.WithContent)
+}
+
+// VersionsOf returns every version held of the given object ids, without content.
+func (v versions) VersionsOf(ctx context.Context, ids []string) ([]store.Record, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var b strings.Builder
+	b.WriteString(`SELECT ` + recordColumns + ` FROM objects WHERE collection_id = ?`)
+	args, err := whereIn(&b, []any{v.collection}, "object_id", ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := v.q.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanRecords(rows, false)
+}
+
+// whereIn appends "AND column IN values" to b and its parameter to args. One value is an equality,
+// which lets the planner walk an index in order; more are one JSON array read with json_each.
+// column is SQL, never input.
+func whereIn(b *strings.Builder, args []any, column string, values []string) ([]any, error) {
+	switch len(values) {
+	case 0:
+		return args, nil
+	case 1:
+		b.WriteString(` AND ` + column + ` = ?`)
+		return append(args, values[0]), nil
+	}
+	list, err := json.Marshal(values)
+	if err != nil {
+		return nil, err
+	}
+	b.WriteString(` AND ` + column + ` IN (SELECT value FROM json_each(?))`)
+	// A string, not []byte: SQLite would read a BLOB as JSONB.
+	return append(args, string(list)), nil
+}
+
+func scanRecords(rows *sql.Rows, withContent bool) ([]store.Record, error) {
+	defer rows.Close()
+	var out []store.Record
+	for rows.Next() {
+		var (
+			r              store.Record
+			version, added int64
+			dest           = []any{&r.ID, &r.Type, &r.SpecVersion, &version, &added}
+		)
+		if withContent {
+			dest = append(dest, &r.Content)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		r.Version, r.DateAdded = fromMicros(version), fromMicros(added)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
