@@ -1,0 +1,206 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"taxiihub/internal/mongotest"
+	"taxiihub/internal/store"
+	"taxiihub/internal/store/mongostore"
+	"taxiihub/internal/store/sqlitestore"
+)
+
+var mongod *mongotest.Server
+
+func TestMain(m *testing.M) { os.Exit(mongotest.Main(m, &mongod)) }
+
+// buildHub compiles the real binary, so these tests exercise exactly what an operator runs.
+func buildHub(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "taxiihub")
+	out, err := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("find a free port: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+type discovery struct {
+	Title    string   `json:"title"`
+	APIRoots []string `json:"api_roots"`
+}
+
+// startHub runs the binary and waits until discovery answers; it stops the hub with SIGTERM at the
+// end of the test and checks that it exits cleanly.
+func startHub(t *testing.T, dir string, env []string, args ...string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.Command(buildHub(t), args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), append(env, "TAXIIHUB_LISTEN="+addr)...)
+	logs, err := os.Create(filepath.Join(t.TempDir(), "hub.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start hub: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("hub exited with %v after SIGTERM", err)
+			}
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("hub did not stop within 30 s of SIGTERM")
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/taxii2/")
+		if err == nil {
+			resp.Body.Close()
+			return "http://" + addr
+		}
+		select {
+		case err := <-exited:
+			out, _ := os.ReadFile(logs.Name())
+			t.Fatalf("hub exited before serving: %v\n%s", err, out)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hub did not answer within 60 s: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func getDiscovery(t *testing.T, base string) discovery {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/taxii2/", nil)
+	req.Header.Set("Accept", "application/taxii+json;version=2.1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET /taxii2/: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /taxii2/: status %d: %s", resp.StatusCode, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/taxii+json;version=2.1" {
+		t.Errorf("Content-Type %q, want application/taxii+json;version=2.1", ct)
+	}
+	var d discovery
+	if err := json.Unmarshal(body, &d); err != nil {
+		t.Fatalf("decode discovery %s: %v", body, err)
+	}
+	if d.Title == "" {
+		t.Errorf("discovery has no title: %s", body)
+	}
+	return d
+}
+
+func TestServesFromTheEmbeddedDatabaseByDefault(t *testing.T) {
+	dir := t.TempDir()
+	// A root put into the data directory's database beforehand must show up: proof that the hub
+	// serves from that file and not from somewhere else.
+	if err := os.Mkdir(filepath.Join(dir, "taxiihub-data"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlitestore.Open(t.Context(), filepath.Join(dir, "taxiihub-data", "taxiihub.db"))
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	if err := st.CreateAPIRoot(t.Context(), store.APIRoot{Slug: "eu-japan", Title: "EU–Japan"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+
+	base := startHub(t, dir, nil)
+	if d := getDiscovery(t, base); !slices.Equal(d.APIRoots, []string{"/eu-japan/"}) {
+		t.Errorf("api_roots %v, want [/eu-japan/]", d.APIRoots)
+	}
+}
+
+func TestCreatesItsDataDirectory(t *testing.T) {
+	dir := t.TempDir()
+	base := startHub(t, dir, []string{"TAXIIHUB_DATA_DIR=state/hub"})
+	if d := getDiscovery(t, base); d.APIRoots == nil || len(d.APIRoots) != 0 {
+		t.Errorf("a new hub lists api_roots %v, want an empty list", d.APIRoots)
+	}
+	info, err := os.Stat(filepath.Join(dir, "state", "hub", "taxiihub.db"))
+	if err != nil {
+		t.Fatalf("the database file was not created: %v", err)
+	}
+	if info.Size() == 0 {
+		t.Errorf("the database file is empty")
+	}
+	dirInfo, err := os.Stat(filepath.Join(dir, "state", "hub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := dirInfo.Mode().Perm(); perm&0o077 != 0 {
+		t.Errorf("data directory mode %v: others can read the hub's data", perm)
+	}
+}
+
+func TestServesFromMongoDBWithMongoURI(t *testing.T) {
+	db := mongod.Database(t)
+	st, err := mongostore.Open(t.Context(), mongostore.Config{URI: mongod.URI(), Database: db})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	if err := st.CreateAPIRoot(t.Context(), store.APIRoot{Slug: "eu-china-cyber", Title: "EU–China"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	base := startHub(t, dir, nil, "--mongo-uri", mongod.URI(), "--mongo-database", db)
+	if d := getDiscovery(t, base); !slices.Equal(d.APIRoots, []string{"/eu-china-cyber/"}) {
+		t.Errorf("api_roots %v, want [/eu-china-cyber/]", d.APIRoots)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "taxiihub-data", "taxiihub.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("with MongoDB the hub still created an embedded database (%v)", err)
+	}
+}
+
+func TestBadFlagsExitWithUsageError(t *testing.T) {
+	var stderr strings.Builder
+	if code := run([]string{"--listen", "nowhere"}, func(string) string { return "" }, &stderr); code != 2 {
+		t.Errorf("exit code %d, want 2", code)
+	}
+	if !strings.Contains(stderr.String(), "listen address") {
+		t.Errorf("stderr does not say what to fix: %q", stderr.String())
+	}
+}

@@ -1,0 +1,110 @@
+package server
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+)
+
+// Defaults, named so that the README, the flags' help and the tests agree.
+const (
+	DefaultListen          = "127.0.0.1:8080"
+	DefaultDataDir         = "./taxiihub-data"
+	DefaultMongoDatabase   = "taxiihub"
+	DefaultShutdownTimeout = 20 * time.Second
+	DefaultRequestTimeout  = 30 * time.Second
+)
+
+// Config is everything Run needs, decided before it starts.
+type Config struct {
+	// Listen is the TCP address to serve on.
+	Listen string
+	// DataDir holds the embedded database and, later, the hub's keys. It is created if missing.
+	DataDir string
+	// MongoURI selects MongoDB instead of the embedded database when set.
+	MongoURI      string
+	MongoDatabase string
+	// RequestTimeout bounds every request; ShutdownTimeout bounds the drain on shutdown.
+	RequestTimeout  time.Duration
+	ShutdownTimeout time.Duration
+}
+
+// ParseConfig reads flags, falling back to TAXIIHUB_* environment variables, then to the defaults.
+// A flag given explicitly wins over the environment.
+func ParseConfig(args []string, getenv func(string) string) (Config, error) {
+	env := func(name, fallback string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return fallback
+	}
+	envDuration := func(name string, fallback time.Duration) (time.Duration, error) {
+		v := getenv(name)
+		if v == "" {
+			return fallback, nil
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", name, err)
+		}
+		return d, nil
+	}
+	var cfg Config
+	requestTimeout, errReq := envDuration("TAXIIHUB_REQUEST_TIMEOUT", DefaultRequestTimeout)
+	shutdownTimeout, errShut := envDuration("TAXIIHUB_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout)
+	if err := errors.Join(errReq, errShut); err != nil {
+		return Config{}, err
+	}
+
+	fs := flag.NewFlagSet("taxiihub", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&cfg.Listen, "listen", env("TAXIIHUB_LISTEN", DefaultListen), "address to serve on (env TAXIIHUB_LISTEN)")
+	fs.StringVar(&cfg.DataDir, "data-dir", env("TAXIIHUB_DATA_DIR", DefaultDataDir), "directory for the embedded database and keys (env TAXIIHUB_DATA_DIR)")
+	fs.StringVar(&cfg.MongoURI, "mongo-uri", getenv("TAXIIHUB_MONGO_URI"),
+		"MongoDB connection string; prefer the env TAXIIHUB_MONGO_URI when it holds a password, since flags show in ps")
+	fs.StringVar(&cfg.MongoDatabase, "mongo-database", env("TAXIIHUB_MONGO_DATABASE", DefaultMongoDatabase), "MongoDB database name (env TAXIIHUB_MONGO_DATABASE)")
+	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", requestTimeout, "deadline of each request (env TAXIIHUB_REQUEST_TIMEOUT)")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", shutdownTimeout, "how long in-flight requests may finish on shutdown (env TAXIIHUB_SHUTDOWN_TIMEOUT)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return Config{}, fmt.Errorf("usage of taxiihub:\n%s", usage(fs))
+		}
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate reports every problem at once, so an operator fixes a config in one pass.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("listen address %q: %w", c.Listen, err))
+	}
+	if c.MongoURI == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("a data directory is needed for the embedded database"))
+	}
+	if c.MongoURI != "" && c.MongoDatabase == "" {
+		errs = append(errs, errors.New("a MongoDB database name is needed"))
+	}
+	if c.RequestTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("request timeout %v must be positive", c.RequestTimeout))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("shutdown timeout %v must be positive", c.ShutdownTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+func usage(fs *flag.FlagSet) string {
+	var b strings.Builder
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	return b.String()
+}
