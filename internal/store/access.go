@@ -1,0 +1,51 @@
+package store
+
+import "time"
+
+// Member is a partner organisation: a national CERT or agency that publishes or reads through the hub.
+type Member struct {
+	// ID is a short stable name such as "cert-eu"; tokens and grants refer to it.
+	ID   string
+	Name string
+	// Jurisdiction is where the member is established: an ISO 3166-1 alpha-2 code, or "EU" for a
+	// Union body.
+	Jurisdiction string
+	Contact      string
+}
+
+// Grant opens one collection to one member.
+type Grant struct {
+	MemberID     string
+	APIRoot      string
+	CollectionID string
+	Read         bool
+	Write        bool
+}
+
+// TokenKind says which API a token opens.
+type TokenKind string
+
+const (
+	// PartnerToken opens the TAXII API within its member's grants.
+	PartnerToken TokenKind = "partner"
+	// OperatorToken opens the admin API.
+	OperatorToken TokenKind = "operator"
+)
+
+// Token records an issued token so that it can be listed and revoked. The token itself is never
+// stored: whoever reads the database cannot use what it finds there.
+type Token struct {
+	// ID is the token's jti.
+	ID   string
+	Kind TokenKind
+	// Subject is the member id of a partner token or the operator's name.
+	Subject   string
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+	// RevokedAt is zero while the token is usable.
+	RevokedAt time.Time
+	Note      string
+}
+
+// Revoked reports whether the token has been revoked.
+func (t Token) Revoked() bool { return !t.RevokedAt.IsZero() }
