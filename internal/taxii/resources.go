@@ -1,0 +1,164 @@
+package taxii
+
+import (
+	"encoding/json"
+
+	"taxiihub/internal/store"
+)
+
+// The wire forms of TAXII 2.1 resources. Lists that the specification makes optional are still sent
+// empty rather than left out where strict clients index into them.
+
+// MediaType is the TAXII 2.1 media type, also listed in each API root's versions.
+const MediaType = "application/taxii+json;version=2.1"
+
+// STIXMediaType is the media type of the objects the hub stores.
+const STIXMediaType = "application/stix+json;version=2.1"
+
+// Discovery is the discovery resource.
+type Discovery struct {
+	Title       string   `json:"title"`
+	Description string   `json:"description,omitempty"`
+	Default     string   `json:"default,omitempty"`
+	APIRoots    []string `json:"api_roots"`
+}
+
+// APIRoot is the API root resource.
+type APIRoot struct {
+	Title            string   `json:"title"`
+	Description      string   `json:"description,omitempty"`
+	Versions         []string `json:"versions"`
+	MaxContentLength int64    `json:"max_content_length"`
+}
+
+// Collection is the collection resource, with the caller's own rights.
+type Collection struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Description string   `json:"description,omitempty"`
+	Alias       string   `json:"alias,omitempty"`
+	CanRead     bool     `json:"can_read"`
+	CanWrite    bool     `json:"can_write"`
+	MediaTypes  []string `json:"media_types"`
+}
+
+// NewCollection renders a stored collection for a caller with the given rights.
+func NewCollection(c store.Collection, canRead, canWrite bool) Collection {
+	media := c.MediaTypes
+	if len(media) == 0 {
+		media = []string{STIXMediaType}
+	}
+	return Collection{ID: c.ID, Title: c.Title, Description: c.Description, Alias: c.Alias,
+		CanRead: canRead, CanWrite: canWrite, MediaTypes: media}
+}
+
+// Collections is the collections resource.
+type Collections struct {
+	Collections []Collection `json:"collections"`
+}
+
+// Envelope is the objects resource.
+type Envelope struct {
+	More    bool              `json:"more"`
+	Next    string            `json:"next,omitempty"`
+	Objects []json.RawMessage `json:"objects"`
+}
+
+// NewEnvelope renders a page of objects; each object goes out byte for byte as it was stored.
+func NewEnvelope(p store.Page) Envelope {
+	e := Envelope{More: p.More, Next: p.Next, Objects: make([]json.RawMessage, len(p.Records))}
+	for i, r := range p.Records {
+		e.Objects[i] = r.Content
+	}
+	return e
+}
+
+// ManifestRecord describes one object version.
+type ManifestRecord struct {
+	ID        string `json:"id"`
+	DateAdded string `json:"date_added"`
+	Version   string `json:"version"`
+	MediaType string `json:"media_type"`
+}
+
+// Manifest is the manifest resource. Next is not in the specification's manifest, but taxii2-client
+// pages manifests with it like objects, and a manifest without it could not be resumed.
+type Manifest struct {
+	More    bool             `json:"more"`
+	Next    string           `json:"next,omitempty"`
+	Objects []ManifestRecord `json:"objects"`
+}
+
+// NewManifest renders a page of versions.
+func NewManifest(p store.Page) Manifest {
+	m := Manifest{More: p.More, Next: p.Next, Objects: make([]ManifestRecord, len(p.Records))}
+	for i, r := range p.Records {
+		m.Objects[i] = ManifestRecord{ID: r.ID, DateAdded: FormatDateAdded(r.DateAdded),
+			Version: FormatVersion(r.Version), MediaType: "application/stix+json;version=" + r.SpecVersion}
+	}
+	return m
+}
+
+// Versions is the versions resource; Next is an extension, as for manifests.
+type Versions struct {
+	More     bool     `json:"more"`
+	Next     string   `json:"next,omitempty"`
+	Versions []string `json:"versions"`
+}
+
+// NewVersions renders a page of one object's versions.
+func NewVersions(p store.Page) Versions {
+	v := Versions{More: p.More, Next: p.Next, Versions: make([]string, len(p.Records))}
+	for i, r := range p.Records {
+		v.Versions[i] = FormatVersion(r.Version)
+	}
+	return v
+}
+
+// Status is the status resource. Its counts always equal the lengths of its lists.
+type Status struct {
+	ID               string         `json:"id"`
+	Status           string         `json:"status"`
+	RequestTimestamp string         `json:"request_timestamp,omitempty"`
+	TotalCount       int            `json:"total_count"`
+	SuccessCount     int            `json:"success_count"`
+	Successes        []StatusDetail `json:"successes"`
+	FailureCount     int            `json:"failure_count"`
+	Failures         []StatusDetail `json:"failures"`
+	PendingCount     int            `json:"pending_count"`
+	Pendings         []StatusDetail `json:"pendings"`
+}
+
+// StatusDetail is the outcome for one object.
+type StatusDetail struct {
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	Message string `json:"message,omitempty"`
+}
+
+// NewStatus renders a stored status.
+func NewStatus(s store.Status) Status {
+	details := func(ds []store.StatusDetail) []StatusDetail {
+		out := make([]StatusDetail, len(ds))
+		for i, d := range ds {
+			out[i] = StatusDetail(d)
+		}
+		return out
+	}
+	st := Status{
+		ID:        s.ID,
+		Status:    "complete",
+		Successes: details(s.Successes),
+		Failures:  details(s.Failures),
+		Pendings:  details(s.Pendings),
+	}
+	if s.Pending {
+		st.Status = "pending"
+	}
+	if !s.RequestTimestamp.IsZero() {
+		st.RequestTimestamp = FormatDateAdded(s.RequestTimestamp)
+	}
+	st.SuccessCount, st.FailureCount, st.PendingCount = len(st.Successes), len(st.Failures), len(st.Pendings)
+	st.TotalCount = st.SuccessCount + st.FailureCount + st.PendingCount
+	return st
+}

@@ -1,0 +1,182 @@
+package taxii
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"taxiihub/internal/store"
+)
+
+// Verdict is a checker's judgement of one submitted object, with what the store needs to key it.
+type Verdict struct {
+	ID          string
+	Type        string
+	SpecVersion string
+	// Version is modified, else created, else zero.
+	Version  time.Time
+	Errors   []Problem
+	Warnings []Problem
+}
+
+// Valid reports whether the object may be stored.
+func (v Verdict) Valid() bool { return len(v.Errors) == 0 }
+
+// Problem is one finding about an object: a stable code for machines, the JSON path, and a sentence
+// for the analyst.
+type Problem struct {
+	Code    string
+	Path    string
+	Message string
+}
+
+func (p Problem) String() string {
+	if p.Path == "" {
+		return fmt.Sprintf("[%s] %s", p.Code, p.Message)
+	}
+	return fmt.Sprintf("[%s] %s: %s", p.Code, p.Path, p.Message)
+}
+
+// Checker judges one submitted object from its exact bytes. The STIX validator is the hub's checker;
+// Structural is the least any checker must establish.
+type Checker interface {
+	Check(raw []byte) Verdict
+}
+
+// Structural accepts any JSON object with a type, an id of the form <type>--<uuid> and spec_version
+// 2.1, and reads its version from modified or created.
+type Structural struct{}
+
+// Check implements Checker.
+func (Structural) Check(raw []byte) Verdict {
+	var obj struct {
+		Type        *string `json:"type"`
+		ID          *string `json:"id"`
+		SpecVersion *string `json:"spec_version"`
+		Modified    *string `json:"modified"`
+		Created     *string `json:"created"`
+	}
+	var v Verdict
+	fail := func(code, path, msg string) Verdict {
+		v.Errors = append(v.Errors, Problem{Code: code, Path: path, Message: msg})
+		return v
+	}
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return fail("not-an-object", "", "the item is not a JSON object with string properties type, id and spec_version")
+	}
+	if obj.ID != nil {
+		v.ID = *obj.ID
+	}
+	if obj.Type == nil || *obj.Type == "" {
+		return fail("missing-type", "/type", "every STIX object needs a type")
+	}
+	v.Type = *obj.Type
+	if obj.ID == nil || !strings.HasPrefix(v.ID, v.Type+"--") || len(v.ID) != len(v.Type)+2+36 {
+		return fail("invalid-id", "/id", "the id must be the object's type, two dashes and a UUID")
+	}
+	if obj.SpecVersion == nil || *obj.SpecVersion != "2.1" {
+		return fail("not-stix-2.1", "/spec_version", "the hub stores STIX 2.1 objects only; spec_version must be \"2.1\"")
+	}
+	v.SpecVersion = *obj.SpecVersion
+	for _, stamp := range []struct {
+		path  string
+		value *string
+	}{{"/modified", obj.Modified}, {"/created", obj.Created}} {
+		if stamp.value == nil {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, *stamp.value)
+		if err != nil {
+			return fail("invalid-timestamp", stamp.path, "the value is not an RFC 3339 timestamp")
+		}
+		if v.Version.IsZero() {
+			v.Version = t.UTC()
+		}
+	}
+	return v
+}
+
+// Submission is one add-objects request, judged object by object.
+type Submission struct {
+	verdicts []Verdict
+	// accepted lists the indexes of the objects that passed, in submission order.
+	accepted []int
+	objects  []store.Object
+}
+
+// Judge checks every object of an envelope.
+func Judge(c Checker, raws []json.RawMessage) Submission {
+	s := Submission{verdicts: make([]Verdict, len(raws))}
+	for i, raw := range raws {
+		v := c.Check(raw)
+		s.verdicts[i] = v
+		if v.Valid() {
+			s.accepted = append(s.accepted, i)
+			s.objects = append(s.objects, store.Object{
+				ID: v.ID, Type: v.Type, SpecVersion: v.SpecVersion, Version: v.Version, Content: raw,
+			})
+		}
+	}
+	return s
+}
+
+// Accepted returns the objects to store, in submission order.
+func (s Submission) Accepted() []store.Object { return s.objects }
+
+// Status records the outcome of every object: outcomes are the store's answers for Accepted, in
+// order (all NotStored when the write failed before it began).
+func (s Submission) Status(id, root, submitter string, requested time.Time, outcomes []store.Outcome) store.Status {
+	st := store.Status{ID: id, APIRoot: root, Submitter: submitter, RequestTimestamp: requested,
+		Successes: []store.StatusDetail{}, Failures: []store.StatusDetail{}, Pendings: []store.StatusDetail{}}
+	outcomeOf := make(map[int]store.Outcome, len(s.accepted))
+	for k, i := range s.accepted {
+		if k < len(outcomes) {
+			outcomeOf[i] = outcomes[k]
+		}
+	}
+	for i, v := range s.verdicts {
+		detail := store.StatusDetail{ID: v.ID, Version: versionText(v.Version)}
+		if !v.Valid() {
+			detail.Message = "rejected: " + joinProblems(v.Errors)
+			st.Failures = append(st.Failures, detail)
+			continue
+		}
+		o := outcomeOf[i]
+		if o.Result.Stored() {
+			detail.Version = FormatVersion(o.Version)
+		}
+		switch o.Result {
+		case store.Added:
+			detail.Message = "added"
+		case store.Unchanged:
+			detail.Message = "already present; nothing changed"
+		case store.KeptExisting:
+			detail.Message = "this version is already stored with other content; the stored copy was kept (a changed object needs a new modified)"
+		default:
+			detail.Message = "not stored: the hub could not complete the write; submit the object again"
+			st.Failures = append(st.Failures, detail)
+			continue
+		}
+		if len(v.Warnings) > 0 {
+			detail.Message += "; warnings: " + joinProblems(v.Warnings)
+		}
+		st.Successes = append(st.Successes, detail)
+	}
+	return st
+}
+
+func versionText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return FormatVersion(t)
+}
+
+func joinProblems(ps []Problem) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.String()
+	}
+	return strings.Join(parts, "; ")
+}
