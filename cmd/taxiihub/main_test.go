@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"taxiihub/internal/auth"
 	"taxiihub/internal/mongotest"
 	"taxiihub/internal/store"
 	"taxiihub/internal/store/mongostore"
@@ -101,18 +104,50 @@ func startHub(t *testing.T, dir string, env []string, args ...string) string {
 	}
 }
 
-func getDiscovery(t *testing.T, base string) discovery {
+// grantPartner gives a partner a grant on a new collection in the root and returns a token for it,
+// signed with the key the hub will find in its data directory.
+func grantPartner(t *testing.T, st store.Store, dataDir, root string) string {
+	t.Helper()
+	ctx := t.Context()
+	key, _, err := auth.LoadOrCreateSigningKey(filepath.Join(dataDir, auth.SigningKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll := uuid.NewString()
+	now := time.Now()
+	claims := auth.Claims{ID: auth.NewTokenID(), Subject: "cert-eu", Audience: auth.PartnerAudience, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+	for _, err := range []error{
+		st.CreateCollection(ctx, store.Collection{ID: coll, APIRoot: root, Title: "Indicators"}),
+		st.CreateMember(ctx, store.Member{ID: "cert-eu", Name: "CERT-EU", Jurisdiction: "EU"}),
+		st.PutGrant(ctx, store.Grant{MemberID: "cert-eu", APIRoot: root, CollectionID: coll, Read: true}),
+		st.SaveToken(ctx, store.Token{ID: claims.ID, Kind: store.PartnerToken, Subject: "cert-eu", IssuedAt: now, ExpiresAt: claims.ExpiresAt}),
+	} {
+		if err != nil {
+			t.Fatalf("prepare: %v", err)
+		}
+	}
+	raw, err := auth.NewTokens(auth.NewKeyring(key), "", time.Now).Sign(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func getDiscovery(t *testing.T, base, token string) discovery {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/taxii2/", nil)
 	req.Header.Set("Accept", "application/taxii+json;version=2.1")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("GET /taxii2/: %v", err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /taxii2/: status %d: %s", resp.StatusCode, body)
+	if want := map[bool]int{true: http.StatusOK, false: http.StatusUnauthorized}[token != ""]; resp.StatusCode != want {
+		t.Fatalf("GET /taxii2/: status %d, want %d: %s", resp.StatusCode, want, body)
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "application/taxii+json;version=2.1" {
 		t.Errorf("Content-Type %q, want application/taxii+json;version=2.1", ct)
@@ -141,12 +176,13 @@ func TestServesFromTheEmbeddedDatabaseByDefault(t *testing.T) {
 	if err := st.CreateAPIRoot(t.Context(), store.APIRoot{Slug: "eu-japan", Title: "EU–Japan"}); err != nil {
 		t.Fatal(err)
 	}
+	token := grantPartner(t, st, filepath.Join(dir, "taxiihub-data"), "eu-japan")
 	if err := st.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 
 	base := startHub(t, dir, nil)
-	if d := getDiscovery(t, base); !slices.Equal(d.APIRoots, []string{"/eu-japan/"}) {
+	if d := getDiscovery(t, base, token); !slices.Equal(d.APIRoots, []string{"/eu-japan/"}) {
 		t.Errorf("api_roots %v, want [/eu-japan/]", d.APIRoots)
 	}
 }
@@ -154,8 +190,10 @@ func TestServesFromTheEmbeddedDatabaseByDefault(t *testing.T) {
 func TestCreatesItsDataDirectory(t *testing.T) {
 	dir := t.TempDir()
 	base := startHub(t, dir, []string{"TAXIIHUB_DATA_DIR=state/hub"})
-	if d := getDiscovery(t, base); d.APIRoots == nil || len(d.APIRoots) != 0 {
-		t.Errorf("a new hub lists api_roots %v, want an empty list", d.APIRoots)
+	getDiscovery(t, base, "") // a TAXII 401 proves the hub serves; a new hub has no partner to sign in as
+	key, err := os.Stat(filepath.Join(dir, "state", "hub", auth.SigningKeyFile))
+	if err != nil || key.Mode().Perm() != 0o600 {
+		t.Errorf("signing key: %v, mode %v; want one created with mode 0600", err, key.Mode().Perm())
 	}
 	info, err := os.Stat(filepath.Join(dir, "state", "hub", "taxiihub.db"))
 	if err != nil {
@@ -182,12 +220,13 @@ func TestServesFromMongoDBWithMongoURI(t *testing.T) {
 	if err := st.CreateAPIRoot(t.Context(), store.APIRoot{Slug: "eu-china-cyber", Title: "EU–China"}); err != nil {
 		t.Fatal(err)
 	}
+	dir := t.TempDir()
+	token := grantPartner(t, st, filepath.Join(dir, "taxiihub-data"), "eu-china-cyber")
 	if err := st.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
 	base := startHub(t, dir, nil, "--mongo-uri", mongod.URI(), "--mongo-database", db)
-	if d := getDiscovery(t, base); !slices.Equal(d.APIRoots, []string{"/eu-china-cyber/"}) {
+	if d := getDiscovery(t, base, token); !slices.Equal(d.APIRoots, []string{"/eu-china-cyber/"}) {
 		t.Errorf("api_roots %v, want [/eu-china-cyber/]", d.APIRoots)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "taxiihub-data", "taxiihub.db")); !errors.Is(err, os.ErrNotExist) {

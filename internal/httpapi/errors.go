@@ -3,13 +3,16 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
 
+	"taxiihub/internal/auth"
 	"taxiihub/internal/store"
+	"taxiihub/internal/taxii"
 )
 
 // errorResource is the TAXII 2.1 error message resource, the body of every 4xx and 5xx answer.
@@ -52,10 +55,42 @@ type classification struct {
 }
 
 func classify(err error) (classification, string) {
-	var re *requestError
+	var (
+		re        *requestError
+		cred      *auth.CredentialError
+		filter    *taxii.FilterError
+		cursor    *store.CursorError
+		query     *store.QueryError
+		envelope  *taxii.EnvelopeError
+		tooMany   *taxii.TooManyObjectsError
+		bodyLimit *http.MaxBytesError
+	)
 	switch {
 	case errors.As(err, &re):
 		return classification{re.status, re.code, re.title}, re.description
+	case errors.As(err, &cred):
+		return classification{http.StatusUnauthorized, "unauthenticated", "Authentication required"},
+			"Send a hub token as Bearer, as Token, or as the Basic password: " + cred.Reason + "."
+	case errors.Is(err, auth.ErrUnauthenticated):
+		return classification{http.StatusUnauthorized, "unauthenticated", "Authentication required"},
+			"Send a hub token as Bearer, as Token, or as the Basic password."
+	case errors.As(err, &filter):
+		return classification{http.StatusBadRequest, "invalid-filter", "Invalid filter"},
+			fmt.Sprintf("The %s parameter %s.", filter.Param, filter.Reason)
+	case errors.As(err, &cursor):
+		return classification{http.StatusBadRequest, "invalid-next", "Invalid next"},
+			"The next parameter cannot be used here: " + cursor.Reason + ". Start again without next."
+	case errors.As(err, &query):
+		return classification{http.StatusBadRequest, "invalid-filter", "Invalid filter"}, query.Reason
+	case errors.As(err, &tooMany):
+		return classification{http.StatusRequestEntityTooLarge, "too-many-objects", "Too many objects"},
+			fmt.Sprintf("The envelope holds %d objects; send at most %d per request.", tooMany.Count, tooMany.Max)
+	case errors.As(err, &bodyLimit):
+		return classification{http.StatusRequestEntityTooLarge, "too-large", "Request too large"},
+			fmt.Sprintf("The body exceeds %d bytes (max_content_length).", bodyLimit.Limit)
+	case errors.As(err, &envelope):
+		return classification{http.StatusUnprocessableEntity, "invalid-envelope", "Unprocessable envelope"},
+			envelope.Reason + "."
 	case errors.Is(err, store.ErrNotFound):
 		return classification{http.StatusNotFound, "not-found", "Not found"}, ""
 	case errors.Is(err, context.DeadlineExceeded):
@@ -72,6 +107,10 @@ func classify(err error) (classification, string) {
 func writeError(c *gin.Context, log *slog.Logger, err error) {
 	cl, description := classify(err)
 	id := requestID(c)
+	if cl.status == http.StatusUnauthorized {
+		// Two challenges: Basic for the many clients that speak nothing else, Bearer for the rest.
+		c.Header("WWW-Authenticate", `Basic realm="taxiihub", charset="UTF-8", Bearer realm="taxiihub"`)
+	}
 	if cl.status >= http.StatusInternalServerError {
 		log.ErrorContext(c.Request.Context(), "request failed", "request_id", id, "status", cl.status, "error", err)
 	}

@@ -3,6 +3,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -12,58 +13,91 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"taxiihub/internal/auth"
 	"taxiihub/internal/store"
+	"taxiihub/internal/taxii"
 )
 
 // TAXIIMediaType is the content type of every response, errors included: strict clients such as
 // taxii2-client reject any 2xx answer without it.
-const TAXIIMediaType = "application/taxii+json;version=2.1"
+const TAXIIMediaType = taxii.MediaType
 
 // DefaultRequestTimeout bounds each request, so that a slow store cannot pile up goroutines.
 const DefaultRequestTimeout = 30 * time.Second
 
-// Store is what the HTTP layer reads from storage.
+// Store is what the TAXII API reads and writes.
 type Store interface {
+	APIRoot(ctx context.Context, slug string) (store.APIRoot, error)
 	APIRoots(ctx context.Context) ([]store.APIRoot, error)
+	Collection(ctx context.Context, root, ref string) (store.Collection, error)
+	Collections(ctx context.Context, root string) ([]store.Collection, error)
+	AddObjects(ctx context.Context, collectionID string, objs []store.Object) ([]store.Outcome, error)
+	Objects(ctx context.Context, collectionID string, q store.Query) (store.Page, error)
+	Manifest(ctx context.Context, collectionID string, q store.Query) (store.Page, error)
+	DeleteVersions(ctx context.Context, collectionID, objectID string, f store.VersionFilter) (int, error)
+	SaveStatus(ctx context.Context, s store.Status) error
+	Status(ctx context.Context, root, id string) (store.Status, error)
+}
+
+// Authenticator turns an Authorization header into a partner principal.
+type Authenticator interface {
+	Partner(ctx context.Context, authorization string) (auth.Principal, error)
 }
 
 // Config is what New needs.
 type Config struct {
-	Store  Store
-	Logger *slog.Logger
+	Store Store
+	Auth  Authenticator
+	// Checker judges each submitted object; the STIX validator in production.
+	Checker taxii.Checker
+	Logger  *slog.Logger
 	// Title and Description appear in the discovery resource.
 	Title       string
 	Description string
 	// RequestTimeout bounds each request; zero means DefaultRequestTimeout.
 	RequestTimeout time.Duration
+	// MaxContentLength is the largest request body, advertised in every API root; zero means
+	// taxii.DefaultMaxContentLength.
+	MaxContentLength int64
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 type api struct {
-	store       Store
-	log         *slog.Logger
-	title       string
-	description string
-	timeout     time.Duration
+	store            Store
+	auth             Authenticator
+	checker          taxii.Checker
+	log              *slog.Logger
+	title            string
+	description      string
+	timeout          time.Duration
+	maxContentLength int64
+	now              func() time.Time
 }
 
 // New returns the hub's HTTP handler.
 func New(cfg Config) http.Handler {
 	a := &api{
-		store:       cfg.Store,
-		log:         cfg.Logger,
-		title:       cfg.Title,
-		description: cfg.Description,
-		timeout:     cfg.RequestTimeout,
+		store:            cfg.Store,
+		auth:             cfg.Auth,
+		checker:          cfg.Checker,
+		log:              cfg.Logger,
+		title:            cmp.Or(cfg.Title, "taxiihub"),
+		description:      cfg.Description,
+		timeout:          cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout),
+		maxContentLength: cmp.Or(cfg.MaxContentLength, taxii.DefaultMaxContentLength),
+		now:              cfg.Now,
 	}
-	if a.timeout <= 0 {
-		a.timeout = DefaultRequestTimeout
+	if a.now == nil {
+		a.now = time.Now
 	}
-	if a.title == "" {
-		a.title = "taxiihub"
+	if a.checker == nil {
+		a.checker = taxii.Structural{}
 	}
 	// gin's default redirects would turn a POST into a GET at the other path and lose its body;
 	// every route is registered with and without its trailing slash instead.
@@ -79,16 +113,14 @@ func New(cfg Config) http.Handler {
 		return &requestError{status: http.StatusMethodNotAllowed, code: "method-not-allowed",
 			title: "Method not allowed", description: c.Request.Method + " is not supported on this resource."}
 	}))
-	get(e, "/taxii2/", a.handle(a.discovery))
+	a.mountTAXII(e)
 	return e
 }
 
-// get registers a GET route under its path with and without the trailing slash.
-func get(r gin.IRoutes, path string, h gin.HandlerFunc) {
-	r.GET(path, h)
-	if len(path) > 1 {
-		r.GET(path[:len(path)-1], h)
-	}
+// route registers a handler under its path with and without the trailing slash.
+func route(r gin.IRoutes, method, path string, h gin.HandlerFunc) {
+	r.Handle(method, path, h)
+	r.Handle(method, strings.TrimSuffix(path, "/"), h)
 }
 
 const requestIDKey = "request_id"

@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"time"
+
+	"taxiihub/internal/auth"
+	"taxiihub/internal/taxii"
 )
 
 // Defaults, named so that the README, the flags' help and the tests agree.
@@ -28,6 +32,14 @@ type Config struct {
 	// MongoURI selects MongoDB instead of the embedded database when set.
 	MongoURI      string
 	MongoDatabase string
+	// SigningKeyFile, when set, is the Ed25519 key (PEM, PKCS #8) tokens are signed with; every hub
+	// node sharing one database needs the same key. Unset, the key in DataDir is used, created on
+	// first start.
+	SigningKeyFile string
+	// Issuer is the iss claim of the hub's tokens.
+	Issuer string
+	// MaxContentLength is the largest request body, advertised in API roots.
+	MaxContentLength int64
 	// RequestTimeout bounds every request; ShutdownTimeout bounds the drain on shutdown.
 	RequestTimeout  time.Duration
 	ShutdownTimeout time.Duration
@@ -56,7 +68,8 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	var cfg Config
 	requestTimeout, errReq := envDuration("TAXIIHUB_REQUEST_TIMEOUT", DefaultRequestTimeout)
 	shutdownTimeout, errShut := envDuration("TAXIIHUB_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout)
-	if err := errors.Join(errReq, errShut); err != nil {
+	maxContentLength, errMax := envInt("TAXIIHUB_MAX_CONTENT_LENGTH", getenv, taxii.DefaultMaxContentLength)
+	if err := errors.Join(errReq, errShut, errMax); err != nil {
 		return Config{}, err
 	}
 
@@ -67,6 +80,11 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.StringVar(&cfg.MongoURI, "mongo-uri", getenv("TAXIIHUB_MONGO_URI"),
 		"MongoDB connection string; prefer the env TAXIIHUB_MONGO_URI when it holds a password, since flags show in ps")
 	fs.StringVar(&cfg.MongoDatabase, "mongo-database", env("TAXIIHUB_MONGO_DATABASE", DefaultMongoDatabase), "MongoDB database name (env TAXIIHUB_MONGO_DATABASE)")
+	fs.StringVar(&cfg.SigningKeyFile, "signing-key-file", getenv("TAXIIHUB_SIGNING_KEY_FILE"),
+		"Ed25519 signing key (PEM); default: signing-key.pem in the data directory, created on first start (env TAXIIHUB_SIGNING_KEY_FILE)")
+	fs.StringVar(&cfg.Issuer, "issuer", env("TAXIIHUB_ISSUER", auth.DefaultIssuer), "iss claim of the hub's tokens (env TAXIIHUB_ISSUER)")
+	fs.Int64Var(&cfg.MaxContentLength, "max-content-length", maxContentLength,
+		"largest request body in bytes, advertised as max_content_length (env TAXIIHUB_MAX_CONTENT_LENGTH)")
 	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", requestTimeout, "deadline of each request (env TAXIIHUB_REQUEST_TIMEOUT)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", shutdownTimeout, "how long in-flight requests may finish on shutdown (env TAXIIHUB_SHUTDOWN_TIMEOUT)")
 	if err := fs.Parse(args); err != nil {
@@ -93,6 +111,9 @@ func (c Config) Validate() error {
 	if c.MongoURI != "" && c.MongoDatabase == "" {
 		errs = append(errs, errors.New("a MongoDB database name is needed"))
 	}
+	if c.MaxContentLength < 1<<10 {
+		errs = append(errs, fmt.Errorf("max content length %d is below 1 KiB", c.MaxContentLength))
+	}
 	if c.RequestTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("request timeout %v must be positive", c.RequestTimeout))
 	}
@@ -100,6 +121,18 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("shutdown timeout %v must be positive", c.ShutdownTimeout))
 	}
 	return errors.Join(errs...)
+}
+
+func envInt(name string, getenv func(string) string, fallback int64) (int64, error) {
+	v := getenv(name)
+	if v == "" {
+		return fallback, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return n, nil
 }
 
 func usage(fs *flag.FlagSet) string {

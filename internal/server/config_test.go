@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"taxiihub/internal/auth"
+	"taxiihub/internal/taxii"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -15,16 +18,16 @@ func TestParseConfig(t *testing.T) {
 		want Config
 	}{
 		{"defaults", nil, nil, Config{Listen: DefaultListen, DataDir: DefaultDataDir, MongoDatabase: DefaultMongoDatabase,
-			RequestTimeout: DefaultRequestTimeout, ShutdownTimeout: DefaultShutdownTimeout}},
+			RequestTimeout: DefaultRequestTimeout, ShutdownTimeout: DefaultShutdownTimeout, Issuer: auth.DefaultIssuer, MaxContentLength: taxii.DefaultMaxContentLength}},
 		{"environment", nil, map[string]string{
 			"TAXIIHUB_LISTEN": "0.0.0.0:9000", "TAXIIHUB_DATA_DIR": "/var/lib/taxiihub",
 			"TAXIIHUB_MONGO_URI": "mongodb://db/?replicaSet=rs0", "TAXIIHUB_REQUEST_TIMEOUT": "5s",
 		}, Config{Listen: "0.0.0.0:9000", DataDir: "/var/lib/taxiihub", MongoURI: "mongodb://db/?replicaSet=rs0",
-			MongoDatabase: DefaultMongoDatabase, RequestTimeout: 5 * time.Second, ShutdownTimeout: DefaultShutdownTimeout}},
+			MongoDatabase: DefaultMongoDatabase, RequestTimeout: 5 * time.Second, ShutdownTimeout: DefaultShutdownTimeout, Issuer: auth.DefaultIssuer, MaxContentLength: taxii.DefaultMaxContentLength}},
 		{"flags win over the environment", []string{"--listen", "127.0.0.1:1", "--data-dir", "d", "--mongo-uri", "mongodb://x"},
 			map[string]string{"TAXIIHUB_LISTEN": "0.0.0.0:9000", "TAXIIHUB_DATA_DIR": "e", "TAXIIHUB_MONGO_URI": "mongodb://y"},
 			Config{Listen: "127.0.0.1:1", DataDir: "d", MongoURI: "mongodb://x", MongoDatabase: DefaultMongoDatabase,
-				RequestTimeout: DefaultRequestTimeout, ShutdownTimeout: DefaultShutdownTimeout}},
+				RequestTimeout: DefaultRequestTimeout, ShutdownTimeout: DefaultShutdownTimeout, Issuer: auth.DefaultIssuer, MaxContentLength: taxii.DefaultMaxContentLength}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -40,12 +43,12 @@ func TestParseConfig(t *testing.T) {
 }
 
 func TestConfigReportsEveryProblemAtOnce(t *testing.T) {
-	cfg := Config{Listen: "nonsense", DataDir: "", RequestTimeout: 0, ShutdownTimeout: -time.Second}
+	cfg := Config{Listen: "nonsense", DataDir: "", RequestTimeout: 0, ShutdownTimeout: -time.Second, MaxContentLength: 10}
 	err := cfg.Validate()
 	if err == nil {
 		t.Fatal("an invalid config was accepted")
 	}
-	for _, want := range []string{"listen address", "data directory", "request timeout", "shutdown timeout"} {
+	for _, want := range []string{"listen address", "data directory", "request timeout", "shutdown timeout", "max content length"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error does not mention %q: %v", want, err)
 		}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"taxiihub/internal/auth"
 	"taxiihub/internal/httpapi"
 	"taxiihub/internal/store"
 	"taxiihub/internal/store/mongostore"
@@ -31,6 +32,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	store   store.Store
+	tokens  *auth.Tokens
 	handler http.Handler
 }
 
@@ -39,20 +41,49 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
+	keys, err := loadKeys(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
+	tokens := auth.NewTokens(keys, cfg.Issuer, time.Now)
 	return &Server{
-		cfg:   cfg,
-		log:   log,
-		store: st,
+		cfg:    cfg,
+		log:    log,
+		store:  st,
+		tokens: tokens,
 		handler: httpapi.New(httpapi.Config{
-			Store:          st,
-			Logger:         log,
-			RequestTimeout: cfg.RequestTimeout,
+			Store:            st,
+			Auth:             auth.NewAuthenticator(tokens, st),
+			Logger:           log,
+			RequestTimeout:   cfg.RequestTimeout,
+			MaxContentLength: cfg.MaxContentLength,
 		}),
 	}, nil
+}
+
+// loadKeys reads the configured signing key, or the data directory's, creating that one on first start.
+func loadKeys(ctx context.Context, cfg Config, log *slog.Logger) (*auth.Keyring, error) {
+	if cfg.SigningKeyFile != "" {
+		key, err := auth.ReadSigningKey(cfg.SigningKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("signing key: %w", err)
+		}
+		return auth.NewKeyring(key), nil
+	}
+	path := filepath.Join(cfg.DataDir, auth.SigningKeyFile)
+	key, created, err := auth.LoadOrCreateSigningKey(path)
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	keys := auth.NewKeyring(key)
+	if created {
+		log.InfoContext(ctx, "created a signing key", "path", path, "kid", keys.SigningKeyID())
+	}
+	return keys, nil
 }
 
 func openStore(ctx context.Context, cfg Config, log *slog.Logger) (store.Store, error) {
@@ -79,6 +110,12 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (store.Store, 
 
 // Handler is the hub's HTTP handler, for tests that serve it themselves.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// Store is the hub's store, for tests and tools that prepare data in-process.
+func (s *Server) Store() store.Store { return s.store }
+
+// Tokens signs and verifies the hub's tokens.
+func (s *Server) Tokens() *auth.Tokens { return s.tokens }
 
 // Serve answers requests on ln until ctx ends, then lets in-flight requests finish within the
 // shutdown timeout.

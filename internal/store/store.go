@@ -62,7 +62,8 @@ type Store interface {
 	// Collections lists the collections of a root, ordered by title then id. ErrNotFound if the root
 	// does not exist.
 	Collections(ctx context.Context, root string) ([]Collection, error)
-	// DeleteCollection removes a collection and every object version in it. ErrNotFound if the root
+	// DeleteCollection removes a collection, every object version in it and every grant on it.
+	// ErrNotFound if the root
 	// holds no collection with that id. Callers never reuse a deleted collection's id: cursors and
 	// dates added of the old collection would otherwise bleed into the new one.
 	DeleteCollection(ctx context.Context, root, id string) error
@@ -80,6 +81,37 @@ type Store interface {
 	// DeleteVersions removes the versions of one object that f selects and returns how many it
 	// removed. ErrNotFound if the collection holds no version of the object.
 	DeleteVersions(ctx context.Context, collectionID, objectID string, f VersionFilter) (int, error)
+
+	// CreateMember adds a partner organisation. ErrConflict if the id is taken.
+	CreateMember(ctx context.Context, m Member) error
+	// Member returns the member with the id. ErrNotFound if there is none.
+	Member(ctx context.Context, id string) (Member, error)
+	// Members lists every member, ordered by id.
+	Members(ctx context.Context) ([]Member, error)
+	// DeleteMember removes a member with its grants, and revokes its tokens at the time given, so
+	// that nothing it held keeps working. ErrNotFound if there is none.
+	DeleteMember(ctx context.Context, id string, at time.Time) error
+
+	// PutGrant creates or replaces the grant of a member on a collection. ErrNotFound if the member
+	// does not exist or the API root holds no such collection.
+	PutGrant(ctx context.Context, g Grant) error
+	// DeleteGrant removes a member's grant on a collection. ErrNotFound if there is none.
+	DeleteGrant(ctx context.Context, memberID, collectionID string) error
+	// Grants lists a member's grants, ordered by API root then collection id. A member without
+	// grants, or one that does not exist, has none.
+	Grants(ctx context.Context, memberID string) ([]Grant, error)
+	// CollectionGrants lists the grants on a collection, ordered by member id.
+	CollectionGrants(ctx context.Context, collectionID string) ([]Grant, error)
+
+	// SaveToken records an issued token. ErrConflict if its id is taken.
+	SaveToken(ctx context.Context, t Token) error
+	// Token returns the token record with the id. ErrNotFound if there is none.
+	Token(ctx context.Context, id string) (Token, error)
+	// Tokens lists every token record, ordered by issue time then id.
+	Tokens(ctx context.Context) ([]Token, error)
+	// RevokeToken marks a token revoked at the time given; revoking it again keeps the first time.
+	// ErrNotFound if there is none.
+	RevokeToken(ctx context.Context, id string, at time.Time) error
 
 	// SaveStatus creates or replaces a status resource.
 	SaveStatus(ctx context.Context, s Status) error

@@ -37,3 +37,41 @@ func (s *Store) ExplainScan(ctx context.Context, collectionID string, sc store.S
 	}
 	return s.objects.Database().RunCommand(ctx, cmd).Raw()
 }
+
+// ExplainGrants returns the executionStats explain of the find behind Grants.
+func (s *Store) ExplainGrants(ctx context.Context, memberID string) (bson.Raw, error) {
+	return explainFind(ctx, s.grantsQuery(memberID), 0)
+}
+
+// ExplainCollectionGrants returns the executionStats explain of the find behind CollectionGrants.
+func (s *Store) ExplainCollectionGrants(ctx context.Context, collectionID string) (bson.Raw, error) {
+	return explainFind(ctx, s.collectionGrantsQuery(collectionID), 0)
+}
+
+// ExplainTokens returns the executionStats explain of the find behind Tokens.
+func (s *Store) ExplainTokens(ctx context.Context) (bson.Raw, error) {
+	return explainFind(ctx, s.tokensQuery(), 0)
+}
+
+// ExplainToken returns the executionStats explain of the find behind Token, which FindOne limits to one.
+func (s *Store) ExplainToken(ctx context.Context, id string) (bson.Raw, error) {
+	return explainFind(ctx, findQuery{coll: s.tokens, filter: tokenFilter(id)}, 1)
+}
+
+func explainFind(ctx context.Context, q findQuery, limit int64) (bson.Raw, error) {
+	find := bson.D{{Key: "find", Value: q.coll.Name()}, {Key: "filter", Value: q.filter}}
+	if q.sort != nil {
+		find = append(find, bson.E{Key: "sort", Value: q.sort})
+	}
+	if q.hint != "" {
+		find = append(find, bson.E{Key: "hint", Value: q.hint})
+	}
+	if q.projection != nil {
+		find = append(find, bson.E{Key: "projection", Value: q.projection})
+	}
+	if limit > 0 {
+		find = append(find, bson.E{Key: "limit", Value: limit})
+	}
+	cmd := bson.D{{Key: "explain", Value: find}, {Key: "verbosity", Value: "executionStats"}}
+	return q.coll.Database().RunCommand(ctx, cmd).Raw()
+}

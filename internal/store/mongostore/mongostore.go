@@ -7,11 +7,16 @@
 //	api_roots    {_id: slug, title, description, writes}
 //	collections  {_id: collection id, api_root, title, alias, description, media_types, last_added, writes}
 //	objects      {collection_id, object_id, version, spec_version, type, date_added, sha256, content}
-//	statuses     {_id: {api_root, id}, pending, request_timestamp, successes, failures, pendings}
+//	statuses     {_id: {api_root, id}, submitter, pending, request_timestamp, successes, failures, pendings}
+//	members      {_id: member id, name, jurisdiction, contact, writes}
+//	grants       {member_id, api_root, collection_id, read, write}
+//	tokens       {_id: jti, kind, subject, issued_at, expires_at, revoked_at (absent while usable), note}
 //
 // Times are int64 Unix microseconds. Content is a BSON binary holding the bytes exactly as added. The
 // writes counters exist only to be incremented: a transaction's first step increments the counter of the
 // document it must serialize on, which takes that document's write lock until the transaction ends.
+// PutGrant increments both its member's and its collection's, so that a grant cannot be committed beside
+// the deletion of either.
 package mongostore
 
 import (
@@ -50,6 +55,9 @@ const (
 	collectionsName = "collections"
 	objectsName     = "objects"
 	statusesName    = "statuses"
+	membersName     = "members"
+	grantsName      = "grants"
+	tokensName      = "tokens"
 )
 
 // Index names, fixed so that Open is idempotent and hints can name them.
@@ -60,6 +68,11 @@ const (
 	indexObjectDateAdded = "collection_object_date_added"
 	indexRootAlias       = "api_root_alias"
 	indexRootTitle       = "api_root_title"
+
+	indexCollectionMember     = "collection_member"
+	indexMemberRootCollection = "member_root_collection"
+	indexIssuedAt             = "issued_at_id"
+	indexSubjectKind          = "subject_kind"
 )
 
 // Config says where the store lives.
@@ -98,6 +111,9 @@ type Store struct {
 	collections *mongo.Collection
 	objects     *mongo.Collection
 	statuses    *mongo.Collection
+	members     *mongo.Collection
+	grants      *mongo.Collection
+	tokens      *mongo.Collection
 	now         func() time.Time
 
 	// writers serializes this process's AddObjects calls per collection, so that they queue here
@@ -147,6 +163,9 @@ func open(ctx context.Context, cfg Config, adjust func(*options.ClientOptions)) 
 		collections: db.Collection(collectionsName),
 		objects:     db.Collection(objectsName),
 		statuses:    db.Collection(statusesName),
+		members:     db.Collection(membersName),
+		grants:      db.Collection(grantsName),
+		tokens:      db.Collection(tokensName),
 		now:         cfg.Now,
 	}
 	if err := s.setUp(ctx, db); err != nil {
@@ -184,15 +203,26 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 	}
 
 	// Transactions cannot create collections on MongoDB 4.0, so every collection is created here.
-	for _, name := range []string{apiRootsName, collectionsName, objectsName, statusesName} {
+	names := []string{apiRootsName, collectionsName, objectsName, statusesName, membersName, grantsName, tokensName}
+	for _, name := range names {
 		if err := db.CreateCollection(ctx, name); err != nil && !isNamespaceExists(err) {
 			return fmt.Errorf("mongostore: create collection %s: %w", name, err)
 		}
 	}
-	if err := createIndexes(ctx, s.objects, objectIndexes()); err != nil {
-		return err
+	for _, ix := range []struct {
+		c      *mongo.Collection
+		models []mongo.IndexModel
+	}{
+		{s.objects, objectIndexes()},
+		{s.collections, collectionIndexes()},
+		{s.grants, grantIndexes()},
+		{s.tokens, tokenIndexes()},
+	} {
+		if err := createIndexes(ctx, ix.c, ix.models); err != nil {
+			return err
+		}
 	}
-	return createIndexes(ctx, s.collections, collectionIndexes())
+	return nil
 }
 
 func objectIndexes() []mongo.IndexModel {
@@ -234,6 +264,40 @@ func collectionIndexes() []mongo.IndexModel {
 			// Collections lists a root's collections in this order.
 			Keys:    bson.D{{Key: "api_root", Value: 1}, {Key: "title", Value: 1}, {Key: "_id", Value: 1}},
 			Options: options.Index().SetName(indexRootTitle),
+		},
+	}
+}
+
+func grantIndexes() []mongo.IndexModel {
+	return []mongo.IndexModel{
+		{
+			// One grant per member and collection. CollectionGrants reads it in member order,
+			// DeleteCollection removes a collection's grants through it, and PutGrant and DeleteGrant
+			// find a grant with it.
+			Keys:    bson.D{{Key: "collection_id", Value: 1}, {Key: "member_id", Value: 1}},
+			Options: options.Index().SetName(indexCollectionMember).SetUnique(true),
+		},
+		{
+			// Grants, on every TAXII request, reads a member's grants in this order without a sort;
+			// DeleteMember removes them through it.
+			Keys:    bson.D{{Key: "member_id", Value: 1}, {Key: "api_root", Value: 1}, {Key: "collection_id", Value: 1}},
+			Options: options.Index().SetName(indexMemberRootCollection),
+		},
+	}
+}
+
+func tokenIndexes() []mongo.IndexModel {
+	return []mongo.IndexModel{
+		{
+			// Tokens lists in this order.
+			Keys:    bson.D{{Key: "issued_at", Value: 1}, {Key: "_id", Value: 1}},
+			Options: options.Index().SetName(indexIssuedAt),
+		},
+		{
+			// DeleteMember revokes a member's tokens; records are never deleted, so without it that
+			// would scan every token ever issued.
+			Keys:    bson.D{{Key: "subject", Value: 1}, {Key: "kind", Value: 1}},
+			Options: options.Index().SetName(indexSubjectKind),
 		},
 	}
 }

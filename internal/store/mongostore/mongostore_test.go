@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -117,6 +118,26 @@ func TestOpenTwiceCreatesIndexesOnce(t *testing.T) {
 		},
 		"api_roots": {"_id_:_id"},
 		"statuses":  {"_id_:_id"},
+		"members":   {"_id_:_id"},
+		"grants": {
+			"_id_:_id",
+			"collection_member:collection_id,member_id:unique",
+			"member_root_collection:member_id,api_root,collection_id",
+		},
+		"tokens": {
+			"_id_:_id",
+			"issued_at_id:issued_at,_id",
+			"subject_kind:subject,kind",
+		},
+	}
+	// Every collection Open creates is checked here.
+	names, err := client.Database(db).ListCollectionNames(t.Context(), bson.D{})
+	if err != nil {
+		t.Fatalf("list collections: %v", err)
+	}
+	slices.Sort(names)
+	if wantNames := slices.Sorted(maps.Keys(want)); !slices.Equal(names, wantNames) {
+		t.Errorf("collections:\n got %v\nwant %v", names, wantNames)
 	}
 	for coll, wantIdx := range want {
 		cur, err := client.Database(db).Collection(coll).Indexes().List(t.Context())

@@ -203,20 +203,38 @@ func (s *Store) Collections(ctx context.Context, root string) ([]store.Collectio
 	return cs, nil
 }
 
-// DeleteCollection removes a collection and every object version in it. ErrNotFound if the root holds
-// no collection with that id.
+// DeleteCollection removes a collection, every object version in it and every grant on it.
+// ErrNotFound if the root holds no collection with that id.
 func (s *Store) DeleteCollection(ctx context.Context, root, id string) error {
-	// The collection's document goes first: from then on every AddObjects transaction finds nothing to
-	// lock and fails with ErrNotFound, and one that already holds the lock makes this delete wait until
-	// it has committed, so nothing can land after the objects below are removed.
-	res, err := s.collections.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "api_root", Value: root}})
+	// Queue behind this process's writers of the collection instead of failing their transactions
+	// with write conflicts (and being failed by them) until one of us gives up.
+	unlock, err := s.writers.lock(ctx, id)
 	if err != nil {
 		return fmt.Errorf("mongostore: delete collection %s in %s: %w", id, root, err)
 	}
-	if res.DeletedCount == 0 {
-		return fmt.Errorf("mongostore: delete collection %s in %s: %w", id, root, store.ErrNotFound)
+	err = s.transact(ctx, func(ctx context.Context) error {
+		// The collection's document goes first: from then on every AddObjects or PutGrant transaction
+		// finds nothing to lock and fails with ErrNotFound, and one that holds the lock already
+		// conflicts with this delete, which is retried once it has committed; so nothing can land
+		// after the grants and objects below are removed.
+		res, err := s.collections.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "api_root", Value: root}})
+		if err != nil {
+			return err
+		}
+		if res.DeletedCount == 0 {
+			return store.ErrNotFound
+		}
+		// The grants go with it, atomically: a collection has at most one per member.
+		if _, err := s.grants.DeleteMany(ctx, bson.D{{Key: "collection_id", Value: id}}); err != nil {
+			return fmt.Errorf("delete grants: %w", err)
+		}
+		return nil
+	})
+	unlock()
+	if err != nil {
+		return fmt.Errorf("mongostore: delete collection %s in %s: %w", id, root, err)
 	}
-	// Not in a transaction: a large collection would exceed MongoDB 4.0's limits on one (16 MB of
+	// Not in the transaction: a large collection would exceed MongoDB 4.0's limits on one (16 MB of
 	// oplog, 60 s). If this fails or the process dies midway, the versions left are unreachable, since
 	// every read starts from the collection's document and collection ids are never reused.
 	if _, err := s.objects.DeleteMany(ctx, bson.D{{Key: "collection_id", Value: id}}); err != nil {

@@ -19,8 +19,9 @@ type statusKey struct {
 }
 
 type statusDoc struct {
-	Key     statusKey `bson:"_id"`
-	Pending bool      `bson:"pending"`
+	Key       statusKey `bson:"_id"`
+	Submitter string    `bson:"submitter"`
+	Pending   bool      `bson:"pending"`
 	// RequestTimestamp is in Unix microseconds.
 	RequestTimestamp int64             `bson:"request_timestamp"`
 	Successes        []statusDetailDoc `bson:"successes"`
@@ -63,6 +64,7 @@ func (s *Store) SaveStatus(ctx context.Context, st store.Status) error {
 	}
 	doc := statusDoc{
 		Key:              statusKey{APIRoot: st.APIRoot, ID: st.ID},
+		Submitter:        st.Submitter,
 		Pending:          st.Pending,
 		RequestTimestamp: st.RequestTimestamp.UnixMicro(),
 		Successes:        toDetailDocs(st.Successes),
@@ -92,6 +94,7 @@ func (s *Store) Status(ctx context.Context, root, id string) (store.Status, erro
 	return store.Status{
 		ID:               d.Key.ID,
 		APIRoot:          d.Key.APIRoot,
+		Submitter:        d.Submitter,
 		Pending:          d.Pending,
 		RequestTimestamp: fromMicros(d.RequestTimestamp),
 		Successes:        fromDetailDocs(d.Successes),

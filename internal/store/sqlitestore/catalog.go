@@ -192,8 +192,8 @@ func (s *Store) Collections(ctx context.Context, root string) ([]store.Collectio
 	return out, nil
 }
 
-// DeleteCollection removes a collection and every object version in it. ErrNotFound if the root
-// holds no collection with that id.
+// DeleteCollection removes a collection, every object version in it and every grant on it.
+// ErrNotFound if the root holds no collection with that id.
 func (s *Store) DeleteCollection(ctx context.Context, root, id string) error {
 	err := s.inWrite(ctx, func(tx *sql.Tx) error {
 		var exists bool
@@ -205,6 +205,9 @@ func (s *Store) DeleteCollection(ctx context.Context, root, id string) error {
 			return store.ErrNotFound
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE collection_id = ?`, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM grants WHERE collection_id = ?`, id); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM collections WHERE id = ?`, id)
@@ -266,8 +269,9 @@ func (s *Store) SaveStatus(ctx context.Context, st store.Status) error {
 	if err != nil {
 		return fmt.Errorf("sqlitestore: save status %s: %w", st.ID, err)
 	}
-	_, err = s.write.ExecContext(ctx, `INSERT INTO statuses (api_root, id, body) VALUES (?, ?, ?)
-		ON CONFLICT (api_root, id) DO UPDATE SET body = excluded.body`, st.APIRoot, st.ID, string(body))
+	_, err = s.write.ExecContext(ctx, `INSERT INTO statuses (api_root, id, submitter, body) VALUES (?, ?, ?, ?)
+		ON CONFLICT (api_root, id) DO UPDATE SET submitter = excluded.submitter, body = excluded.body`,
+		st.APIRoot, st.ID, st.Submitter, string(body))
 	if err != nil {
 		return fmt.Errorf("sqlitestore: save status %s: %w", st.ID, err)
 	}
@@ -276,9 +280,9 @@ func (s *Store) SaveStatus(ctx context.Context, st store.Status) error {
 
 // Status returns the status resource with the id in the root. ErrNotFound if there is none.
 func (s *Store) Status(ctx context.Context, root, id string) (store.Status, error) {
-	var body string
+	var submitter, body string
 	err := s.read.QueryRowContext(ctx,
-		`SELECT body FROM statuses WHERE api_root = ? AND id = ?`, root, id).Scan(&body)
+		`SELECT submitter, body FROM statuses WHERE api_root = ? AND id = ?`, root, id).Scan(&submitter, &body)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return store.Status{}, fmt.Errorf("sqlitestore: status %s in %s: %w", id, root, store.ErrNotFound)
@@ -296,6 +300,7 @@ func (s *Store) Status(ctx context.Context, root, id string) (store.Status, erro
 	return store.Status{
 		ID:               id,
 		APIRoot:          root,
+		Submitter:        submitter,
 		Pending:          j.Pending,
 		RequestTimestamp: ts.UTC(),
 		Successes:        fromDetailsJSON(j.Successes),

@@ -56,6 +56,47 @@ CREATE TABLE statuses (
 	PRIMARY KEY (api_root, id)
 );
 `,
+	// 1 to 2: members, their grants on collections and the tokens issued to them; statuses record
+	// who submitted them.
+	`
+CREATE TABLE members (
+	id           TEXT PRIMARY KEY,
+	name         TEXT NOT NULL,
+	jurisdiction TEXT NOT NULL,
+	contact      TEXT NOT NULL
+);
+
+-- A grant's API root is its collection's: a collection never moves between roots.
+CREATE TABLE grants (
+	member_id     TEXT NOT NULL REFERENCES members(id),
+	collection_id TEXT NOT NULL REFERENCES collections(id),
+	can_read      INTEGER NOT NULL,
+	can_write     INTEGER NOT NULL,
+	PRIMARY KEY (member_id, collection_id)
+);
+-- Lists a collection's grants by member, and serves the foreign key check when a collection is
+-- deleted.
+CREATE INDEX grants_by_collection ON grants(collection_id, member_id);
+
+-- subject is a member id or an operator's name, and no foreign key: a token record outlives its
+-- member, revoked, so that it can still be listed.
+CREATE TABLE tokens (
+	id         TEXT PRIMARY KEY,
+	kind       TEXT NOT NULL,
+	subject    TEXT NOT NULL,
+	issued_at  INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL,
+	revoked_at INTEGER, -- NULL while the token is usable
+	note       TEXT NOT NULL
+);
+-- Lists tokens in order without a sort.
+CREATE INDEX tokens_issued ON tokens(issued_at, id);
+-- Finds a member's tokens when it is deleted.
+CREATE INDEX tokens_by_subject ON tokens(subject, kind);
+
+-- Statuses saved before members existed have no submitter.
+ALTER TABLE statuses ADD COLUMN submitter TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // schemaVersion is the schema this build writes.
@@ -65,6 +106,13 @@ var schemaVersion = len(migrations)
 // processes opening a new file at once cannot both create the schema, and a failed migration leaves
 // the previous schema intact.
 func migrate(ctx context.Context, db *sql.DB) error {
+	return migrateWith(ctx, db, migrations)
+}
+
+// migrateWith is migrate with steps in place of this build's migrations; tests use it to make a
+// database of an older schema version.
+func migrateWith(ctx context.Context, db *sql.DB, steps []string) error {
+	target := len(steps)
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -74,19 +122,19 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 		return fmt.Errorf("migrate: read schema version: %w", err)
 	}
-	if v > schemaVersion {
-		return fmt.Errorf("migrate: database has schema version %d, newer than the %d this build knows", v, schemaVersion)
+	if v > target {
+		return fmt.Errorf("migrate: database has schema version %d, newer than the %d this build knows", v, target)
 	}
-	if v == schemaVersion {
+	if v == target {
 		return nil
 	}
-	for i := v; i < schemaVersion; i++ {
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+	for i := v; i < target; i++ {
+		if _, err := tx.ExecContext(ctx, steps[i]); err != nil {
 			return fmt.Errorf("migrate: schema version %d to %d: %w", i, i+1, err)
 		}
 	}
-	// PRAGMA takes no bound parameters; schemaVersion is a constant of this build.
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
+	// PRAGMA takes no bound parameters; target is a count of migrations, not input.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", target)); err != nil {
 		return fmt.Errorf("migrate: set schema version: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

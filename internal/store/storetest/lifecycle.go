@@ -197,7 +197,7 @@ func statusRoundTrip(t *testing.T, s store.Store) {
 		t.Fatalf("create root: %v", err)
 	}
 	pending := store.Status{
-		ID: newUUID(), APIRoot: "eu-japan", Pending: true,
+		ID: newUUID(), APIRoot: "eu-japan", Submitter: "cert-eu", Pending: true,
 		RequestTimestamp: time.Date(2026, 11, 23, 1, 2, 3, 456789000, time.UTC),
 		Pendings: []store.StatusDetail{
 			{ID: "indicator--1", Version: "2024-01-01T00:00:00.000Z"},
@@ -244,7 +244,7 @@ func sameCollection(a, b store.Collection) bool {
 }
 
 func sameStatus(a, b store.Status) bool {
-	return a.ID == b.ID && a.APIRoot == b.APIRoot && a.Pending == b.Pending &&
+	return a.ID == b.ID && a.APIRoot == b.APIRoot && a.Submitter == b.Submitter && a.Pending == b.Pending &&
 		a.RequestTimestamp.Equal(b.RequestTimestamp) && slices.Equal(a.Successes, b.Successes) &&
 		slices.Equal(a.Failures, b.Failures) && slices.Equal(a.Pendings, b.Pendings)
 }

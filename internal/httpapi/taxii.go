@@ -1,0 +1,192 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"taxiihub/internal/auth"
+	"taxiihub/internal/store"
+	"taxiihub/internal/taxii"
+)
+
+func (a *api) mountTAXII(e *gin.Engine) {
+	g := e.Group("/", a.negotiate, a.authenticate)
+	route(g, http.MethodGet, "/taxii2/", a.handle(a.discovery))
+	route(g, http.MethodGet, "/:root/", a.handle(a.apiRoot))
+	route(g, http.MethodGet, "/:root/status/:status/", a.handle(a.status))
+	route(g, http.MethodGet, "/:root/collections/", a.handle(a.collections))
+	route(g, http.MethodGet, "/:root/collections/:collection/", a.handle(a.collection))
+	route(g, http.MethodGet, "/:root/collections/:collection/manifest/", a.handle(a.manifest))
+	route(g, http.MethodGet, "/:root/collections/:collection/objects/", a.handle(a.getObjects))
+	route(g, http.MethodPost, "/:root/collections/:collection/objects/", a.handle(a.addObjects))
+	route(g, http.MethodGet, "/:root/collections/:collection/objects/:object/", a.handle(a.getObject))
+	route(g, http.MethodDelete, "/:root/collections/:collection/objects/:object/", a.handle(a.deleteObject))
+	route(g, http.MethodGet, "/:root/collections/:collection/objects/:object/versions/", a.handle(a.versions))
+}
+
+const principalKey = "principal"
+
+// authenticate admits only partners with a valid token; everything under TAXII needs one.
+func (a *api) authenticate(c *gin.Context) {
+	p, err := a.auth.Partner(c.Request.Context(), c.GetHeader("Authorization"))
+	if err != nil {
+		writeError(c, a.log, err)
+		c.Abort()
+		return
+	}
+	c.Set(principalKey, p)
+	c.Next()
+}
+
+func principal(c *gin.Context) auth.Principal {
+	p, _ := c.Get(principalKey)
+	return p.(auth.Principal)
+}
+
+// Both "not there" and "not yours" answer the same 404, so a partner learns nothing about the
+// partnerships and collections it was not granted.
+const (
+	noRoot       = "There is no API root at this path that your credentials open."
+	noCollection = "There is no collection at this path that your credentials open."
+)
+
+// visibleRoot returns the API root named in the path if the caller holds a grant in it.
+func (a *api) visibleRoot(c *gin.Context) (store.APIRoot, error) {
+	slug := c.Param("root")
+	if !principal(c).InRoot(slug) {
+		return store.APIRoot{}, notFound(noRoot)
+	}
+	root, err := a.store.APIRoot(c.Request.Context(), slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.APIRoot{}, notFound(noRoot)
+	}
+	if err != nil {
+		return store.APIRoot{}, fmt.Errorf("httpapi: API root %s: %w", slug, err)
+	}
+	return root, nil
+}
+
+// rights is what the caller may do with one collection.
+type rights struct {
+	read, write bool
+}
+
+// visibleCollection returns the collection named in the path, addressed by id or alias, with the
+// caller's rights on it, if the caller holds a grant on it.
+func (a *api) visibleCollection(c *gin.Context) (store.Collection, rights, error) {
+	root, err := a.visibleRoot(c)
+	if err != nil {
+		return store.Collection{}, rights{}, err
+	}
+	coll, err := a.store.Collection(c.Request.Context(), root.Slug, c.Param("collection"))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Collection{}, rights{}, notFound(noCollection)
+	}
+	if err != nil {
+		return store.Collection{}, rights{}, fmt.Errorf("httpapi: collection %s: %w", c.Param("collection"), err)
+	}
+	read, write, seen := principal(c).Access(root.Slug, coll.ID)
+	if !seen {
+		return store.Collection{}, rights{}, notFound(noCollection)
+	}
+	return coll, rights{read: read, write: write}, nil
+}
+
+func forbidden(description string) error {
+	return &requestError{status: http.StatusForbidden, code: "forbidden", title: "Not permitted", description: description}
+}
+
+// readableCollection is visibleCollection for requests that read objects.
+func (a *api) readableCollection(c *gin.Context) (store.Collection, error) {
+	coll, r, err := a.visibleCollection(c)
+	if err != nil {
+		return store.Collection{}, err
+	}
+	if !r.read {
+		return store.Collection{}, forbidden("Your credentials do not allow reading this collection.")
+	}
+	return coll, nil
+}
+
+func (a *api) discovery(c *gin.Context) error {
+	roots, err := a.store.APIRoots(c.Request.Context())
+	if err != nil {
+		return fmt.Errorf("httpapi: list API roots: %w", err)
+	}
+	p := principal(c)
+	res := taxii.Discovery{Title: a.title, Description: a.description, APIRoots: []string{}}
+	for _, r := range roots {
+		if p.InRoot(r.Slug) {
+			res.APIRoots = append(res.APIRoots, "/"+r.Slug+"/")
+		}
+	}
+	writeTAXII(c, http.StatusOK, res)
+	return nil
+}
+
+func (a *api) apiRoot(c *gin.Context) error {
+	root, err := a.visibleRoot(c)
+	if err != nil {
+		return err
+	}
+	writeTAXII(c, http.StatusOK, taxii.APIRoot{
+		Title:            root.Title,
+		Description:      root.Description,
+		Versions:         []string{taxii.MediaType},
+		MaxContentLength: a.maxContentLength,
+	})
+	return nil
+}
+
+func (a *api) collections(c *gin.Context) error {
+	root, err := a.visibleRoot(c)
+	if err != nil {
+		return err
+	}
+	all, err := a.store.Collections(c.Request.Context(), root.Slug)
+	if err != nil {
+		return fmt.Errorf("httpapi: list collections of %s: %w", root.Slug, err)
+	}
+	p := principal(c)
+	res := taxii.Collections{Collections: []taxii.Collection{}}
+	for _, coll := range all {
+		if read, write, seen := p.Access(root.Slug, coll.ID); seen {
+			res.Collections = append(res.Collections, taxii.NewCollection(coll, read, write))
+		}
+	}
+	writeTAXII(c, http.StatusOK, res)
+	return nil
+}
+
+func (a *api) collection(c *gin.Context) error {
+	coll, r, err := a.visibleCollection(c)
+	if err != nil {
+		return err
+	}
+	writeTAXII(c, http.StatusOK, taxii.NewCollection(coll, r.read, r.write))
+	return nil
+}
+
+func (a *api) status(c *gin.Context) error {
+	root, err := a.visibleRoot(c)
+	if err != nil {
+		return err
+	}
+	const noStatus = "There is no status resource with this id for your submissions."
+	st, err := a.store.Status(c.Request.Context(), root.Slug, c.Param("status"))
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound(noStatus)
+	}
+	if err != nil {
+		return fmt.Errorf("httpapi: status: %w", err)
+	}
+	// A status lists what one partner submitted; in a partnership of limited trust, others may not read it.
+	if st.Submitter != principal(c).MemberID {
+		return notFound(noStatus)
+	}
+	writeTAXII(c, http.StatusOK, taxii.NewStatus(st))
+	return nil
+}

@@ -1,0 +1,288 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"taxiihub/internal/store"
+)
+
+// CreateMember adds a partner organisation. ErrConflict if the id is taken.
+func (s *Store) CreateMember(ctx context.Context, m store.Member) error {
+	if m.ID == "" {
+		return errors.New("sqlitestore: create member: empty id")
+	}
+	_, err := s.write.ExecContext(ctx,
+		`INSERT INTO members (id, name, jurisdiction, contact) VALUES (?, ?, ?, ?)`,
+		m.ID, m.Name, m.Jurisdiction, m.Contact)
+	switch {
+	case isTaken(err):
+		return fmt.Errorf("sqlitestore: create member %s: %w", m.ID, store.ErrConflict)
+	case err != nil:
+		return fmt.Errorf("sqlitestore: create member %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// Member returns the member with the id. ErrNotFound if there is none.
+func (s *Store) Member(ctx context.Context, id string) (store.Member, error) {
+	m := store.Member{ID: id}
+	err := s.read.QueryRowContext(ctx, `SELECT name, jurisdiction, contact FROM members WHERE id = ?`, id).
+		Scan(&m.Name, &m.Jurisdiction, &m.Contact)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.Member{}, fmt.Errorf("sqlitestore: member %s: %w", id, store.ErrNotFound)
+	case err != nil:
+		return store.Member{}, fmt.Errorf("sqlitestore: member %s: %w", id, err)
+	}
+	return m, nil
+}
+
+// Members lists every member, ordered by id.
+func (s *Store) Members(ctx context.Context) ([]store.Member, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name, jurisdiction, contact FROM members ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: list members: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Member
+	for rows.Next() {
+		var m store.Member
+		if err := rows.Scan(&m.ID, &m.Name, &m.Jurisdiction, &m.Contact); err != nil {
+			return nil, fmt.Errorf("sqlitestore: list members: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: list members: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteMember removes a member with its grants, and revokes at the time given those of its partner
+// tokens not revoked yet, all in one transaction. ErrNotFound if there is none.
+//
+// A zero time is refused: it would record the tokens as never revoked.
+func (s *Store) DeleteMember(ctx context.Context, id string, at time.Time) error {
+	if at.IsZero() {
+		return fmt.Errorf("sqlitestore: delete member %s: zero revocation time", id)
+	}
+	err := s.inWrite(ctx, func(tx *sql.Tx) error {
+		var exists bool
+		if err := tx.QueryRowContext(ctx,
+			`SELECT EXISTS (SELECT 1 FROM members WHERE id = ?)`, id).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return store.ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM grants WHERE member_id = ?`, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, sqlRevokeMemberTokens, at.UnixMicro(), id, string(store.PartnerToken)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM members WHERE id = ?`, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: delete member %s: %w", id, err)
+	}
+	return nil
+}
+
+// PutGrant creates or replaces the grant of a member on a collection. ErrNotFound if the member
+// does not exist or the API root holds no such collection.
+func (s *Store) PutGrant(ctx context.Context, g store.Grant) error {
+	err := s.inWrite(ctx, func(tx *sql.Tx) error {
+		var member, collection bool
+		if err := tx.QueryRowContext(ctx, `SELECT
+			EXISTS (SELECT 1 FROM members WHERE id = ?),
+			EXISTS (SELECT 1 FROM collections WHERE id = ? AND api_root = ?)`,
+			g.MemberID, g.CollectionID, g.APIRoot).Scan(&member, &collection); err != nil {
+			return err
+		}
+		switch {
+		case !member:
+			return fmt.Errorf("member %s: %w", g.MemberID, store.ErrNotFound)
+		case !collection:
+			return fmt.Errorf("collection %s in %s: %w", g.CollectionID, g.APIRoot, store.ErrNotFound)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO grants (member_id, collection_id, can_read, can_write)
+			VALUES (?, ?, ?, ?)
+			ON CONFLICT (member_id, collection_id) DO UPDATE
+			SET can_read = excluded.can_read, can_write = excluded.can_write`,
+			g.MemberID, g.CollectionID, g.Read, g.Write)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: put grant of %s on %s: %w", g.MemberID, g.CollectionID, err)
+	}
+	return nil
+}
+
+// DeleteGrant removes a member's grant on a collection. ErrNotFound if there is none.
+func (s *Store) DeleteGrant(ctx context.Context, memberID, collectionID string) error {
+	res, err := s.write.ExecContext(ctx,
+		`DELETE FROM grants WHERE member_id = ? AND collection_id = ?`, memberID, collectionID)
+	var n int64
+	if err == nil {
+		n, err = res.RowsAffected()
+	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("sqlitestore: delete grant of %s on %s: %w", memberID, collectionID, err)
+	case n == 0:
+		return fmt.Errorf("sqlitestore: delete grant of %s on %s: %w", memberID, collectionID, store.ErrNotFound)
+	}
+	return nil
+}
+
+// The reads of grants and tokens, named for TestAccessQueryPlans. A grant's API root is read from its
+// collection.
+const (
+	sqlGrantsOfMember = `SELECT g.member_id, c.api_root, g.collection_id, g.can_read, g.can_write
+		FROM grants g JOIN collections c ON c.id = g.collection_id
+		WHERE g.member_id = ? ORDER BY c.api_root, g.collection_id`
+	sqlGrantsOnCollection = `SELECT g.member_id, c.api_root, g.collection_id, g.can_read, g.can_write
+		FROM grants g JOIN collections c ON c.id = g.collection_id
+		WHERE g.collection_id = ? ORDER BY g.member_id`
+	sqlTokens             = `SELECT ` + tokenColumns + ` FROM tokens ORDER BY issued_at, id`
+	sqlRevokeMemberTokens = `UPDATE tokens SET revoked_at = ?
+		WHERE subject = ? AND kind = ? AND revoked_at IS NULL`
+)
+
+// Grants lists a member's grants, ordered by API root then collection id; none for an unknown member.
+func (s *Store) Grants(ctx context.Context, memberID string) ([]store.Grant, error) {
+	out, err := s.grants(ctx, sqlGrantsOfMember, memberID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: grants of %s: %w", memberID, err)
+	}
+	return out, nil
+}
+
+// CollectionGrants lists the grants on a collection, ordered by member id.
+func (s *Store) CollectionGrants(ctx context.Context, collectionID string) ([]store.Grant, error) {
+	out, err := s.grants(ctx, sqlGrantsOnCollection, collectionID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: grants on %s: %w", collectionID, err)
+	}
+	return out, nil
+}
+
+func (s *Store) grants(ctx context.Context, query string, arg string) ([]store.Grant, error) {
+	rows, err := s.read.QueryContext(ctx, query, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Grant
+	for rows.Next() {
+		var g store.Grant
+		if err := rows.Scan(&g.MemberID, &g.APIRoot, &g.CollectionID, &g.Read, &g.Write); err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// SaveToken records an issued token. ErrConflict if its id is taken.
+func (s *Store) SaveToken(ctx context.Context, t store.Token) error {
+	if t.ID == "" {
+		return errors.New("sqlitestore: save token: empty id")
+	}
+	var revoked sql.NullInt64
+	if t.Revoked() {
+		revoked = sql.NullInt64{Int64: t.RevokedAt.UnixMicro(), Valid: true}
+	}
+	_, err := s.write.ExecContext(ctx, `INSERT INTO tokens
+		(id, kind, subject, issued_at, expires_at, revoked_at, note) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, string(t.Kind), t.Subject, t.IssuedAt.UnixMicro(), t.ExpiresAt.UnixMicro(), revoked, t.Note)
+	switch {
+	case isTaken(err):
+		return fmt.Errorf("sqlitestore: save token %s: %w", t.ID, store.ErrConflict)
+	case err != nil:
+		return fmt.Errorf("sqlitestore: save token %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+const tokenColumns = `id, kind, subject, issued_at, expires_at, revoked_at, note`
+
+func scanToken(row interface{ Scan(...any) error }) (store.Token, error) {
+	var (
+		t               store.Token
+		kind            string
+		issued, expires int64
+		revoked         sql.NullInt64
+	)
+	if err := row.Scan(&t.ID, &kind, &t.Subject, &issued, &expires, &revoked, &t.Note); err != nil {
+		return store.Token{}, err
+	}
+	t.Kind = store.TokenKind(kind)
+	t.IssuedAt, t.ExpiresAt = fromMicros(issued), fromMicros(expires)
+	if revoked.Valid {
+		t.RevokedAt = fromMicros(revoked.Int64)
+	}
+	return t, nil
+}
+
+// Token returns the token record with the id. ErrNotFound if there is none.
+func (s *Store) Token(ctx context.Context, id string) (store.Token, error) {
+	t, err := scanToken(s.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id = ?`, id))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.Token{}, fmt.Errorf("sqlitestore: token %s: %w", id, store.ErrNotFound)
+	case err != nil:
+		return store.Token{}, fmt.Errorf("sqlitestore: token %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// Tokens lists every token record, ordered by issue time then id.
+func (s *Store) Tokens(ctx context.Context) ([]store.Token, error) {
+	rows, err := s.read.QueryContext(ctx, sqlTokens)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: list tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: list tokens: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: list tokens: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeToken marks a token revoked at the time given; revoking it again keeps the first time.
+// ErrNotFound if there is none. A zero time is refused: it would record the token as never revoked.
+func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error {
+	if at.IsZero() {
+		return fmt.Errorf("sqlitestore: revoke token %s: zero revocation time", id)
+	}
+	// SQLite counts a row the WHERE matched as changed even when coalesce keeps its value, so no
+	// row changed means no such token.
+	res, err := s.write.ExecContext(ctx,
+		`UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`, at.UnixMicro(), id)
+	var n int64
+	if err == nil {
+		n, err = res.RowsAffected()
+	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("sqlitestore: revoke token %s: %w", id, err)
+	case n == 0:
+		return fmt.Errorf("sqlitestore: revoke token %s: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
