@@ -107,6 +107,10 @@ func readAll(t *testing.T, s store.Store, collection string, q store.Query, mani
 			t.Fatalf("read page %d: %v", pages, err)
 		}
 		checkPage(t, p, q.Limit)
+		if len(all) > 0 && len(p.Records) > 0 && !p.Records[0].DateAdded.After(all[len(all)-1].DateAdded) {
+			t.Fatalf("page %d starts at %v, not after the previous page's last record %v: the cursor did not advance",
+				pages, p.Records[0].DateAdded, all[len(all)-1].DateAdded)
+		}
 		all = append(all, p.Records...)
 		if !p.More {
 			return all
