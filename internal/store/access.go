@@ -49,3 +49,28 @@ type Token struct {
 
 // Revoked reports whether the token has been revoked.
 func (t Token) Revoked() bool { return !t.RevokedAt.IsZero() }
+
+// VerificationKey is the public half of a key the hub signs tokens with. Private keys never enter
+// the store: each hub process keeps its own signing key on disk, and publishes its public key here.
+type VerificationKey struct {
+	// KID names the key in token headers.
+	KID string
+	// PublicKey is the raw Ed25519 public key.
+	PublicKey []byte
+	CreatedAt time.Time
+	// RetiredAt is zero while the key verifies tokens.
+	RetiredAt time.Time
+}
+
+// AuditEntry is one operator action: who did what to which thing, and when.
+type AuditEntry struct {
+	// Seq is assigned by the store: unique and increasing in the order entries were appended.
+	Seq    int64
+	At     time.Time
+	Actor  string
+	Action string
+	// Target names what the action touched, such as "partnership eu-japan".
+	Target string
+	// Detail is a short human-readable account, free of secrets.
+	Detail string
+}

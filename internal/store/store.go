@@ -49,6 +49,8 @@ type Store interface {
 	APIRoot(ctx context.Context, slug string) (APIRoot, error)
 	// APIRoots lists every API root, ordered by slug.
 	APIRoots(ctx context.Context) ([]APIRoot, error)
+	// UpdateAPIRoot replaces the title and description of an API root. ErrNotFound if there is none.
+	UpdateAPIRoot(ctx context.Context, root APIRoot) error
 	// DeleteAPIRoot removes an API root. ErrNotFound if there is none; ErrConflict while it still
 	// holds collections, so that a slip of an operator cannot drop a partnership's data.
 	DeleteAPIRoot(ctx context.Context, slug string) error
@@ -59,6 +61,10 @@ type Store interface {
 	// Collection returns the collection of the root whose id, or else whose alias, is ref.
 	// ErrNotFound if there is none in that root.
 	Collection(ctx context.Context, root, ref string) (Collection, error)
+	// UpdateCollection replaces the title, alias, description and media types of a collection; its
+	// id and API root never change. ErrNotFound if the root holds no collection with that id;
+	// ErrConflict if the alias is taken by another collection of the root.
+	UpdateCollection(ctx context.Context, c Collection) error
 	// Collections lists the collections of a root, ordered by title then id. ErrNotFound if the root
 	// does not exist.
 	Collections(ctx context.Context, root string) ([]Collection, error)
@@ -86,6 +92,8 @@ type Store interface {
 	CreateMember(ctx context.Context, m Member) error
 	// Member returns the member with the id. ErrNotFound if there is none.
 	Member(ctx context.Context, id string) (Member, error)
+	// UpdateMember replaces a member's name, jurisdiction and contact. ErrNotFound if there is none.
+	UpdateMember(ctx context.Context, m Member) error
 	// Members lists every member, ordered by id.
 	Members(ctx context.Context) ([]Member, error)
 	// DeleteMember removes a member with its grants, and revokes its tokens at the time given, so
@@ -112,6 +120,21 @@ type Store interface {
 	// RevokeToken marks a token revoked at the time given; revoking it again keeps the first time.
 	// ErrNotFound if there is none.
 	RevokeToken(ctx context.Context, id string, at time.Time) error
+
+	// SaveVerificationKey records the public half of a signing key, so that every hub process
+	// sharing the store verifies tokens signed by any of them. Saving a kid again changes nothing.
+	SaveVerificationKey(ctx context.Context, k VerificationKey) error
+	// VerificationKeys lists every recorded key, retired ones included, ordered by creation time then kid.
+	VerificationKeys(ctx context.Context) ([]VerificationKey, error)
+	// RetireVerificationKey stops a key from verifying tokens from the time given; retiring it again
+	// keeps the first time. ErrNotFound if there is none.
+	RetireVerificationKey(ctx context.Context, kid string, at time.Time) error
+
+	// AppendAudit records one operator action. The log is append-only: nothing in the contract
+	// changes or removes an entry.
+	AppendAudit(ctx context.Context, e AuditEntry) error
+	// Audit returns up to limit entries with a sequence number above after, in order.
+	Audit(ctx context.Context, after int64, limit int) ([]AuditEntry, error)
 
 	// SaveStatus creates or replaces a status resource.
 	SaveStatus(ctx context.Context, s Status) error

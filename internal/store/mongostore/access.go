@@ -73,6 +73,8 @@ type findQuery struct {
 	sort       bson.D
 	hint       string
 	projection bson.D
+	// limit caps the documents returned; zero means no cap.
+	limit int64
 }
 
 func (q findQuery) options() *options.FindOptionsBuilder {
@@ -82,6 +84,9 @@ func (q findQuery) options() *options.FindOptionsBuilder {
 	}
 	if q.projection != nil {
 		o.SetProjection(q.projection)
+	}
+	if q.limit > 0 {
+		o.SetLimit(q.limit)
 	}
 	return o
 }
@@ -114,6 +119,26 @@ func (s *Store) Member(ctx context.Context, id string) (store.Member, error) {
 		return store.Member{}, fmt.Errorf("mongostore: member %s: %w", id, translate(err))
 	}
 	return d.member(), nil
+}
+
+// UpdateMember replaces a member's name, jurisdiction and contact. ErrNotFound if there is none.
+func (s *Store) UpdateMember(ctx context.Context, m store.Member) error {
+	// The writes counter is left alone. Outside a transaction, this update waits for a PutGrant
+	// transaction holding the member's document to end; one that has not locked it yet conflicts
+	// with this update and is retried.
+	res, err := s.members.UpdateOne(ctx, bson.D{{Key: "_id", Value: m.ID}},
+		bson.D{{Key: "$set", Value: bson.D{
+			{Key: "name", Value: m.Name},
+			{Key: "jurisdiction", Value: m.Jurisdiction},
+			{Key: "contact", Value: m.Contact},
+		}}})
+	if err == nil && res.MatchedCount == 0 {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("mongostore: update member %s: %w", m.ID, err)
+	}
+	return nil
 }
 
 // Members lists every member, ordered by id.

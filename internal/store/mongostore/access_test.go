@@ -20,8 +20,9 @@ import (
 )
 
 // TestAuthenticationReadsAreSingleIndexedFinds checks the two reads authentication makes on every
-// TAXII request, Token and Grants, and the admin lists beside them: each is one find, reading one
-// index range in the order wanted, without a sort or a collection scan.
+// TAXII request, Token and Grants, and the admin lists beside them (tokens, verification keys, a page
+// of the audit log): each is one find, reading one index range in the order wanted, without a sort or
+// a collection scan.
 func TestAuthenticationReadsAreSingleIndexedFinds(t *testing.T) {
 	var mu sync.Mutex
 	commands := map[string]int{}
@@ -75,6 +76,21 @@ func TestAuthenticationReadsAreSingleIndexedFinds(t *testing.T) {
 		}
 	}
 
+	// Keys created out of kid order, and an audit log to page through.
+	created := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for k := range 30 {
+		key := store.VerificationKey{KID: fmt.Sprintf("kid-%02d", k), PublicKey: []byte{byte(k)},
+			CreatedAt: created.Add(time.Duration(30-k) * time.Hour)}
+		if err := s.SaveVerificationKey(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 50 {
+		if err := s.AppendAudit(ctx, store.AuditEntry{At: created, Actor: "op", Action: "test", Target: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	countCommands := func(what string, f func() error) {
 		t.Helper()
 		mu.Lock()
@@ -119,6 +135,8 @@ func TestAuthenticationReadsAreSingleIndexedFinds(t *testing.T) {
 		{"Grants", func() (bson.Raw, error) { return s.ExplainGrants(ctx, "member-07") }, "member_root_collection", int64(len(colls))},
 		{"CollectionGrants", func() (bson.Raw, error) { return s.ExplainCollectionGrants(ctx, colls[3].ID) }, "collection_member", 20},
 		{"Tokens", func() (bson.Raw, error) { return s.ExplainTokens(ctx) }, "issued_at_id", 60},
+		{"VerificationKeys", func() (bson.Raw, error) { return s.ExplainVerificationKeys(ctx) }, "created_at_kid", 30},
+		{"Audit", func() (bson.Raw, error) { return s.ExplainAudit(ctx, 10, 20) }, "_id_", 20},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

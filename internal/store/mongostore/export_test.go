@@ -53,6 +53,17 @@ func (s *Store) ExplainTokens(ctx context.Context) (bson.Raw, error) {
 	return explainFind(ctx, s.tokensQuery(), 0)
 }
 
+// ExplainVerificationKeys returns the executionStats explain of the find behind VerificationKeys.
+func (s *Store) ExplainVerificationKeys(ctx context.Context) (bson.Raw, error) {
+	return explainFind(ctx, s.verificationKeysQuery(), 0)
+}
+
+// ExplainAudit returns the executionStats explain of the find behind Audit.
+func (s *Store) ExplainAudit(ctx context.Context, after int64, limit int) (bson.Raw, error) {
+	q := s.auditQuery(after, limit)
+	return explainFind(ctx, q, q.limit)
+}
+
 // ExplainToken returns the executionStats explain of the find behind Token, which FindOne limits to one.
 func (s *Store) ExplainToken(ctx context.Context, id string) (bson.Raw, error) {
 	return explainFind(ctx, findQuery{coll: s.tokens, filter: tokenFilter(id)}, 1)

@@ -4,13 +4,16 @@
 //
 // Documents:
 //
-//	api_roots    {_id: slug, title, description, writes}
-//	collections  {_id: collection id, api_root, title, alias, description, media_types, last_added, writes}
-//	objects      {collection_id, object_id, version, spec_version, type, date_added, sha256, content}
-//	statuses     {_id: {api_root, id}, submitter, pending, request_timestamp, successes, failures, pendings}
-//	members      {_id: member id, name, jurisdiction, contact, writes}
-//	grants       {member_id, api_root, collection_id, read, write}
-//	tokens       {_id: jti, kind, subject, issued_at, expires_at, revoked_at (absent while usable), note}
+//	api_roots         {_id: slug, title, description, writes}
+//	collections       {_id: collection id, api_root, title, alias, description, media_types, last_added, writes}
+//	objects           {collection_id, object_id, version, spec_version, type, date_added, sha256, content}
+//	statuses          {_id: {api_root, id}, submitter, pending, request_timestamp, successes, failures, pendings}
+//	members           {_id: member id, name, jurisdiction, contact, writes}
+//	grants            {member_id, api_root, collection_id, read, write}
+//	tokens            {_id: jti, kind, subject, issued_at, expires_at, revoked_at (absent while usable), note}
+//	verification_keys {_id: kid, public_key, created_at, retired_at (absent while it verifies)}
+//	audit             {_id: seq, at, actor, action, target, detail}
+//	counters          {_id: "audit", seq}: the last audit sequence number handed out (see admin.go)
 //
 // Times are int64 Unix microseconds. Content is a BSON binary holding the bytes exactly as added. The
 // writes counters exist only to be incremented: a transaction's first step increments the counter of the
@@ -58,6 +61,10 @@ const (
 	membersName     = "members"
 	grantsName      = "grants"
 	tokensName      = "tokens"
+
+	verificationKeysName = "verification_keys"
+	auditName            = "audit"
+	countersName         = "counters"
 )
 
 // Index names, fixed so that Open is idempotent and hints can name them.
@@ -73,6 +80,7 @@ const (
 	indexMemberRootCollection = "member_root_collection"
 	indexIssuedAt             = "issued_at_id"
 	indexSubjectKind          = "subject_kind"
+	indexCreatedAt            = "created_at_kid"
 )
 
 // Config says where the store lives.
@@ -116,9 +124,15 @@ type Store struct {
 	tokens      *mongo.Collection
 	now         func() time.Time
 
+	verificationKeys *mongo.Collection
+	audit            *mongo.Collection
+	counters         *mongo.Collection
+
 	// writers serializes this process's AddObjects calls per collection, so that they queue here
 	// instead of failing each other's transactions with write conflicts and retrying.
 	writers keyedMutex
+	// appenders serializes this process's AppendAudit calls, which all increment one counter.
+	appenders keyedMutex
 }
 
 // Open connects, checks that the deployment supports transactions (a replica set or sharded cluster;
@@ -167,6 +181,10 @@ func open(ctx context.Context, cfg Config, adjust func(*options.ClientOptions)) 
 		grants:      db.Collection(grantsName),
 		tokens:      db.Collection(tokensName),
 		now:         cfg.Now,
+
+		verificationKeys: db.Collection(verificationKeysName),
+		audit:            db.Collection(auditName),
+		counters:         db.Collection(countersName),
 	}
 	if err := s.setUp(ctx, db); err != nil {
 		return nil, errors.Join(err, s.Close(context.WithoutCancel(ctx)))
@@ -203,7 +221,8 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 	}
 
 	// Transactions cannot create collections on MongoDB 4.0, so every collection is created here.
-	names := []string{apiRootsName, collectionsName, objectsName, statusesName, membersName, grantsName, tokensName}
+	names := []string{apiRootsName, collectionsName, objectsName, statusesName, membersName, grantsName, tokensName,
+		verificationKeysName, auditName, countersName}
 	for _, name := range names {
 		if err := db.CreateCollection(ctx, name); err != nil && !isNamespaceExists(err) {
 			return fmt.Errorf("mongostore: create collection %s: %w", name, err)
@@ -217,12 +236,16 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 		{s.collections, collectionIndexes()},
 		{s.grants, grantIndexes()},
 		{s.tokens, tokenIndexes()},
+		{s.verificationKeys, verificationKeyIndexes()},
+		// audit needs none but _id, which is its sequence number.
 	} {
 		if err := createIndexes(ctx, ix.c, ix.models); err != nil {
 			return err
 		}
 	}
-	return nil
+	// Created here, outside any transaction, so that appends find the counter and only ever update
+	// it, rather than racing each other to insert it.
+	return s.seedAuditCounter(ctx)
 }
 
 func objectIndexes() []mongo.IndexModel {
@@ -298,6 +321,16 @@ func tokenIndexes() []mongo.IndexModel {
 			// would scan every token ever issued.
 			Keys:    bson.D{{Key: "subject", Value: 1}, {Key: "kind", Value: 1}},
 			Options: options.Index().SetName(indexSubjectKind),
+		},
+	}
+}
+
+func verificationKeyIndexes() []mongo.IndexModel {
+	return []mongo.IndexModel{
+		{
+			// VerificationKeys lists in this order.
+			Keys:    bson.D{{Key: "created_at", Value: 1}, {Key: "_id", Value: 1}},
+			Options: options.Index().SetName(indexCreatedAt),
 		},
 	}
 }

@@ -129,6 +129,12 @@ func TestOpenTwiceCreatesIndexesOnce(t *testing.T) {
 			"issued_at_id:issued_at,_id",
 			"subject_kind:subject,kind",
 		},
+		"verification_keys": {
+			"_id_:_id",
+			"created_at_kid:created_at,_id",
+		},
+		"audit":    {"_id_:_id"}, // _id is the sequence number
+		"counters": {"_id_:_id"},
 	}
 	// Every collection Open creates is checked here.
 	names, err := client.Database(db).ListCollectionNames(t.Context(), bson.D{})

@@ -87,6 +87,24 @@ func (s *Store) APIRoots(ctx context.Context) ([]store.APIRoot, error) {
 	return roots, nil
 }
 
+// UpdateAPIRoot replaces the title and description of an API root. ErrNotFound if there is none.
+func (s *Store) UpdateAPIRoot(ctx context.Context, root store.APIRoot) error {
+	// One update of one document is atomic and needs no transaction: a concurrent DeleteAPIRoot either
+	// removed the document first, and this matches nothing, or removes it after.
+	res, err := s.apiRoots.UpdateOne(ctx, bson.D{{Key: "_id", Value: root.Slug}},
+		bson.D{{Key: "$set", Value: bson.D{
+			{Key: "title", Value: root.Title},
+			{Key: "description", Value: root.Description},
+		}}})
+	if err == nil && res.MatchedCount == 0 {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("mongostore: update API root %s: %w", root.Slug, err)
+	}
+	return nil
+}
+
 // DeleteAPIRoot removes an API root. ErrNotFound if there is none; ErrConflict while it holds
 // collections.
 func (s *Store) DeleteAPIRoot(ctx context.Context, slug string) error {
@@ -174,6 +192,32 @@ func (s *Store) Collection(ctx context.Context, root, ref string) (store.Collect
 		return store.Collection{}, fmt.Errorf("mongostore: collection %s in %s: %w", ref, root, store.ErrNotFound)
 	}
 	return found.collection(), nil
+}
+
+// UpdateCollection replaces the title, alias, description and media types of a collection; its id and
+// API root never change. ErrNotFound if the root holds no collection with that id; ErrConflict if the
+// alias is taken by another collection of the root.
+func (s *Store) UpdateCollection(ctx context.Context, c store.Collection) error {
+	// The filter names the root as well as the id, so that a collection cannot be reached, let alone
+	// moved, through another root. The unique partial index on (api_root, alias) refuses an alias
+	// another collection of the root holds, also one set by a concurrent update; the collection's own
+	// alias is no conflict. The bookkeeping fields (last_added, writes) are left alone. Outside a
+	// transaction, this update waits for an AddObjects or PutGrant transaction holding the document
+	// to end; one that has not locked it yet conflicts with this update and is retried.
+	res, err := s.collections.UpdateOne(ctx, bson.D{{Key: "_id", Value: c.ID}, {Key: "api_root", Value: c.APIRoot}},
+		bson.D{{Key: "$set", Value: bson.D{
+			{Key: "title", Value: c.Title},
+			{Key: "alias", Value: c.Alias},
+			{Key: "description", Value: c.Description},
+			{Key: "media_types", Value: c.MediaTypes},
+		}}})
+	if err == nil && res.MatchedCount == 0 {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("mongostore: update collection %s in %s: %w", c.ID, c.APIRoot, translate(err))
+	}
+	return nil
 }
 
 // collectionProjection leaves out the bookkeeping fields that reads do not need.

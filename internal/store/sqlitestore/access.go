@@ -41,6 +41,17 @@ func (s *Store) Member(ctx context.Context, id string) (store.Member, error) {
 	return m, nil
 }
 
+// UpdateMember replaces a member's name, jurisdiction and contact. ErrNotFound if there is none.
+func (s *Store) UpdateMember(ctx context.Context, m store.Member) error {
+	res, err := s.write.ExecContext(ctx,
+		`UPDATE members SET name = ?, jurisdiction = ?, contact = ? WHERE id = ?`,
+		m.Name, m.Jurisdiction, m.Contact, m.ID)
+	if err := updated(res, err); err != nil {
+		return fmt.Errorf("sqlitestore: update member %s: %w", m.ID, err)
+	}
+	return nil
+}
+
 // Members lists every member, ordered by id.
 func (s *Store) Members(ctx context.Context) ([]store.Member, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT id, name, jurisdiction, contact FROM members ORDER BY id`)
@@ -150,7 +161,9 @@ const (
 	sqlGrantsOnCollection = `SELECT g.member_id, c.api_root, g.collection_id, g.can_read, g.can_write
 		FROM grants g JOIN collections c ON c.id = g.collection_id
 		WHERE g.collection_id = ? ORDER BY g.member_id`
-	sqlTokens             = `SELECT ` + tokenColumns + ` FROM tokens ORDER BY issued_at, id`
+	sqlTokens           = `SELECT ` + tokenColumns + ` FROM tokens ORDER BY issued_at, id`
+	sqlVerificationKeys = `SELECT kid, public_key, created_at, retired_at FROM verification_keys
+		ORDER BY created_at, kid`
 	sqlRevokeMemberTokens = `UPDATE tokens SET revoked_at = ?
 		WHERE subject = ? AND kind = ? AND revoked_at IS NULL`
 )
@@ -283,6 +296,73 @@ func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error 
 		return fmt.Errorf("sqlitestore: revoke token %s: %w", id, err)
 	case n == 0:
 		return fmt.Errorf("sqlitestore: revoke token %s: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// SaveVerificationKey records the public half of a signing key. Saving a kid again changes nothing:
+// the key keeps the public key, creation time and retirement it was first saved with, so that a
+// process restarting and publishing its key again cannot bring a retired key back.
+func (s *Store) SaveVerificationKey(ctx context.Context, k store.VerificationKey) error {
+	switch {
+	case k.KID == "":
+		return errors.New("sqlitestore: save verification key: empty kid")
+	case len(k.PublicKey) == 0:
+		return fmt.Errorf("sqlitestore: save verification key %s: empty public key", k.KID)
+	}
+	var retired sql.NullInt64
+	if !k.RetiredAt.IsZero() {
+		retired = sql.NullInt64{Int64: k.RetiredAt.UnixMicro(), Valid: true}
+	}
+	_, err := s.write.ExecContext(ctx, `INSERT INTO verification_keys (kid, public_key, created_at, retired_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT (kid) DO NOTHING`,
+		k.KID, k.PublicKey, k.CreatedAt.UnixMicro(), retired)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: save verification key %s: %w", k.KID, err)
+	}
+	return nil
+}
+
+// VerificationKeys lists every recorded key, retired ones included, ordered by creation time then kid.
+func (s *Store) VerificationKeys(ctx context.Context) ([]store.VerificationKey, error) {
+	rows, err := s.read.QueryContext(ctx, sqlVerificationKeys)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: list verification keys: %w", err)
+	}
+	defer rows.Close()
+	var out []store.VerificationKey
+	for rows.Next() {
+		var (
+			k       store.VerificationKey
+			created int64
+			retired sql.NullInt64
+		)
+		if err := rows.Scan(&k.KID, &k.PublicKey, &created, &retired); err != nil {
+			return nil, fmt.Errorf("sqlitestore: list verification keys: %w", err)
+		}
+		k.CreatedAt = fromMicros(created)
+		if retired.Valid {
+			k.RetiredAt = fromMicros(retired.Int64)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: list verification keys: %w", err)
+	}
+	return out, nil
+}
+
+// RetireVerificationKey stops a key from verifying tokens from the time given; retiring it again
+// keeps the first time. ErrNotFound if there is none. A zero time is refused: it would record the
+// key as never retired.
+func (s *Store) RetireVerificationKey(ctx context.Context, kid string, at time.Time) error {
+	if at.IsZero() {
+		return fmt.Errorf("sqlitestore: retire verification key %s: zero retirement time", kid)
+	}
+	res, err := s.write.ExecContext(ctx,
+		`UPDATE verification_keys SET retired_at = coalesce(retired_at, ?) WHERE kid = ?`, at.UnixMicro(), kid)
+	if err := updated(res, err); err != nil {
+		return fmt.Errorf("sqlitestore: retire verification key %s: %w", kid, err)
 	}
 	return nil
 }

@@ -220,8 +220,9 @@ func TestZeroRevocationTimeIsRefused(t *testing.T) {
 	}
 }
 
-// The reads of grants and tokens are indexed: a collection's grants and the token list come in
-// order without a sort, and a deleted member's tokens are found without a scan.
+// The reads of grants, tokens, keys and the audit log are indexed: a collection's grants and the
+// token and key lists come in order without a sort, a deleted member's tokens are found without a
+// scan, and a page of the audit log is a range of its key.
 func TestAccessQueryPlans(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), "hub.db"))
 	ctx := t.Context()
@@ -240,6 +241,9 @@ func TestAccessQueryPlans(t *testing.T) {
 		{"tokens", sqlTokens, nil, "SCAN tokens USING INDEX tokens_issued", false},
 		{"revoke a member's tokens", sqlRevokeMemberTokens, []any{1, "m", "partner"},
 			"SEARCH tokens USING INDEX tokens_by_subject (subject=? AND kind=?)", false},
+		{"verification keys", sqlVerificationKeys, nil,
+			"SCAN verification_keys USING INDEX verification_keys_created", false},
+		{"audit page", sqlAudit, []any{5, 10}, "SEARCH audit USING INTEGER PRIMARY KEY (rowid>?)", false},
 	} {
 		rows, err := s.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+tc.query, tc.args...)
 		if err != nil {

@@ -63,6 +63,16 @@ func (s *Store) APIRoots(ctx context.Context) ([]store.APIRoot, error) {
 	return out, nil
 }
 
+// UpdateAPIRoot replaces the title and description of an API root. ErrNotFound if there is none.
+func (s *Store) UpdateAPIRoot(ctx context.Context, root store.APIRoot) error {
+	res, err := s.write.ExecContext(ctx,
+		`UPDATE api_roots SET title = ?, description = ? WHERE slug = ?`, root.Title, root.Description, root.Slug)
+	if err := updated(res, err); err != nil {
+		return fmt.Errorf("sqlitestore: update api root %s: %w", root.Slug, err)
+	}
+	return nil
+}
+
 // DeleteAPIRoot removes an API root and its status resources. ErrNotFound if there is none;
 // ErrConflict while it still holds collections.
 func (s *Store) DeleteAPIRoot(ctx context.Context, slug string) error {
@@ -156,6 +166,28 @@ func (s *Store) Collection(ctx context.Context, root, ref string) (store.Collect
 		return store.Collection{}, fmt.Errorf("sqlitestore: collection %s in %s: %w", ref, root, err)
 	}
 	return c, nil
+}
+
+// UpdateCollection replaces the title, alias, description and media types of a collection; its id
+// and API root never change. ErrNotFound if the root holds no collection with that id; ErrConflict
+// if the alias is taken by another collection of the root.
+func (s *Store) UpdateCollection(ctx context.Context, c store.Collection) error {
+	media, err := json.Marshal(c.MediaTypes)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: update collection %s in %s: %w", c.ID, c.APIRoot, err)
+	}
+	// The unique index collections_alias refuses an alias another collection of the root holds; a
+	// collection keeping its own alias is no conflict.
+	res, err := s.write.ExecContext(ctx, `UPDATE collections
+		SET title = ?, alias = ?, description = ?, media_types = ? WHERE id = ? AND api_root = ?`,
+		c.Title, c.Alias, c.Description, string(media), c.ID, c.APIRoot)
+	if isTaken(err) {
+		err = store.ErrConflict
+	}
+	if err := updated(res, err); err != nil {
+		return fmt.Errorf("sqlitestore: update collection %s in %s: %w", c.ID, c.APIRoot, err)
+	}
+	return nil
 }
 
 // Collections lists the collections of a root, ordered by title then id. ErrNotFound if the root

@@ -97,6 +97,28 @@ CREATE INDEX tokens_by_subject ON tokens(subject, kind);
 -- Statuses saved before members existed have no submitter.
 ALTER TABLE statuses ADD COLUMN submitter TEXT NOT NULL DEFAULT '';
 `,
+	// 2 to 3: the public keys every hub process verifies tokens with, and the operators' audit log.
+	`
+CREATE TABLE verification_keys (
+	kid        TEXT PRIMARY KEY,
+	public_key BLOB NOT NULL,
+	created_at INTEGER NOT NULL,
+	retired_at INTEGER -- NULL while the key verifies tokens
+);
+-- Lists keys in order without a sort.
+CREATE INDEX verification_keys_created ON verification_keys(created_at, kid);
+
+-- AUTOINCREMENT, not a bare rowid: a sequence number is never handed out twice, even if the last
+-- entries were ever removed by hand, so a reader resuming after one cannot skip a later entry.
+CREATE TABLE audit (
+	seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+	at     INTEGER NOT NULL,
+	actor  TEXT NOT NULL,
+	action TEXT NOT NULL,
+	target TEXT NOT NULL,
+	detail TEXT NOT NULL
+);
+`,
 }
 
 // schemaVersion is the schema this build writes.

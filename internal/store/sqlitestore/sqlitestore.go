@@ -155,6 +155,23 @@ func isTaken(err error) bool {
 	return isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE)
 }
 
+// updated turns the result of an UPDATE of one row by its key into ErrNotFound when no row
+// matched. SQLite counts a row the WHERE matched as changed even when the new values equal the old,
+// so no row changed means no such row.
+func updated(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	switch {
+	case err != nil:
+		return err
+	case n == 0:
+		return store.ErrNotFound
+	}
+	return nil
+}
+
 // inWrite runs fn in a write transaction (BEGIN IMMEDIATE on the single writer connection) and
 // commits if fn succeeds.
 func (s *Store) inWrite(ctx context.Context, fn func(*sql.Tx) error) error {

@@ -26,6 +26,7 @@ func Run(t *testing.T, open Open) {
 	cases = append(cases, deleteCases...)
 	cases = append(cases, concurrencyCases...)
 	cases = append(cases, accessCases...)
+	cases = append(cases, adminCases...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, open(t))
