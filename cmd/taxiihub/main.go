@@ -11,8 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/gin-gonic/gin"
-
+	"taxiihub/internal/httpapi"
 	"taxiihub/internal/server"
 )
 
@@ -26,8 +25,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "taxiihub: %v\n", err)
 		return 2
 	}
-	// gin keeps its mode in a package variable; main is the one place allowed to set it.
-	gin.SetMode(gin.ReleaseMode)
+	httpapi.UseReleaseMode()
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -57,8 +57,8 @@ var importRules = []importRule{
 		"the MongoDB driver is adapted in one place; everything else sees the store contract"},
 	{"modernc.org/sqlite", []string{"taxiihub/internal/store/sqlitestore"},
 		"the SQLite driver is adapted in one place; everything else sees the store contract"},
-	{"github.com/gin-gonic/", []string{"taxiihub/internal/httpapi", "taxiihub/cmd/taxiihub"},
-		"gin stays in the HTTP layer (main only sets its process-wide mode)"},
+	{"github.com/gin-gonic/", []string{"taxiihub/internal/httpapi"},
+		"gin stays in the HTTP layer"},
 }
 
 func TestDriversAndFrameworkStayInTheirPackages(t *testing.T) {

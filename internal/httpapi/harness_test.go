@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
 	"taxiihub/internal/auth"
@@ -33,8 +32,7 @@ import (
 var mongod *mongotest.Server
 
 func TestMain(m *testing.M) {
-	// gin keeps its mode in a package variable; TestMain, like main, is the place to set it.
-	gin.SetMode(gin.TestMode)
+	httpapi.UseReleaseMode()
 	os.Exit(mongotest.Main(m, &mongod))
 }
 

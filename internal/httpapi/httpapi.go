@@ -80,6 +80,11 @@ type api struct {
 	now              func() time.Time
 }
 
+// UseReleaseMode takes gin, process-wide, out of its debug mode, in which it prints every route and
+// a warning. gin keeps its mode in a package variable, so only main and TestMain call this; it lives
+// here so that no other package needs to import gin.
+func UseReleaseMode() { gin.SetMode(gin.ReleaseMode) }
+
 // New returns the hub's HTTP handler.
 func New(cfg Config) http.Handler {
 	a := &api{

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -75,60 +76,55 @@ func (a *api) objectExists(c *gin.Context, collectionID, objectID string) (bool,
 }
 
 func (a *api) getObject(c *gin.Context) error {
-	coll, err := a.readableCollection(c)
+	page, err := a.objectPage(c, taxii.ObjectEndpoint, a.store.Objects)
 	if err != nil {
 		return err
 	}
-	q, err := taxii.ParseFilters(c.Request.URL.Query(), taxii.ObjectEndpoint)
-	if err != nil {
-		return err
-	}
-	q.IDs = []string{c.Param("object")}
-	page, err := a.store.Objects(c.Request.Context(), coll.ID, q)
-	if err != nil {
-		return fmt.Errorf("httpapi: object of %s: %w", coll.ID, err)
-	}
-	if len(page.Records) == 0 && q.Cursor == "" {
-		exists, err := a.objectExists(c, coll.ID, c.Param("object"))
-		if err != nil {
-			return err
-		}
-		if !exists {
-			return notFound(noObject)
-		}
-	}
-	setDateHeaders(c, page)
 	writeTAXII(c, http.StatusOK, taxii.NewEnvelope(page))
 	return nil
 }
 
 func (a *api) versions(c *gin.Context) error {
+	page, err := a.objectPage(c, taxii.VersionsEndpoint, a.store.Manifest)
+	if err != nil {
+		return err
+	}
+	writeTAXII(c, http.StatusOK, taxii.NewVersions(page))
+	return nil
+}
+
+// objectPage reads a page about the one object named in the path, for the object and versions
+// endpoints, and sets the date headers. An empty first page is a 404 when the collection holds no
+// version of the object at all; otherwise it only means the filters matched nothing.
+func (a *api) objectPage(c *gin.Context, endpoint taxii.Endpoint,
+	read func(ctx context.Context, collectionID string, q store.Query) (store.Page, error)) (store.Page, error) {
 	coll, err := a.readableCollection(c)
 	if err != nil {
-		return err
+		return store.Page{}, err
 	}
-	q, err := taxii.ParseFilters(c.Request.URL.Query(), taxii.VersionsEndpoint)
+	q, err := taxii.ParseFilters(c.Request.URL.Query(), endpoint)
 	if err != nil {
-		return err
+		return store.Page{}, err
 	}
 	q.IDs = []string{c.Param("object")}
-	q.Versions = store.VersionMatch{All: true}
-	page, err := a.store.Manifest(c.Request.Context(), coll.ID, q)
+	if endpoint == taxii.VersionsEndpoint {
+		q.Versions = store.VersionMatch{All: true}
+	}
+	page, err := read(c.Request.Context(), coll.ID, q)
 	if err != nil {
-		return fmt.Errorf("httpapi: versions in %s: %w", coll.ID, err)
+		return store.Page{}, fmt.Errorf("httpapi: read %s in %s: %w", c.Param("object"), coll.ID, err)
 	}
 	if len(page.Records) == 0 && q.Cursor == "" {
 		exists, err := a.objectExists(c, coll.ID, c.Param("object"))
 		if err != nil {
-			return err
+			return store.Page{}, err
 		}
 		if !exists {
-			return notFound(noObject)
+			return store.Page{}, notFound(noObject)
 		}
 	}
 	setDateHeaders(c, page)
-	writeTAXII(c, http.StatusOK, taxii.NewVersions(page))
-	return nil
+	return page, nil
 }
 
 // deleteObject removes the versions selected by match[version] and match[spec_version]. Without

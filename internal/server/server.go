@@ -16,6 +16,7 @@ import (
 
 	"taxiihub/internal/auth"
 	"taxiihub/internal/httpapi"
+	"taxiihub/internal/stix"
 	"taxiihub/internal/store"
 	"taxiihub/internal/store/mongostore"
 	"taxiihub/internal/store/sqlitestore"
@@ -49,6 +50,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	validator, err := stix.NewValidator()
+	if err != nil {
+		return nil, fmt.Errorf("build the STIX validator: %w", err)
+	}
 	tokens := auth.NewTokens(keys, cfg.Issuer, time.Now)
 	return &Server{
 		cfg:    cfg,
@@ -58,6 +63,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		handler: httpapi.New(httpapi.Config{
 			Store:            st,
 			Auth:             auth.NewAuthenticator(tokens, st),
+			Checker:          stixChecker{validator},
 			Logger:           log,
 			RequestTimeout:   cfg.RequestTimeout,
 			MaxContentLength: cfg.MaxContentLength,
