@@ -96,50 +96,54 @@ func TestAddObjectsReportsEveryObject(t *testing.T) {
 }
 
 func TestBundleBodies(t *testing.T) {
-	h, path, tok := oneCollection(t, openSQLite(t))
-	bundle := `{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[` + indicatorJSON(5, "2026-01-01T00:00:00.000Z") + `]}`
-	r := h.do(request{method: http.MethodPost, path: path + "objects/", token: tok, body: []byte(bundle),
-		headers: map[string]string{"Content-Type": "application/stix+json;version=2.1"}})
-	var st taxii.Status
-	r.json(t, &st)
-	if r.status != http.StatusAccepted || st.SuccessCount != 1 || st.Successes[0].ID != objectID(5) {
-		t.Errorf("bundle: %d %s", r.status, r.body)
-	}
+	backends(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		h, path, tok := oneCollection(t, open(t))
+		bundle := `{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[` + indicatorJSON(5, "2026-01-01T00:00:00.000Z") + `]}`
+		r := h.do(request{method: http.MethodPost, path: path + "objects/", token: tok, body: []byte(bundle),
+			headers: map[string]string{"Content-Type": "application/stix+json;version=2.1"}})
+		var st taxii.Status
+		r.json(t, &st)
+		if r.status != http.StatusAccepted || st.SuccessCount != 1 || st.Successes[0].ID != objectID(5) {
+			t.Errorf("bundle: %d %s", r.status, r.body)
+		}
+	})
 }
 
 func TestBodyLimits(t *testing.T) {
-	const limit = 4096
-	h, path, tok := oneCollection(t, openSQLite(t), func(c *httpapi.Config) { c.MaxContentLength = limit })
-	var root taxii.APIRoot
-	h.get("/r/", tok).json(t, &root)
-	if root.MaxContentLength != limit {
-		t.Errorf("max_content_length %d, want %d", root.MaxContentLength, limit)
-	}
-	exactly := padTo(envelope(indicatorJSON(1, "2026-01-01T00:00:00.000Z")), limit)
-	if r := h.post(path+"objects/", tok, exactly); r.status != http.StatusAccepted {
-		t.Errorf("a body of exactly max_content_length: %d %s", r.status, r.body)
-	}
-	over := padTo(envelope(indicatorJSON(2, "2026-01-01T00:00:00.000Z")), limit+1)
-	checkError(t, "a body one byte over", h.post(path+"objects/", tok, over), http.StatusRequestEntityTooLarge)
+	backends(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		const limit = 4096
+		h, path, tok := oneCollection(t, open(t), func(c *httpapi.Config) { c.MaxContentLength = limit })
+		var root taxii.APIRoot
+		h.get("/r/", tok).json(t, &root)
+		if root.MaxContentLength != limit {
+			t.Errorf("max_content_length %d, want %d", root.MaxContentLength, limit)
+		}
+		exactly := padTo(envelope(indicatorJSON(1, "2026-01-01T00:00:00.000Z")), limit)
+		if r := h.post(path+"objects/", tok, exactly); r.status != http.StatusAccepted {
+			t.Errorf("a body of exactly max_content_length: %d %s", r.status, r.body)
+		}
+		over := padTo(envelope(indicatorJSON(2, "2026-01-01T00:00:00.000Z")), limit+1)
+		checkError(t, "a body one byte over", h.post(path+"objects/", tok, over), http.StatusRequestEntityTooLarge)
 
-	// A chunked body announces no length; the limit must still hold while reading it.
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, h.srv.URL+path+"objects/", struct{ *bytes.Reader }{bytes.NewReader(over)})
-	req.Header.Set("Content-Type", taxii.MediaType)
-	req.Header.Set("Accept", taxii.MediaType)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := h.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusRequestEntityTooLarge {
-		t.Errorf("chunked body over the limit: %d", resp.StatusCode)
-	}
-	var env taxii.Envelope
-	h.get(path+"objects/", tok).json(t, &env)
-	if len(env.Objects) != 1 {
-		t.Errorf("a refused body stored something: %d objects", len(env.Objects))
-	}
+		// A chunked body announces no length; the limit must still hold while reading it.
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, h.srv.URL+path+"objects/", struct{ *bytes.Reader }{bytes.NewReader(over)})
+		req.Header.Set("Content-Type", taxii.MediaType)
+		req.Header.Set("Accept", taxii.MediaType)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := h.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("chunked body over the limit: %d", resp.StatusCode)
+		}
+		var env taxii.Envelope
+		h.get(path+"objects/", tok).json(t, &env)
+		if len(env.Objects) != 1 {
+			t.Errorf("a refused body stored something: %d objects", len(env.Objects))
+		}
+	})
 }
 
 // padTo pads an envelope with spaces inside the JSON so that it is exactly n bytes.
@@ -148,61 +152,65 @@ func padTo(body []byte, n int) []byte {
 }
 
 func TestUnprocessableEnvelopes(t *testing.T) {
-	h, path, tok := oneCollection(t, openSQLite(t))
-	for name, body := range map[string]string{
-		"not JSON":              `{"objects": [`,
-		"no objects list":       `{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d"}`,
-		"objects not a list":    `{"objects": {"a": 1}}`,
-		"a list, not an object": `[{"objects": []}]`,
-		"two documents":         `{"objects": []} {"objects": []}`,
-		"not UTF-8":             "{\"objects\": [\"\xff\"]}",
-	} {
-		checkError(t, name, h.post(path+"objects/", tok, []byte(body)), http.StatusUnprocessableEntity)
-	}
-	many := make([]string, taxii.MaxObjectsPerEnvelope+1)
-	for i := range many {
-		many[i] = "{}"
-	}
-	checkError(t, "too many objects", h.post(path+"objects/", tok, envelope(many...)), http.StatusRequestEntityTooLarge)
-	var st taxii.Status
-	r := h.post(path+"objects/", tok, envelope())
-	r.json(t, &st)
-	if r.status != http.StatusAccepted || st.TotalCount != 0 {
-		t.Errorf("an empty envelope: %d %s", r.status, r.body)
-	}
+	backends(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		h, path, tok := oneCollection(t, open(t))
+		for name, body := range map[string]string{
+			"not JSON":              `{"objects": [`,
+			"no objects list":       `{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d"}`,
+			"objects not a list":    `{"objects": {"a": 1}}`,
+			"a list, not an object": `[{"objects": []}]`,
+			"two documents":         `{"objects": []} {"objects": []}`,
+			"not UTF-8":             "{\"objects\": [\"\xff\"]}",
+		} {
+			checkError(t, name, h.post(path+"objects/", tok, []byte(body)), http.StatusUnprocessableEntity)
+		}
+		many := make([]string, taxii.MaxObjectsPerEnvelope+1)
+		for i := range many {
+			many[i] = "{}"
+		}
+		checkError(t, "too many objects", h.post(path+"objects/", tok, envelope(many...)), http.StatusRequestEntityTooLarge)
+		var st taxii.Status
+		r := h.post(path+"objects/", tok, envelope())
+		r.json(t, &st)
+		if r.status != http.StatusAccepted || st.TotalCount != 0 {
+			t.Errorf("an empty envelope: %d %s", r.status, r.body)
+		}
+	})
 }
 
 func TestFilterErrors(t *testing.T) {
-	h, path, tok := oneCollection(t, openSQLite(t))
-	h.post(path+"objects/", tok, envelope(indicatorJSON(1, "2026-01-01T00:00:00.000Z")))
-	obj := path + "objects/" + objectID(1) + "/"
-	for _, bad := range []string{
-		path + "objects/?added_after=yesterday",
-		path + "objects/?added_after=2026-01-01T00:00:00Z&added_after=2026-01-02T00:00:00Z",
-		path + "objects/?limit=0",
-		path + "objects/?limit=-5",
-		path + "objects/?limit=ten",
-		path + "objects/?match[version]=newest",
-		path + "objects/?match[spec_version]=two",
-		path + "objects/?match[colour]=red",
-		path + "objects/?match[type]=indicator&match[type]=malware",
-		path + "objects/?match[id]=",
-		path + "objects/?next=garbage",
-		path + "manifest/?next=garbage",
-		obj + "?match[id]=" + objectID(1),
-		obj + "?match[type]=indicator",
-		obj + "versions/?match[version]=all",
-	} {
-		checkError(t, bad, h.get(bad, tok), http.StatusBadRequest)
-	}
-	r := h.get(path+"objects/?limit=1000000", tok)
-	if r.status != http.StatusOK {
-		t.Errorf("a limit above the maximum is capped, not refused: %d", r.status)
-	}
-	r = h.get(path+"objects/?ignored=1&dry=yes", tok)
-	if r.status != http.StatusOK {
-		t.Errorf("parameters that are not filters: %d", r.status)
-	}
+	backends(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		h, path, tok := oneCollection(t, open(t))
+		h.post(path+"objects/", tok, envelope(indicatorJSON(1, "2026-01-01T00:00:00.000Z")))
+		obj := path + "objects/" + objectID(1) + "/"
+		for _, bad := range []string{
+			path + "objects/?added_after=yesterday",
+			path + "objects/?added_after=2026-01-01T00:00:00Z&added_after=2026-01-02T00:00:00Z",
+			path + "objects/?limit=0",
+			path + "objects/?limit=-5",
+			path + "objects/?limit=ten",
+			path + "objects/?match[version]=newest",
+			path + "objects/?match[spec_version]=two",
+			path + "objects/?match[colour]=red",
+			path + "objects/?match[type]=indicator&match[type]=malware",
+			path + "objects/?match[id]=",
+			path + "objects/?next=garbage",
+			path + "manifest/?next=garbage",
+			obj + "?match[id]=" + objectID(1),
+			obj + "?match[type]=indicator",
+			obj + "versions/?match[version]=all",
+		} {
+			checkError(t, bad, h.get(bad, tok), http.StatusBadRequest)
+		}
+		r := h.get(path+"objects/?limit=1000000", tok)
+		if r.status != http.StatusOK {
+			t.Errorf("a limit above the maximum is capped, not refused: %d", r.status)
+		}
+		r = h.get(path+"objects/?ignored=1&dry=yes", tok)
+		if r.status != http.StatusOK {
+			t.Errorf("parameters that are not filters: %d", r.status)
+		}
+	})
 }
 
 var dateAddedPattern = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$`)
