@@ -19,14 +19,24 @@ type command struct {
 }
 
 var commands = []command{
+	{name: "partnership", summary: "create, list, show or delete partnerships (TAXII API roots)", run: partnershipGroup.run},
+	{name: "collection", summary: "create, list or delete a partnership's collections", run: collectionGroup.run},
+	{name: "member", summary: "add, list or remove partner organisations", run: memberGroup.run},
+	{name: "grant", summary: "add or remove a member's read/write access to a collection", run: grantGroup.run},
+	{name: "token", summary: "issue, list or revoke partner and operator tokens", run: tokenGroup.run},
+	{name: "key", summary: "list, rotate or retire token signing keys", run: keyGroup.run},
+	{name: "apply", summary: "make the hub match a YAML spec file (idempotent)", run: single("apply", applyAction)},
+	{name: "audit", summary: "list recorded operator actions", run: single("audit", auditAction)},
 	{name: "validate", summary: "check STIX 2.1 bundles, envelopes or objects offline", run: runValidate},
 }
 
 // Exit statuses shared by the subcommands.
 const (
-	exitOK      = 0
-	exitInvalid = 1 // the input was read but is not acceptable
-	exitUsage   = 2 // bad arguments, or an input that cannot be read
+	exitOK          = 0
+	exitInvalid     = 1 // the input was read but is not acceptable
+	exitFailed      = 1 // the hub refused the request, or the operation failed
+	exitUsage       = 2 // bad arguments, or an input that cannot be read
+	exitUnreachable = 3 // the hub could not be reached
 )
 
 // run dispatches to a subcommand. It holds everything main does apart from touching the
@@ -56,8 +66,15 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands that talk to the hub find it with --url, else TAXIIHUB_URL, else "+defaultURL+",")
+	fmt.Fprintln(w, "and the operator token with --token-file, else TAXIIHUB_TOKEN_FILE, else "+tokenFileName)
+	fmt.Fprintln(w, "in TAXIIHUB_DATA_DIR or "+defaultDataDir+". They print tables; --json prints the hub's answer.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Exit status: 0 success; 1 the hub refused, or the operation failed (validate: an object is")
+	fmt.Fprintln(w, "invalid); 2 a usage error, or an input that cannot be read; 3 the hub could not be reached.")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run taxiictl <command> -h for a command's options.")
 }

@@ -58,6 +58,13 @@ type discovery struct {
 // end of the test and checks that it exits cleanly.
 func startHub(t *testing.T, dir string, env []string, args ...string) string {
 	t.Helper()
+	base, _ := startHubWithLogs(t, dir, env, args...)
+	return base
+}
+
+// startHubWithLogs is startHub that also returns the path of the file the hub logs to.
+func startHubWithLogs(t *testing.T, dir string, env []string, args ...string) (base, logFile string) {
+	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(buildHub(t), args...)
 	cmd.Dir = dir
@@ -89,7 +96,7 @@ func startHub(t *testing.T, dir string, env []string, args ...string) string {
 		resp, err := http.Get("http://" + addr + "/taxii2/")
 		if err == nil {
 			resp.Body.Close()
-			return "http://" + addr
+			return "http://" + addr, logs.Name()
 		}
 		select {
 		case err := <-exited:
@@ -241,5 +248,43 @@ func TestBadFlagsExitWithUsageError(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "listen address") {
 		t.Errorf("stderr does not say what to fix: %q", stderr.String())
+	}
+}
+
+// TestReadmeRunCommand runs the README's command: the example partnerships are seeded, the first
+// operator token and one token per partner are written with mode 0600, the log says where they are
+// and never what they are, and a partner's token opens exactly its partnerships.
+func TestReadmeRunCommand(t *testing.T) {
+	dir := t.TempDir()
+	seed, err := filepath.Abs("../../deploy/examples/partnerships.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, logs := startHubWithLogs(t, dir, nil, "--seed", seed)
+	data := filepath.Join(dir, "taxiihub-data")
+	tokens := map[string]string{}
+	for _, name := range []string{"operator.token", "tokens/cert-eu.jwt", "tokens/frontex.jwt", "tokens/nl-nctv.jwt"} {
+		path := filepath.Join(data, name)
+		info, err := os.Stat(path)
+		if err != nil || info.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v, mode %v; want it written with mode 0600", name, err, info.Mode().Perm())
+		}
+		raw, _ := os.ReadFile(path)
+		tokens[name] = strings.TrimSpace(string(raw))
+	}
+	log, _ := os.ReadFile(logs)
+	for name, tok := range tokens {
+		if strings.Contains(string(log), tok) {
+			t.Errorf("the log holds the token in %s", name)
+		}
+	}
+	if !strings.Contains(string(log), filepath.Join("taxiihub-data", "operator.token")) {
+		t.Errorf("the log does not say where the operator token is:\n%s", log)
+	}
+	if d := getDiscovery(t, base, tokens["tokens/cert-eu.jwt"]); !slices.Equal(d.APIRoots, []string{"/eu-china-cyber/", "/eu-japan/"}) {
+		t.Errorf("cert-eu sees %v", d.APIRoots)
+	}
+	if d := getDiscovery(t, base, tokens["tokens/frontex.jwt"]); !slices.Equal(d.APIRoots, []string{"/eu-immigration-ct/"}) {
+		t.Errorf("frontex sees %v", d.APIRoots)
 	}
 }

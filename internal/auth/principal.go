@@ -87,7 +87,7 @@ func (a *Authenticator) verify(ctx context.Context, authorization string, aud Au
 	if err != nil {
 		return Claims{}, err
 	}
-	claims, err := a.tokens.Verify(raw, aud)
+	claims, err := a.tokens.VerifyContext(ctx, raw, aud)
 	if err != nil {
 		return Claims{}, err
 	}

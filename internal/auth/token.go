@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -93,9 +95,10 @@ func (t *Tokens) Sign(c Claims) (string, error) {
 	if !c.NotBefore.IsZero() {
 		wc.NotBefore = jwt.NewNumericDate(c.NotBefore)
 	}
+	kid, key := t.keys.signer()
 	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, wc)
-	tok.Header["kid"] = t.keys.SigningKeyID()
-	s, err := tok.SignedString(t.keys.signing)
+	tok.Header["kid"] = kid
+	s, err := tok.SignedString(key)
 	if err != nil {
 		return "", fmt.Errorf("auth: sign token: %w", err)
 	}
@@ -104,8 +107,22 @@ func (t *Tokens) Sign(c Claims) (string, error) {
 
 // Verify checks a token's signature, algorithm, issuer, audience and validity window, and returns
 // its claims. Only EdDSA is accepted: naming the one algorithm the hub signs with closes the door
-// on "none" and on algorithm-confusion tricks.
+// on "none" and on algorithm-confusion tricks. It verifies with the keys the keyring holds now;
+// VerifyContext also learns keys other hub processes have published.
 func (t *Tokens) Verify(raw string, aud Audience) (Claims, error) {
+	return t.verify(raw, aud, t.keys.knownKey)
+}
+
+// VerifyContext is Verify with a shared keyring that may read its source first: when what it last
+// read is too old, or when the token names a key it does not know. A failure to read the keys is
+// returned as an error of the hub, not as refused credentials.
+func (t *Tokens) VerifyContext(ctx context.Context, raw string, aud Audience) (Claims, error) {
+	return t.verify(raw, aud, func(kid string) (ed25519.PublicKey, error) {
+		return t.keys.verificationKey(ctx, kid)
+	})
+}
+
+func (t *Tokens) verify(raw string, aud Audience, key func(kid string) (ed25519.PublicKey, error)) (Claims, error) {
 	parser := jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
 		jwt.WithIssuer(t.issuer),
@@ -119,12 +136,11 @@ func (t *Tokens) Verify(raw string, aud Audience) (Claims, error) {
 	var wc wireClaims
 	_, err := parser.ParseWithClaims(raw, &wc, func(tok *jwt.Token) (any, error) {
 		kid, _ := tok.Header["kid"].(string)
-		pub, ok := t.keys.verificationKey(kid)
-		if !ok {
-			return nil, errors.New("unknown signing key")
-		}
-		return pub, nil
+		return key(kid)
 	})
+	if errors.Is(err, errKeySource) {
+		return Claims{}, fmt.Errorf("auth: verify token: %w", err)
+	}
 	if err != nil {
 		return Claims{}, &CredentialError{Reason: reason(err)}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"taxiihub/internal/admin"
 	"taxiihub/internal/auth"
 	"taxiihub/internal/store"
 	"taxiihub/internal/taxii"
@@ -57,6 +58,7 @@ type classification struct {
 func classify(err error) (classification, string) {
 	var (
 		re        *requestError
+		refused   *admin.Error
 		cred      *auth.CredentialError
 		filter    *taxii.FilterError
 		cursor    *store.CursorError
@@ -68,6 +70,8 @@ func classify(err error) (classification, string) {
 	switch {
 	case errors.As(err, &re):
 		return classification{re.status, re.code, re.title}, re.description
+	case errors.As(err, &refused):
+		return adminClassification(refused.Kind), sentence(refused.Message)
 	case errors.As(err, &cred):
 		return classification{http.StatusUnauthorized, "unauthenticated", "Authentication required"},
 			"Send a hub token as Bearer, as Token, or as the Basic password: " + cred.Reason + "."
@@ -93,12 +97,29 @@ func classify(err error) (classification, string) {
 			envelope.Reason + "."
 	case errors.Is(err, store.ErrNotFound):
 		return classification{http.StatusNotFound, "not-found", "Not found"}, ""
+	case errors.Is(err, store.ErrConflict):
+		return classification{http.StatusConflict, "conflict", "Conflict"},
+			"The request conflicts with the hub's current state; look again and retry."
 	case errors.Is(err, context.DeadlineExceeded):
 		return classification{http.StatusServiceUnavailable, "timeout", "The request took too long"},
 			"The hub could not answer within its deadline; retry later."
 	default:
 		return classification{http.StatusInternalServerError, "internal", "Internal error"},
 			"The hub could not complete the request; quote the error_id when reporting it."
+	}
+}
+
+// adminClassification is how the operator service's refusals answer.
+func adminClassification(k admin.Kind) classification {
+	switch k {
+	case admin.Invalid:
+		return classification{http.StatusBadRequest, "invalid-request", "Invalid request"}
+	case admin.NotFound:
+		return classification{http.StatusNotFound, "not-found", "Not found"}
+	case admin.Conflict:
+		return classification{http.StatusConflict, "conflict", "Conflict"}
+	default:
+		return classification{http.StatusInternalServerError, "internal", "Internal error"}
 	}
 }
 

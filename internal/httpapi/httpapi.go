@@ -66,6 +66,10 @@ type Config struct {
 	MaxContentLength int64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Admin, when set, is served as the admin API under /admin/, to the operator tokens Operators
+	// accepts; without it there is no admin API.
+	Admin     Admin
+	Operators OperatorAuthenticator
 }
 
 type api struct {
@@ -78,6 +82,8 @@ type api struct {
 	timeout          time.Duration
 	maxContentLength int64
 	now              func() time.Time
+	admin            Admin
+	operators        OperatorAuthenticator
 }
 
 // UseReleaseMode takes gin, process-wide, out of its debug mode, in which it prints every route and
@@ -97,6 +103,8 @@ func New(cfg Config) http.Handler {
 		timeout:          cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout),
 		maxContentLength: cmp.Or(cfg.MaxContentLength, taxii.DefaultMaxContentLength),
 		now:              cfg.Now,
+		admin:            cfg.Admin,
+		operators:        cfg.Operators,
 	}
 	if a.now == nil {
 		a.now = time.Now
@@ -119,6 +127,7 @@ func New(cfg Config) http.Handler {
 			title: "Method not allowed", description: c.Request.Method + " is not supported on this resource."}
 	}))
 	a.mountTAXII(e)
+	a.mountAdmin(e)
 	return e
 }
 

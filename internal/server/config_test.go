@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"taxiihub/internal/admin"
 	"taxiihub/internal/auth"
 	"taxiihub/internal/taxii"
 )
@@ -18,16 +19,24 @@ func TestParseConfig(t *testing.T) {
 		want Config
 	}{
 		{"defaults", nil, nil, Config{Listen: DefaultListen, DataDir: DefaultDataDir, MongoDatabase: DefaultMongoDatabase,
-			RequestTimeout: DefaultRequestTimeout, ShutdownTimeout: DefaultShutdownTimeout, Issuer: auth.DefaultIssuer, MaxContentLength: taxii.DefaultMaxContentLength}},
+			RequestTimeout: DefaultRequestTimeout, ShutdownTimeout: DefaultShutdownTimeout, Issuer: auth.DefaultIssuer, MaxContentLength: taxii.DefaultMaxContentLength,
+			TokenTTL: admin.DefaultTokenTTL, MaxTokenTTL: admin.DefaultMaxTokenTTL}},
 		{"environment", nil, map[string]string{
 			"TAXIIHUB_LISTEN": "0.0.0.0:9000", "TAXIIHUB_DATA_DIR": "/var/lib/taxiihub",
 			"TAXIIHUB_MONGO_URI": "mongodb://db/?replicaSet=rs0", "TAXIIHUB_REQUEST_TIMEOUT": "5s",
 		}, Config{Listen: "0.0.0.0:9000", DataDir: "/var/lib/taxiihub", MongoURI: "mongodb://db/?replicaSet=rs0",
-			MongoDatabase: DefaultMongoDatabase, RequestTimeout: 5 * time.Second, ShutdownTimeout: DefaultShutdownTimeout, Issuer: auth.DefaultIssuer, MaxContentLength: taxii.DefaultMaxContentLength}},
+			MongoDatabase: DefaultMongoDatabase, RequestTimeout: 5 * time.Second, ShutdownTimeout: DefaultShutdownTimeout, Issuer: auth.DefaultIssuer, MaxContentLength: taxii.DefaultMaxContentLength,
+			TokenTTL: admin.DefaultTokenTTL, MaxTokenTTL: admin.DefaultMaxTokenTTL}},
 		{"flags win over the environment", []string{"--listen", "127.0.0.1:1", "--data-dir", "d", "--mongo-uri", "mongodb://x"},
 			map[string]string{"TAXIIHUB_LISTEN": "0.0.0.0:9000", "TAXIIHUB_DATA_DIR": "e", "TAXIIHUB_MONGO_URI": "mongodb://y"},
 			Config{Listen: "127.0.0.1:1", DataDir: "d", MongoURI: "mongodb://x", MongoDatabase: DefaultMongoDatabase,
-				RequestTimeout: DefaultRequestTimeout, ShutdownTimeout: DefaultShutdownTimeout, Issuer: auth.DefaultIssuer, MaxContentLength: taxii.DefaultMaxContentLength}},
+				RequestTimeout: DefaultRequestTimeout, ShutdownTimeout: DefaultShutdownTimeout, Issuer: auth.DefaultIssuer, MaxContentLength: taxii.DefaultMaxContentLength,
+				TokenTTL: admin.DefaultTokenTTL, MaxTokenTTL: admin.DefaultMaxTokenTTL}},
+		{"seed and token lifetimes in days", []string{"--seed", "deploy/examples/partnerships.yaml", "--max-token-ttl", "180d"},
+			map[string]string{"TAXIIHUB_TOKEN_TTL": "30d", "TAXIIHUB_MAX_TOKEN_TTL": "8760h"},
+			Config{Listen: DefaultListen, DataDir: DefaultDataDir, MongoDatabase: DefaultMongoDatabase, Seed: "deploy/examples/partnerships.yaml",
+				RequestTimeout: DefaultRequestTimeout, ShutdownTimeout: DefaultShutdownTimeout, Issuer: auth.DefaultIssuer, MaxContentLength: taxii.DefaultMaxContentLength,
+				TokenTTL: 30 * 24 * time.Hour, MaxTokenTTL: 180 * 24 * time.Hour}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -62,6 +71,10 @@ func TestParseConfigRefusesBadInput(t *testing.T) {
 		"bad duration":     {"--request-timeout", "soon"},
 		"invalid listen":   {"--listen", "8080"},
 		"help is an error": {"-help"},
+		"bad token TTL":    {"--token-ttl", "a quarter"},
+		"TTL above max":    {"--token-ttl", "400d"},
+		"TTL below 1m":     {"--token-ttl", "30s"},
+		"max TTL below 1m": {"--max-token-ttl", "0s", "--token-ttl", "0s"},
 	} {
 		if _, err := ParseConfig(args, func(string) string { return "" }); err == nil {
 			t.Errorf("%s: accepted %q", name, args)

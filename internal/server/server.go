@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"taxiihub/internal/admin"
 	"taxiihub/internal/auth"
 	"taxiihub/internal/httpapi"
 	"taxiihub/internal/stix"
@@ -34,19 +35,26 @@ type Server struct {
 	log     *slog.Logger
 	store   store.Store
 	tokens  *auth.Tokens
+	admin   *admin.Service
 	handler http.Handler
 }
 
-// New opens the configured store and builds the HTTP handler.
-func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+// New opens the configured store, publishes this node's signing key, gives a new hub its first
+// operator token, applies the seed file if one is configured, and builds the HTTP handler.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
-	keys, err := loadKeys(ctx, cfg, log)
+	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(ctx, cfg, log)
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, st.Close(context.WithoutCancel(ctx)))
+		}
+	}()
+	key, err := openNodeKey(ctx, cfg, st, log)
 	if err != nil {
 		return nil, err
 	}
@@ -54,42 +62,41 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build the STIX validator: %w", err)
 	}
-	tokens := auth.NewTokens(keys, cfg.Issuer, time.Now)
+	tokens := auth.NewTokens(key.keyring, cfg.Issuer, time.Now)
+	authn := auth.NewAuthenticator(tokens, st)
+	svc := admin.New(admin.Config{
+		Store:           st,
+		Signer:          tokens,
+		Keys:            key,
+		Logger:          log,
+		DefaultTokenTTL: cfg.TokenTTL,
+		MaxTokenTTL:     cfg.MaxTokenTTL,
+	})
+	if err := bootstrapOperator(ctx, svc, cfg.DataDir, log); err != nil {
+		return nil, err
+	}
+	if cfg.Seed != "" {
+		if err := seed(ctx, svc, authn, cfg.Seed, cfg.DataDir, log); err != nil {
+			return nil, err
+		}
+	}
 	return &Server{
 		cfg:    cfg,
 		log:    log,
 		store:  st,
 		tokens: tokens,
+		admin:  svc,
 		handler: httpapi.New(httpapi.Config{
 			Store:            st,
-			Auth:             auth.NewAuthenticator(tokens, st),
+			Auth:             authn,
 			Checker:          stixChecker{validator},
 			Logger:           log,
 			RequestTimeout:   cfg.RequestTimeout,
 			MaxContentLength: cfg.MaxContentLength,
+			Admin:            svc,
+			Operators:        authn,
 		}),
 	}, nil
-}
-
-// loadKeys reads the configured signing key, or the data directory's, creating that one on first start.
-func loadKeys(ctx context.Context, cfg Config, log *slog.Logger) (*auth.Keyring, error) {
-	if cfg.SigningKeyFile != "" {
-		key, err := auth.ReadSigningKey(cfg.SigningKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("signing key: %w", err)
-		}
-		return auth.NewKeyring(key), nil
-	}
-	path := filepath.Join(cfg.DataDir, auth.SigningKeyFile)
-	key, created, err := auth.LoadOrCreateSigningKey(path)
-	if err != nil {
-		return nil, fmt.Errorf("signing key: %w", err)
-	}
-	keys := auth.NewKeyring(key)
-	if created {
-		log.InfoContext(ctx, "created a signing key", "path", path, "kid", keys.SigningKeyID())
-	}
-	return keys, nil
 }
 
 func openStore(ctx context.Context, cfg Config, log *slog.Logger) (store.Store, error) {
@@ -101,7 +108,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (store.Store, 
 		log.InfoContext(ctx, "using MongoDB", "database", cfg.MongoDatabase)
 		return st, nil
 	}
-	// The data directory will hold signing keys and partner tokens too: only the hub's user may read it.
+	// The data directory also holds the signing key and tokens: only the hub's user may read it.
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -122,6 +129,9 @@ func (s *Server) Store() store.Store { return s.store }
 
 // Tokens signs and verifies the hub's tokens.
 func (s *Server) Tokens() *auth.Tokens { return s.tokens }
+
+// Admin is the hub's operator service, for tests and tools that act as an operator in-process.
+func (s *Server) Admin() *admin.Service { return s.admin }
 
 // Serve answers requests on ln until ctx ends, then lets in-flight requests finish within the
 // shutdown timeout.

@@ -1,0 +1,149 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"taxiihub/internal/store"
+)
+
+// AddMember adds a partner organisation.
+func (s *Service) AddMember(ctx context.Context, actor string, m Member) (Member, error) {
+	var bad problems
+	checkMember(&bad, "", m)
+	if err := bad.err("the member"); err != nil {
+		return Member{}, err
+	}
+	err := s.store.CreateMember(ctx, storeMember(m))
+	if errors.Is(err, store.ErrConflict) {
+		return Member{}, conflict(err, "member %s already exists", m.ID)
+	}
+	if err != nil {
+		return Member{}, fmt.Errorf("admin: add member %s: %w", m.ID, err)
+	}
+	return m, s.record(ctx, actor, Change{Action: "create", Kind: "member", Target: m.ID,
+		Detail: m.Name + " (" + m.Jurisdiction + ")"})
+}
+
+// Members lists every member, ordered by id.
+func (s *Service) Members(ctx context.Context) ([]Member, error) {
+	ms, err := s.store.Members(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("admin: list members: %w", err)
+	}
+	out := make([]Member, len(ms))
+	for i, m := range ms {
+		out[i] = memberOf(m)
+	}
+	return out, nil
+}
+
+// RemoveMember removes a member with its grants and revokes its tokens, so that nothing it held
+// keeps working.
+func (s *Service) RemoveMember(ctx context.Context, actor, id string) (Change, error) {
+	err := s.store.DeleteMember(ctx, id, s.stamp())
+	if errors.Is(err, store.ErrNotFound) {
+		return Change{}, notFound(err, "there is no member %s", id)
+	}
+	if err != nil {
+		return Change{}, fmt.Errorf("admin: remove member %s: %w", id, err)
+	}
+	c := Change{Action: "delete", Kind: "member", Target: id, Detail: "grants removed, tokens revoked"}
+	return c, s.record(ctx, actor, c)
+}
+
+func storeMember(m Member) store.Member {
+	return store.Member{ID: m.ID, Name: m.Name, Jurisdiction: m.Jurisdiction, Contact: m.Contact}
+}
+
+// PutGrant gives a member read and/or write access to a collection, named by id or alias, replacing
+// the grant it held there. The new rights apply from the member's next request. When the member
+// already held exactly these rights nothing changes, and nothing is recorded.
+func (s *Service) PutGrant(ctx context.Context, actor string, g Grant) (GrantResult, error) {
+	if !g.Read && !g.Write {
+		return GrantResult{}, &Error{Kind: Invalid, Message: "a grant must allow read, write or both; remove it instead"}
+	}
+	if _, err := s.member(ctx, g.Member); err != nil {
+		return GrantResult{}, err
+	}
+	c, err := s.collection(ctx, g.Partnership, g.Collection)
+	if err != nil {
+		return GrantResult{}, err
+	}
+	prev, held, err := s.grant(ctx, g.Member, c.ID)
+	if err != nil {
+		return GrantResult{}, err
+	}
+	out := Grant{Member: g.Member, Partnership: g.Partnership, Collection: c.ID, CollectionAlias: c.Alias, Read: g.Read, Write: g.Write}
+	if held && prev.Read == g.Read && prev.Write == g.Write {
+		return GrantResult{Grant: out}, nil
+	}
+	if err := s.putGrant(ctx, actor, out, held); err != nil {
+		return GrantResult{}, err
+	}
+	return GrantResult{Grant: out, Changed: true}, nil
+}
+
+func (s *Service) putGrant(ctx context.Context, actor string, g Grant, replacing bool) error {
+	err := s.store.PutGrant(ctx, store.Grant{MemberID: g.Member, APIRoot: g.Partnership, CollectionID: g.Collection,
+		Read: g.Read, Write: g.Write})
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound(err, "member %s or collection %s/%s no longer exists", g.Member, g.Partnership, g.Collection)
+	}
+	if err != nil {
+		return fmt.Errorf("admin: grant %s on %s: %w", g.Member, g.Collection, err)
+	}
+	action := "create"
+	if replacing {
+		action = "update"
+	}
+	return s.record(ctx, actor, Change{Action: action, Kind: "grant", Target: grantName(g), Detail: rights(g.Read, g.Write)})
+}
+
+// RemoveGrant takes a member's access to a collection away; its next request is refused.
+func (s *Service) RemoveGrant(ctx context.Context, actor, memberID, slug, ref string) (Change, error) {
+	c, err := s.collection(ctx, slug, ref)
+	if err != nil {
+		return Change{}, err
+	}
+	err = s.store.DeleteGrant(ctx, memberID, c.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Change{}, notFound(err, "member %s holds no grant on %s/%s", memberID, slug, ref)
+	}
+	if err != nil {
+		return Change{}, fmt.Errorf("admin: remove grant of %s on %s: %w", memberID, c.ID, err)
+	}
+	ch := Change{Action: "delete", Kind: "grant",
+		Target: grantName(Grant{Member: memberID, Partnership: slug, Collection: c.ID, CollectionAlias: c.Alias})}
+	return ch, s.record(ctx, actor, ch)
+}
+
+func grantName(g Grant) string {
+	return g.Member + " on " + collectionName(g.Partnership, g.Collection, g.CollectionAlias)
+}
+
+func (s *Service) member(ctx context.Context, id string) (store.Member, error) {
+	m, err := s.store.Member(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Member{}, notFound(err, "there is no member %s", id)
+	}
+	if err != nil {
+		return store.Member{}, fmt.Errorf("admin: member %s: %w", id, err)
+	}
+	return m, nil
+}
+
+// grant returns the member's grant on the collection; held is false when it has none.
+func (s *Service) grant(ctx context.Context, memberID, collectionID string) (g store.Grant, held bool, err error) {
+	grants, err := s.store.Grants(ctx, memberID)
+	if err != nil {
+		return store.Grant{}, false, fmt.Errorf("admin: grants of %s: %w", memberID, err)
+	}
+	for _, g := range grants {
+		if g.CollectionID == collectionID {
+			return g, true, nil
+		}
+	}
+	return store.Grant{}, false, nil
+}

@@ -1,0 +1,177 @@
+package admin
+
+import (
+	"time"
+
+	"taxiihub/internal/store"
+)
+
+// The types below are the admin API's wire format: the HTTP layer encodes them as they are, and
+// taxiictl decodes them.
+
+// Partnership is a sharing arrangement between members, served as one TAXII API root.
+type Partnership struct {
+	Slug        string `json:"slug"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+}
+
+// PartnershipDetail is a partnership with its collections and every grant on them.
+type PartnershipDetail struct {
+	Partnership
+	Collections []Collection `json:"collections"`
+	Grants      []Grant      `json:"grants"`
+}
+
+// Collection is a TAXII collection of a partnership. Its id is a UUIDv4 the hub assigns.
+type Collection struct {
+	ID          string   `json:"id"`
+	Partnership string   `json:"partnership"`
+	Alias       string   `json:"alias,omitempty"`
+	Title       string   `json:"title"`
+	Description string   `json:"description,omitempty"`
+	MediaTypes  []string `json:"media_types,omitempty"`
+}
+
+// Member is a partner organisation. One member may hold grants in several partnerships.
+type Member struct {
+	ID   string `json:"id" yaml:"id"`
+	Name string `json:"name" yaml:"name"`
+	// Jurisdiction is an ISO 3166-1 alpha-2 code, or EU for a Union body.
+	Jurisdiction string `json:"jurisdiction" yaml:"jurisdiction"`
+	Contact      string `json:"contact,omitempty" yaml:"contact"`
+}
+
+// Grant opens one collection to one member, for reading, writing or both.
+type Grant struct {
+	Member      string `json:"member"`
+	Partnership string `json:"partnership"`
+	// Collection is the collection's id, or its alias in requests.
+	Collection string `json:"collection"`
+	// CollectionAlias is filled in answers when the collection has an alias.
+	CollectionAlias string `json:"collection_alias,omitempty"`
+	Read            bool   `json:"read"`
+	Write           bool   `json:"write"`
+}
+
+// GrantResult is the grant a member holds after a grant request; Changed is false when it held
+// exactly these rights already.
+type GrantResult struct {
+	Grant   Grant `json:"grant"`
+	Changed bool  `json:"changed"`
+}
+
+// TokenRequest asks for a new token.
+type TokenRequest struct {
+	// Kind is "partner" (the default) or "operator".
+	Kind string `json:"kind,omitempty"`
+	// Subject is the member a partner token is for, or the operator's name.
+	Subject string `json:"subject"`
+	// TTL is the token's lifetime as ParseTTL reads it; empty means the hub's default.
+	TTL  string `json:"ttl,omitempty"`
+	Note string `json:"note,omitempty"`
+}
+
+// Token describes an issued token; the token itself is only ever shown once, in IssuedToken.
+type Token struct {
+	ID        string     `json:"id"`
+	Kind      string     `json:"kind"`
+	Subject   string     `json:"subject"`
+	IssuedAt  time.Time  `json:"issued_at"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	Note      string     `json:"note,omitempty"`
+	// Status is "active", "expired" or "revoked" at the time of the answer.
+	Status string `json:"status"`
+}
+
+// Token statuses.
+const (
+	TokenActive  = "active"
+	TokenExpired = "expired"
+	TokenRevoked = "revoked"
+)
+
+// IssuedToken is a new token: its record and the signed JWT, which the hub does not keep.
+type IssuedToken struct {
+	Token Token  `json:"token"`
+	JWT   string `json:"jwt"`
+}
+
+// Key is a verification key: the public half of a key some hub node signs tokens with.
+type Key struct {
+	KID       string     `json:"kid"`
+	CreatedAt time.Time  `json:"created_at"`
+	RetiredAt *time.Time `json:"retired_at,omitempty"`
+	// Signing reports that the hub node that answered signs new tokens with this key.
+	Signing bool `json:"signing"`
+}
+
+// Change is one thing an operator action changed.
+type Change struct {
+	// Action is what was done: create, update, delete, revoke, issue, rotate or retire.
+	Action string `json:"action"`
+	// Kind is what it was done to: partnership, collection, member, grant, token or key.
+	Kind string `json:"kind"`
+	// Target names the thing, such as "eu-japan", "eu-japan/indicators" or "cert-eu on eu-japan/indicators".
+	Target string `json:"target"`
+	// Detail is a short account for people, free of secrets.
+	Detail string `json:"detail,omitempty"`
+}
+
+// ApplyResult lists what applying a spec changed, or would change on a dry run; empty when the hub
+// already matched the spec.
+type ApplyResult struct {
+	Changes []Change `json:"changes"`
+	DryRun  bool     `json:"dry_run"`
+}
+
+// AuditEntry is one recorded operator action.
+type AuditEntry struct {
+	Seq    int64     `json:"seq"`
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Action string    `json:"action"`
+	Target string    `json:"target"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+func partnershipOf(r store.APIRoot) Partnership {
+	return Partnership{Slug: r.Slug, Title: r.Title, Description: r.Description}
+}
+
+func collectionOf(c store.Collection) Collection {
+	return Collection{ID: c.ID, Partnership: c.APIRoot, Alias: c.Alias, Title: c.Title,
+		Description: c.Description, MediaTypes: c.MediaTypes}
+}
+
+func memberOf(m store.Member) Member {
+	return Member{ID: m.ID, Name: m.Name, Jurisdiction: m.Jurisdiction, Contact: m.Contact}
+}
+
+func tokenOf(t store.Token, now time.Time) Token {
+	out := Token{ID: t.ID, Kind: string(t.Kind), Subject: t.Subject, IssuedAt: t.IssuedAt,
+		ExpiresAt: t.ExpiresAt, Note: t.Note, Status: TokenActive}
+	switch {
+	case t.Revoked():
+		at := t.RevokedAt
+		out.RevokedAt = &at
+		out.Status = TokenRevoked
+	case !now.Before(t.ExpiresAt):
+		out.Status = TokenExpired
+	}
+	return out
+}
+
+func keyOf(k store.VerificationKey, signingKID string) Key {
+	out := Key{KID: k.KID, CreatedAt: k.CreatedAt, Signing: k.KID == signingKID}
+	if !k.RetiredAt.IsZero() {
+		at := k.RetiredAt
+		out.RetiredAt = &at
+	}
+	return out
+}
+
+func auditEntryOf(e store.AuditEntry) AuditEntry {
+	return AuditEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: e.Detail}
+}

@@ -1,0 +1,143 @@
+package admin
+
+import (
+	"fmt"
+	"mime"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// namePattern is the form of partnership slugs, collection aliases, member ids and operator names:
+// safe as a URL path segment and as a file name (member tokens are written to <member-id>.jwt).
+var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// reservedSlugs are paths the hub serves, or will serve, beside the API roots.
+var reservedSlugs = []string{"taxii2", "admin", "healthz", "readyz", "metrics"}
+
+// Length limits keep what operators type readable in tables and cheap to store.
+const (
+	maxTitle       = 200
+	maxDescription = 10_000
+	maxContact     = 500
+	maxNote        = 500
+	maxMediaTypes  = 16
+)
+
+func checkName(p *problems, what, s string) {
+	if !namePattern.MatchString(s) {
+		p.add("%s %q must be 1 to 63 lower-case letters, digits or hyphens, starting with a letter or digit", what, s)
+	}
+}
+
+func checkSlug(p *problems, what, slug string) {
+	checkName(p, what, slug)
+	if slices.Contains(reservedSlugs, slug) {
+		p.add("%s %q is reserved for the hub's own paths (%s)", what, slug, strings.Join(reservedSlugs, ", "))
+	}
+}
+
+func checkText(p *problems, what, s string, required bool, limit int) {
+	switch {
+	case required && strings.TrimSpace(s) == "":
+		p.add("%s is required", what)
+	case !utf8.ValidString(s):
+		p.add("%s is not valid UTF-8", what)
+	case utf8.RuneCountInString(s) > limit:
+		p.add("%s is longer than %d characters", what, limit)
+	}
+}
+
+func checkPartnership(p *problems, where string, slug, title, description string) {
+	checkSlug(p, where+"slug", slug)
+	checkText(p, where+"title", title, true, maxTitle)
+	checkText(p, where+"description", description, false, maxDescription)
+}
+
+func checkCollection(p *problems, where string, alias, title, description string, mediaTypes []string) {
+	if alias != "" {
+		checkName(p, where+"alias", alias)
+		// The store finds a collection by id or else by alias: an alias shaped like an id could
+		// shadow, or be shadowed by, another collection.
+		if _, err := uuid.Parse(alias); err == nil {
+			p.add("%salias %q looks like a collection id; choose a name", where, alias)
+		}
+	}
+	checkText(p, where+"title", title, true, maxTitle)
+	checkText(p, where+"description", description, false, maxDescription)
+	if len(mediaTypes) > maxMediaTypes {
+		p.add("%smedia_types lists %d types, more than %d", where, len(mediaTypes), maxMediaTypes)
+	}
+	for _, m := range mediaTypes {
+		if _, _, err := mime.ParseMediaType(m); err != nil {
+			p.add("%smedia type %q is not a media type", where, m)
+		}
+	}
+}
+
+func checkMember(p *problems, where string, m Member) {
+	checkName(p, where+"member id", m.ID)
+	checkText(p, where+"name", m.Name, true, maxTitle)
+	checkJurisdiction(p, where, m.Jurisdiction)
+	checkText(p, where+"contact", m.Contact, false, maxContact)
+}
+
+// checkJurisdiction accepts an ISO 3166-1 alpha-2 code or EU, for a Union body.
+func checkJurisdiction(p *problems, where, j string) {
+	if j == "EU" || (len(j) == 2 && strings.Contains(iso3166, " "+j+" ")) {
+		return
+	}
+	hint := ""
+	switch j {
+	case "UK":
+		hint = " (the United Kingdom is GB)"
+	case "EL":
+		hint = " (Greece is GR)"
+	}
+	p.add("%sjurisdiction %q is not an ISO 3166-1 alpha-2 country code or EU%s", where, j, hint)
+}
+
+// iso3166 lists the officially assigned ISO 3166-1 alpha-2 codes, each between spaces.
+const iso3166 = " AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ" +
+	" BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ" +
+	" CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ" +
+	" DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR" +
+	" GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU" +
+	" ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ" +
+	" LA LB LC LI LK LR LS LT LU LV LY" +
+	" MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ" +
+	" NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA" +
+	" RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ" +
+	" TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ" +
+	" VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW "
+
+// ParseTTL reads a token lifetime: a Go duration such as "720h" or "30m", or a whole number of
+// days such as "90d", the unit operators think of token lifetimes in.
+func ParseTTL(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 100*365 {
+			return 0, fmt.Errorf("token lifetime %q: want a whole number of days such as 90d, or a duration such as 720h", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("token lifetime %q: want a whole number of days such as 90d, or a duration such as 720h", s)
+	}
+	return d, nil
+}
+
+// FormatTTL writes a lifetime the way ParseTTL reads it, in days when it is a whole number of them.
+func FormatTTL(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d > 0 && d%day == 0 {
+		return strconv.FormatInt(int64(d/day), 10) + "d"
+	}
+	return d.String()
+}

@@ -1,0 +1,498 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"taxiihub/internal/admin"
+)
+
+// Admin is the operator service the admin API exposes.
+type Admin interface {
+	CreatePartnership(ctx context.Context, actor string, p admin.Partnership) (admin.Partnership, error)
+	Partnerships(ctx context.Context) ([]admin.Partnership, error)
+	Partnership(ctx context.Context, slug string) (admin.PartnershipDetail, error)
+	DeletePartnership(ctx context.Context, actor, slug string) (admin.Change, error)
+
+	CreateCollection(ctx context.Context, actor string, c admin.Collection) (admin.Collection, error)
+	Collections(ctx context.Context, slug string) ([]admin.Collection, error)
+	DeleteCollection(ctx context.Context, actor, slug, ref string) (admin.Change, error)
+
+	AddMember(ctx context.Context, actor string, m admin.Member) (admin.Member, error)
+	Members(ctx context.Context) ([]admin.Member, error)
+	RemoveMember(ctx context.Context, actor, id string) (admin.Change, error)
+
+	PutGrant(ctx context.Context, actor string, g admin.Grant) (admin.GrantResult, error)
+	RemoveGrant(ctx context.Context, actor, memberID, slug, ref string) (admin.Change, error)
+
+	IssueToken(ctx context.Context, actor string, r admin.TokenRequest) (admin.IssuedToken, error)
+	Tokens(ctx context.Context, f admin.TokenFilter) ([]admin.Token, error)
+	Token(ctx context.Context, id string) (admin.Token, error)
+	RevokeToken(ctx context.Context, actor, id string) (admin.Token, error)
+
+	Keys(ctx context.Context) ([]admin.Key, error)
+	RotateKey(ctx context.Context, actor string) (admin.Key, error)
+	RetireKey(ctx context.Context, actor, kid string) (admin.Key, error)
+
+	Apply(ctx context.Context, actor string, spec admin.Spec, dryRun bool) (admin.ApplyResult, error)
+	Audit(ctx context.Context, after int64, limit int) ([]admin.AuditEntry, error)
+}
+
+// OperatorAuthenticator turns an Authorization header into the name of an operator.
+type OperatorAuthenticator interface {
+	Operator(ctx context.Context, authorization string) (string, error)
+}
+
+// AdminMediaType is the content type of every admin API answer and the one its bodies must have.
+const AdminMediaType = "application/json"
+
+// maxAdminBody bounds admin request bodies; the largest, an apply spec, is a few kilobytes.
+const maxAdminBody = 4 << 20
+
+// defaultAuditPage is how many audit entries GET /admin/audit returns without a limit.
+const defaultAuditPage = 100
+
+// mountAdmin serves the operator API under /admin/ when the hub has an operator service. Only
+// operator tokens open it: their audience differs from partner tokens', so neither kind of token
+// opens the other API.
+func (a *api) mountAdmin(e *gin.Engine) {
+	if a.admin == nil {
+		return
+	}
+	if a.operators == nil {
+		panic("httpapi: Config.Admin is set without Config.Operators to authenticate its callers")
+	}
+	h := adminAPI{svc: a.admin, log: a.log}
+	g := e.Group("/admin", h.noStore, a.authenticateOperator)
+	route(g, http.MethodGet, "/partnerships/", h.handle(h.listPartnerships))
+	route(g, http.MethodPost, "/partnerships/", h.handle(h.createPartnership))
+	route(g, http.MethodGet, "/partnerships/:slug/", h.handle(h.showPartnership))
+	route(g, http.MethodDelete, "/partnerships/:slug/", h.handle(h.deletePartnership))
+	route(g, http.MethodGet, "/partnerships/:slug/collections/", h.handle(h.listCollections))
+	route(g, http.MethodPost, "/partnerships/:slug/collections/", h.handle(h.createCollection))
+	route(g, http.MethodDelete, "/partnerships/:slug/collections/:collection/", h.handle(h.deleteCollection))
+	route(g, http.MethodPut, "/partnerships/:slug/collections/:collection/grants/:member/", h.handle(h.putGrant))
+	route(g, http.MethodDelete, "/partnerships/:slug/collections/:collection/grants/:member/", h.handle(h.removeGrant))
+	route(g, http.MethodGet, "/members/", h.handle(h.listMembers))
+	route(g, http.MethodPost, "/members/", h.handle(h.addMember))
+	route(g, http.MethodDelete, "/members/:member/", h.handle(h.removeMember))
+	route(g, http.MethodGet, "/tokens/", h.handle(h.listTokens))
+	route(g, http.MethodPost, "/tokens/", h.handle(h.issueToken))
+	route(g, http.MethodGet, "/tokens/:token/", h.handle(h.showToken))
+	route(g, http.MethodPost, "/tokens/:token/revoke/", h.handle(h.revokeToken))
+	route(g, http.MethodGet, "/keys/", h.handle(h.listKeys))
+	route(g, http.MethodPost, "/keys/rotate/", h.handle(h.rotateKey))
+	route(g, http.MethodPost, "/keys/:kid/retire/", h.handle(h.retireKey))
+	route(g, http.MethodPost, "/apply/", h.handle(h.apply))
+	route(g, http.MethodGet, "/audit/", h.handle(h.audit))
+}
+
+const operatorKey = "operator"
+
+// authenticateOperator admits only operator tokens.
+func (a *api) authenticateOperator(c *gin.Context) {
+	name, err := a.operators.Operator(c.Request.Context(), c.GetHeader("Authorization"))
+	if err != nil {
+		writeAdminError(c, a.log, err)
+		c.Abort()
+		return
+	}
+	c.Set(operatorKey, name)
+	c.Next()
+}
+
+// adminAPI holds the admin handlers.
+type adminAPI struct {
+	svc Admin
+	log *slog.Logger
+}
+
+// noStore keeps answers out of caches: some carry freshly issued tokens, all describe access.
+func (h adminAPI) noStore(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.Next()
+}
+
+func (h adminAPI) handle(fn func(*gin.Context) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := fn(c); err != nil {
+			writeAdminError(c, h.log, err)
+		}
+	}
+}
+
+// actor is the operator making the request, as the audit trail names them.
+func actor(c *gin.Context) string { return c.GetString(operatorKey) }
+
+// adminErrorResource is the admin API's error body: the fields of a TAXII error resource, with the
+// problems of an invalid request listed in details.
+type adminErrorResource struct {
+	Title       string        `json:"title"`
+	Description string        `json:"description,omitempty"`
+	ErrorID     string        `json:"error_id,omitempty"`
+	ErrorCode   string        `json:"error_code,omitempty"`
+	HTTPStatus  string        `json:"http_status,omitempty"`
+	Details     *adminDetails `json:"details,omitempty"`
+}
+
+type adminDetails struct {
+	Problems []string `json:"problems"`
+}
+
+// writeAdminError is writeError for the admin API: the same classification, as JSON.
+func writeAdminError(c *gin.Context, log *slog.Logger, err error) {
+	cl, description := classify(err)
+	id := requestID(c)
+	if cl.status == http.StatusUnauthorized {
+		c.Header("WWW-Authenticate", `Bearer realm="taxiihub-admin"`)
+	}
+	if cl.status >= http.StatusInternalServerError {
+		log.ErrorContext(c.Request.Context(), "request failed", "request_id", id, "status", cl.status, "error", err)
+	}
+	body := adminErrorResource{Title: cl.title, Description: description, ErrorID: id, ErrorCode: cl.code,
+		HTTPStatus: strconv.Itoa(cl.status)}
+	var ae *admin.Error
+	if errors.As(err, &ae) && len(ae.Problems) > 0 {
+		body.Details = &adminDetails{Problems: ae.Problems}
+	}
+	writeAdminJSON(c, cl.status, body)
+}
+
+// sentence makes an operator-service message read as a description: capitalised, with a full stop.
+func sentence(msg string) string {
+	r, size := utf8.DecodeRuneInString(msg)
+	if size == 0 {
+		return ""
+	}
+	msg = string(unicode.ToUpper(r)) + msg[size:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
+}
+
+func writeAdminJSON(c *gin.Context, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		// Admin answers are plain structs of strings, numbers, times and lists.
+		panic(fmt.Sprintf("httpapi: encode %T: %v", v, err))
+	}
+	c.Data(status, AdminMediaType, body)
+}
+
+// decodeAdminBody reads a JSON body into v. Unknown fields are refused, so a misspelt field fails
+// loudly instead of being dropped.
+func decodeAdminBody(c *gin.Context, v any) error {
+	mediaType, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if err != nil || mediaType != AdminMediaType {
+		return &requestError{status: http.StatusUnsupportedMediaType, code: "unsupported-media-type",
+			title: "Unsupported media type", description: "Send the body as " + AdminMediaType + "."}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, maxAdminBody))
+	dec.DisallowUnknownFields()
+	err = dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("data after the JSON value")
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return err
+	}
+	if err != nil {
+		// The decoder's message names a field or an offset, never anything the hub holds.
+		return &requestError{status: http.StatusBadRequest, code: "invalid-json", title: "Invalid JSON",
+			description: "The body is not what this endpoint takes: " + err.Error() + ".", cause: err}
+	}
+	return nil
+}
+
+func badQuery(param, reason string) error {
+	return &requestError{status: http.StatusBadRequest, code: "invalid-parameter", title: "Invalid parameter",
+		description: "The " + param + " parameter " + reason + "."}
+}
+
+func (h adminAPI) listPartnerships(c *gin.Context) error {
+	ps, err := h.svc.Partnerships(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, struct {
+		Partnerships []admin.Partnership `json:"partnerships"`
+	}{nonNil(ps)})
+	return nil
+}
+
+func (h adminAPI) createPartnership(c *gin.Context) error {
+	var p admin.Partnership
+	if err := decodeAdminBody(c, &p); err != nil {
+		return err
+	}
+	created, err := h.svc.CreatePartnership(c.Request.Context(), actor(c), p)
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusCreated, created)
+	return nil
+}
+
+func (h adminAPI) showPartnership(c *gin.Context) error {
+	d, err := h.svc.Partnership(c.Request.Context(), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, d)
+	return nil
+}
+
+func (h adminAPI) deletePartnership(c *gin.Context) error {
+	ch, err := h.svc.DeletePartnership(c.Request.Context(), actor(c), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, ch)
+	return nil
+}
+
+func (h adminAPI) listCollections(c *gin.Context) error {
+	cs, err := h.svc.Collections(c.Request.Context(), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, struct {
+		Collections []admin.Collection `json:"collections"`
+	}{nonNil(cs)})
+	return nil
+}
+
+func (h adminAPI) createCollection(c *gin.Context) error {
+	var coll admin.Collection
+	if err := decodeAdminBody(c, &coll); err != nil {
+		return err
+	}
+	slug := c.Param("slug")
+	if coll.Partnership != "" && coll.Partnership != slug {
+		return &admin.Error{Kind: admin.Invalid, Message: "the body names partnership " + coll.Partnership + " but the path " + slug}
+	}
+	coll.Partnership = slug
+	created, err := h.svc.CreateCollection(c.Request.Context(), actor(c), coll)
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusCreated, created)
+	return nil
+}
+
+func (h adminAPI) deleteCollection(c *gin.Context) error {
+	ch, err := h.svc.DeleteCollection(c.Request.Context(), actor(c), c.Param("slug"), c.Param("collection"))
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, ch)
+	return nil
+}
+
+func (h adminAPI) putGrant(c *gin.Context) error {
+	var body struct {
+		Read  bool `json:"read"`
+		Write bool `json:"write"`
+	}
+	if err := decodeAdminBody(c, &body); err != nil {
+		return err
+	}
+	res, err := h.svc.PutGrant(c.Request.Context(), actor(c), admin.Grant{Member: c.Param("member"),
+		Partnership: c.Param("slug"), Collection: c.Param("collection"), Read: body.Read, Write: body.Write})
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, res)
+	return nil
+}
+
+func (h adminAPI) removeGrant(c *gin.Context) error {
+	ch, err := h.svc.RemoveGrant(c.Request.Context(), actor(c), c.Param("member"), c.Param("slug"), c.Param("collection"))
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, ch)
+	return nil
+}
+
+func (h adminAPI) listMembers(c *gin.Context) error {
+	ms, err := h.svc.Members(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, struct {
+		Members []admin.Member `json:"members"`
+	}{nonNil(ms)})
+	return nil
+}
+
+func (h adminAPI) addMember(c *gin.Context) error {
+	var m admin.Member
+	if err := decodeAdminBody(c, &m); err != nil {
+		return err
+	}
+	added, err := h.svc.AddMember(c.Request.Context(), actor(c), m)
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusCreated, added)
+	return nil
+}
+
+func (h adminAPI) removeMember(c *gin.Context) error {
+	ch, err := h.svc.RemoveMember(c.Request.Context(), actor(c), c.Param("member"))
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, ch)
+	return nil
+}
+
+func (h adminAPI) listTokens(c *gin.Context) error {
+	q := c.Request.URL.Query()
+	ts, err := h.svc.Tokens(c.Request.Context(), admin.TokenFilter{Subject: q.Get("subject"), Kind: q.Get("kind")})
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, struct {
+		Tokens []admin.Token `json:"tokens"`
+	}{nonNil(ts)})
+	return nil
+}
+
+func (h adminAPI) issueToken(c *gin.Context) error {
+	var r admin.TokenRequest
+	if err := decodeAdminBody(c, &r); err != nil {
+		return err
+	}
+	issued, err := h.svc.IssueToken(c.Request.Context(), actor(c), r)
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusCreated, issued)
+	return nil
+}
+
+func (h adminAPI) showToken(c *gin.Context) error {
+	t, err := h.svc.Token(c.Request.Context(), c.Param("token"))
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, t)
+	return nil
+}
+
+func (h adminAPI) revokeToken(c *gin.Context) error {
+	t, err := h.svc.RevokeToken(c.Request.Context(), actor(c), c.Param("token"))
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, t)
+	return nil
+}
+
+func (h adminAPI) listKeys(c *gin.Context) error {
+	ks, err := h.svc.Keys(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, struct {
+		Keys []admin.Key `json:"keys"`
+	}{nonNil(ks)})
+	return nil
+}
+
+func (h adminAPI) rotateKey(c *gin.Context) error {
+	k, err := h.svc.RotateKey(c.Request.Context(), actor(c))
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, k)
+	return nil
+}
+
+func (h adminAPI) retireKey(c *gin.Context) error {
+	k, err := h.svc.RetireKey(c.Request.Context(), actor(c), c.Param("kid"))
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, k)
+	return nil
+}
+
+func (h adminAPI) apply(c *gin.Context) error {
+	dryRun, err := boolParam(c, "dry_run")
+	if err != nil {
+		return err
+	}
+	var spec admin.Spec
+	if err := decodeAdminBody(c, &spec); err != nil {
+		return err
+	}
+	res, err := h.svc.Apply(c.Request.Context(), actor(c), spec, dryRun)
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, res)
+	return nil
+}
+
+func (h adminAPI) audit(c *gin.Context) error {
+	q := c.Request.URL.Query()
+	after, limit := int64(0), defaultAuditPage
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return badQuery("after", "must be a sequence number")
+		}
+		after = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > admin.MaxAuditPage {
+			return badQuery("limit", fmt.Sprintf("must be a number from 1 to %d", admin.MaxAuditPage))
+		}
+		limit = n
+	}
+	entries, err := h.svc.Audit(c.Request.Context(), after, limit)
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, struct {
+		Entries []admin.AuditEntry `json:"entries"`
+	}{nonNil(entries)})
+	return nil
+}
+
+func boolParam(c *gin.Context, name string) (bool, error) {
+	v := c.Query(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, badQuery(name, "must be true or false")
+	}
+	return b, nil
+}
+
+// nonNil makes empty lists encode as [] rather than null, which scripts find easier to handle.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

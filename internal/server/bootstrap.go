@@ -1,0 +1,157 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"taxiihub/internal/admin"
+	"taxiihub/internal/auth"
+)
+
+// Files the hub writes into its data directory.
+const (
+	// OperatorTokenFile holds the first operator token, issued when the store has none.
+	OperatorTokenFile = "operator.token"
+	// TokensDir holds one partner token per member declared in the seed file, as <member-id>.jwt.
+	TokensDir = "tokens"
+)
+
+// Actors the audit trail names for what the hub does by itself.
+const (
+	bootstrapActor = "taxiihub"
+	seedActor      = "taxiihub --seed"
+)
+
+// bootstrapOperator gives a hub its first operator token: when no operator token in the store is
+// active (on first start, there is none at all), it issues one and writes it to the data directory
+// with mode 0600. It never overwrites a token file, so an operator locked out after the last
+// operator token expired removes the file and restarts; it logs where the token is, never the token.
+func bootstrapOperator(ctx context.Context, svc *admin.Service, dataDir string, log *slog.Logger) error {
+	active, err := svc.HasActiveOperatorToken(ctx)
+	if err != nil || active {
+		return err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	path := filepath.Join(dataDir, OperatorTokenFile)
+	// Claim the file before issuing, so that a token is only issued when it can be handed over.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		log.WarnContext(ctx, "no operator token is active, and the operator token file is left alone; "+
+			"remove it and restart to have a new token issued", "path", path)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create operator token file: %w", err)
+	}
+	issued, err := svc.IssueToken(ctx, bootstrapActor, admin.TokenRequest{Kind: "operator", Subject: "operator",
+		Note: "first operator token, written to " + OperatorTokenFile})
+	if err != nil {
+		return errors.Join(fmt.Errorf("issue the first operator token: %w", err), f.Close(), os.Remove(path))
+	}
+	if err := errors.Join(writeToken(f, issued.JWT), f.Sync(), f.Close()); err != nil {
+		// Nobody holds the token: revoke it rather than leave a live credential behind.
+		_, revokeErr := svc.RevokeToken(ctx, bootstrapActor, issued.Token.ID)
+		return errors.Join(fmt.Errorf("write %s: %w", path, err), os.Remove(path), revokeErr)
+	}
+	log.InfoContext(ctx, "issued the first operator token", "path", path, "token_id", issued.Token.ID,
+		"expires_at", issued.Token.ExpiresAt)
+	return nil
+}
+
+func writeToken(f *os.File, jwt string) error {
+	_, err := f.WriteString(jwt + "\n")
+	return err
+}
+
+// seed applies the spec file at path, then makes sure that every member it declares has a usable
+// token in the data directory. A token file still valid and unrevoked is kept, so restarts do not
+// hand partners new tokens; any other is replaced.
+func seed(ctx context.Context, svc *admin.Service, authn *auth.Authenticator, path, dataDir string, log *slog.Logger) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	spec, err := admin.ParseSpec(data)
+	if err != nil {
+		return fmt.Errorf("seed %s: %w", path, err)
+	}
+	res, err := svc.Apply(ctx, seedActor, spec, false)
+	if err != nil {
+		return fmt.Errorf("seed %s: %w", path, err)
+	}
+	log.InfoContext(ctx, "applied the seed file", "path", path, "changes", len(res.Changes))
+
+	dir := filepath.Join(dataDir, TokensDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("seed: create token directory: %w", err)
+	}
+	for _, m := range spec.Members {
+		file := filepath.Join(dir, m.ID+".jwt")
+		usable, err := usableToken(ctx, authn, file, m.ID)
+		if err != nil {
+			return fmt.Errorf("seed: check %s: %w", file, err)
+		}
+		if usable {
+			continue
+		}
+		issued, err := svc.IssueToken(ctx, seedActor, admin.TokenRequest{Subject: m.ID, Note: "seeded, written to " + filepath.Join(TokensDir, m.ID+".jwt")})
+		if err != nil {
+			return fmt.Errorf("seed: token for %s: %w", m.ID, err)
+		}
+		if err := replaceTokenFile(file, issued.JWT); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		log.InfoContext(ctx, "wrote a partner token", "member", m.ID, "path", file, "token_id", issued.Token.ID,
+			"expires_at", issued.Token.ExpiresAt)
+	}
+	return nil
+}
+
+// usableToken reports whether the file holds a token that would open the TAXII API as the member
+// now: signed by a key the hub accepts, unexpired, recorded and unrevoked.
+func usableToken(ctx context.Context, authn *auth.Authenticator, path, member string) (bool, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	p, err := authn.Partner(ctx, "Bearer "+strings.TrimSpace(string(raw)))
+	if errors.Is(err, auth.ErrUnauthenticated) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return p.MemberID == member, nil
+}
+
+// replaceTokenFile writes a token through a temporary file renamed into place, so that a reader
+// never sees half a token and a crash leaves the old file or the new one.
+func replaceTokenFile(path, jwt string) error {
+	tmp := path + ".new"
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove stale %s: %w", tmp, err)
+	}
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create token file: %w", err)
+	}
+	if err := errors.Join(writeToken(f, jwt), f.Sync(), f.Close()); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("install %s: %w", path, err)
+	}
+	return nil
+}
