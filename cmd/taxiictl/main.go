@@ -26,7 +26,9 @@ var commands = []command{
 	{name: "token", summary: "issue, list or revoke partner and operator tokens", run: tokenGroup.run},
 	{name: "key", summary: "list, rotate or retire token signing keys", run: keyGroup.run},
 	{name: "apply", summary: "make the hub match a YAML spec file (idempotent)", run: single("apply", applyAction)},
-	{name: "audit", summary: "list recorded operator actions", run: single("audit", auditAction)},
+	{name: "policy", summary: "show or set the sharing rules of partnerships and collections", run: policyGroup.run},
+	{name: "membership", summary: "set, list or remove members' roles and TLP clearances in partnerships", run: membershipGroup.run},
+	{name: "audit", summary: "list operator actions; audit verify checks the ledger, audit pulls lists pulls", run: runAudit},
 	{name: "validate", summary: "check STIX 2.1 bundles, envelopes or objects offline", run: runValidate},
 }
 

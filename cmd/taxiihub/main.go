@@ -1,5 +1,6 @@
 // Command taxiihub serves the TAXII 2.1 hub. With no flags it stores data in ./taxiihub-data and
 // listens on 127.0.0.1:8080; see -help for the flags and their TAXIIHUB_* environment variables.
+// SIGTERM and SIGINT stop it gracefully; SIGHUP makes it read its TLS certificate again.
 package main
 
 import (
@@ -28,9 +29,32 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	httpapi.UseReleaseMode()
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 
+	// SIGHUP is caught from the start: its default action would end the process.
+	hangup := make(chan os.Signal, 1)
+	signal.Notify(hangup, syscall.SIGHUP)
+	defer signal.Stop(hangup)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := server.Run(ctx, cfg, log); err != nil {
+
+	s, err := server.New(ctx, cfg, log)
+	if err != nil {
+		log.Error("taxiihub could not start", "error", err)
+		return 1
+	}
+	// The reloader ends with ctx, which stop cancels when run returns, whatever the reason.
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hangup:
+				if err := s.Reload(ctx); err != nil {
+					log.Error("SIGHUP: reload failed", "error", err)
+				}
+			}
+		}
+	}()
+	if err := s.Run(ctx); err != nil {
 		log.Error("taxiihub stopped", "error", err)
 		return 1
 	}

@@ -46,6 +46,11 @@ type Store interface {
 	UpdateMember(ctx context.Context, m store.Member) error
 	DeleteMember(ctx context.Context, id string, at time.Time) error
 
+	PutMembership(ctx context.Context, m store.Membership) error
+	DeleteMembership(ctx context.Context, memberID, root string) error
+	Membership(ctx context.Context, memberID, root string) (store.Membership, error)
+	Memberships(ctx context.Context, root string) ([]store.Membership, error)
+
 	PutGrant(ctx context.Context, g store.Grant) error
 	DeleteGrant(ctx context.Context, memberID, collectionID string) error
 	Grants(ctx context.Context, memberID string) ([]store.Grant, error)
@@ -61,6 +66,9 @@ type Store interface {
 
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
 	Audit(ctx context.Context, after int64, limit int) ([]store.AuditEntry, error)
+
+	// The ledger, which operators verify and read.
+	store.PullSource
 }
 
 // Signer signs the tokens the service issues.

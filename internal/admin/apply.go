@@ -1,9 +1,11 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -13,8 +15,14 @@ import (
 )
 
 // Apply makes the hub match spec: it creates the partnerships, collections and members the spec
-// declares and the hub lacks, updates those that differ, and creates or replaces grants. It never
-// deletes anything the spec leaves out, so a spec covering part of a hub is safe to apply.
+// declares and the hub lacks, updates those that differ (rules included), and creates or replaces
+// memberships and grants. It never deletes anything the spec leaves out, so a spec covering part of
+// a hub is safe to apply.
+//
+// Jurisdiction rules are checked on the hub as it will be once the spec is applied: every member
+// holding a grant or membership in a partnership, already or by the spec, must come from a
+// jurisdiction the partnership admits. A partnership whose rule narrows is narrowed last, after
+// members have moved and joined, so that no step breaks the rule on the way.
 //
 // The whole spec is checked, against itself and against the hub, before anything is changed; every
 // problem found is reported at once. Applying the same spec twice changes nothing the second time
@@ -70,10 +78,21 @@ type planner struct {
 	members map[string]bool
 	// grants caches the store's grants by member.
 	grants map[string][]store.Grant
+	// policies holds the policy every partnership the spec declares will have; jurisdictions the
+	// jurisdiction every member it declares will have.
+	policies      map[string]store.PartnershipPolicy
+	jurisdictions map[string]string
+	// joins lists the (member, partnership) pairs the spec's memberships and grants make.
+	joins [][2]string
+	// last are steps that must come after every other: the narrowing of jurisdiction rules.
+	last []step
 }
 
 func (s *Service) plan(ctx context.Context, spec Spec) ([]step, error) {
-	p := &planner{s: s, collections: map[string]map[string]string{}, members: map[string]bool{}, grants: map[string][]store.Grant{}}
+	p := &planner{s: s, collections: map[string]map[string]string{}, members: map[string]bool{}, grants: map[string][]store.Grant{},
+		policies: map[string]store.PartnershipPolicy{}, jurisdictions: map[string]string{}}
+	// Planning goes on after problems in the spec itself, so that every problem is reported at once;
+	// values that do not parse are planned with as their zero, and the plan is never carried out.
 	spec.check(&p.bad)
 	for _, ps := range spec.Partnerships {
 		if err := p.partnership(ctx, ps); err != nil {
@@ -85,15 +104,23 @@ func (s *Service) plan(ctx context.Context, spec Spec) ([]step, error) {
 			return nil, err
 		}
 	}
+	for _, m := range spec.Memberships {
+		if err := p.membership(ctx, m); err != nil {
+			return nil, err
+		}
+	}
 	for _, g := range spec.Grants {
 		if err := p.grant(ctx, g); err != nil {
 			return nil, err
 		}
 	}
+	if err := p.checkJurisdictions(ctx); err != nil {
+		return nil, err
+	}
 	if err := p.bad.err("the spec"); err != nil {
 		return nil, err
 	}
-	return p.steps, nil
+	return append(p.steps, p.last...), nil
 }
 
 func (p *planner) add(c Change, do func(ctx context.Context) error) {
@@ -102,19 +129,34 @@ func (p *planner) add(c Change, do func(ctx context.Context) error) {
 
 func (p *planner) partnership(ctx context.Context, ps PartnershipSpec) error {
 	st := p.s.store
-	want := store.APIRoot{Slug: ps.Slug, Title: ps.Title, Description: ps.Description}
+	want := store.APIRoot{Slug: ps.Slug, Title: ps.Title, Description: ps.Description, Policy: storePartnershipPolicy(ps.Policy)}
+	p.policies[ps.Slug] = want.Policy
 	have, err := st.APIRoot(ctx, ps.Slug)
 	exists := err == nil
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		p.add(Change{Action: "create", Kind: "partnership", Target: ps.Slug, Detail: ps.Title},
+		p.add(Change{Action: "create", Kind: "partnership", Target: ps.Slug, Detail: ps.Title + "; " + describePartnershipPolicy(want.Policy)},
 			func(ctx context.Context) error { return translate(st.CreateAPIRoot(ctx, want), "partnership", ps.Slug) })
 	case err != nil:
 		return fmt.Errorf("admin: partnership %s: %w", ps.Slug, err)
 	default:
-		if diff := differences(field("title", have.Title, want.Title), field("description", have.Description, want.Description)); diff != "" {
-			p.add(Change{Action: "update", Kind: "partnership", Target: ps.Slug, Detail: diff},
-				func(ctx context.Context) error { return translate(st.UpdateAPIRoot(ctx, want), "partnership", ps.Slug) })
+		// The jurisdiction rule is first widened to admit both the members it admits now and those
+		// it will admit, and narrowed to what the spec says only at the end.
+		first := want
+		first.Policy.Jurisdictions = widest(have.Policy.Jurisdictions, want.Policy.Jurisdictions)
+		diff := differences(field("title", have.Title, first.Title), field("description", have.Description, first.Description),
+			fieldDiff{name: "policy", different: !have.Policy.Equal(first.Policy)})
+		if diff != "" {
+			p.add(Change{Action: "update", Kind: "partnership", Target: ps.Slug, Detail: diff + "; " + describePartnershipPolicy(first.Policy)},
+				func(ctx context.Context) error {
+					return translate(st.UpdateAPIRoot(ctx, first), "partnership", ps.Slug)
+				})
+		}
+		if !first.Policy.Equal(want.Policy) {
+			p.last = append(p.last, step{
+				change: Change{Action: "update", Kind: "partnership", Target: ps.Slug, Detail: "policy: " + describePartnershipPolicy(want.Policy)},
+				do:     func(ctx context.Context) error { return translate(st.UpdateAPIRoot(ctx, want), "partnership", ps.Slug) },
+			})
 		}
 	}
 	p.collections[ps.Slug] = map[string]string{}
@@ -129,7 +171,7 @@ func (p *planner) partnership(ctx context.Context, ps PartnershipSpec) error {
 func (p *planner) collection(ctx context.Context, slug string, rootExists bool, cs CollectionSpec) error {
 	st := p.s.store
 	want := store.Collection{APIRoot: slug, Alias: cs.Alias, Title: cs.Title, Description: cs.Description,
-		MediaTypes: slices.Clone(cs.MediaTypes)}
+		MediaTypes: slices.Clone(cs.MediaTypes), Policy: storeCollectionPolicy(cs.Policy)}
 	target := slug + "/" + cs.Alias
 	have, err := store.Collection{}, store.ErrNotFound
 	if rootExists {
@@ -149,7 +191,8 @@ func (p *planner) collection(ctx context.Context, slug string, rootExists bool, 
 		diff := differences(
 			field("title", have.Title, want.Title),
 			field("description", have.Description, want.Description),
-			field("media_types", strings.Join(have.MediaTypes, ","), strings.Join(want.MediaTypes, ",")))
+			field("media_types", strings.Join(have.MediaTypes, ","), strings.Join(want.MediaTypes, ",")),
+			fieldDiff{name: "policy", different: !have.Policy.Equal(want.Policy)})
 		if diff != "" {
 			p.add(Change{Action: "update", Kind: "collection", Target: target, Detail: diff},
 				func(ctx context.Context) error {
@@ -165,6 +208,7 @@ func (p *planner) member(ctx context.Context, m Member) error {
 	st := p.s.store
 	want := storeMember(m)
 	p.members[m.ID] = true
+	p.jurisdictions[m.ID] = m.Jurisdiction
 	have, err := st.Member(ctx, m.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -192,17 +236,12 @@ func (p *planner) grant(ctx context.Context, g GrantSpec) error {
 	if !known {
 		p.bad.add("grant of %s: there is no collection %s/%s in the spec or the hub", g.Member, g.Partnership, g.Collection)
 	}
-	memberKnown := p.members[g.Member]
+	memberKnown, err := p.memberKnown(ctx, g.Member)
+	if err != nil {
+		return err
+	}
 	if !memberKnown {
-		_, err := p.s.store.Member(ctx, g.Member)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			p.bad.add("grant on %s/%s: there is no member %s in the spec or the hub", g.Partnership, g.Collection, g.Member)
-		case err != nil:
-			return fmt.Errorf("admin: member %s: %w", g.Member, err)
-		default:
-			memberKnown = true
-		}
+		p.bad.add("grant on %s/%s: there is no member %s in the spec or the hub", g.Partnership, g.Collection, g.Member)
 	}
 	if !known || !memberKnown {
 		return nil
@@ -218,11 +257,135 @@ func (p *planner) grant(ctx context.Context, g GrantSpec) error {
 	if ok {
 		action = "update"
 	}
+	p.joins = append(p.joins, [2]string{g.Member, g.Partnership})
 	want := store.Grant{MemberID: g.Member, APIRoot: g.Partnership, CollectionID: id, Read: g.Read, Write: g.Write}
 	st := p.s.store
 	p.add(Change{Action: action, Kind: "grant", Target: target, Detail: rights(g.Read, g.Write)},
 		func(ctx context.Context) error { return translate(st.PutGrant(ctx, want), "grant", target) })
 	return nil
+}
+
+func (p *planner) membership(ctx context.Context, m Membership) error {
+	st := p.s.store
+	target := m.Member + " in " + m.Partnership
+	memberKnown, err := p.memberKnown(ctx, m.Member)
+	if err != nil {
+		return err
+	}
+	if !memberKnown {
+		p.bad.add("membership in %s: there is no member %s in the spec or the hub", m.Partnership, m.Member)
+	}
+	_, rootInSpec := p.policies[m.Partnership]
+	rootKnown := rootInSpec
+	if !rootInSpec {
+		_, err := st.APIRoot(ctx, m.Partnership)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			p.bad.add("membership of %s: there is no partnership %s in the spec or the hub", m.Member, m.Partnership)
+		case err != nil:
+			return fmt.Errorf("admin: partnership %s: %w", m.Partnership, err)
+		default:
+			rootKnown = true
+		}
+	}
+	if !memberKnown || !rootKnown {
+		return nil
+	}
+	p.joins = append(p.joins, [2]string{m.Member, m.Partnership})
+	want := storeMembership(m)
+	have, err := st.Membership(ctx, m.Member, m.Partnership)
+	held := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("admin: membership of %s in %s: %w", m.Member, m.Partnership, err)
+	}
+	if held && have == want {
+		return nil
+	}
+	action := "create"
+	if held {
+		action = "update"
+	}
+	p.add(Change{Action: action, Kind: "membership", Target: target, Detail: describeMembership(want)},
+		func(ctx context.Context) error { return translate(st.PutMembership(ctx, want), "membership", target) })
+	return nil
+}
+
+// memberKnown reports whether the spec or the hub has the member.
+func (p *planner) memberKnown(ctx context.Context, id string) (bool, error) {
+	if p.members[id] {
+		return true, nil
+	}
+	_, err := p.s.store.Member(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("admin: member %s: %w", id, err)
+	}
+	return true, nil
+}
+
+// checkJurisdictions adds a problem for every member that, once the spec is applied, would hold a
+// grant or membership in a partnership whose rule excludes its jurisdiction.
+func (p *planner) checkJurisdictions(ctx context.Context) error {
+	st := p.s.store
+	roots, err := st.APIRoots(ctx)
+	if err != nil {
+		return fmt.Errorf("admin: list partnerships: %w", err)
+	}
+	// The policy each partnership will have: the spec's, else the hub's.
+	policies := maps.Clone(p.policies)
+	for _, r := range roots {
+		if _, ok := policies[r.Slug]; !ok {
+			policies[r.Slug] = r.Policy
+		}
+	}
+	joins := slices.Clone(p.joins)
+	for _, r := range roots {
+		if len(policies[r.Slug].Jurisdictions) == 0 {
+			continue
+		}
+		ids, err := p.s.participants(ctx, r.Slug)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			joins = append(joins, [2]string{id, r.Slug})
+		}
+	}
+	// By partnership, then member, so that problems come out in a stable order.
+	slices.SortFunc(joins, func(a, b [2]string) int {
+		return cmp.Or(strings.Compare(a[1], b[1]), strings.Compare(a[0], b[0]))
+	})
+	for _, j := range slices.Compact(joins) {
+		member, root := j[0], j[1]
+		policy := policies[root]
+		if len(policy.Jurisdictions) == 0 {
+			continue
+		}
+		jurisdiction, ok := p.jurisdictions[member]
+		if !ok {
+			m, err := st.Member(ctx, member)
+			if err != nil {
+				// An unknown member is reported where it is named.
+				continue
+			}
+			jurisdiction = m.Jurisdiction
+		}
+		if !policy.AllowsJurisdiction(jurisdiction) {
+			p.bad.add("member %s (%s) would take part in partnership %s, which admits members from %s only",
+				member, jurisdiction, root, strings.Join(policy.Jurisdictions, ", "))
+		}
+	}
+	return nil
+}
+
+// widest is the jurisdiction rule admitting everyone either rule admits: no rule if either has none.
+func widest(a, b []string) []string {
+	if len(a) == 0 || len(b) == 0 {
+		return nil
+	}
+	return store.SortedSet(append(slices.Clone(a), b...))
 }
 
 // collectionID resolves a partnership slug and alias to a collection id, from the spec or else
@@ -271,6 +434,8 @@ func translate(err error, kind, target string) error {
 		return conflict(err, "%s %s was created meanwhile by someone else; apply again", kind, target)
 	case errors.Is(err, store.ErrNotFound):
 		return notFound(err, "%s %s, or what it belongs to, was removed meanwhile; apply again", kind, target)
+	case errors.Is(err, store.ErrJurisdiction):
+		return conflict(err, "%s %s would break a partnership's jurisdiction rule, after a change made meanwhile; apply again", kind, target)
 	default:
 		return fmt.Errorf("admin: %s %s: %w", kind, target, err)
 	}

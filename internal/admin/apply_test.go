@@ -110,12 +110,8 @@ grants:
 	}
 }
 
-func isUUIDv4(s string) bool {
-	return len(s) == 36 && s[14] == '4' && strings.ContainsRune("89ab", rune(s[19])) && strings.Count(s, "-") == 4
-}
-
-// TestApplyExample applies the example file the README's run command seeds a hub with.
-func TestApplyExample(t *testing.T) {
+func readExample(t *testing.T) admin.Spec {
+	t.Helper()
 	data, err := os.ReadFile("../../deploy/examples/partnerships.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -124,6 +120,16 @@ func TestApplyExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the example does not parse: %v", err)
 	}
+	return spec
+}
+
+func isUUIDv4(s string) bool {
+	return len(s) == 36 && s[14] == '4' && strings.ContainsRune("89ab", rune(s[19])) && strings.Count(s, "-") == 4
+}
+
+// TestApplyExample applies the example file the README's run command seeds a hub with.
+func TestApplyExample(t *testing.T) {
+	spec := readExample(t)
 	e := newEnv(t)
 
 	dry, err := e.svc.Apply(t.Context(), "alice", spec, true)
@@ -137,8 +143,8 @@ func TestApplyExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("apply: %v", err)
 	}
-	if len(res.Changes) != len(dry.Changes) || len(res.Changes) != 3+5+7+12 {
-		t.Errorf("%d changes, dry run said %d; want 27", len(res.Changes), len(dry.Changes))
+	if len(res.Changes) != len(dry.Changes) || len(res.Changes) != 3+5+7+8+12 {
+		t.Errorf("%d changes, dry run said %d; want 35", len(res.Changes), len(dry.Changes))
 	}
 	again, err := e.svc.Apply(t.Context(), "alice", spec, false)
 	if err != nil || len(again.Changes) != 0 {

@@ -88,6 +88,9 @@ func (s *Service) PutGrant(ctx context.Context, actor string, g Grant) (GrantRes
 func (s *Service) putGrant(ctx context.Context, actor string, g Grant, replacing bool) error {
 	err := s.store.PutGrant(ctx, store.Grant{MemberID: g.Member, APIRoot: g.Partnership, CollectionID: g.Collection,
 		Read: g.Read, Write: g.Write})
+	if errors.Is(err, store.ErrJurisdiction) {
+		return s.jurisdictionRefusal(ctx, err, g.Member, g.Partnership)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound(err, "member %s or collection %s/%s no longer exists", g.Member, g.Partnership, g.Collection)
 	}
@@ -121,6 +124,19 @@ func (s *Service) RemoveGrant(ctx context.Context, actor, memberID, slug, ref st
 
 func grantName(g Grant) string {
 	return g.Member + " on " + collectionName(g.Partnership, g.Collection, g.CollectionAlias)
+}
+
+// jurisdictionRefusal explains a store's ErrJurisdiction for one member and partnership.
+func (s *Service) jurisdictionRefusal(ctx context.Context, cause error, memberID, slug string) error {
+	m, err := s.member(ctx, memberID)
+	if err != nil {
+		return err
+	}
+	root, err := s.apiRoot(ctx, slug)
+	if err != nil {
+		return err
+	}
+	return refusedJurisdiction(cause, m, root)
 }
 
 func (s *Service) member(ctx context.Context, id string) (store.Member, error) {

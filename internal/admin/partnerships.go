@@ -17,17 +17,20 @@ import (
 func (s *Service) CreatePartnership(ctx context.Context, actor string, p Partnership) (Partnership, error) {
 	var bad problems
 	checkPartnership(&bad, "", p.Slug, p.Title, p.Description)
+	checkPartnershipPolicy(&bad, "policy: ", p.Policy)
 	if err := bad.err("the partnership"); err != nil {
 		return Partnership{}, err
 	}
-	err := s.store.CreateAPIRoot(ctx, store.APIRoot{Slug: p.Slug, Title: p.Title, Description: p.Description})
+	root := store.APIRoot{Slug: p.Slug, Title: p.Title, Description: p.Description, Policy: storePartnershipPolicy(p.Policy)}
+	err := s.store.CreateAPIRoot(ctx, root)
 	if errors.Is(err, store.ErrConflict) {
 		return Partnership{}, conflict(err, "partnership %s already exists", p.Slug)
 	}
 	if err != nil {
 		return Partnership{}, fmt.Errorf("admin: create partnership %s: %w", p.Slug, err)
 	}
-	return p, s.record(ctx, actor, Change{Action: "create", Kind: "partnership", Target: p.Slug, Detail: p.Title})
+	return partnershipOf(root), s.record(ctx, actor, Change{Action: "create", Kind: "partnership", Target: p.Slug,
+		Detail: p.Title + "; " + describePartnershipPolicy(root.Policy)})
 }
 
 // Partnerships lists every partnership, ordered by slug.
@@ -53,7 +56,14 @@ func (s *Service) Partnership(ctx context.Context, slug string) (PartnershipDeta
 	if err != nil {
 		return PartnershipDetail{}, fmt.Errorf("admin: collections of %s: %w", slug, err)
 	}
-	d := PartnershipDetail{Partnership: partnershipOf(root), Collections: []Collection{}, Grants: []Grant{}}
+	d := PartnershipDetail{Partnership: partnershipOf(root), Collections: []Collection{}, Grants: []Grant{}, Memberships: []Membership{}}
+	ms, err := s.store.Memberships(ctx, slug)
+	if err != nil {
+		return PartnershipDetail{}, fmt.Errorf("admin: memberships of %s: %w", slug, err)
+	}
+	for _, m := range ms {
+		d.Memberships = append(d.Memberships, membershipOf(m))
+	}
 	for _, c := range colls {
 		d.Collections = append(d.Collections, collectionOf(c))
 		grants, err := s.store.CollectionGrants(ctx, c.ID)
@@ -99,6 +109,7 @@ func (s *Service) apiRoot(ctx context.Context, slug string) (store.APIRoot, erro
 func (s *Service) CreateCollection(ctx context.Context, actor string, c Collection) (Collection, error) {
 	var bad problems
 	checkCollection(&bad, "", c.Alias, c.Title, c.Description, c.MediaTypes)
+	checkCollectionPolicy(&bad, "policy: ", c.Policy)
 	if c.ID != "" {
 		bad.add("the hub assigns collection ids; leave id empty")
 	}
@@ -109,7 +120,8 @@ func (s *Service) CreateCollection(ctx context.Context, actor string, c Collecti
 		return Collection{}, err
 	}
 	c.ID = uuid.NewString()
-	err := s.store.CreateCollection(ctx, storeCollection(c))
+	sc := storeCollection(c)
+	err := s.store.CreateCollection(ctx, sc)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return Collection{}, notFound(err, "there is no partnership %s", c.Partnership)
@@ -118,8 +130,8 @@ func (s *Service) CreateCollection(ctx context.Context, actor string, c Collecti
 	case err != nil:
 		return Collection{}, fmt.Errorf("admin: create collection in %s: %w", c.Partnership, err)
 	}
-	return c, s.record(ctx, actor, Change{Action: "create", Kind: "collection",
-		Target: collectionName(c.Partnership, c.ID, c.Alias), Detail: "id " + c.ID})
+	return collectionOf(sc), s.record(ctx, actor, Change{Action: "create", Kind: "collection",
+		Target: collectionName(c.Partnership, c.ID, c.Alias), Detail: "id " + c.ID + "; " + describeCollectionPolicy(sc.Policy)})
 }
 
 // Collections lists a partnership's collections, ordered by title then id.
@@ -173,7 +185,7 @@ func (s *Service) collection(ctx context.Context, slug, ref string) (store.Colle
 
 func storeCollection(c Collection) store.Collection {
 	return store.Collection{ID: c.ID, APIRoot: c.Partnership, Title: c.Title, Alias: c.Alias,
-		Description: c.Description, MediaTypes: slices.Clone(c.MediaTypes)}
+		Description: c.Description, MediaTypes: slices.Clone(c.MediaTypes), Policy: storeCollectionPolicy(c.Policy)}
 }
 
 // collectionName is how changes and audit entries name a collection: by alias when it has one,

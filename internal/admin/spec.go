@@ -6,30 +6,34 @@ import (
 	"github.com/goccy/go-yaml"
 )
 
-// Spec declares partnerships with their collections, members and grants: the arrangements a hub
-// should serve. Apply makes the hub match it. It is the YAML file operators keep, and the JSON body
-// of POST /admin/apply.
+// Spec declares partnerships with their rules and collections, members, their memberships and
+// grants: the arrangements a hub should serve. Apply makes the hub match it. It is the YAML file
+// operators keep, and the JSON body of POST /admin/apply.
 type Spec struct {
 	Partnerships []PartnershipSpec `json:"partnerships,omitempty" yaml:"partnerships"`
 	Members      []Member          `json:"members,omitempty" yaml:"members"`
+	Memberships  []Membership      `json:"memberships,omitempty" yaml:"memberships"`
 	Grants       []GrantSpec       `json:"grants,omitempty" yaml:"grants"`
 }
 
-// PartnershipSpec declares a partnership and its collections.
+// PartnershipSpec declares a partnership, its rules and its collections. A partnership declared
+// without a policy has no rules: applying the file removes rules the hub holds for it.
 type PartnershipSpec struct {
-	Slug        string           `json:"slug" yaml:"slug"`
-	Title       string           `json:"title" yaml:"title"`
-	Description string           `json:"description,omitempty" yaml:"description"`
-	Collections []CollectionSpec `json:"collections,omitempty" yaml:"collections"`
+	Slug        string            `json:"slug" yaml:"slug"`
+	Title       string            `json:"title" yaml:"title"`
+	Description string            `json:"description,omitempty" yaml:"description"`
+	Policy      PartnershipPolicy `json:"policy,omitzero" yaml:"policy"`
+	Collections []CollectionSpec  `json:"collections,omitempty" yaml:"collections"`
 }
 
-// CollectionSpec declares a collection. The alias identifies it within its partnership, since the
-// id is assigned by the hub when the collection is first created.
+// CollectionSpec declares a collection and its rules. The alias identifies it within its
+// partnership, since the id is assigned by the hub when the collection is first created.
 type CollectionSpec struct {
-	Alias       string   `json:"alias" yaml:"alias"`
-	Title       string   `json:"title" yaml:"title"`
-	Description string   `json:"description,omitempty" yaml:"description"`
-	MediaTypes  []string `json:"media_types,omitempty" yaml:"media_types"`
+	Alias       string           `json:"alias" yaml:"alias"`
+	Title       string           `json:"title" yaml:"title"`
+	Description string           `json:"description,omitempty" yaml:"description"`
+	MediaTypes  []string         `json:"media_types,omitempty" yaml:"media_types"`
+	Policy      CollectionPolicy `json:"policy,omitzero" yaml:"policy"`
 }
 
 // GrantSpec declares what a member may do with a collection, named by partnership and alias.
@@ -57,6 +61,7 @@ func (s Spec) check(bad *problems) {
 	for i, p := range s.Partnerships {
 		where := fmt.Sprintf("partnerships[%d] (%s): ", i, p.Slug)
 		checkPartnership(bad, where, p.Slug, p.Title, p.Description)
+		checkPartnershipPolicy(bad, where+"policy: ", p.Policy)
 		if slugs[p.Slug] {
 			bad.add("%sslug %s is declared twice", where, p.Slug)
 		}
@@ -68,6 +73,7 @@ func (s Spec) check(bad *problems) {
 				bad.add("%salias is required: it is how the file names the collection", where)
 			}
 			checkCollection(bad, where, c.Alias, c.Title, c.Description, c.MediaTypes)
+			checkCollectionPolicy(bad, where+"policy: ", c.Policy)
 			if aliases[c.Alias] && c.Alias != "" {
 				bad.add("%salias %s is declared twice in %s", where, c.Alias, p.Slug)
 			}
@@ -82,6 +88,16 @@ func (s Spec) check(bad *problems) {
 			bad.add("%smember %s is declared twice", where, m.ID)
 		}
 		ids[m.ID] = true
+	}
+	memberships := map[[2]string]bool{}
+	for i, m := range s.Memberships {
+		where := fmt.Sprintf("memberships[%d] (%s in %s): ", i, m.Member, m.Partnership)
+		checkMembership(bad, where, m)
+		key := [2]string{m.Member, m.Partnership}
+		if memberships[key] {
+			bad.add("%sthe member's membership of this partnership is declared twice", where)
+		}
+		memberships[key] = true
 	}
 	grants := map[GrantSpec]bool{}
 	for i, g := range s.Grants {

@@ -11,26 +11,70 @@ import (
 
 // Partnership is a sharing arrangement between members, served as one TAXII API root.
 type Partnership struct {
-	Slug        string `json:"slug"`
-	Title       string `json:"title"`
-	Description string `json:"description,omitempty"`
+	Slug        string            `json:"slug"`
+	Title       string            `json:"title"`
+	Description string            `json:"description,omitempty"`
+	Policy      PartnershipPolicy `json:"policy"`
 }
 
-// PartnershipDetail is a partnership with its collections and every grant on them.
+// PartnershipDetail is a partnership with its collections, every grant on them, and its memberships.
 type PartnershipDetail struct {
 	Partnership
 	Collections []Collection `json:"collections"`
 	Grants      []Grant      `json:"grants"`
+	Memberships []Membership `json:"memberships"`
+}
+
+// PartnershipPolicy holds the rules of a partnership that apply to all its collections.
+type PartnershipPolicy struct {
+	// PersonalData is what the hub does with objects carrying personal data: allow (the default:
+	// no rule), reject, or strip (remove what it finds and store the rest, with a warning).
+	PersonalData string `json:"personal_data,omitempty" yaml:"personal_data"`
+	// Jurisdictions, when set, lists the only jurisdictions (ISO 3166-1 alpha-2 codes, or EU) members
+	// may come from.
+	Jurisdictions []string `json:"jurisdictions,omitempty" yaml:"jurisdictions"`
+	// NoOnwardSharing forbids members from posting what they received here into another partnership.
+	NoOnwardSharing bool `json:"no_onward_sharing,omitempty" yaml:"no_onward_sharing"`
+}
+
+// CollectionPolicy holds the rules on what one collection accepts.
+type CollectionPolicy struct {
+	// AllowedTypes, when set, lists the only STIX object types the collection accepts.
+	AllowedTypes []string `json:"allowed_types,omitempty" yaml:"allowed_types"`
+	// DeniedProperties lists property names refused wherever they appear in an object.
+	DeniedProperties []string `json:"denied_properties,omitempty" yaml:"denied_properties"`
+	// TLPMax is the highest TLP level accepted: clear (or white), green, amber, amber+strict or red.
+	// Empty means no ceiling.
+	TLPMax string `json:"tlp_max,omitempty" yaml:"tlp_max"`
+}
+
+// Membership is a member's standing in one partnership. Its role bounds what the member's grants
+// there allow: a publisher never reads and a reader never writes, whatever a grant says.
+type Membership struct {
+	Member      string `json:"member" yaml:"member"`
+	Partnership string `json:"partnership" yaml:"partnership"`
+	// Role is publisher, reader or both.
+	Role string `json:"role" yaml:"role"`
+	// Clearance is the highest TLP level the member may read; empty means no limit.
+	Clearance string `json:"clearance,omitempty" yaml:"clearance"`
+}
+
+// MembershipResult is the membership a member holds after a membership request; Changed is false
+// when it held exactly this one already.
+type MembershipResult struct {
+	Membership Membership `json:"membership"`
+	Changed    bool       `json:"changed"`
 }
 
 // Collection is a TAXII collection of a partnership. Its id is a UUIDv4 the hub assigns.
 type Collection struct {
-	ID          string   `json:"id"`
-	Partnership string   `json:"partnership"`
-	Alias       string   `json:"alias,omitempty"`
-	Title       string   `json:"title"`
-	Description string   `json:"description,omitempty"`
-	MediaTypes  []string `json:"media_types,omitempty"`
+	ID          string           `json:"id"`
+	Partnership string           `json:"partnership"`
+	Alias       string           `json:"alias,omitempty"`
+	Title       string           `json:"title"`
+	Description string           `json:"description,omitempty"`
+	MediaTypes  []string         `json:"media_types,omitempty"`
+	Policy      CollectionPolicy `json:"policy"`
 }
 
 // Member is a partner organisation. One member may hold grants in several partnerships.
@@ -137,12 +181,12 @@ type AuditEntry struct {
 }
 
 func partnershipOf(r store.APIRoot) Partnership {
-	return Partnership{Slug: r.Slug, Title: r.Title, Description: r.Description}
+	return Partnership{Slug: r.Slug, Title: r.Title, Description: r.Description, Policy: partnershipPolicyOf(r.Policy)}
 }
 
 func collectionOf(c store.Collection) Collection {
 	return Collection{ID: c.ID, Partnership: c.APIRoot, Alias: c.Alias, Title: c.Title,
-		Description: c.Description, MediaTypes: c.MediaTypes}
+		Description: c.Description, MediaTypes: c.MediaTypes, Policy: collectionPolicyOf(c.Policy)}
 }
 
 func memberOf(m store.Member) Member {

@@ -45,8 +45,18 @@ type Admin interface {
 	RotateKey(ctx context.Context, actor string) (admin.Key, error)
 	RetireKey(ctx context.Context, actor, kid string) (admin.Key, error)
 
+	SetPartnershipPolicy(ctx context.Context, actor, slug string, p admin.PartnershipPolicy) (admin.Partnership, error)
+	SetCollectionPolicy(ctx context.Context, actor, slug, ref string, p admin.CollectionPolicy) (admin.Collection, error)
+	PutMembership(ctx context.Context, actor string, m admin.Membership) (admin.MembershipResult, error)
+	RemoveMembership(ctx context.Context, actor, memberID, slug string) (admin.Change, error)
+	Memberships(ctx context.Context, slug string) ([]admin.Membership, error)
+
 	Apply(ctx context.Context, actor string, spec admin.Spec, dryRun bool) (admin.ApplyResult, error)
 	Audit(ctx context.Context, after int64, limit int) ([]admin.AuditEntry, error)
+
+	Ledger(ctx context.Context, after int64, limit int) ([]admin.LedgerEntry, error)
+	VerifyLedger(ctx context.Context) (admin.LedgerVerification, error)
+	Pulls(ctx context.Context, q admin.PullQuery) (admin.PullPage, error)
 }
 
 // OperatorAuthenticator turns an Authorization header into the name of an operator.
@@ -96,6 +106,7 @@ func (a *api) mountAdmin(e *gin.Engine) {
 	route(g, http.MethodPost, "/keys/:kid/retire/", h.handle(h.retireKey))
 	route(g, http.MethodPost, "/apply/", h.handle(h.apply))
 	route(g, http.MethodGet, "/audit/", h.handle(h.audit))
+	h.mountRules(g)
 }
 
 const operatorKey = "operator"
@@ -451,21 +462,9 @@ func (h adminAPI) apply(c *gin.Context) error {
 }
 
 func (h adminAPI) audit(c *gin.Context) error {
-	q := c.Request.URL.Query()
-	after, limit := int64(0), defaultAuditPage
-	if v := q.Get("after"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			return badQuery("after", "must be a sequence number")
-		}
-		after = n
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > admin.MaxAuditPage {
-			return badQuery("limit", fmt.Sprintf("must be a number from 1 to %d", admin.MaxAuditPage))
-		}
-		limit = n
+	after, limit, err := pageParams(c, admin.MaxAuditPage)
+	if err != nil {
+		return err
 	}
 	entries, err := h.svc.Audit(c.Request.Context(), after, limit)
 	if err != nil {
@@ -475,6 +474,28 @@ func (h adminAPI) audit(c *gin.Context) error {
 		Entries []admin.AuditEntry `json:"entries"`
 	}{nonNil(entries)})
 	return nil
+}
+
+// pageParams reads after (a sequence number, default 0) and limit (default defaultAuditPage, at
+// most maxLimit).
+func pageParams(c *gin.Context, maxLimit int) (after int64, limit int, err error) {
+	q := c.Request.URL.Query()
+	after, limit = 0, min(defaultAuditPage, maxLimit)
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return 0, 0, badQuery("after", "must be a sequence number")
+		}
+		after = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxLimit {
+			return 0, 0, badQuery("limit", fmt.Sprintf("must be a number from 1 to %d", maxLimit))
+		}
+		limit = n
+	}
+	return after, limit, nil
 }
 
 func boolParam(c *gin.Context, name string) (bool, error) {
@@ -495,4 +516,120 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// mountRules serves the sharing rules (policies and memberships) and the ledger.
+func (h adminAPI) mountRules(g *gin.RouterGroup) {
+	route(g, http.MethodPut, "/partnerships/:slug/policy/", h.handle(h.setPartnershipPolicy))
+	route(g, http.MethodPut, "/partnerships/:slug/collections/:collection/policy/", h.handle(h.setCollectionPolicy))
+	route(g, http.MethodGet, "/partnerships/:slug/memberships/", h.handle(h.listMemberships))
+	route(g, http.MethodPut, "/partnerships/:slug/memberships/:member/", h.handle(h.putMembership))
+	route(g, http.MethodDelete, "/partnerships/:slug/memberships/:member/", h.handle(h.removeMembership))
+	route(g, http.MethodGet, "/ledger/", h.handle(h.ledger))
+	route(g, http.MethodGet, "/ledger/verify/", h.handle(h.verifyLedger))
+	route(g, http.MethodGet, "/ledger/pulls/", h.handle(h.pulls))
+}
+
+func (h adminAPI) setPartnershipPolicy(c *gin.Context) error {
+	var p admin.PartnershipPolicy
+	if err := decodeAdminBody(c, &p); err != nil {
+		return err
+	}
+	res, err := h.svc.SetPartnershipPolicy(c.Request.Context(), actor(c), c.Param("slug"), p)
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, res)
+	return nil
+}
+
+func (h adminAPI) setCollectionPolicy(c *gin.Context) error {
+	var p admin.CollectionPolicy
+	if err := decodeAdminBody(c, &p); err != nil {
+		return err
+	}
+	res, err := h.svc.SetCollectionPolicy(c.Request.Context(), actor(c), c.Param("slug"), c.Param("collection"), p)
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, res)
+	return nil
+}
+
+func (h adminAPI) listMemberships(c *gin.Context) error {
+	ms, err := h.svc.Memberships(c.Request.Context(), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, struct {
+		Memberships []admin.Membership `json:"memberships"`
+	}{nonNil(ms)})
+	return nil
+}
+
+func (h adminAPI) putMembership(c *gin.Context) error {
+	var body struct {
+		Role      string `json:"role"`
+		Clearance string `json:"clearance"`
+	}
+	if err := decodeAdminBody(c, &body); err != nil {
+		return err
+	}
+	res, err := h.svc.PutMembership(c.Request.Context(), actor(c), admin.Membership{Member: c.Param("member"),
+		Partnership: c.Param("slug"), Role: body.Role, Clearance: body.Clearance})
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, res)
+	return nil
+}
+
+func (h adminAPI) removeMembership(c *gin.Context) error {
+	ch, err := h.svc.RemoveMembership(c.Request.Context(), actor(c), c.Param("member"), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, ch)
+	return nil
+}
+
+func (h adminAPI) ledger(c *gin.Context) error {
+	after, limit, err := pageParams(c, admin.MaxLedgerPage)
+	if err != nil {
+		return err
+	}
+	entries, err := h.svc.Ledger(c.Request.Context(), after, limit)
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, struct {
+		Entries []admin.LedgerEntry `json:"entries"`
+	}{nonNil(entries)})
+	return nil
+}
+
+// verifyLedger answers 200 whether or not the chain holds: the check itself succeeded, and its
+// result, ok or the first broken entry, is the answer.
+func (h adminAPI) verifyLedger(c *gin.Context) error {
+	v, err := h.svc.VerifyLedger(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, v)
+	return nil
+}
+
+func (h adminAPI) pulls(c *gin.Context) error {
+	after, limit, err := pageParams(c, admin.MaxLedgerPage)
+	if err != nil {
+		return err
+	}
+	q := c.Request.URL.Query()
+	page, err := h.svc.Pulls(c.Request.Context(), admin.PullQuery{Publisher: q.Get("publisher"),
+		Partnership: q.Get("partnership"), After: after, Limit: limit})
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, page)
+	return nil
 }

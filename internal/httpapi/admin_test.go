@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -157,7 +158,7 @@ func TestAdminAPI(t *testing.T) {
 		h.ok("create partnership", h.call("POST", "/admin/partnerships", admin.Partnership{Slug: "eu-japan", Title: "EU–Japan"}), 201, &p)
 		var list struct{ Partnerships []admin.Partnership }
 		h.ok("list partnerships", h.call("GET", "/admin/partnerships/", nil), 200, &list)
-		if len(list.Partnerships) != 1 || list.Partnerships[0] != p {
+		if len(list.Partnerships) != 1 || !reflect.DeepEqual(list.Partnerships[0], p) {
 			t.Errorf("partnerships %+v", list.Partnerships)
 		}
 		var coll admin.Collection

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"taxiihub/internal/auth"
 	"taxiihub/internal/store"
@@ -42,6 +43,8 @@ type Store interface {
 	DeleteVersions(ctx context.Context, collectionID, objectID string, f store.VersionFilter) (int, error)
 	SaveStatus(ctx context.Context, s store.Status) error
 	Status(ctx context.Context, root, id string) (store.Status, error)
+	// sharingStore is what the sharing rules and the ledger need (objects.go).
+	sharingStore
 }
 
 // Authenticator turns an Authorization header into a partner principal.
@@ -70,6 +73,21 @@ type Config struct {
 	// accepts; without it there is no admin API.
 	Admin     Admin
 	Operators OperatorAuthenticator
+
+	// Metrics receives the HTTP layer's metrics; nil keeps them in a registry nobody reads.
+	Metrics prometheus.Registerer
+	// MetricsHandler, when set, answers GET /metrics without authentication. The server leaves it
+	// unset when metrics have an address of their own.
+	MetricsHandler http.Handler
+	// Limits are the per-member and per-address request limits; the zero value limits nothing.
+	Limits Limits
+	// Certificates, when set, authenticates partners that send no token by the TLS client
+	// certificate their connection presented, once verified.
+	Certificates CertificateAuthenticator
+	// TrustedProxies are the addresses or CIDR ranges of the proxies whose X-Forwarded-For names the
+	// client, for the logs and the per-address limit; nil trusts none, since anyone else could name
+	// any address. An entry that does not parse is a programming error: the server validates them.
+	TrustedProxies []string
 }
 
 type api struct {
@@ -112,13 +130,19 @@ func New(cfg Config) http.Handler {
 	if a.checker == nil {
 		a.checker = taxii.Structural{}
 	}
+	ops := newOperations(cfg, a.store, a.log, a.now)
+	ops.instrument(a)
 	// gin's default redirects would turn a POST into a GET at the other path and lose its body;
 	// every route is registered with and without its trailing slash instead.
 	e := gin.New()
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
 	e.HandleMethodNotAllowed = true
-	e.Use(a.requestContext, a.recoverPanics, a.accessLog)
+	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		panic(fmt.Sprintf("httpapi: trusted proxies: %v", err))
+	}
+	e.Use(a.requestContext, a.recoverPanics, a.accessLog, ops.observe, ops.limitFailures, ops.admit)
+	ops.mount(e)
 	e.NoRoute(a.handle(func(*gin.Context) error {
 		return notFound("There is no TAXII resource at this path.")
 	}))
@@ -178,19 +202,6 @@ func (a *api) recoverPanics(c *gin.Context) {
 		c.Abort()
 	}()
 	c.Next()
-}
-
-func (a *api) accessLog(c *gin.Context) {
-	start := time.Now()
-	c.Next()
-	a.log.InfoContext(c.Request.Context(), "request",
-		"request_id", requestID(c),
-		"method", c.Request.Method,
-		"path", c.Request.URL.Path,
-		"status", c.Writer.Status(),
-		"bytes", c.Writer.Size(),
-		"duration_ms", float64(time.Since(start).Microseconds())/1000,
-	)
 }
 
 // writeTAXII renders a TAXII resource with the TAXII media type.

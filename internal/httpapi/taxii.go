@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
+	"taxiihub/internal/admin"
 	"taxiihub/internal/auth"
 	"taxiihub/internal/store"
 	"taxiihub/internal/taxii"
@@ -25,6 +27,9 @@ func (a *api) mountTAXII(e *gin.Engine) {
 	route(g, http.MethodGet, "/:root/collections/:collection/objects/:object/", a.handle(a.getObject))
 	route(g, http.MethodDelete, "/:root/collections/:collection/objects/:object/", a.handle(a.deleteObject))
 	route(g, http.MethodGet, "/:root/collections/:collection/objects/:object/versions/", a.handle(a.versions))
+	// Beyond TAXII: withdrawal by the publisher, and who pulled the caller's objects.
+	route(g, http.MethodPost, "/:root/collections/:collection/objects/:object/withdraw/", a.handle(a.withdraw))
+	route(g, http.MethodGet, "/:root/pulls/", a.handle(a.pulls))
 }
 
 const principalKey = "principal"
@@ -69,9 +74,26 @@ func (a *api) visibleRoot(c *gin.Context) (store.APIRoot, error) {
 	return root, nil
 }
 
-// rights is what the caller may do with one collection.
+// rights is what the caller may do with one collection: its grant, and its standing in the
+// partnership, whose role narrows the grant and whose clearance bounds what it reads.
 type rights struct {
 	read, write bool
+	membership  store.Membership
+	root        store.APIRoot
+}
+
+// standing returns the caller's membership of a partnership; a member holding grants there without
+// one has the default standing, so that its grants alone decide.
+func (a *api) standing(c *gin.Context, root string) (store.Membership, error) {
+	member := principal(c).MemberID
+	m, err := a.store.Membership(c.Request.Context(), member, root)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.DefaultMembership(member, root), nil
+	}
+	if err != nil {
+		return store.Membership{}, fmt.Errorf("httpapi: membership of %s in %s: %w", member, root, err)
+	}
+	return m, nil
 }
 
 // visibleCollection returns the collection named in the path, addressed by id or alias, with the
@@ -92,7 +114,11 @@ func (a *api) visibleCollection(c *gin.Context) (store.Collection, rights, error
 	if !seen {
 		return store.Collection{}, rights{}, notFound(noCollection)
 	}
-	return coll, rights{read: read, write: write}, nil
+	m, err := a.standing(c, root.Slug)
+	if err != nil {
+		return store.Collection{}, rights{}, err
+	}
+	return coll, rights{read: read, write: write, membership: m, root: root}, nil
 }
 
 func forbidden(description string) error {
@@ -100,15 +126,32 @@ func forbidden(description string) error {
 }
 
 // readableCollection is visibleCollection for requests that read objects.
-func (a *api) readableCollection(c *gin.Context) (store.Collection, error) {
+func (a *api) readableCollection(c *gin.Context) (store.Collection, rights, error) {
 	coll, r, err := a.visibleCollection(c)
 	if err != nil {
-		return store.Collection{}, err
+		return store.Collection{}, rights{}, err
 	}
 	if !r.read {
-		return store.Collection{}, forbidden("Your credentials do not allow reading this collection.")
+		return store.Collection{}, rights{}, forbidden("Your credentials do not allow reading this collection.")
 	}
-	return coll, nil
+	if !r.membership.Role.CanRead() {
+		return store.Collection{}, rights{}, oneWay("You publish in this partnership and do not read it: its flow runs one way.")
+	}
+	return coll, r, nil
+}
+
+// oneWayFlow reports whether some member of the partnership only publishes or only reads.
+func (a *api) oneWayFlow(c *gin.Context, root string) (bool, error) {
+	ms, err := a.store.Memberships(c.Request.Context(), root)
+	if err != nil {
+		return false, fmt.Errorf("httpapi: memberships of %s: %w", root, err)
+	}
+	for _, m := range ms {
+		if m.Role != store.RoleBoth {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (a *api) discovery(c *gin.Context) error {
@@ -151,10 +194,19 @@ func (a *api) collections(c *gin.Context) error {
 		return fmt.Errorf("httpapi: list collections of %s: %w", root.Slug, err)
 	}
 	p := principal(c)
+	m, err := a.standing(c, root.Slug)
+	if err != nil {
+		return err
+	}
+	oneWay, err := a.oneWayFlow(c, root.Slug)
+	if err != nil {
+		return err
+	}
 	res := taxii.Collections{Collections: []taxii.Collection{}}
 	for _, coll := range all {
 		if read, write, seen := p.Access(root.Slug, coll.ID); seen {
-			res.Collections = append(res.Collections, taxii.NewCollection(coll, read, write))
+			res.Collections = append(res.Collections, taxii.NewCollection(coll, root.Policy,
+				taxii.Access{Read: read, Write: write, Membership: m, OneWay: oneWay}))
 		}
 	}
 	writeTAXII(c, http.StatusOK, res)
@@ -166,7 +218,70 @@ func (a *api) collection(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	writeTAXII(c, http.StatusOK, taxii.NewCollection(coll, r.read, r.write))
+	oneWay, err := a.oneWayFlow(c, r.root.Slug)
+	if err != nil {
+		return err
+	}
+	writeTAXII(c, http.StatusOK, taxii.NewCollection(coll, r.root.Policy,
+		taxii.Access{Read: r.read, Write: r.write, Membership: r.membership, OneWay: oneWay}))
+	return nil
+}
+
+// pullsPage is the answer of GET /<root>/pulls/: who pulled the caller's objects, page by page.
+type pullsPage struct {
+	More    bool                `json:"more"`
+	Next    string              `json:"next,omitempty"`
+	Entries []admin.LedgerEntry `json:"pulls"`
+}
+
+// defaultPullsPage and maxPullsPage bound a page of pulls.
+const (
+	defaultPullsPage = 100
+	maxPullsPage     = 1000
+)
+
+// pulls tells a publisher who pulled the objects it published first in the partnership: the pulls
+// recorded in the ledger, each narrowed to the caller's objects, with member, token and time. next
+// resumes after the last ledger entry read.
+func (a *api) pulls(c *gin.Context) error {
+	root, err := a.visibleRoot(c)
+	if err != nil {
+		return err
+	}
+	q := store.PullQuery{Publisher: principal(c).MemberID, APIRoot: root.Slug, Limit: defaultPullsPage}
+	for name, values := range c.Request.URL.Query() {
+		if len(values) != 1 {
+			return &taxii.FilterError{Param: name, Reason: "must be given once"}
+		}
+		switch v := values[0]; name {
+		case "next":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return &taxii.FilterError{Param: name, Reason: "is not a value this endpoint gave"}
+			}
+			q.After = n
+		case "limit":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return &taxii.FilterError{Param: name, Reason: "must be a positive number"}
+			}
+			q.Limit = min(n, maxPullsPage)
+		default:
+			return &taxii.FilterError{Param: name, Reason: "is not understood here (next and limit are)"}
+		}
+	}
+	page, err := store.Pulls(c.Request.Context(), a.store, q)
+	if err != nil {
+		return fmt.Errorf("httpapi: pulls of %s's objects: %w", q.Publisher, err)
+	}
+	res := pullsPage{More: page.More, Entries: make([]admin.LedgerEntry, len(page.Entries))}
+	if page.More {
+		res.Next = strconv.FormatInt(page.Next, 10)
+	}
+	for i, e := range page.Entries {
+		res.Entries[i] = admin.LedgerEntryOf(e)
+	}
+	writeTAXII(c, http.StatusOK, res)
 	return nil
 }
 

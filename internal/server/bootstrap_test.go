@@ -216,6 +216,13 @@ func TestSeedRefusesABadFile(t *testing.T) {
 }
 
 // indicator is a valid STIX 2.1 indicator, unique per name.
+// administrativeRecord is an organisation's identity: the kind of administrative detail the
+// immigration arrangement's collection accepts, where indicators are not allowed.
+func administrativeRecord(n int, name string) string {
+	return fmt.Sprintf(`{"type":"identity","spec_version":"2.1","id":"identity--%08d-0000-4000-8000-000000000000",`+
+		`"created":"2026-11-01T00:00:00.000Z","modified":"2026-11-01T00:00:00.000Z","name":%q,"identity_class":"organization"}`, n, name)
+}
+
 func indicator(n int, name string) string {
 	return fmt.Sprintf(`{"type":"indicator","spec_version":"2.1","id":"indicator--%08d-0000-4000-8000-000000000000",`+
 		`"created":"2026-11-01T00:00:00.000Z","modified":"2026-11-01T00:00:00.000Z","name":%q,"indicator_types":["malicious-activity"],`+
@@ -298,7 +305,7 @@ func TestNewcomerWalkthrough(t *testing.T) {
 		}
 	}
 
-	// Each partner pushes one indicator to every collection it may write, and is refused elsewhere.
+	// Each partner pushes one object to every collection it may write, and is refused elsewhere.
 	pushed := map[string][]string{} // by root/alias: the names pushed there
 	n := 0
 	for _, member := range members {
@@ -306,8 +313,12 @@ func TestNewcomerWalkthrough(t *testing.T) {
 			for _, alias := range colls {
 				n++
 				name := member + " to " + root + "/" + alias
+				obj := indicator(n, name)
+				if root == "eu-immigration-ct" {
+					obj = administrativeRecord(n, name)
+				}
 				code, body := call(t, srv, http.MethodPost, "/"+root+"/collections/"+alias+"/objects/", tokens[member],
-					`{"objects":[`+indicator(n, name)+`]}`)
+					`{"objects":[`+obj+`]}`)
 				a, seen := grants[member][root][alias]
 				switch {
 				case a.write:

@@ -5,7 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
+	"net/netip"
+	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +26,16 @@ const (
 	DefaultMongoDatabase   = "taxiihub"
 	DefaultShutdownTimeout = 20 * time.Second
 	DefaultRequestTimeout  = 30 * time.Second
+
+	// DefaultMemberRate and DefaultMemberBurst let a member page through a large collection at
+	// full speed for a few seconds and keep polling and publishing at ten requests a second, per
+	// node, while one runaway client cannot take the store from the others.
+	DefaultMemberRate  = 10
+	DefaultMemberBurst = 50
+	// DefaultAuthFailureRate and DefaultAuthFailureBurst let a client with a stale token fail twenty
+	// times in a row, then once every five seconds.
+	DefaultAuthFailureRate  = 0.2
+	DefaultAuthFailureBurst = 20
 )
 
 // Config is everything Run needs, decided before it starts.
@@ -31,8 +45,13 @@ type Config struct {
 	// DataDir holds the node's signing key, the first operator token, seeded partner tokens and the
 	// embedded database. It is created, with mode 0700, if missing.
 	DataDir string
-	// MongoURI selects MongoDB instead of the embedded database when set.
-	MongoURI      string
+	// MongoURI selects MongoDB instead of the embedded database when set. It may hold a password
+	// only when it came from the environment: see ParseConfig.
+	MongoURI string
+	// MongoURIFile names a file holding the MongoDB connection string, read when the store is
+	// opened: the way to pass one with a password where the environment is not private enough
+	// (a Kubernetes secret mounted as a file, a Docker secret).
+	MongoURIFile  string
 	MongoDatabase string
 	// SigningKeyFile, when set, is the Ed25519 key (PEM, PKCS #8) this node signs tokens with; the
 	// operator manages it, and the hub never replaces it. Unset, the key in DataDir is used, created
@@ -53,59 +72,177 @@ type Config struct {
 	// RequestTimeout bounds every request; ShutdownTimeout bounds the drain on shutdown.
 	RequestTimeout  time.Duration
 	ShutdownTimeout time.Duration
+
+	// TLSCert and TLSKey, PEM files set together, make the hub serve HTTPS only, with TLS 1.2 or
+	// later. Server.Reload reads them again, so a renewed certificate needs no restart.
+	TLSCert string
+	TLSKey  string
+	// ClientCA, a PEM file of CA certificates, lets partners authenticate with a client certificate
+	// those CAs issued instead of a token (see auth.CertificateMember for how one names a member).
+	// It needs TLS. Every certificate the CAs sign for a member's name opens that member's grants,
+	// so the CAs must be ones the operator trusts to issue for partners, not a public CA.
+	ClientCA string
+	// MetricsListen, when set, is where /metrics is served, and then the only place: operators
+	// scrape from their internal network, and need not open the partners' address to do so.
+	// Unset, /metrics is served on Listen.
+	MetricsListen string
+	// TrustedProxies are the load balancers and proxies, as addresses or CIDR ranges, whose
+	// X-Forwarded-For header names the client. The hub trusts no header from anyone else, since a
+	// client could name any address in it and escape its per-address limit.
+	TrustedProxies []string
+	// MemberRate and MemberBurst limit each member's requests on this node; a zero rate turns the
+	// limit off. AuthFailureRate and AuthFailureBurst limit failed authentications per client address.
+	MemberRate       float64
+	MemberBurst      int
+	AuthFailureRate  float64
+	AuthFailureBurst int
 }
 
-// ParseConfig reads flags, falling back to TAXIIHUB_* environment variables, then to the defaults.
-// A flag given explicitly wins over the environment.
-func ParseConfig(args []string, getenv func(string) string) (Config, error) {
-	env := func(name, fallback string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return fallback
+// defaults is the configuration with nothing set.
+func defaults() Config {
+	return Config{
+		Listen:           DefaultListen,
+		DataDir:          DefaultDataDir,
+		MongoDatabase:    DefaultMongoDatabase,
+		Issuer:           auth.DefaultIssuer,
+		MaxContentLength: taxii.DefaultMaxContentLength,
+		TokenTTL:         admin.DefaultTokenTTL,
+		MaxTokenTTL:      admin.DefaultMaxTokenTTL,
+		RequestTimeout:   DefaultRequestTimeout,
+		ShutdownTimeout:  DefaultShutdownTimeout,
+		MemberRate:       DefaultMemberRate,
+		MemberBurst:      DefaultMemberBurst,
+		AuthFailureRate:  DefaultAuthFailureRate,
+		AuthFailureBurst: DefaultAuthFailureBurst,
 	}
-	envDuration := func(name string, fallback time.Duration) (time.Duration, error) {
-		v := getenv(name)
-		if v == "" {
-			return fallback, nil
+}
+
+// A setting is one configuration key: a flag, the same key in a config file, and the environment
+// variable TAXIIHUB_<KEY> with dashes as underscores. set parses its text into a Config.
+type setting struct {
+	name  string
+	usage string
+	set   func(c *Config, v string) error
+}
+
+// settings is every key, in the order of the flags' help. It is a table so that the flag, the
+// environment variable and the config-file key cannot drift apart.
+var settings = []setting{
+	{"listen", "`address` to serve on (default " + DefaultListen + ")", func(c *Config, v string) error { c.Listen = v; return nil }},
+	{"data-dir", "`directory` for the embedded database, keys and tokens (default " + DefaultDataDir + ")", func(c *Config, v string) error { c.DataDir = v; return nil }},
+	{"mongo-uri", "MongoDB connection `URI`, without a password; one with a password must come from the environment or --mongo-uri-file",
+		func(c *Config, v string) error { c.MongoURI = v; return nil }},
+	{"mongo-uri-file", "`file` holding the MongoDB connection string, which may hold a password", func(c *Config, v string) error { c.MongoURIFile = v; return nil }},
+	{"mongo-database", "MongoDB database `name` (default " + DefaultMongoDatabase + ")", func(c *Config, v string) error { c.MongoDatabase = v; return nil }},
+	{"signing-key-file", "Ed25519 signing key `file` (PEM); default: signing-key.pem in the data directory, created on first start",
+		func(c *Config, v string) error { c.SigningKeyFile = v; return nil }},
+	{"issuer", "`issuer` claim of the hub's tokens (default " + auth.DefaultIssuer + ")", func(c *Config, v string) error { c.Issuer = v; return nil }},
+	{"max-content-length", "largest request body in `bytes`, advertised as max_content_length (default " + strconv.FormatInt(taxii.DefaultMaxContentLength, 10) + ")", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return err
 		}
+		c.MaxContentLength = n
+		return nil
+	}},
+	{"seed", "spec `file` of partnerships, collections, members and grants to apply at start; writes a token per member to <data-dir>/tokens",
+		func(c *Config, v string) error { c.Seed = v; return nil }},
+	{"token-ttl", "`lifetime` of tokens issued without one, such as 90d or 720h (default 90d)", ttlSetting(func(c *Config) *time.Duration { return &c.TokenTTL })},
+	{"max-token-ttl", "longest token `lifetime` the hub issues (default 365d)", ttlSetting(func(c *Config) *time.Duration { return &c.MaxTokenTTL })},
+	{"request-timeout", "`duration` each request may take (default 30s)", durationSetting(func(c *Config) *time.Duration { return &c.RequestTimeout })},
+	{"shutdown-timeout", "`duration` in-flight requests have to finish on shutdown (default 20s)", durationSetting(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	{"tls-cert", "TLS certificate chain `file` (PEM); with --tls-key the hub serves HTTPS only; reread on SIGHUP", func(c *Config, v string) error { c.TLSCert = v; return nil }},
+	{"tls-key", "TLS private key `file` (PEM) of --tls-cert", func(c *Config, v string) error { c.TLSKey = v; return nil }},
+	{"client-ca", "`file` of CA certificates (PEM) whose client certificates authenticate partners; needs TLS", func(c *Config, v string) error { c.ClientCA = v; return nil }},
+	{"metrics-listen", "serve /metrics on this `address` only, instead of on --listen", func(c *Config, v string) error { c.MetricsListen = v; return nil }},
+	{"trusted-proxies", "comma-separated `addresses` or CIDR ranges of proxies whose X-Forwarded-For is believed (default none)", func(c *Config, v string) error {
+		c.TrustedProxies = nil
+		for p := range strings.SplitSeq(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				c.TrustedProxies = append(c.TrustedProxies, p)
+			}
+		}
+		return nil
+	}},
+	{"member-rate", "`requests` per second each member may sustain on this node; 0 turns the limit off (default 10)", floatSetting(func(c *Config) *float64 { return &c.MemberRate })},
+	{"member-burst", "`requests` a member may send at once above its rate (default 50)", intSetting(func(c *Config) *int { return &c.MemberBurst })},
+	{"auth-failure-rate", "failed `authentications` per second one client address may sustain; 0 turns the limit off (default 0.2)",
+		floatSetting(func(c *Config) *float64 { return &c.AuthFailureRate })},
+	{"auth-failure-burst", "failed `authentications` a client address may make at once above its rate (default 20)", intSetting(func(c *Config) *int { return &c.AuthFailureBurst })},
+}
+
+func durationSetting(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil {
-			return 0, fmt.Errorf("%s: %w", name, err)
+			return err
 		}
-		return d, nil
+		*field(c) = d
+		return nil
 	}
-	var cfg Config
-	requestTimeout, errReq := envDuration("TAXIIHUB_REQUEST_TIMEOUT", DefaultRequestTimeout)
-	shutdownTimeout, errShut := envDuration("TAXIIHUB_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout)
-	maxContentLength, errMax := envInt("TAXIIHUB_MAX_CONTENT_LENGTH", getenv, taxii.DefaultMaxContentLength)
-	tokenTTL, errTTL := envTTL("TAXIIHUB_TOKEN_TTL", getenv, admin.DefaultTokenTTL)
-	maxTokenTTL, errMaxTTL := envTTL("TAXIIHUB_MAX_TOKEN_TTL", getenv, admin.DefaultMaxTokenTTL)
-	if err := errors.Join(errReq, errShut, errMax, errTTL, errMaxTTL); err != nil {
-		return Config{}, err
-	}
+}
 
+// ttlSetting reads a token lifetime as admin.ParseTTL does, so that days are accepted everywhere.
+func ttlSetting(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := admin.ParseTTL(v)
+		if err != nil {
+			return err
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+func floatSetting(field func(*Config) *float64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return err
+		}
+		*field(c) = f
+		return nil
+	}
+}
+
+func intSetting(field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return err
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+// envName is the environment variable of a setting.
+func envName(key string) string {
+	return "TAXIIHUB_" + strings.ToUpper(strings.ReplaceAll(key, "-", "_"))
+}
+
+// configFileEnv names the config file when --config is not given.
+const configFileEnv = "TAXIIHUB_CONFIG"
+
+// ParseConfig reads the configuration. Each setting is taken from its flag, else its TAXIIHUB_*
+// environment variable, else the config file (--config or TAXIIHUB_CONFIG), else its default.
+// Every problem is reported at once: values that do not parse, unknown keys in the file, and what
+// Validate finds.
+//
+// A MongoDB URI holding a password is refused in a flag, where anyone on the machine reads it in
+// the process list, and in the config file, which is meant to be shared and versioned like any
+// other: it belongs in TAXIIHUB_MONGO_URI or in the file --mongo-uri-file names.
+func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs := flag.NewFlagSet("taxiihub", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&cfg.Listen, "listen", env("TAXIIHUB_LISTEN", DefaultListen), "address to serve on (env TAXIIHUB_LISTEN)")
-	fs.StringVar(&cfg.DataDir, "data-dir", env("TAXIIHUB_DATA_DIR", DefaultDataDir), "directory for the embedded database and keys (env TAXIIHUB_DATA_DIR)")
-	fs.StringVar(&cfg.MongoURI, "mongo-uri", getenv("TAXIIHUB_MONGO_URI"),
-		"MongoDB connection string; prefer the env TAXIIHUB_MONGO_URI when it holds a password, since flags show in ps")
-	fs.StringVar(&cfg.MongoDatabase, "mongo-database", env("TAXIIHUB_MONGO_DATABASE", DefaultMongoDatabase), "MongoDB database name (env TAXIIHUB_MONGO_DATABASE)")
-	fs.StringVar(&cfg.SigningKeyFile, "signing-key-file", getenv("TAXIIHUB_SIGNING_KEY_FILE"),
-		"Ed25519 signing key (PEM); default: signing-key.pem in the data directory, created on first start (env TAXIIHUB_SIGNING_KEY_FILE)")
-	fs.StringVar(&cfg.Issuer, "issuer", env("TAXIIHUB_ISSUER", auth.DefaultIssuer), "iss claim of the hub's tokens (env TAXIIHUB_ISSUER)")
-	fs.Int64Var(&cfg.MaxContentLength, "max-content-length", maxContentLength,
-		"largest request body in bytes, advertised as max_content_length (env TAXIIHUB_MAX_CONTENT_LENGTH)")
-	fs.StringVar(&cfg.Seed, "seed", getenv("TAXIIHUB_SEED"),
-		"spec file of partnerships, collections, members and grants to apply at start; writes a token per member to <data-dir>/tokens (env TAXIIHUB_SEED)")
-	cfg.TokenTTL, cfg.MaxTokenTTL = tokenTTL, maxTokenTTL
-	fs.Func("token-ttl", "lifetime of tokens issued without one, such as 90d or 720h (env TAXIIHUB_TOKEN_TTL; default 90d)",
-		ttlFlag(&cfg.TokenTTL))
-	fs.Func("max-token-ttl", "longest token lifetime the hub issues (env TAXIIHUB_MAX_TOKEN_TTL; default 365d)",
-		ttlFlag(&cfg.MaxTokenTTL))
-	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", requestTimeout, "deadline of each request (env TAXIIHUB_REQUEST_TIMEOUT)")
-	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", shutdownTimeout, "how long in-flight requests may finish on shutdown (env TAXIIHUB_SHUTDOWN_TIMEOUT)")
+	flags := map[string]string{}
+	for _, s := range settings {
+		fs.Func(s.name, s.usage+" (env "+envName(s.name)+")", func(v string) error {
+			flags[s.name] = v
+			return nil
+		})
+	}
+	configPath := fs.String("config", "", "YAML `file` of settings keyed by flag name; flags and environment variables override it (env "+configFileEnv+")")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return Config{}, fmt.Errorf("usage of taxiihub:\n%s", usage(fs))
@@ -115,10 +252,92 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
-	return cfg, cfg.Validate()
+
+	var errs []error
+	path := *configPath
+	if path == "" {
+		path = getenv(configFileEnv)
+	}
+	var file map[string]fileValue
+	if path != "" {
+		var err error
+		if file, err = readConfigFile(path); err != nil {
+			errs = append(errs, err) // and go on with the keys it could read, to report their problems too
+		}
+	}
+
+	cfg := defaults()
+	for _, s := range settings {
+		var v, where string
+		fromEnv := false
+		if fv, ok := flags[s.name]; ok {
+			v, where = fv, "--"+s.name
+		} else if ev := getenv(envName(s.name)); ev != "" {
+			v, where, fromEnv = ev, envName(s.name), true
+		} else if fv, ok := file[s.name]; ok {
+			v, where = fv.text, fmt.Sprintf("%s:%d: %s", path, fv.line, s.name)
+		} else {
+			continue
+		}
+		if err := s.set(&cfg, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
+		}
+		if s.name == "mongo-uri" && !fromEnv {
+			if secret := uriSecret(v); secret != "" {
+				why := "anyone on the machine can read flags in the process list"
+				if _, isFlag := flags[s.name]; !isFlag {
+					why = "config files are shared and versioned like any other file"
+				}
+				errs = append(errs, fmt.Errorf("%s holds %s, which must not be given there (%s); set %s or put the URI in a file named by --mongo-uri-file",
+					where, secret, why, envName("mongo-uri")))
+			}
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
 }
 
-// Validate reports every problem at once, so an operator fixes a config in one pass.
+// uriSecret names the secret a MongoDB connection string holds, or returns "" when it holds none:
+// the password of its user information, or an option that carries one. It reads the string by
+// hand because url.Parse refuses the host lists of replica-set URIs.
+func uriSecret(uri string) string {
+	rest := uri
+	if _, after, ok := strings.Cut(uri, "://"); ok {
+		rest = after
+	}
+	authority, query := rest, ""
+	if i := strings.IndexAny(rest, "/?"); i >= 0 {
+		authority = rest[:i]
+		if _, q, ok := strings.Cut(rest[i:], "?"); ok {
+			query = q
+		}
+	}
+	if at := strings.LastIndex(authority, "@"); at >= 0 {
+		if _, password, ok := strings.Cut(authority[:at], ":"); ok && password != "" {
+			return "a password"
+		}
+	}
+	values, _ := url.ParseQuery(query) // a malformed option still has its well-formed ones checked
+	for key, vs := range values {
+		k := strings.ToLower(key)
+		switch {
+		case strings.Contains(k, "password"):
+			return "the option " + key
+		case k == "authmechanismproperties" && strings.Contains(strings.ToUpper(strings.Join(vs, ",")), "AWS_SESSION_TOKEN"):
+			return "an AWS session token"
+		}
+	}
+	return ""
+}
+
+// Validate reports every problem at once, so an operator fixes a config in one pass. It also checks
+// that the files the config names for TLS and MongoDB can be read, since a typo there would
+// otherwise be found only after everything else had been set up.
 func (c Config) Validate() error {
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
@@ -127,7 +346,13 @@ func (c Config) Validate() error {
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("a data directory is needed for the signing key, the operator token and the embedded database"))
 	}
-	if c.MongoURI != "" && c.MongoDatabase == "" {
+	if c.MongoURI != "" && c.MongoURIFile != "" {
+		errs = append(errs, errors.New("both a MongoDB URI and a MongoDB URI file are set; set one"))
+	}
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		errs = append(errs, errors.New("the MongoDB URI must start with mongodb:// or mongodb+srv://"))
+	}
+	if (c.MongoURI != "" || c.MongoURIFile != "") && c.MongoDatabase == "" {
 		errs = append(errs, errors.New("a MongoDB database name is needed"))
 	}
 	if c.MaxContentLength < 1<<10 {
@@ -146,45 +371,52 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("token TTL %s is outside %s..%s (the max token TTL)",
 			admin.FormatTTL(c.TokenTTL), admin.FormatTTL(admin.MinTokenTTL), admin.FormatTTL(c.MaxTokenTTL)))
 	}
-	return errors.Join(errs...)
-}
-
-func envInt(name string, getenv func(string) string, fallback int64) (int64, error) {
-	v := getenv(name)
-	if v == "" {
-		return fallback, nil
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("a TLS certificate and its key are set together: give both --tls-cert and --tls-key, or neither"))
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", name, err)
+	if c.ClientCA != "" && c.TLSCert == "" {
+		errs = append(errs, errors.New("client certificates need TLS: set --tls-cert and --tls-key with --client-ca"))
 	}
-	return n, nil
-}
-
-// envTTL reads a token lifetime (90d, 720h) from the environment.
-func envTTL(name string, getenv func(string) string, fallback time.Duration) (time.Duration, error) {
-	v := getenv(name)
-	if v == "" {
-		return fallback, nil
-	}
-	d, err := admin.ParseTTL(v)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", name, err)
-	}
-	return d, nil
-}
-
-// ttlFlag sets *d from a flag written as admin.ParseTTL reads it, so both flag and environment
-// accept days.
-func ttlFlag(d *time.Duration) func(string) error {
-	return func(v string) error {
-		parsed, err := admin.ParseTTL(v)
-		if err != nil {
-			return err
+	for _, f := range []struct{ what, path string }{
+		{"TLS certificate", c.TLSCert}, {"TLS key", c.TLSKey}, {"client CA file", c.ClientCA}, {"MongoDB URI file", c.MongoURIFile},
+	} {
+		if f.path == "" {
+			continue
 		}
-		*d = parsed
-		return nil
+		if fh, err := os.Open(f.path); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", f.what, err))
+		} else {
+			fh.Close()
+		}
 	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			errs = append(errs, fmt.Errorf("metrics address %q: %w", c.MetricsListen, err))
+		} else if c.MetricsListen == c.Listen {
+			errs = append(errs, fmt.Errorf("metrics address %q is the listen address; leave it unset to serve /metrics there", c.MetricsListen))
+		}
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(p); err != nil {
+			errs = append(errs, fmt.Errorf("trusted proxy %q is neither an address nor a CIDR range", p))
+		}
+	}
+	for _, l := range []struct {
+		what  string
+		rate  float64
+		burst int
+	}{{"member", c.MemberRate, c.MemberBurst}, {"auth failure", c.AuthFailureRate, c.AuthFailureBurst}} {
+		switch {
+		case math.IsNaN(l.rate) || math.IsInf(l.rate, 0) || l.rate < 0:
+			errs = append(errs, fmt.Errorf("%s rate %v must be a number of at least 0 (0 turns the limit off)", l.what, l.rate))
+		case l.rate > 0 && l.burst < 1:
+			errs = append(errs, fmt.Errorf("%s burst %d must be at least 1 when the %s rate is set", l.what, l.burst, l.what))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func usage(fs *flag.FlagSet) string {

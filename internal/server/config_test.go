@@ -1,42 +1,91 @@
 package server
 
 import (
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"taxiihub/internal/admin"
-	"taxiihub/internal/auth"
-	"taxiihub/internal/taxii"
 )
 
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+// writeFile writes content to a file in a fresh directory and returns its path.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func TestParseConfig(t *testing.T) {
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	with := func(change func(*Config)) Config {
+		c := defaults()
+		change(&c)
+		return c
+	}
+	file := writeFile(t, "taxiihub.yaml", `# every kind of value a config file holds
+listen: 0.0.0.0:9443
+data-dir: /var/lib/taxiihub
+mongo-database: hub
+request-timeout: 45s
+token-ttl: 30d
+member-rate: 2.5
+member-burst: 7
+auth-failure-rate: 0
+trusted-proxies: [10.0.0.0/8, 192.0.2.7]
+`)
 	cases := []struct {
 		name string
 		args []string
 		env  map[string]string
 		want Config
 	}{
-		{"defaults", nil, nil, Config{Listen: DefaultListen, DataDir: DefaultDataDir, MongoDatabase: DefaultMongoDatabase,
-			RequestTimeout: DefaultRequestTimeout, ShutdownTimeout: DefaultShutdownTimeout, Issuer: auth.DefaultIssuer, MaxContentLength: taxii.DefaultMaxContentLength,
-			TokenTTL: admin.DefaultTokenTTL, MaxTokenTTL: admin.DefaultMaxTokenTTL}},
+		{"defaults", nil, nil, defaults()},
 		{"environment", nil, map[string]string{
 			"TAXIIHUB_LISTEN": "0.0.0.0:9000", "TAXIIHUB_DATA_DIR": "/var/lib/taxiihub",
 			"TAXIIHUB_MONGO_URI": "mongodb://db/?replicaSet=rs0", "TAXIIHUB_REQUEST_TIMEOUT": "5s",
-		}, Config{Listen: "0.0.0.0:9000", DataDir: "/var/lib/taxiihub", MongoURI: "mongodb://db/?replicaSet=rs0",
-			MongoDatabase: DefaultMongoDatabase, RequestTimeout: 5 * time.Second, ShutdownTimeout: DefaultShutdownTimeout, Issuer: auth.DefaultIssuer, MaxContentLength: taxii.DefaultMaxContentLength,
-			TokenTTL: admin.DefaultTokenTTL, MaxTokenTTL: admin.DefaultMaxTokenTTL}},
+			"TAXIIHUB_MEMBER_RATE": "3", "TAXIIHUB_TRUSTED_PROXIES": "10.1.0.0/16, 10.2.0.1",
+		}, with(func(c *Config) {
+			c.Listen, c.DataDir, c.MongoURI, c.RequestTimeout = "0.0.0.0:9000", "/var/lib/taxiihub", "mongodb://db/?replicaSet=rs0", 5*time.Second
+			c.MemberRate, c.TrustedProxies = 3, []string{"10.1.0.0/16", "10.2.0.1"}
+		})},
 		{"flags win over the environment", []string{"--listen", "127.0.0.1:1", "--data-dir", "d", "--mongo-uri", "mongodb://x"},
 			map[string]string{"TAXIIHUB_LISTEN": "0.0.0.0:9000", "TAXIIHUB_DATA_DIR": "e", "TAXIIHUB_MONGO_URI": "mongodb://y"},
-			Config{Listen: "127.0.0.1:1", DataDir: "d", MongoURI: "mongodb://x", MongoDatabase: DefaultMongoDatabase,
-				RequestTimeout: DefaultRequestTimeout, ShutdownTimeout: DefaultShutdownTimeout, Issuer: auth.DefaultIssuer, MaxContentLength: taxii.DefaultMaxContentLength,
-				TokenTTL: admin.DefaultTokenTTL, MaxTokenTTL: admin.DefaultMaxTokenTTL}},
+			with(func(c *Config) { c.Listen, c.DataDir, c.MongoURI = "127.0.0.1:1", "d", "mongodb://x" })},
 		{"seed and token lifetimes in days", []string{"--seed", "deploy/examples/partnerships.yaml", "--max-token-ttl", "180d"},
 			map[string]string{"TAXIIHUB_TOKEN_TTL": "30d", "TAXIIHUB_MAX_TOKEN_TTL": "8760h"},
-			Config{Listen: DefaultListen, DataDir: DefaultDataDir, MongoDatabase: DefaultMongoDatabase, Seed: "deploy/examples/partnerships.yaml",
-				RequestTimeout: DefaultRequestTimeout, ShutdownTimeout: DefaultShutdownTimeout, Issuer: auth.DefaultIssuer, MaxContentLength: taxii.DefaultMaxContentLength,
-				TokenTTL: 30 * 24 * time.Hour, MaxTokenTTL: 180 * 24 * time.Hour}},
+			with(func(c *Config) {
+				c.Seed, c.TokenTTL, c.MaxTokenTTL = "deploy/examples/partnerships.yaml", 30*24*time.Hour, 180*24*time.Hour
+			})},
+		{"config file", []string{"--config", file}, nil, with(func(c *Config) {
+			c.Listen, c.DataDir, c.MongoDatabase, c.RequestTimeout = "0.0.0.0:9443", "/var/lib/taxiihub", "hub", 45*time.Second
+			c.TokenTTL, c.MemberRate, c.MemberBurst, c.AuthFailureRate = 30*24*time.Hour, 2.5, 7, 0
+			c.TrustedProxies = []string{"10.0.0.0/8", "192.0.2.7"}
+		})},
+		{"config file named by the environment", nil, map[string]string{"TAXIIHUB_CONFIG": file}, with(func(c *Config) {
+			c.Listen, c.DataDir, c.MongoDatabase, c.RequestTimeout = "0.0.0.0:9443", "/var/lib/taxiihub", "hub", 45*time.Second
+			c.TokenTTL, c.MemberRate, c.MemberBurst, c.AuthFailureRate = 30*24*time.Hour, 2.5, 7, 0
+			c.TrustedProxies = []string{"10.0.0.0/8", "192.0.2.7"}
+		})},
+		// One key set at every level: the flag wins over the environment, the environment over the
+		// file, the file over the default; keys set lower down still come through.
+		{"flag > environment > file > default", []string{"--config", file, "--listen", "127.0.0.1:1"},
+			map[string]string{"TAXIIHUB_LISTEN": "127.0.0.1:2", "TAXIIHUB_DATA_DIR": "/srv/hub", "TAXIIHUB_MEMBER_BURST": "9"},
+			with(func(c *Config) {
+				c.Listen, c.DataDir, c.MongoDatabase, c.RequestTimeout = "127.0.0.1:1", "/srv/hub", "hub", 45*time.Second
+				c.TokenTTL, c.MemberRate, c.MemberBurst, c.AuthFailureRate = 30*24*time.Hour, 2.5, 9, 0
+				c.TrustedProxies = []string{"10.0.0.0/8", "192.0.2.7"}
+			})},
+		{"a password in the environment is fine", nil, map[string]string{"TAXIIHUB_MONGO_URI": "mongodb://hub:s3cret@db1,db2,db3/?replicaSet=rs0"},
+			with(func(c *Config) { c.MongoURI = "mongodb://hub:s3cret@db1,db2,db3/?replicaSet=rs0" })},
+		{"a user without a password in a flag is fine", []string{"--mongo-uri", "mongodb://hub@db/?authMechanism=MONGODB-X509"}, nil,
+			with(func(c *Config) { c.MongoURI = "mongodb://hub@db/?authMechanism=MONGODB-X509" })},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -44,48 +93,166 @@ func TestParseConfig(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parse: %v", err)
 			}
-			if got != tc.want {
-				t.Errorf("got %+v, want %+v", got, tc.want)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got  %+v\nwant %+v", got, tc.want)
 			}
 		})
 	}
 }
 
 func TestConfigReportsEveryProblemAtOnce(t *testing.T) {
-	cfg := Config{Listen: "nonsense", DataDir: "", RequestTimeout: 0, ShutdownTimeout: -time.Second, MaxContentLength: 10}
+	cfg := Config{Listen: "nonsense", DataDir: "", RequestTimeout: 0, ShutdownTimeout: -time.Second, MaxContentLength: 10,
+		MongoURI: "postgres://db", MongoURIFile: "/nowhere/uri", TLSKey: "/nowhere/key.pem", ClientCA: "ca.pem",
+		MetricsListen: "nonsense", TrustedProxies: []string{"10.0.0.0/8", "the load balancer"},
+		MemberRate: -1, AuthFailureRate: 1, AuthFailureBurst: 0}
 	err := cfg.Validate()
 	if err == nil {
 		t.Fatal("an invalid config was accepted")
 	}
-	for _, want := range []string{"listen address", "data directory", "request timeout", "shutdown timeout", "max content length"} {
+	for _, want := range []string{"listen address", "data directory", "request timeout", "shutdown timeout", "max content length",
+		"both a MongoDB URI and a MongoDB URI file", "mongodb://", "MongoDB URI file: open /nowhere/uri",
+		"--tls-cert and --tls-key, or neither", "client certificates need TLS", "TLS key: open /nowhere/key.pem",
+		"metrics address", `trusted proxy "the load balancer"`, "member rate -1", "auth failure burst 0"} {
 		if !strings.Contains(err.Error(), want) {
-			t.Errorf("the error does not mention %q: %v", want, err)
+			t.Errorf("the error does not mention %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "10.0.0.0/8") {
+		t.Errorf("a good trusted proxy was reported:\n%v", err)
+	}
+}
+
+// TestParseConfigReportsEveryProblemAtOnce spreads mistakes over a flag, the environment and the
+// config file: one run names them all, each with where it came from.
+func TestParseConfigReportsEveryProblemAtOnce(t *testing.T) {
+	file := writeFile(t, "hub.yaml", "listen: 127.0.0.1:8443\nmember-burst: lots\nmember_rate: 3\ncolour: blue\ntls-cert: {file: a.pem}\n")
+	_, err := ParseConfig([]string{"--config", file, "--request-timeout", "soon"},
+		env(map[string]string{"TAXIIHUB_SHUTDOWN_TIMEOUT": "later", "TAXIIHUB_METRICS_LISTEN": "127.0.0.1:8443"}))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{
+		"--request-timeout: ", "TAXIIHUB_SHUTDOWN_TIMEOUT: ", file + ":2: member-burst: ",
+		file + `:3: unknown key "member_rate"`, file + `:4: unknown key "colour"`, file + ":5: tls-cert: the value must be",
+		"metrics address \"127.0.0.1:8443\" is the listen address",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not mention %q:\n%v", want, err)
 		}
 	}
 }
 
 func TestParseConfigRefusesBadInput(t *testing.T) {
 	for name, args := range map[string][]string{
-		"unknown flag":     {"--nope"},
-		"stray argument":   {"serve"},
-		"bad duration":     {"--request-timeout", "soon"},
-		"invalid listen":   {"--listen", "8080"},
-		"help is an error": {"-help"},
-		"bad token TTL":    {"--token-ttl", "a quarter"},
-		"TTL above max":    {"--token-ttl", "400d"},
-		"TTL below 1m":     {"--token-ttl", "30s"},
-		"max TTL below 1m": {"--max-token-ttl", "0s", "--token-ttl", "0s"},
+		"unknown flag":        {"--nope"},
+		"stray argument":      {"serve"},
+		"bad duration":        {"--request-timeout", "soon"},
+		"invalid listen":      {"--listen", "8080"},
+		"help is an error":    {"-help"},
+		"bad token TTL":       {"--token-ttl", "a quarter"},
+		"TTL above max":       {"--token-ttl", "400d"},
+		"TTL below 1m":        {"--token-ttl", "30s"},
+		"max TTL below 1m":    {"--max-token-ttl", "0s", "--token-ttl", "0s"},
+		"bad rate":            {"--member-rate", "fast"},
+		"infinite rate":       {"--member-rate", "+Inf"},
+		"no config file":      {"--config", "/nowhere/taxiihub.yaml"},
+		"key without cert":    {"--tls-key", "key.pem"},
+		"CA without TLS":      {"--client-ca", "ca.pem"},
+		"metrics on the API":  {"--metrics-listen", DefaultListen},
+		"bad trusted proxy":   {"--trusted-proxies", "10.0.0.0/33"},
+		"burst without room":  {"--member-burst", "0"},
+		"URI and URI file":    {"--mongo-uri", "mongodb://db", "--mongo-uri-file", "/dev/null"},
+		"not a MongoDB URI":   {"--mongo-uri", "db.example:27017"},
+		"missing URI file":    {"--mongo-uri-file", "/nowhere/mongo-uri"},
+		"missing certificate": {"--tls-cert", "/nowhere/cert.pem", "--tls-key", "/nowhere/key.pem"},
 	} {
-		if _, err := ParseConfig(args, func(string) string { return "" }); err == nil {
+		if _, err := ParseConfig(args, env(nil)); err == nil {
 			t.Errorf("%s: accepted %q", name, args)
 		}
 	}
-	if _, err := ParseConfig(nil, func(k string) string {
-		if k == "TAXIIHUB_SHUTDOWN_TIMEOUT" {
-			return "later"
+}
+
+func TestConfigFileRefusesWhatItCannotRead(t *testing.T) {
+	for name, content := range map[string]string{
+		"repeated key":       "listen: 127.0.0.1:1\nlisten: 127.0.0.1:2\n",
+		"not a mapping":      "- listen\n",
+		"two documents":      "listen: 127.0.0.1:1\n---\nlisten: 127.0.0.1:2\n",
+		"nested list":        "trusted-proxies: [[10.0.0.1]]\n",
+		"not YAML":           "listen: [\n",
+		"the config key":     "config: other.yaml\n",
+		"a mapping as value": "listen: {host: 0.0.0.0, port: 8080}\n",
+	} {
+		path := writeFile(t, "hub.yaml", content)
+		if _, err := ParseConfig([]string{"--config", path}, env(nil)); err == nil {
+			t.Errorf("%s: accepted %q", name, content)
 		}
-		return ""
-	}); err == nil || !strings.Contains(err.Error(), "TAXIIHUB_SHUTDOWN_TIMEOUT") {
-		t.Errorf("a bad duration in the environment: %v", err)
+	}
+	empty := writeFile(t, "hub.yaml", "# nothing set yet\n")
+	got, err := ParseConfig([]string{"--config", empty}, env(nil))
+	if err != nil || !reflect.DeepEqual(got, defaults()) {
+		t.Errorf("an empty file: %+v, %v; want the defaults", got, err)
+	}
+}
+
+// TestMongoPasswordOnlyFromTheEnvironmentOrAFile refuses a connection string carrying a secret in a
+// flag (readable by anyone in ps) or in the config file, with an error that says where to put it
+// instead and never repeats the secret.
+func TestMongoPasswordOnlyFromTheEnvironmentOrAFile(t *testing.T) {
+	const secret = "s3cret-Pa55"
+	uriFile := writeFile(t, "mongo-uri", "mongodb://hub:"+secret+"@db1:27017,db2:27017,db3:27017/?replicaSet=rs0\n")
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		file string
+		ok   bool
+	}{
+		{"password in a flag", []string{"--mongo-uri", "mongodb://hub:" + secret + "@db1:27017,db2:27017/?replicaSet=rs0"}, nil, "", false},
+		{"srv URI with a password in a flag", []string{"--mongo-uri", "mongodb+srv://hub:" + secret + "@cluster.example/"}, nil, "", false},
+		{"key file password option in a flag", []string{"--mongo-uri", "mongodb://db/?tls=true&tlsCertificateKeyFilePassword=" + secret}, nil, "", false},
+		{"AWS session token in a flag", []string{"--mongo-uri", "mongodb://db/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:" + secret}, nil, "", false},
+		{"password in the config file", nil, nil, "mongo-uri: mongodb://hub:" + secret + "@db/?replicaSet=rs0\n", false},
+		{"password in the environment", nil, map[string]string{"TAXIIHUB_MONGO_URI": "mongodb://hub:" + secret + "@db/"}, "", true},
+		{"password in the URI file", []string{"--mongo-uri-file", uriFile}, nil, "", true},
+		{"URI file named in the config file", nil, nil, "mongo-uri-file: " + uriFile + "\n", true},
+		{"no password in a flag", []string{"--mongo-uri", "mongodb://db1,db2,db3/?replicaSet=rs0"}, nil, "", true},
+		{"an at sign in the path is no password", []string{"--mongo-uri", "mongodb://db/hub?appName=a:b@c"}, nil, "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := tc.args
+			if tc.file != "" {
+				args = append(args, "--config", writeFile(t, "hub.yaml", tc.file))
+			}
+			cfg, err := ParseConfig(args, env(tc.env))
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if cfg.MongoURI == "" && cfg.MongoURIFile == "" {
+					t.Errorf("no MongoDB configured: %+v", cfg)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("accepted a secret outside the environment")
+			}
+			for _, want := range []string{"TAXIIHUB_MONGO_URI", "--mongo-uri-file"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("the error does not point to %s: %v", want, err)
+				}
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("the error repeats the secret: %v", err)
+			}
+		})
+	}
+}
+
+func TestDefaultsAreValid(t *testing.T) {
+	if err := defaults().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := defaults(); got.TokenTTL != admin.DefaultTokenTTL || got.MemberRate != DefaultMemberRate {
+		t.Errorf("defaults %+v", got)
 	}
 }

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,11 +13,17 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"taxiihub/internal/admin"
 	"taxiihub/internal/auth"
 	"taxiihub/internal/httpapi"
+	"taxiihub/internal/metrics"
 	"taxiihub/internal/stix"
 	"taxiihub/internal/store"
 	"taxiihub/internal/store/mongostore"
@@ -37,6 +44,11 @@ type Server struct {
 	tokens  *auth.Tokens
 	admin   *admin.Service
 	handler http.Handler
+	// metrics serves the hub's registry; it is mounted in handler unless cfg.MetricsListen is set.
+	metrics http.Handler
+	// cert and tls are nil when the hub serves plain HTTP.
+	cert *certificate
+	tls  *tls.Config
 }
 
 // New opens the configured store, publishes this node's signing key, gives a new hub its first
@@ -45,10 +57,34 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err erro
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
-	st, err := openStore(ctx, cfg, log)
+	// Each hub has its own registry, never the global one, so that hubs in one process (tests,
+	// the load tool) do not mix their series.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	// TLS files are read before the store is opened: a bad certificate is the cheaper failure.
+	var (
+		cert    *certificate
+		tlsConf *tls.Config
+	)
+	if cfg.TLSCert != "" {
+		if cert, err = loadCertificate(cfg.TLSCert, cfg.TLSKey); err != nil {
+			return nil, err
+		}
+		if tlsConf, err = tlsConfig(cert, cfg.ClientCA); err != nil {
+			return nil, err
+		}
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "taxiihub_tls_certificate_expiry_timestamp_seconds",
+			Help: "When the TLS certificate served now expires, as a Unix time: alert well before it, then renew and send SIGHUP.",
+		}, func() float64 { return float64(cert.leaf().NotAfter.Unix()) }))
+	}
+
+	opened, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
+	st := metrics.NewStore(opened, reg)
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, st.Close(context.WithoutCancel(ctx)))
@@ -80,28 +116,59 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err erro
 			return nil, err
 		}
 	}
+	scrape := promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		Registry: reg, // counts its own failures in promhttp_metric_handler_errors_total
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	})
+	api := httpapi.Config{
+		Store:            st,
+		Auth:             authn,
+		Checker:          stixChecker{validator},
+		Logger:           log,
+		RequestTimeout:   cfg.RequestTimeout,
+		MaxContentLength: cfg.MaxContentLength,
+		Admin:            svc,
+		Operators:        authn,
+		Metrics:          reg,
+		Limits: httpapi.Limits{
+			MemberRate: cfg.MemberRate, MemberBurst: cfg.MemberBurst,
+			FailureRate: cfg.AuthFailureRate, FailureBurst: cfg.AuthFailureBurst,
+		},
+		TrustedProxies: cfg.TrustedProxies,
+	}
+	if cfg.MetricsListen == "" {
+		api.MetricsHandler = scrape
+	}
+	if cfg.ClientCA != "" {
+		api.Certificates = auth.NewCertificates(st)
+	}
 	return &Server{
-		cfg:    cfg,
-		log:    log,
-		store:  st,
-		tokens: tokens,
-		admin:  svc,
-		handler: httpapi.New(httpapi.Config{
-			Store:            st,
-			Auth:             authn,
-			Checker:          stixChecker{validator},
-			Logger:           log,
-			RequestTimeout:   cfg.RequestTimeout,
-			MaxContentLength: cfg.MaxContentLength,
-			Admin:            svc,
-			Operators:        authn,
-		}),
+		cfg:     cfg,
+		log:     log,
+		store:   st,
+		tokens:  tokens,
+		admin:   svc,
+		handler: httpapi.New(api),
+		metrics: scrape,
+		cert:    cert,
+		tls:     tlsConf,
 	}, nil
 }
 
 func openStore(ctx context.Context, cfg Config, log *slog.Logger) (store.Store, error) {
-	if cfg.MongoURI != "" {
-		st, err := mongostore.Open(ctx, mongostore.Config{URI: cfg.MongoURI, Database: cfg.MongoDatabase})
+	uri := cfg.MongoURI
+	if cfg.MongoURIFile != "" {
+		// Read here and kept nowhere else, so that the password stays out of Config and its copies.
+		raw, err := os.ReadFile(cfg.MongoURIFile)
+		if err != nil {
+			return nil, fmt.Errorf("read the MongoDB URI file: %w", err)
+		}
+		if uri = strings.TrimSpace(string(raw)); uri == "" {
+			return nil, fmt.Errorf("the MongoDB URI file %s is empty", cfg.MongoURIFile)
+		}
+	}
+	if uri != "" {
+		st, err := mongostore.Open(ctx, mongostore.Config{URI: uri, Database: cfg.MongoDatabase})
 		if err != nil {
 			return nil, fmt.Errorf("open MongoDB store: %w", err)
 		}
@@ -133,34 +200,94 @@ func (s *Server) Tokens() *auth.Tokens { return s.tokens }
 // Admin is the hub's operator service, for tests and tools that act as an operator in-process.
 func (s *Server) Admin() *admin.Service { return s.admin }
 
-// Serve answers requests on ln until ctx ends, then lets in-flight requests finish within the
-// shutdown timeout.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	s.log.InfoContext(ctx, "serving TAXII 2.1", "address", ln.Addr().String())
+// MetricsHandler serves the hub's metrics in the Prometheus text format, for tests that serve it
+// themselves; Handler serves it too unless the config gives metrics an address of their own.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics }
 
+// Reload reads the TLS certificate and key files again and serves the new pair from the next
+// handshake on; connections already open keep theirs. If the files do not hold a valid pair the
+// hub keeps serving the previous one and Reload says why. Without TLS there is nothing to reload.
+func (s *Server) Reload(ctx context.Context) error {
+	if s.cert == nil {
+		s.log.InfoContext(ctx, "reload: the hub serves no TLS certificate; nothing to reload")
+		return nil
+	}
+	leaf, err := s.cert.reload()
+	if err != nil {
+		return fmt.Errorf("reload: %w; still serving the certificate for %s, valid until %s", err,
+			s.cert.leaf().Subject, s.cert.leaf().NotAfter.Format(time.RFC3339))
+	}
+	s.log.InfoContext(ctx, "reloaded the TLS certificate", "subject", leaf.Subject.String(),
+		"not_after", leaf.NotAfter.Format(time.RFC3339), "serial", leaf.SerialNumber.String())
+	return nil
+}
+
+// Serve answers requests on ln, and metrics requests on metricsLn when the config gives metrics an
+// address of their own, until ctx ends; then it lets in-flight requests finish within the shutdown
+// timeout. ln speaks TLS when the config has a certificate; metricsLn speaks plain HTTP, for the
+// internal network scrapers use.
+func (s *Server) Serve(ctx context.Context, ln, metricsLn net.Listener) error {
+	if (metricsLn != nil) != (s.cfg.MetricsListen != "") {
+		return errors.New("serve: a metrics listener is needed exactly when the config sets a metrics address")
+	}
+	api := s.httpServer(ctx, s.handler)
+	api.TLSConfig = s.tls
+	servers := []*http.Server{api}
+	served := make(chan error, 2)
+	go func() {
+		if api.TLSConfig != nil {
+			served <- api.ServeTLS(ln, "", "") // the certificate comes from TLSConfig.GetCertificate
+			return
+		}
+		served <- api.Serve(ln)
+	}()
+	s.log.InfoContext(ctx, "serving TAXII 2.1", "address", ln.Addr().String(), "tls", api.TLSConfig != nil,
+		"client_certificates", s.cfg.ClientCA != "")
+	if metricsLn != nil {
+		m := s.httpServer(ctx, promOnly(s.metrics))
+		servers = append(servers, m)
+		go func() { served <- m.Serve(metricsLn) }()
+		s.log.InfoContext(ctx, "serving metrics", "address", metricsLn.Addr().String())
+	}
+
+	var errs []error
+	running := len(servers)
 	select {
 	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
+		running--
+		errs = append(errs, fmt.Errorf("serve: %w", err))
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 	defer cancel()
 	s.log.InfoContext(ctx, "shutting down", "drain_timeout", s.cfg.ShutdownTimeout.String())
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	for _, srv := range servers {
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			errs = append(errs, fmt.Errorf("shutdown: %w", err))
+		}
 	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
+	for ; running > 0; running-- {
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, fmt.Errorf("serve: %w", err))
+		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+func (s *Server) httpServer(ctx context.Context, h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+}
+
+// promOnly answers /metrics with h and every other path with 404.
+func promOnly(h http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	return mux
 }
 
 // Close releases the store.
@@ -171,20 +298,23 @@ func (s *Server) Close(ctx context.Context) error {
 	return nil
 }
 
-// Run builds a hub from cfg and serves it on cfg.Listen until ctx ends.
-func Run(ctx context.Context, cfg Config, log *slog.Logger) (err error) {
-	s, err := New(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
+// Run listens on the configured addresses and serves until ctx ends, then closes the store.
+func (s *Server) Run(ctx context.Context) (err error) {
 	defer func() {
-		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 		defer cancel()
 		err = errors.Join(err, s.Close(closeCtx))
 	}()
-	ln, err := net.Listen("tcp", cfg.Listen)
+	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
 	}
-	return s.Serve(ctx, ln)
+	var metricsLn net.Listener
+	if s.cfg.MetricsListen != "" {
+		if metricsLn, err = net.Listen("tcp", s.cfg.MetricsListen); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen for metrics on %s: %w", s.cfg.MetricsListen, err)
+		}
+	}
+	return s.Serve(ctx, ln, metricsLn)
 }

@@ -69,15 +69,16 @@ type plan struct {
 	filters    filters
 	// after is the exclusive lower bound on date added, in Unix microseconds; -1 means none, since
 	// a date added of exactly the epoch is possible in principle.
-	after int64
-	limit int
+	after  int64
+	limit  int
+	maxTLP TLP
 }
 
 func (q Query) resolve(collectionID string) (plan, error) {
 	if err := q.validate(); err != nil {
 		return plan{}, err
 	}
-	p := plan{collection: collectionID, filters: q.filters(), after: -1, limit: q.Limit}
+	p := plan{collection: collectionID, filters: q.filters(), after: -1, limit: q.Limit, maxTLP: q.MaxTLP}
 	if !q.AddedAfter.IsZero() {
 		p.after = q.AddedAfter.UnixMicro()
 	}

@@ -14,8 +14,10 @@ type Scan struct {
 	IDs          []string
 	Types        []string
 	SpecVersions []string
-	Limit        int
-	WithContent  bool
+	// MaxTLP leaves out versions marked above it; TLPNone means no limit.
+	MaxTLP      TLP
+	Limit       int
+	WithContent bool
 }
 
 // VersionSource is the narrow view of one collection that Paginate needs from a backend. A backend
@@ -23,8 +25,9 @@ type Scan struct {
 type VersionSource interface {
 	// ScanVersions returns up to s.Limit versions added after s.After, in ascending date-added order.
 	ScanVersions(ctx context.Context, s Scan) ([]Record, error)
-	// VersionsOf returns every version held of the given object ids, without content.
-	VersionsOf(ctx context.Context, ids []string) ([]Record, error)
+	// VersionsOf returns every version held of the given object ids, without content, leaving out
+	// those marked above maxTLP (TLPNone: none left out).
+	VersionsOf(ctx context.Context, ids []string, maxTLP TLP) ([]Record, error)
 }
 
 // minScanBatch keeps small pages from costing one round trip per candidate when filters reject many.
@@ -47,6 +50,7 @@ func Paginate(ctx context.Context, src VersionSource, collectionID string, q Que
 		IDs:          p.filters.IDs,
 		Types:        p.filters.Types,
 		SpecVersions: p.filters.SpecVersions,
+		MaxTLP:       p.maxTLP,
 		Limit:        max(p.limit+1, minScanBatch),
 		WithContent:  withContent,
 	}
@@ -59,7 +63,7 @@ func Paginate(ctx context.Context, src VersionSource, collectionID string, q Que
 		}
 		var siblings map[string][]Record
 		if vf.needsSiblings() && len(batch) > 0 {
-			if siblings, err = versionsByID(ctx, src, batch); err != nil {
+			if siblings, err = versionsByID(ctx, src, batch, p.maxTLP); err != nil {
 				return Page{}, fmt.Errorf("store: versions in collection %s: %w", collectionID, err)
 			}
 		}
@@ -85,13 +89,13 @@ func Paginate(ctx context.Context, src VersionSource, collectionID string, q Que
 	return page, nil
 }
 
-func versionsByID(ctx context.Context, src VersionSource, batch []Record) (map[string][]Record, error) {
+func versionsByID(ctx context.Context, src VersionSource, batch []Record, maxTLP TLP) (map[string][]Record, error) {
 	ids := make([]string, 0, len(batch))
 	for _, r := range batch {
 		ids = append(ids, r.ID)
 	}
 	slices.Sort(ids)
-	all, err := src.VersionsOf(ctx, slices.Compact(ids))
+	all, err := src.VersionsOf(ctx, slices.Compact(ids), maxTLP)
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,11 @@ type Query struct {
 	// be repeated or left out; different ones are refused with a *CursorError. AddedAfter may still
 	// narrow a resumed query, since that can only skip what the client asked to skip.
 	Cursor string
+	// MaxTLP hides the versions marked above it, as if the collection did not hold them: filters
+	// such as match[version]=last choose among what remains. TLPNone means no limit. It is the
+	// reader's clearance, not a client filter, so a cursor does not carry it: each page is read with
+	// the clearance of the request that reads it.
+	MaxTLP TLP
 }
 
 // VersionFilter selects among the versions of each object.

@@ -41,7 +41,14 @@ const MaxLimit = 10_000
 //     each which it was. DeleteVersions removes all the selected versions or none.
 //   - Pages. Objects and Manifest return versions in date-added order and resume from Page.Next,
 //     a keyset cursor bound to the collection and filters it came from; no server-side state is kept,
-//     so any process sharing the database accepts it.
+//     so any process sharing the database accepts it. Query.MaxTLP is applied in the scan itself,
+//     so that a page, More and Next are exact for the reader it was read for.
+//   - Sharing rules. Grants and memberships never give a partnership a member from a jurisdiction its
+//     policy excludes (ErrJurisdiction), checked in the write's own transaction.
+//   - Ledger. Publish and Withdraw append their ledger entries in the same transaction as the objects
+//     they describe, and RecordPull appends one entry; entries are numbered without gaps and each
+//     commits to the hash of the one before (see LedgerEntry.Chain), so VerifyLedger detects an entry
+//     changed, removed or moved.
 type Store interface {
 	// CreateAPIRoot adds an API root. ErrConflict if its slug is taken.
 	CreateAPIRoot(ctx context.Context, root APIRoot) error
@@ -49,10 +56,13 @@ type Store interface {
 	APIRoot(ctx context.Context, slug string) (APIRoot, error)
 	// APIRoots lists every API root, ordered by slug.
 	APIRoots(ctx context.Context) ([]APIRoot, error)
-	// UpdateAPIRoot replaces the title and description of an API root. ErrNotFound if there is none.
+	// UpdateAPIRoot replaces the title, description and policy of an API root. ErrNotFound if there
+	// is none; ErrJurisdiction if the new policy excludes the jurisdiction of a member that holds a
+	// grant or membership in it.
 	UpdateAPIRoot(ctx context.Context, root APIRoot) error
-	// DeleteAPIRoot removes an API root. ErrNotFound if there is none; ErrConflict while it still
-	// holds collections, so that a slip of an operator cannot drop a partnership's data.
+	// DeleteAPIRoot removes an API root and the memberships in it. ErrNotFound if there is none;
+	// ErrConflict while it still holds collections, so that a slip of an operator cannot drop a
+	// partnership's data.
 	DeleteAPIRoot(ctx context.Context, slug string) error
 
 	// CreateCollection adds a collection to an existing API root. ErrNotFound if the root does not
@@ -61,9 +71,9 @@ type Store interface {
 	// Collection returns the collection of the root whose id, or else whose alias, is ref.
 	// ErrNotFound if there is none in that root.
 	Collection(ctx context.Context, root, ref string) (Collection, error)
-	// UpdateCollection replaces the title, alias, description and media types of a collection; its
-	// id and API root never change. ErrNotFound if the root holds no collection with that id;
-	// ErrConflict if the alias is taken by another collection of the root.
+	// UpdateCollection replaces the title, alias, description, media types and policy of a
+	// collection; its id and API root never change. ErrNotFound if the root holds no collection with
+	// that id; ErrConflict if the alias is taken by another collection of the root.
 	UpdateCollection(ctx context.Context, c Collection) error
 	// Collections lists the collections of a root, ordered by title then id. ErrNotFound if the root
 	// does not exist.
@@ -88,20 +98,63 @@ type Store interface {
 	// removed. ErrNotFound if the collection holds no version of the object.
 	DeleteVersions(ctx context.Context, collectionID, objectID string, f VersionFilter) (int, error)
 
+	// Publish is AddObjects on behalf of a member: besides storing the objects as AddObjects does,
+	// it refuses every object whose id was withdrawn (Withdrawn), records the origins of what it adds,
+	// and appends the publish ledger entry in the same transaction, so that nothing is published
+	// without its entry. AddObjects, which records none of this, is for loading data on nobody's
+	// behalf. With p.DryRun it decides every outcome exactly as it would and commits nothing.
+	//
+	// A withdrawal committed in the same collection before the publication is always seen. On
+	// MongoDB, a publication racing a withdrawal of the same id from another collection may still
+	// land; once the withdrawal has committed, the id is refused everywhere.
+	Publish(ctx context.Context, p Publication) ([]Outcome, error)
+	// Withdraw replaces every version of an object in a collection with one version that w.Tombstone
+	// builds from the newest, marked Withdrawn, records the id as withdrawn so that Publish refuses
+	// it from then on in every collection, and appends the withdraw ledger entry, all in one
+	// transaction. Withdrawing again changes nothing and reports Unchanged. ErrNotFound if the
+	// collection holds no version of the object.
+	Withdraw(ctx context.Context, w Withdrawal) (Outcome, error)
+	// Origins returns the origins recorded for any of the keys (OriginKeyID, OriginKeyFingerprint),
+	// in any API root.
+	Origins(ctx context.Context, keys []string) ([]Origin, error)
+
+	// RecordPull appends a pull entry to the ledger; the store sets its Seq, At and hashes.
+	RecordPull(ctx context.Context, e LedgerEntry) error
+	// Ledger returns up to limit entries with a sequence number above after, in order. A limit
+	// outside 1..MaxLimit is refused with a *QueryError.
+	Ledger(ctx context.Context, after int64, limit int) ([]LedgerEntry, error)
+	// LedgerHead returns the sequence number and hash of the last entry appended, as recorded apart
+	// from the entries; zero and empty before the first.
+	LedgerHead(ctx context.Context) (LedgerHead, error)
+
 	// CreateMember adds a partner organisation. ErrConflict if the id is taken.
 	CreateMember(ctx context.Context, m Member) error
 	// Member returns the member with the id. ErrNotFound if there is none.
 	Member(ctx context.Context, id string) (Member, error)
-	// UpdateMember replaces a member's name, jurisdiction and contact. ErrNotFound if there is none.
+	// UpdateMember replaces a member's name, jurisdiction and contact. ErrNotFound if there is none;
+	// ErrJurisdiction if the new jurisdiction is outside those of a partnership in which the member
+	// holds a grant or membership.
 	UpdateMember(ctx context.Context, m Member) error
 	// Members lists every member, ordered by id.
 	Members(ctx context.Context) ([]Member, error)
-	// DeleteMember removes a member with its grants, and revokes its tokens at the time given, so
-	// that nothing it held keeps working. ErrNotFound if there is none.
+	// DeleteMember removes a member with its grants and memberships, and revokes its tokens at the
+	// time given, so that nothing it held keeps working. ErrNotFound if there is none.
 	DeleteMember(ctx context.Context, id string, at time.Time) error
 
+	// PutMembership creates or replaces a member's membership of a partnership. ErrNotFound if the
+	// member or API root does not exist; ErrJurisdiction if the partnership's policy excludes the
+	// member's jurisdiction.
+	PutMembership(ctx context.Context, m Membership) error
+	// DeleteMembership removes a member's membership of a partnership. ErrNotFound if there is none.
+	DeleteMembership(ctx context.Context, memberID, root string) error
+	// Membership returns a member's membership of a partnership. ErrNotFound if there is none.
+	Membership(ctx context.Context, memberID, root string) (Membership, error)
+	// Memberships lists the memberships of a partnership, ordered by member id.
+	Memberships(ctx context.Context, root string) ([]Membership, error)
+
 	// PutGrant creates or replaces the grant of a member on a collection. ErrNotFound if the member
-	// does not exist or the API root holds no such collection.
+	// does not exist or the API root holds no such collection; ErrJurisdiction if the partnership's
+	// policy excludes the member's jurisdiction.
 	PutGrant(ctx context.Context, g Grant) error
 	// DeleteGrant removes a member's grant on a collection. ErrNotFound if there is none.
 	DeleteGrant(ctx context.Context, memberID, collectionID string) error
@@ -151,6 +204,7 @@ type APIRoot struct {
 	Slug        string
 	Title       string
 	Description string
+	Policy      PartnershipPolicy
 }
 
 // Collection is a TAXII collection inside an API root.
@@ -163,6 +217,7 @@ type Collection struct {
 	Alias       string
 	Description string
 	MediaTypes  []string
+	Policy      CollectionPolicy
 }
 
 // Object is one STIX object version to be added. The caller has parsed and validated it; the store
@@ -177,6 +232,12 @@ type Object struct {
 	Version time.Time
 	// Content is the object's exact JSON encoding.
 	Content []byte
+	// TLP is the highest TLP level among the object's markings; TLPNone if it carries none. Readers
+	// with a clearance below it do not see the version.
+	TLP TLP
+	// Fingerprint identifies the object's content with the submitter's own fields set aside (see
+	// the policy package); Publish records its origin. Empty when unknown.
+	Fingerprint string
 }
 
 // Result says what AddObjects did with one object.
@@ -192,10 +253,12 @@ const (
 	// KeptExisting means the same version was already stored with different content; the stored
 	// copy was kept, since a changed object must carry a new modified timestamp.
 	KeptExisting
+	// Withdrawn means the object's id was withdrawn by its publisher; the hub never accepts it again.
+	Withdrawn
 )
 
 // Stored reports whether the collection holds the version after the call.
-func (r Result) Stored() bool { return r != NotStored }
+func (r Result) Stored() bool { return r == Added || r == Unchanged || r == KeptExisting }
 
 func (r Result) String() string {
 	switch r {
@@ -205,6 +268,8 @@ func (r Result) String() string {
 		return "unchanged"
 	case KeptExisting:
 		return "kept existing"
+	case Withdrawn:
+		return "withdrawn"
 	default:
 		return "not stored"
 	}
@@ -229,6 +294,36 @@ type Record struct {
 	DateAdded   time.Time
 	// Content is the exact bytes added; nil in manifests.
 	Content []byte
+	TLP     TLP
+	// Withdrawn marks the version Withdraw stored in place of a withdrawn object's versions.
+	Withdrawn bool
+}
+
+// Publication is one member's add-objects request, as Publish stores it.
+type Publication struct {
+	CollectionID string
+	// Member and TokenID say who publishes; the ledger entry records them.
+	Member  string
+	TokenID string
+	// Objects are the objects that passed every check, to be stored.
+	Objects []Object
+	// Refused are the objects refused before reaching the store, with their verdicts; the ledger
+	// entry records them beside the stored ones.
+	Refused []LedgerItem
+	// DryRun decides and reports without committing anything, ledger included.
+	DryRun bool
+}
+
+// Withdrawal is a publisher's request to withdraw one object from a collection.
+type Withdrawal struct {
+	CollectionID string
+	ObjectID     string
+	Member       string
+	TokenID      string
+	// Tombstone builds the version that replaces the object's versions, from the content of the
+	// newest and the time of the withdrawal. A zero version means the store versions it by its date
+	// added. The store calls it inside its transaction, so it must only compute.
+	Tombstone func(newest []byte, at time.Time) (content []byte, version time.Time, err error)
 }
 
 // Page is one page of a query's results in date-added order.

@@ -31,7 +31,24 @@ type APIRoot struct {
 	MaxContentLength int64    `json:"max_content_length"`
 }
 
-// Collection is the collection resource, with the caller's own rights.
+// Collection is the collection resource, with the caller's own rights and the sharing rules the hub
+// enforces on it. The rules are custom properties (TAXII 2.1 allows them on resources; clients that
+// do not know them ignore them), so that client tooling can check an object before posting it:
+//
+//   - x_taxiihub_personal_data: what the partnership does with personal data: allow, reject or strip.
+//   - x_taxiihub_no_onward_sharing: true when content received here may not be posted into another
+//     partnership.
+//   - x_taxiihub_jurisdictions: the only jurisdictions members may come from; absent when any.
+//   - x_taxiihub_allowed_types: the only object types the collection accepts; absent when any.
+//   - x_taxiihub_denied_properties: property names refused wherever they appear; absent when none.
+//   - x_taxiihub_tlp_max: the highest TLP level accepted (clear, green, amber, amber+strict, red);
+//     absent when there is no ceiling.
+//   - x_taxiihub_role: the caller's role in the partnership: publisher, reader or both.
+//   - x_taxiihub_clearance: the highest TLP level the caller may read; absent when unlimited.
+//   - x_taxiihub_direction: one-way when some members of the partnership only publish or only read,
+//     two-way when all do both.
+//
+// can_read and can_write are the caller's grant narrowed by its role.
 type Collection struct {
 	ID          string   `json:"id"`
 	Title       string   `json:"title"`
@@ -40,16 +57,53 @@ type Collection struct {
 	CanRead     bool     `json:"can_read"`
 	CanWrite    bool     `json:"can_write"`
 	MediaTypes  []string `json:"media_types"`
+
+	PersonalData     string   `json:"x_taxiihub_personal_data"`
+	NoOnwardSharing  bool     `json:"x_taxiihub_no_onward_sharing"`
+	Jurisdictions    []string `json:"x_taxiihub_jurisdictions,omitempty"`
+	AllowedTypes     []string `json:"x_taxiihub_allowed_types,omitempty"`
+	DeniedProperties []string `json:"x_taxiihub_denied_properties,omitempty"`
+	TLPMax           string   `json:"x_taxiihub_tlp_max,omitempty"`
+	Role             string   `json:"x_taxiihub_role"`
+	Clearance        string   `json:"x_taxiihub_clearance,omitempty"`
+	Direction        string   `json:"x_taxiihub_direction"`
 }
 
-// NewCollection renders a stored collection for a caller with the given rights.
-func NewCollection(c store.Collection, canRead, canWrite bool) Collection {
+// Access is what one member may do with a collection.
+type Access struct {
+	// Read and Write are the member's grant, before its role narrows it.
+	Read, Write bool
+	Membership  store.Membership
+	// OneWay reports that some member of the partnership only publishes or only reads.
+	OneWay bool
+}
+
+// CanRead reports whether the member may read, once its role narrows its grant.
+func (a Access) CanRead() bool { return a.Read && a.Membership.Role.CanRead() }
+
+// CanWrite reports whether the member may write, once its role narrows its grant.
+func (a Access) CanWrite() bool { return a.Write && a.Membership.Role.CanPublish() }
+
+// NewCollection renders a stored collection of a partnership with the given policy, for a caller
+// with the given access.
+func NewCollection(c store.Collection, p store.PartnershipPolicy, a Access) Collection {
 	media := c.MediaTypes
 	if len(media) == 0 {
 		media = []string{STIXMediaType}
 	}
+	personal := string(p.PersonalData)
+	if p.PersonalData == store.PersonalDataAllow {
+		personal = "allow"
+	}
+	direction := "two-way"
+	if a.OneWay {
+		direction = "one-way"
+	}
 	return Collection{ID: c.ID, Title: c.Title, Description: c.Description, Alias: c.Alias,
-		CanRead: canRead, CanWrite: canWrite, MediaTypes: media}
+		CanRead: a.CanRead(), CanWrite: a.CanWrite(), MediaTypes: media,
+		PersonalData: personal, NoOnwardSharing: p.NoOnwardSharing, Jurisdictions: p.Jurisdictions,
+		AllowedTypes: c.Policy.AllowedTypes, DeniedProperties: c.Policy.DeniedProperties, TLPMax: c.Policy.MaxTLP.String(),
+		Role: string(a.Membership.Role), Clearance: a.Membership.Clearance.String(), Direction: direction}
 }
 
 // Collections is the collections resource.
@@ -73,12 +127,14 @@ func NewEnvelope(p store.Page) Envelope {
 	return e
 }
 
-// ManifestRecord describes one object version.
+// ManifestRecord describes one object version. Withdrawn, a custom property, marks the version the
+// hub stored in place of an object its publisher withdrew (see Tombstone).
 type ManifestRecord struct {
 	ID        string `json:"id"`
 	DateAdded string `json:"date_added"`
 	Version   string `json:"version"`
 	MediaType string `json:"media_type"`
+	Withdrawn bool   `json:"x_taxiihub_withdrawn,omitempty"`
 }
 
 // Manifest is the manifest resource. Next is not in the specification's manifest, but taxii2-client
@@ -94,7 +150,7 @@ func NewManifest(p store.Page) Manifest {
 	m := Manifest{More: p.More, Next: p.Next, Objects: make([]ManifestRecord, len(p.Records))}
 	for i, r := range p.Records {
 		m.Objects[i] = ManifestRecord{ID: r.ID, DateAdded: FormatDateAdded(r.DateAdded),
-			Version: FormatVersion(r.Version), MediaType: "application/stix+json;version=" + r.SpecVersion}
+			Version: FormatVersion(r.Version), MediaType: "application/stix+json;version=" + r.SpecVersion, Withdrawn: r.Withdrawn}
 	}
 	return m
 }

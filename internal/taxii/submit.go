@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"taxiihub/internal/policy"
 	"taxiihub/internal/store"
 )
 
@@ -124,6 +125,51 @@ func Judge(c Checker, raws []json.RawMessage) Submission {
 // Accepted returns the objects to store, in submission order.
 func (s Submission) Accepted() []store.Object { return s.objects }
 
+// Screening is a further check's judgement of one accepted object.
+type Screening struct {
+	// Refusals keep the object out; they join its verdict's errors.
+	Refusals []Problem
+	// Warnings join its verdict's warnings when it is stored.
+	Warnings []Problem
+	// Object replaces the object to store, for instance stripped of personal data or with its
+	// level and fingerprint set.
+	Object store.Object
+}
+
+// Screen passes every object accepted so far through fn, in submission order. Objects fn refuses
+// leave Accepted and are reported as failures with fn's reasons after the checker's.
+func (s *Submission) Screen(fn func(obj store.Object) Screening) {
+	var accepted []int
+	var objects []store.Object
+	for k, i := range s.accepted {
+		sc := fn(s.objects[k])
+		if len(sc.Refusals) > 0 {
+			s.verdicts[i].Errors = append(s.verdicts[i].Errors, sc.Refusals...)
+			continue
+		}
+		s.verdicts[i].Warnings = append(s.verdicts[i].Warnings, sc.Warnings...)
+		accepted = append(accepted, i)
+		objects = append(objects, sc.Object)
+	}
+	s.accepted, s.objects = accepted, objects
+}
+
+// Refused lists the objects refused, with the codes of their reasons, as the ledger records them.
+func (s Submission) Refused() []store.LedgerItem {
+	var out []store.LedgerItem
+	for _, v := range s.verdicts {
+		if v.Valid() {
+			continue
+		}
+		codes := make([]string, len(v.Errors))
+		for i, p := range v.Errors {
+			codes[i] = p.Code
+		}
+		out = append(out, store.LedgerItem{ID: v.ID, Version: v.Version, Verdict: "refused: " + strings.Join(codes, ", ")})
+	}
+	return out
+}
+
 // Status records the outcome of every object: outcomes are the store's answers for Accepted, in
 // order (all NotStored when the write failed before it began).
 func (s Submission) Status(id, root, submitter string, requested time.Time, outcomes []store.Outcome) store.Status {
@@ -153,6 +199,11 @@ func (s Submission) Status(id, root, submitter string, requested time.Time, outc
 			detail.Message = "already present; nothing changed"
 		case store.KeptExisting:
 			detail.Message = "this version is already stored with other content; the stored copy was kept (a changed object needs a new modified)"
+		case store.Withdrawn:
+			detail.Message = "rejected: " + Problem{Code: policy.CodeWithdrawn, Path: "/id",
+				Message: "the publisher withdrew this object; the hub does not accept its id again"}.String()
+			st.Failures = append(st.Failures, detail)
+			continue
 		default:
 			detail.Message = "not stored: the hub could not complete the write; submit the object again"
 			st.Failures = append(st.Failures, detail)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -121,22 +122,161 @@ func (s *Store) Member(ctx context.Context, id string) (store.Member, error) {
 	return d.member(), nil
 }
 
-// UpdateMember replaces a member's name, jurisdiction and contact. ErrNotFound if there is none.
+// UpdateMember replaces a member's name, jurisdiction and contact. ErrNotFound if there is none;
+// ErrJurisdiction if a partnership in which it holds a grant or membership excludes the new
+// jurisdiction.
 func (s *Store) UpdateMember(ctx context.Context, m store.Member) error {
-	// The writes counter is left alone. Outside a transaction, this update waits for a PutGrant
-	// transaction holding the member's document to end; one that has not locked it yet conflicts
-	// with this update and is retried.
-	res, err := s.members.UpdateOne(ctx, bson.D{{Key: "_id", Value: m.ID}},
-		bson.D{{Key: "$set", Value: bson.D{
-			{Key: "name", Value: m.Name},
-			{Key: "jurisdiction", Value: m.Jurisdiction},
-			{Key: "contact", Value: m.Contact},
-		}}})
-	if err == nil && res.MatchedCount == 0 {
-		err = store.ErrNotFound
-	}
+	err := s.transact(ctx, func(ctx context.Context) error {
+		// Writing the member's document conflicts with a PutGrant or PutMembership that has locked it,
+		// and with an UpdateAPIRoot checking it, so the check below sees every partnership the member
+		// is in and every policy that applies when this commits.
+		res, err := s.members.UpdateOne(ctx, bson.D{{Key: "_id", Value: m.ID}},
+			bson.D{{Key: "$set", Value: bson.D{
+				{Key: "name", Value: m.Name},
+				{Key: "jurisdiction", Value: m.Jurisdiction},
+				{Key: "contact", Value: m.Contact},
+			}}, {Key: "$inc", Value: bson.D{{Key: "writes", Value: 1}}}})
+		if err != nil {
+			return err
+		}
+		if res.MatchedCount == 0 {
+			return store.ErrNotFound
+		}
+		roots, err := s.rootsOf(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		policies, err := s.policies(ctx, roots)
+		if err != nil {
+			return err
+		}
+		var outside []string
+		for _, root := range roots {
+			if !policies[root].AllowsJurisdiction(m.Jurisdiction) {
+				outside = append(outside, fmt.Sprintf("%s (%s) in %s", m.ID, m.Jurisdiction, root))
+			}
+		}
+		if len(outside) > 0 {
+			return fmt.Errorf("%s: %w", strings.Join(outside, ", "), store.ErrJurisdiction)
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("mongostore: update member %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// rootsOf lists the API roots in which a member holds a grant or a membership, sorted.
+func (s *Store) rootsOf(ctx context.Context, memberID string) ([]string, error) {
+	var docs []struct {
+		APIRoot string `bson:"api_root"`
+	}
+	var roots []string
+	for _, c := range []*mongo.Collection{s.grants, s.memberships} {
+		cur, err := c.Find(ctx, bson.D{{Key: "member_id", Value: memberID}},
+			options.Find().SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "api_root", Value: 1}}))
+		if err != nil {
+			return nil, fmt.Errorf("find the partnerships of %s: %w", memberID, err)
+		}
+		if err := cur.All(ctx, &docs); err != nil {
+			return nil, fmt.Errorf("find the partnerships of %s: %w", memberID, err)
+		}
+		for _, d := range docs {
+			roots = append(roots, d.APIRoot)
+		}
+	}
+	return store.SortedSet(roots), nil
+}
+
+// participants lists the members holding a grant or membership in an API root, sorted.
+func (s *Store) participants(ctx context.Context, root string) ([]string, error) {
+	var docs []struct {
+		MemberID string `bson:"member_id"`
+	}
+	var ids []string
+	for _, c := range []*mongo.Collection{s.grants, s.memberships} {
+		cur, err := c.Find(ctx, bson.D{{Key: "api_root", Value: root}},
+			options.Find().SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "member_id", Value: 1}}))
+		if err != nil {
+			return nil, fmt.Errorf("find the members of %s: %w", root, err)
+		}
+		if err := cur.All(ctx, &docs); err != nil {
+			return nil, fmt.Errorf("find the members of %s: %w", root, err)
+		}
+		for _, d := range docs {
+			ids = append(ids, d.MemberID)
+		}
+	}
+	return store.SortedSet(ids), nil
+}
+
+// policies reads the policies of API roots; a root that does not exist has no rules.
+func (s *Store) policies(ctx context.Context, roots []string) (map[string]store.PartnershipPolicy, error) {
+	out := make(map[string]store.PartnershipPolicy, len(roots))
+	if len(roots) == 0 {
+		return out, nil
+	}
+	cur, err := s.apiRoots.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: roots}}}})
+	if err != nil {
+		return nil, fmt.Errorf("read partnership policies: %w", err)
+	}
+	var docs []apiRootDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("read partnership policies: %w", err)
+	}
+	for _, d := range docs {
+		out[d.Slug] = d.policy()
+	}
+	return out, nil
+}
+
+// checkJurisdictions refuses with ErrJurisdiction when a member among ids comes from a jurisdiction
+// that policy of root excludes. It writes to each member's document first, so that a concurrent
+// UpdateMember conflicts with this transaction instead of changing a jurisdiction it has checked.
+func (s *Store) checkJurisdictions(ctx context.Context, ids []string, policies map[string]store.PartnershipPolicy, root string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}
+	if _, err := s.members.UpdateMany(ctx, filter, bson.D{{Key: "$inc", Value: bson.D{{Key: "writes", Value: 1}}}}); err != nil {
+		return fmt.Errorf("lock the members of %s: %w", root, err)
+	}
+	cur, err := s.members.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return fmt.Errorf("read the members of %s: %w", root, err)
+	}
+	var docs []memberDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return fmt.Errorf("read the members of %s: %w", root, err)
+	}
+	var outside []string
+	for _, d := range docs {
+		if !policies[root].AllowsJurisdiction(d.Jurisdiction) {
+			outside = append(outside, fmt.Sprintf("%s (%s) in %s", d.ID, d.Jurisdiction, root))
+		}
+	}
+	if len(outside) > 0 {
+		return fmt.Errorf("%s: %w", strings.Join(outside, ", "), store.ErrJurisdiction)
+	}
+	return nil
+}
+
+// lockJoin takes the write locks of a member's and an API root's documents and refuses with
+// ErrJurisdiction when the root's policy excludes the member, or ErrNotFound when either is missing.
+// Holding both locks until the transaction ends keeps UpdateMember, UpdateAPIRoot, DeleteMember and
+// DeleteAPIRoot from committing beside it.
+func (s *Store) lockJoin(ctx context.Context, memberID, root string) error {
+	var m memberDoc
+	if err := lockDoc(ctx, s.members, memberID, &m); err != nil {
+		return fmt.Errorf("member %s: %w", memberID, translate(err))
+	}
+	var r apiRootDoc
+	if err := lockDoc(ctx, s.apiRoots, root, &r); err != nil {
+		return fmt.Errorf("API root %s: %w", root, translate(err))
+	}
+	if !r.policy().AllowsJurisdiction(m.Jurisdiction) {
+		return fmt.Errorf("%s (%s) in %s: %w", memberID, m.Jurisdiction, root, store.ErrJurisdiction)
 	}
 	return nil
 }
@@ -176,6 +316,9 @@ func (s *Store) DeleteMember(ctx context.Context, id string, at time.Time) error
 		if _, err := s.grants.DeleteMany(ctx, bson.D{{Key: "member_id", Value: id}}); err != nil {
 			return fmt.Errorf("delete grants: %w", err)
 		}
+		if _, err := s.memberships.DeleteMany(ctx, bson.D{{Key: "member_id", Value: id}}); err != nil {
+			return fmt.Errorf("delete memberships: %w", err)
+		}
 		_, err = s.tokens.UpdateMany(ctx,
 			bson.D{{Key: "subject", Value: id}, {Key: "kind", Value: string(store.PartnerToken)}, notRevoked},
 			bson.D{{Key: "$set", Value: bson.D{{Key: "revoked_at", Value: revoked}}}})
@@ -198,8 +341,8 @@ func (s *Store) PutGrant(ctx context.Context, g store.Grant) error {
 		// Reading the member and the collection would not do: snapshot isolation would let a
 		// concurrent DeleteMember or DeleteCollection commit beside this transaction and leave the
 		// grant dangling. Writing to both documents makes either of those conflict with it instead.
-		if err := lockWhere(ctx, s.members, bson.D{{Key: "_id", Value: g.MemberID}}); err != nil {
-			return fmt.Errorf("member %s: %w", g.MemberID, translate(err))
+		if err := s.lockJoin(ctx, g.MemberID, g.APIRoot); err != nil {
+			return err
 		}
 		err := lockWhere(ctx, s.collections, bson.D{{Key: "_id", Value: g.CollectionID}, {Key: "api_root", Value: g.APIRoot}})
 		if err != nil {
@@ -212,6 +355,78 @@ func (s *Store) PutGrant(ctx context.Context, g store.Grant) error {
 		return fmt.Errorf("mongostore: put grant of %s on %s: %w", g.MemberID, g.CollectionID, err)
 	}
 	return nil
+}
+
+// membershipDoc is a membership as stored; its _id is an ObjectID that nothing reads.
+type membershipDoc struct {
+	APIRoot   string `bson:"api_root"`
+	MemberID  string `bson:"member_id"`
+	Role      string `bson:"role"`
+	Clearance int    `bson:"clearance"`
+}
+
+func (d membershipDoc) membership() store.Membership {
+	return store.Membership{MemberID: d.MemberID, APIRoot: d.APIRoot, Role: store.Role(d.Role), Clearance: store.TLP(d.Clearance)}
+}
+
+func membershipKey(memberID, root string) bson.D {
+	return bson.D{{Key: "api_root", Value: root}, {Key: "member_id", Value: memberID}}
+}
+
+// PutMembership creates or replaces a member's membership of a partnership. ErrNotFound if the member
+// or the API root does not exist; ErrJurisdiction if the root's policy excludes the member.
+func (s *Store) PutMembership(ctx context.Context, m store.Membership) error {
+	if !m.Role.Valid() {
+		return fmt.Errorf("mongostore: put membership of %s in %s: invalid role %q", m.MemberID, m.APIRoot, m.Role)
+	}
+	doc := membershipDoc{APIRoot: m.APIRoot, MemberID: m.MemberID, Role: string(m.Role), Clearance: int(m.Clearance)}
+	err := s.transact(ctx, func(ctx context.Context) error {
+		if err := s.lockJoin(ctx, m.MemberID, m.APIRoot); err != nil {
+			return err
+		}
+		_, err := s.memberships.ReplaceOne(ctx, membershipKey(m.MemberID, m.APIRoot), doc, options.Replace().SetUpsert(true))
+		return translate(err)
+	})
+	if err != nil {
+		return fmt.Errorf("mongostore: put membership of %s in %s: %w", m.MemberID, m.APIRoot, err)
+	}
+	return nil
+}
+
+// DeleteMembership removes a member's membership of a partnership. ErrNotFound if there is none.
+func (s *Store) DeleteMembership(ctx context.Context, memberID, root string) error {
+	res, err := s.memberships.DeleteOne(ctx, membershipKey(memberID, root))
+	if err == nil && res.DeletedCount == 0 {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("mongostore: delete membership of %s in %s: %w", memberID, root, err)
+	}
+	return nil
+}
+
+// Membership returns a member's membership of a partnership. ErrNotFound if there is none.
+func (s *Store) Membership(ctx context.Context, memberID, root string) (store.Membership, error) {
+	var d membershipDoc
+	if err := s.memberships.FindOne(ctx, membershipKey(memberID, root)).Decode(&d); err != nil {
+		return store.Membership{}, fmt.Errorf("mongostore: membership of %s in %s: %w", memberID, root, translate(err))
+	}
+	return d.membership(), nil
+}
+
+// Memberships lists the memberships of a partnership, ordered by member id.
+func (s *Store) Memberships(ctx context.Context, root string) ([]store.Membership, error) {
+	var docs []membershipDoc
+	q := findQuery{coll: s.memberships, filter: bson.D{{Key: "api_root", Value: root}},
+		sort: bson.D{{Key: "member_id", Value: 1}}, hint: indexRootMember, projection: grantProjection}
+	if err := findAll(ctx, q, &docs); err != nil {
+		return nil, fmt.Errorf("mongostore: memberships in %s: %w", root, err)
+	}
+	out := make([]store.Membership, 0, len(docs))
+	for _, d := range docs {
+		out = append(out, d.membership())
+	}
+	return out, nil
 }
 
 func grantKey(memberID, collectionID string) bson.D {

@@ -13,7 +13,16 @@
 //	tokens            {_id: jti, kind, subject, issued_at, expires_at, revoked_at (absent while usable), note}
 //	verification_keys {_id: kid, public_key, created_at, retired_at (absent while it verifies)}
 //	audit             {_id: seq, at, actor, action, target, detail}
-//	counters          {_id: "audit", seq}: the last audit sequence number handed out (see admin.go)
+//	counters          {_id: "audit", seq}: the last audit sequence number handed out (see admin.go);
+//	                  {_id: "ledger", seq, hash}: the head of the ledger (see ledger.go)
+//	memberships       {api_root, member_id, role, clearance}
+//	origins           {key, api_root, member_id, at}: who first published an id or fingerprint where
+//	withdrawals       {_id: object id, collection_id, member_id, at}
+//	ledger            {_id: seq, at, kind, member_id, token_id, api_root, collection_id, endpoint, items, prev_hash, hash}
+//
+// API roots and collections also hold their policies (personal_data, jurisdictions, no_onward_sharing;
+// allowed_types, denied_properties, max_tlp), and objects their tlp and, for tombstones, withdrawn;
+// documents written before these fields existed lack them, which reads as no rules and level 0.
 //
 // Times are int64 Unix microseconds. Content is a BSON binary holding the bytes exactly as added. The
 // writes counters exist only to be incremented: a transaction's first step increments the counter of the
@@ -65,6 +74,10 @@ const (
 	verificationKeysName = "verification_keys"
 	auditName            = "audit"
 	countersName         = "counters"
+	membershipsName      = "memberships"
+	originsName          = "origins"
+	withdrawalsName      = "withdrawals"
+	ledgerName           = "ledger"
 )
 
 // Index names, fixed so that Open is idempotent and hints can name them.
@@ -81,6 +94,9 @@ const (
 	indexIssuedAt             = "issued_at_id"
 	indexSubjectKind          = "subject_kind"
 	indexCreatedAt            = "created_at_kid"
+	indexRootMember           = "api_root_member"
+	indexMember               = "member"
+	indexKeyRoot              = "key_api_root"
 )
 
 // Config says where the store lives.
@@ -127,11 +143,16 @@ type Store struct {
 	verificationKeys *mongo.Collection
 	audit            *mongo.Collection
 	counters         *mongo.Collection
+	memberships      *mongo.Collection
+	origins          *mongo.Collection
+	withdrawals      *mongo.Collection
+	ledger           *mongo.Collection
 
 	// writers serializes this process's AddObjects calls per collection, so that they queue here
 	// instead of failing each other's transactions with write conflicts and retrying.
 	writers keyedMutex
-	// appenders serializes this process's AppendAudit calls, which all increment one counter.
+	// appenders serializes this process's AppendAudit calls, which all increment one counter, and its
+	// ledger appends, which all move the ledger's head.
 	appenders keyedMutex
 }
 
@@ -185,6 +206,10 @@ func open(ctx context.Context, cfg Config, adjust func(*options.ClientOptions)) 
 		verificationKeys: db.Collection(verificationKeysName),
 		audit:            db.Collection(auditName),
 		counters:         db.Collection(countersName),
+		memberships:      db.Collection(membershipsName),
+		origins:          db.Collection(originsName),
+		withdrawals:      db.Collection(withdrawalsName),
+		ledger:           db.Collection(ledgerName),
 	}
 	if err := s.setUp(ctx, db); err != nil {
 		return nil, errors.Join(err, s.Close(context.WithoutCancel(ctx)))
@@ -222,7 +247,7 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 
 	// Transactions cannot create collections on MongoDB 4.0, so every collection is created here.
 	names := []string{apiRootsName, collectionsName, objectsName, statusesName, membersName, grantsName, tokensName,
-		verificationKeysName, auditName, countersName}
+		verificationKeysName, auditName, countersName, membershipsName, originsName, withdrawalsName, ledgerName}
 	for _, name := range names {
 		if err := db.CreateCollection(ctx, name); err != nil && !isNamespaceExists(err) {
 			return fmt.Errorf("mongostore: create collection %s: %w", name, err)
@@ -237,15 +262,46 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 		{s.grants, grantIndexes()},
 		{s.tokens, tokenIndexes()},
 		{s.verificationKeys, verificationKeyIndexes()},
-		// audit needs none but _id, which is its sequence number.
+		{s.memberships, membershipIndexes()},
+		{s.origins, originIndexes()},
+		// audit and ledger need none but _id, which is their sequence number; withdrawals none but
+		// _id, the object id.
 	} {
 		if err := createIndexes(ctx, ix.c, ix.models); err != nil {
 			return err
 		}
 	}
-	// Created here, outside any transaction, so that appends find the counter and only ever update
-	// it, rather than racing each other to insert it.
-	return s.seedAuditCounter(ctx)
+	// Created here, outside any transaction, so that appends find the counters and only ever update
+	// them, rather than racing each other to insert them.
+	if err := s.seedAuditCounter(ctx); err != nil {
+		return err
+	}
+	return s.seedLedgerHead(ctx)
+}
+
+func membershipIndexes() []mongo.IndexModel {
+	return []mongo.IndexModel{
+		{
+			// One membership per member and root; Memberships reads a root's in member order.
+			Keys:    bson.D{{Key: "api_root", Value: 1}, {Key: "member_id", Value: 1}},
+			Options: options.Index().SetName(indexRootMember).SetUnique(true),
+		},
+		{
+			// DeleteMember and UpdateMember find a member's memberships.
+			Keys:    bson.D{{Key: "member_id", Value: 1}},
+			Options: options.Index().SetName(indexMember),
+		},
+	}
+}
+
+func originIndexes() []mongo.IndexModel {
+	return []mongo.IndexModel{
+		{
+			// One origin per key and root, the first publication's; Origins looks keys up through it.
+			Keys:    bson.D{{Key: "key", Value: 1}, {Key: "api_root", Value: 1}},
+			Options: options.Index().SetName(indexKeyRoot).SetUnique(true),
+		},
+	}
 }
 
 func objectIndexes() []mongo.IndexModel {

@@ -135,6 +135,17 @@ func TestOpenTwiceCreatesIndexesOnce(t *testing.T) {
 		},
 		"audit":    {"_id_:_id"}, // _id is the sequence number
 		"counters": {"_id_:_id"},
+		"memberships": {
+			"_id_:_id",
+			"api_root_member:api_root,member_id:unique",
+			"member:member_id",
+		},
+		"origins": {
+			"_id_:_id",
+			"key_api_root:key,api_root:unique",
+		},
+		"withdrawals": {"_id_:_id"}, // _id is the object id
+		"ledger":      {"_id_:_id"}, // _id is the sequence number
 	}
 	// Every collection Open creates is checked here.
 	names, err := client.Database(db).ListCollectionNames(t.Context(), bson.D{})

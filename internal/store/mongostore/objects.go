@@ -44,6 +44,8 @@ type objectDoc struct {
 	DateAdded    int64  `bson:"date_added"`
 	SHA256       []byte `bson:"sha256"`
 	Content      []byte `bson:"content"`
+	TLP          int    `bson:"tlp"`
+	Withdrawn    bool   `bson:"withdrawn,omitempty"`
 }
 
 // versionDoc is what reads need of an object version; Content is absent in manifests.
@@ -54,6 +56,8 @@ type versionDoc struct {
 	Type        string `bson:"type"`
 	DateAdded   int64  `bson:"date_added"`
 	Content     []byte `bson:"content,omitempty"`
+	TLP         int    `bson:"tlp"`
+	Withdrawn   bool   `bson:"withdrawn"`
 }
 
 func (d versionDoc) record() store.Record {
@@ -64,6 +68,8 @@ func (d versionDoc) record() store.Record {
 		Version:     fromMicros(d.Version),
 		DateAdded:   fromMicros(d.DateAdded),
 		Content:     d.Content,
+		TLP:         store.TLP(d.TLP),
+		Withdrawn:   d.Withdrawn,
 	}
 }
 
@@ -100,7 +106,7 @@ func (s *Store) AddObjects(ctx context.Context, collectionID string, objs []stor
 		return outcomes, nil
 	}
 	for start, end := range chunks(batch) {
-		if err := s.addChunk(ctx, collectionID, batch[start:end], outcomes[start:end]); err != nil {
+		if err := s.addChunk(ctx, collectionID, batch[start:end], outcomes[start:end], nil); err != nil {
 			return outcomes, fmt.Errorf("mongostore: add objects %d..%d of %d to %s: %w",
 				start, end-1, len(batch), collectionID, err)
 		}
@@ -158,9 +164,10 @@ type storedVersion struct {
 	sum       []byte
 }
 
-// addChunk stores one chunk in one transaction and, only once it has committed, fills out.
-func (s *Store) addChunk(ctx context.Context, collectionID string, chunk []pending, out []store.Outcome) error {
-	unlock, err := s.writers.lock(ctx, collectionID)
+// addChunk stores one chunk in one transaction and, only once it has committed, fills out. With pub,
+// the chunk is (part of) that publication, whose ledger entry for the chunk commits with it.
+func (s *Store) addChunk(ctx context.Context, collectionID string, chunk []pending, out []store.Outcome, pub *store.Publication) error {
+	unlock, err := s.lockWriters(ctx, collectionID, pub != nil)
 	if err != nil {
 		return err
 	}
@@ -170,9 +177,19 @@ func (s *Store) addChunk(ctx context.Context, collectionID string, chunk []pendi
 	err = s.transact(ctx, func(ctx context.Context) error {
 		// A retried attempt starts from nothing: outcomes of an aborted attempt are not true.
 		committed = nil
-		res, err := s.addChunkTxn(ctx, collectionID, chunk)
+		res, root, err := s.addChunkTxn(ctx, collectionID, chunk, pub)
 		if err != nil {
 			return err
+		}
+		if pub != nil {
+			sub := *pub
+			sub.Objects = make([]store.Object, len(chunk))
+			for i, p := range chunk {
+				sub.Objects[i] = p.obj
+			}
+			if err := s.appendLedger(ctx, store.PublishEntry(sub, root, res)); err != nil {
+				return err
+			}
 		}
 		committed = res
 		return nil
@@ -184,18 +201,41 @@ func (s *Store) addChunk(ctx context.Context, collectionID string, chunk []pendi
 	return nil
 }
 
-// addChunkTxn is the body of addChunk's transaction.
-func (s *Store) addChunkTxn(ctx context.Context, collectionID string, chunk []pending) ([]store.Outcome, error) {
+// lockWriters queues behind this process's other writers of the collection and, for a write that
+// appends to the ledger, behind its other ledger appenders, always in that order so that no two
+// writers wait for each other. It returns the function that releases both.
+func (s *Store) lockWriters(ctx context.Context, collectionID string, ledger bool) (func(), error) {
+	unlock, err := s.writers.lock(ctx, collectionID)
+	if err != nil || !ledger {
+		return unlock, err
+	}
+	unlockLedger, err := s.appenders.lock(ctx, ledgerHeadID)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	return func() { unlockLedger(); unlock() }, nil
+}
+
+// addChunkTxn is the body of addChunk's transaction; it returns the outcomes and the collection's
+// API root.
+func (s *Store) addChunkTxn(ctx context.Context, collectionID string, chunk []pending, pub *store.Publication) ([]store.Outcome, string, error) {
 	// First, take the collection's write lock, so that writers of this collection commit one after
 	// another and each sees the last date added by the one before.
 	var coll collectionDoc
 	if err := lockDoc(ctx, s.collections, collectionID, &coll); err != nil {
-		return nil, fmt.Errorf("collection %s: %w", collectionID, translate(err))
+		return nil, "", fmt.Errorf("collection %s: %w", collectionID, translate(err))
 	}
 
 	held, versionsOf, err := s.heldVersions(ctx, collectionID, chunk)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	var withdrawn map[string]bool
+	if pub != nil {
+		if withdrawn, err = s.withdrawnAmong(ctx, chunk); err != nil {
+			return nil, "", err
+		}
 	}
 
 	outcomes := make([]store.Outcome, len(chunk))
@@ -206,7 +246,12 @@ func (s *Store) addChunkTxn(ctx context.Context, collectionID string, chunk []pe
 		last = max(now, last+1)
 		return last
 	}
+	var origins []mongo.WriteModel
 	for i, p := range chunk {
+		if withdrawn[p.obj.ID] {
+			outcomes[i] = store.Outcome{Result: store.Withdrawn}
+			continue
+		}
 		if p.versionless {
 			if v, ok := sameContent(versionsOf[p.obj.ID], p.sum[:]); ok {
 				outcomes[i] = outcome(store.Unchanged, v)
@@ -245,21 +290,262 @@ func (s *Store) addChunkTxn(ctx context.Context, collectionID string, chunk []pe
 			DateAdded:    date,
 			SHA256:       v.sum,
 			Content:      p.obj.Content,
+			TLP:          int(p.obj.TLP),
 		})
 		outcomes[i] = outcome(store.Added, v)
+		if pub != nil {
+			origins = append(origins, originModels(coll.APIRoot, pub.Member, p.obj, date)...)
+		}
 	}
 	if len(docs) == 0 {
-		return outcomes, nil
+		return outcomes, coll.APIRoot, nil
 	}
 	if _, err := s.objects.InsertMany(ctx, docs, options.InsertMany().SetOrdered(true)); err != nil {
-		return nil, fmt.Errorf("insert: %w", err)
+		return nil, "", fmt.Errorf("insert: %w", err)
 	}
 	_, err = s.collections.UpdateOne(ctx, bson.D{{Key: "_id", Value: collectionID}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "last_added", Value: last}}}})
 	if err != nil {
-		return nil, fmt.Errorf("update last date added: %w", err)
+		return nil, "", fmt.Errorf("update last date added: %w", err)
+	}
+	if len(origins) > 0 {
+		if _, err := s.origins.BulkWrite(ctx, origins, options.BulkWrite().SetOrdered(false)); err != nil {
+			return nil, "", fmt.Errorf("record origins: %w", err)
+		}
+	}
+	return outcomes, coll.APIRoot, nil
+}
+
+// originModels record member as the origin, in root, of o's id and fingerprint, unless another member
+// published either there first: $setOnInsert leaves an origin already recorded as it is.
+func originModels(root, member string, o store.Object, at int64) []mongo.WriteModel {
+	if member == "" {
+		return nil
+	}
+	keys := []string{store.OriginKeyID(o.ID)}
+	if o.Fingerprint != "" {
+		keys = append(keys, store.OriginKeyFingerprint(o.Fingerprint))
+	}
+	models := make([]mongo.WriteModel, len(keys))
+	for i, k := range keys {
+		models[i] = mongo.NewUpdateOneModel().
+			SetFilter(bson.D{{Key: "key", Value: k}, {Key: "api_root", Value: root}}).
+			SetUpdate(bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "member_id", Value: member}, {Key: "at", Value: at}}}}).
+			SetUpsert(true)
+	}
+	return models
+}
+
+// withdrawnAmong reads which of the chunk's ids were withdrawn.
+func (s *Store) withdrawnAmong(ctx context.Context, chunk []pending) (map[string]bool, error) {
+	ids := make([]string, len(chunk))
+	for i, p := range chunk {
+		ids[i] = p.obj.ID
+	}
+	cur, err := s.withdrawals.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: store.SortedSet(ids)}}}},
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("find withdrawals: %w", err)
+	}
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("find withdrawals: %w", err)
+	}
+	out := make(map[string]bool, len(docs))
+	for _, d := range docs {
+		out[d.ID] = true
+	}
+	return out, nil
+}
+
+// errDryRun aborts a dry run's transaction.
+var errDryRun = errors.New("dry run")
+
+// Publish adds objects on a member's behalf. Each chunk's transaction refuses withdrawn ids, records
+// origins and appends the chunk's ledger entry; the first entry also lists the objects refused before
+// reaching the store. A dry run decides every chunk in one transaction, which it aborts: a transaction
+// that never commits is not bound by the limits that make writes chunked.
+func (s *Store) Publish(ctx context.Context, p store.Publication) ([]store.Outcome, error) {
+	outcomes := make([]store.Outcome, len(p.Objects))
+	batch := make([]pending, len(p.Objects))
+	for i, o := range p.Objects {
+		if err := validateObject(o); err != nil {
+			return outcomes, fmt.Errorf("mongostore: publish to %s: object %d: %w", p.CollectionID, i, err)
+		}
+		batch[i] = pending{obj: o, version: o.Version.UnixMicro(), versionless: o.Version.IsZero(), sum: sha256.Sum256(o.Content)}
+	}
+	if p.DryRun {
+		if err := s.dryRun(ctx, p, batch, outcomes); err != nil {
+			return outcomes, fmt.Errorf("mongostore: publish to %s (dry run): %w", p.CollectionID, err)
+		}
+		return outcomes, nil
+	}
+	if len(batch) == 0 {
+		if err := s.publishNothing(ctx, p); err != nil {
+			return outcomes, fmt.Errorf("mongostore: publish to %s: %w", p.CollectionID, err)
+		}
+		return outcomes, nil
+	}
+	first := true
+	for start, end := range chunks(batch) {
+		sub := p
+		if !first {
+			sub.Refused = nil
+		}
+		first = false
+		if err := s.addChunk(ctx, p.CollectionID, batch[start:end], outcomes[start:end], &sub); err != nil {
+			return outcomes, fmt.Errorf("mongostore: publish objects %d..%d of %d to %s: %w",
+				start, end-1, len(batch), p.CollectionID, err)
+		}
 	}
 	return outcomes, nil
+}
+
+func (s *Store) dryRun(ctx context.Context, p store.Publication, batch []pending, out []store.Outcome) error {
+	unlock, err := s.writers.lock(ctx, p.CollectionID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	var decided []store.Outcome
+	err = s.transact(ctx, func(ctx context.Context) error {
+		decided = nil
+		if len(batch) == 0 {
+			if err := s.collectionExists(ctx, p.CollectionID); err != nil {
+				return err
+			}
+			return errDryRun
+		}
+		res, _, err := s.addChunkTxn(ctx, p.CollectionID, batch, &p)
+		if err != nil {
+			return err
+		}
+		decided = res
+		return errDryRun
+	})
+	if !errors.Is(err, errDryRun) {
+		return err
+	}
+	copy(out, decided)
+	return nil
+}
+
+// publishNothing records a publication none of whose objects reached the store.
+func (s *Store) publishNothing(ctx context.Context, p store.Publication) error {
+	unlock, err := s.appenders.lock(ctx, ledgerHeadID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return s.transact(ctx, func(ctx context.Context) error {
+		var coll collectionDoc
+		err := s.collections.FindOne(ctx, bson.D{{Key: "_id", Value: p.CollectionID}},
+			options.FindOne().SetProjection(bson.D{{Key: "api_root", Value: 1}})).Decode(&coll)
+		if err != nil {
+			return fmt.Errorf("collection %s: %w", p.CollectionID, translate(err))
+		}
+		return s.appendLedger(ctx, store.PublishEntry(p, coll.APIRoot, nil))
+	})
+}
+
+// Withdraw replaces every version of an object with the tombstone w.Tombstone builds, records the id
+// as withdrawn and appends the withdraw ledger entry, in one transaction.
+func (s *Store) Withdraw(ctx context.Context, w store.Withdrawal) (store.Outcome, error) {
+	unlock, err := s.lockWriters(ctx, w.CollectionID, true)
+	if err != nil {
+		return store.Outcome{}, fmt.Errorf("mongostore: withdraw %s from %s: %w", w.ObjectID, w.CollectionID, err)
+	}
+	defer unlock()
+	var out store.Outcome
+	err = s.transact(ctx, func(ctx context.Context) error {
+		out = store.Outcome{}
+		var coll collectionDoc
+		if err := lockDoc(ctx, s.collections, w.CollectionID, &coll); err != nil {
+			return fmt.Errorf("collection %s: %w", w.CollectionID, translate(err))
+		}
+		cur, err := s.objects.Find(ctx,
+			bson.D{{Key: "collection_id", Value: w.CollectionID}, {Key: "object_id", Value: w.ObjectID}},
+			options.Find().SetProjection(versionProjection(true)).SetHint(indexObjectVersion).
+				SetSort(bson.D{{Key: "version", Value: -1}, {Key: "date_added", Value: -1}}))
+		if err != nil {
+			return err
+		}
+		versions, err := decodeRecords(ctx, cur, 4)
+		if err != nil {
+			return err
+		}
+		if len(versions) == 0 {
+			return fmt.Errorf("object %s: %w", w.ObjectID, store.ErrNotFound)
+		}
+		newest := versions[0]
+		if len(versions) == 1 && newest.Withdrawn {
+			out = store.Outcome{Result: store.Unchanged, Version: newest.Version, DateAdded: newest.DateAdded}
+			return nil
+		}
+		now := s.now()
+		content, version, err := w.Tombstone(newest.Content, now)
+		if err != nil {
+			return fmt.Errorf("build the tombstone of %s: %w", w.ObjectID, err)
+		}
+		if _, err := s.objects.DeleteMany(ctx,
+			bson.D{{Key: "collection_id", Value: w.CollectionID}, {Key: "object_id", Value: w.ObjectID}}); err != nil {
+			return err
+		}
+		date := max(now.UnixMicro(), coll.LastAdded+1)
+		v := date
+		if !version.IsZero() {
+			v = version.UnixMicro()
+		}
+		sum := sha256.Sum256(content)
+		if _, err := s.objects.InsertOne(ctx, objectDoc{CollectionID: w.CollectionID, ObjectID: w.ObjectID, Version: v,
+			SpecVersion: newest.SpecVersion, Type: newest.Type, DateAdded: date, SHA256: sum[:], Content: content,
+			TLP: int(newest.TLP), Withdrawn: true}); err != nil {
+			return fmt.Errorf("insert the tombstone: %w", err)
+		}
+		if _, err := s.collections.UpdateOne(ctx, bson.D{{Key: "_id", Value: w.CollectionID}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "last_added", Value: date}}}}); err != nil {
+			return fmt.Errorf("update last date added: %w", err)
+		}
+		if _, err := s.withdrawals.UpdateOne(ctx, bson.D{{Key: "_id", Value: w.ObjectID}},
+			bson.D{{Key: "$setOnInsert", Value: bson.D{
+				{Key: "collection_id", Value: w.CollectionID}, {Key: "member_id", Value: w.Member}, {Key: "at", Value: date},
+			}}}, options.UpdateOne().SetUpsert(true)); err != nil {
+			return fmt.Errorf("record the withdrawal: %w", err)
+		}
+		out = store.Outcome{Result: store.Added, Version: fromMicros(v), DateAdded: fromMicros(date)}
+		return s.appendLedger(ctx, store.WithdrawEntry(w, coll.APIRoot, out))
+	})
+	if err != nil {
+		return store.Outcome{}, fmt.Errorf("mongostore: withdraw %s from %s: %w", w.ObjectID, w.CollectionID, err)
+	}
+	return out, nil
+}
+
+// Origins returns the origins recorded for any of the keys, in any API root.
+func (s *Store) Origins(ctx context.Context, keys []string) ([]store.Origin, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	cur, err := s.origins.Find(ctx, bson.D{{Key: "key", Value: bson.D{{Key: "$in", Value: keys}}}},
+		options.Find().SetHint(indexKeyRoot).SetBatchSize(readBatchSize))
+	if err != nil {
+		return nil, fmt.Errorf("mongostore: origins: %w", err)
+	}
+	var docs []struct {
+		Key      string `bson:"key"`
+		APIRoot  string `bson:"api_root"`
+		MemberID string `bson:"member_id"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("mongostore: origins: %w", err)
+	}
+	out := make([]store.Origin, len(docs))
+	for i, d := range docs {
+		out[i] = store.Origin{Key: d.Key, APIRoot: d.APIRoot, Member: d.MemberID}
+	}
+	return out, nil
 }
 
 func outcome(r store.Result, v storedVersion) store.Outcome {
@@ -410,6 +696,9 @@ func newScanQuery(collectionID string, sc store.Scan) scanQuery {
 	if len(sc.SpecVersions) > 0 {
 		filter = append(filter, bson.E{Key: "spec_version", Value: bson.D{{Key: "$in", Value: sc.SpecVersions}}})
 	}
+	if sc.MaxTLP != store.TLPNone {
+		filter = append(filter, tlpAtMost(sc.MaxTLP))
+	}
 	// Hinted, since the planner's choice between these depends on the data it samples and is then
 	// cached per query shape: a plan that suited one collection could scan all of another.
 	hint := indexDateAdded
@@ -437,10 +726,17 @@ func (q scanQuery) options() *options.FindOptionsBuilder {
 		SetProjection(q.projection)
 }
 
+// tlpAtMost selects versions at or below a TLP level. It is written as "not above" so that versions
+// stored before levels were recorded, which lack the field, count as level 0.
+func tlpAtMost(max store.TLP) bson.E {
+	return bson.E{Key: "tlp", Value: bson.D{{Key: "$not", Value: bson.D{{Key: "$gt", Value: int(max)}}}}}
+}
+
 func versionProjection(withContent bool) bson.D {
 	p := bson.D{
 		{Key: "_id", Value: 0}, {Key: "object_id", Value: 1}, {Key: "type", Value: 1},
 		{Key: "spec_version", Value: 1}, {Key: "version", Value: 1}, {Key: "date_added", Value: 1},
+		{Key: "tlp", Value: 1}, {Key: "withdrawn", Value: 1},
 	}
 	if withContent {
 		p = append(p, bson.E{Key: "content", Value: 1})
@@ -448,11 +744,15 @@ func versionProjection(withContent bool) bson.D {
 	return p
 }
 
-// VersionsOf returns every version held of the given object ids, without content.
-func (v versionSource) VersionsOf(ctx context.Context, ids []string) ([]store.Record, error) {
+// VersionsOf returns every version held of the given object ids, without content, leaving out those
+// marked above maxTLP.
+func (v versionSource) VersionsOf(ctx context.Context, ids []string, maxTLP store.TLP) ([]store.Record, error) {
 	filter := bson.D{
 		{Key: "collection_id", Value: v.collectionID},
 		{Key: "object_id", Value: bson.D{{Key: "$in", Value: ids}}},
+	}
+	if maxTLP != store.TLPNone {
+		filter = append(filter, tlpAtMost(maxTLP))
 	}
 	opts := options.Find().
 		SetProjection(versionProjection(false)).
@@ -486,7 +786,7 @@ func (s *Store) DeleteVersions(ctx context.Context, collectionID, objectID strin
 	var deleted int
 	err := s.transact(ctx, func(ctx context.Context) error {
 		deleted = 0
-		all, err := versionSource{s: s, collectionID: collectionID}.VersionsOf(ctx, []string{objectID})
+		all, err := versionSource{s: s, collectionID: collectionID}.VersionsOf(ctx, []string{objectID}, store.TLPNone)
 		if err != nil {
 			return err
 		}

@@ -16,12 +16,35 @@ type apiRootDoc struct {
 	Slug        string `bson:"_id"`
 	Title       string `bson:"title"`
 	Description string `bson:"description"`
-	// Writes is incremented by CreateCollection to serialize it with DeleteAPIRoot.
+	// The policy; absent in documents written before policies existed, which reads as no rules.
+	PersonalData    string   `bson:"personal_data,omitempty"`
+	Jurisdictions   []string `bson:"jurisdictions,omitempty"`
+	NoOnwardSharing bool     `bson:"no_onward_sharing,omitempty"`
+	// Writes is incremented by CreateCollection, PutGrant and PutMembership to serialize them with
+	// DeleteAPIRoot and with changes of policy.
 	Writes int64 `bson:"writes"`
 }
 
 func (d apiRootDoc) apiRoot() store.APIRoot {
-	return store.APIRoot{Slug: d.Slug, Title: d.Title, Description: d.Description}
+	return store.APIRoot{Slug: d.Slug, Title: d.Title, Description: d.Description, Policy: d.policy()}
+}
+
+func (d apiRootDoc) policy() store.PartnershipPolicy {
+	return store.PartnershipPolicy{PersonalData: store.PersonalDataMode(d.PersonalData),
+		Jurisdictions: store.SortedSet(d.Jurisdictions), NoOnwardSharing: d.NoOnwardSharing}
+}
+
+// policyFields are the fields an API root's policy is stored in, for $set.
+func policyFields(p store.PartnershipPolicy) bson.D {
+	jur := store.SortedSet(p.Jurisdictions)
+	if jur == nil {
+		jur = []string{}
+	}
+	return bson.D{
+		{Key: "personal_data", Value: string(p.PersonalData)},
+		{Key: "jurisdictions", Value: jur},
+		{Key: "no_onward_sharing", Value: p.NoOnwardSharing},
+	}
 }
 
 type collectionDoc struct {
@@ -31,6 +54,10 @@ type collectionDoc struct {
 	Alias       string   `bson:"alias"`
 	Description string   `bson:"description"`
 	MediaTypes  []string `bson:"media_types"`
+	// The policy; absent in documents written before policies existed, which reads as no rules.
+	AllowedTypes     []string `bson:"allowed_types,omitempty"`
+	DeniedProperties []string `bson:"denied_properties,omitempty"`
+	MaxTLP           int      `bson:"max_tlp,omitempty"`
 	// LastAdded is the latest date added in the collection, in Unix microseconds; AddObjects assigns
 	// dates after it.
 	LastAdded int64 `bson:"last_added"`
@@ -46,6 +73,25 @@ func (d collectionDoc) collection() store.Collection {
 		Alias:       d.Alias,
 		Description: d.Description,
 		MediaTypes:  d.MediaTypes,
+		Policy: store.CollectionPolicy{
+			AllowedTypes:     store.SortedSet(d.AllowedTypes),
+			DeniedProperties: store.SortedSet(d.DeniedProperties),
+			MaxTLP:           store.TLP(d.MaxTLP),
+		},
+	}
+}
+
+func collectionPolicyFields(p store.CollectionPolicy) bson.D {
+	orEmpty := func(s []string) []string {
+		if s = store.SortedSet(s); s == nil {
+			return []string{}
+		}
+		return s
+	}
+	return bson.D{
+		{Key: "allowed_types", Value: orEmpty(p.AllowedTypes)},
+		{Key: "denied_properties", Value: orEmpty(p.DeniedProperties)},
+		{Key: "max_tlp", Value: int(p.MaxTLP)},
 	}
 }
 
@@ -54,7 +100,9 @@ func (s *Store) CreateAPIRoot(ctx context.Context, root store.APIRoot) error {
 	if root.Slug == "" {
 		return errors.New("mongostore: create API root: empty slug")
 	}
-	_, err := s.apiRoots.InsertOne(ctx, apiRootDoc{Slug: root.Slug, Title: root.Title, Description: root.Description})
+	p := root.Policy
+	_, err := s.apiRoots.InsertOne(ctx, apiRootDoc{Slug: root.Slug, Title: root.Title, Description: root.Description,
+		PersonalData: string(p.PersonalData), Jurisdictions: store.SortedSet(p.Jurisdictions), NoOnwardSharing: p.NoOnwardSharing})
 	if err != nil {
 		return fmt.Errorf("mongostore: create API root %s: %w", root.Slug, translate(err))
 	}
@@ -87,18 +135,31 @@ func (s *Store) APIRoots(ctx context.Context) ([]store.APIRoot, error) {
 	return roots, nil
 }
 
-// UpdateAPIRoot replaces the title and description of an API root. ErrNotFound if there is none.
+// UpdateAPIRoot replaces the title, description and policy of an API root. ErrNotFound if there is
+// none; ErrJurisdiction if the policy would exclude a member holding a grant or membership in it.
 func (s *Store) UpdateAPIRoot(ctx context.Context, root store.APIRoot) error {
-	// One update of one document is atomic and needs no transaction: a concurrent DeleteAPIRoot either
-	// removed the document first, and this matches nothing, or removes it after.
-	res, err := s.apiRoots.UpdateOne(ctx, bson.D{{Key: "_id", Value: root.Slug}},
-		bson.D{{Key: "$set", Value: bson.D{
-			{Key: "title", Value: root.Title},
-			{Key: "description", Value: root.Description},
-		}}})
-	if err == nil && res.MatchedCount == 0 {
-		err = store.ErrNotFound
-	}
+	set := append(bson.D{{Key: "title", Value: root.Title}, {Key: "description", Value: root.Description}},
+		policyFields(root.Policy)...)
+	err := s.transact(ctx, func(ctx context.Context) error {
+		// Writing the root's document conflicts with a PutGrant or PutMembership that has locked it, so
+		// no member can join between the check below and the commit.
+		res, err := s.apiRoots.UpdateOne(ctx, bson.D{{Key: "_id", Value: root.Slug}},
+			bson.D{{Key: "$set", Value: set}, {Key: "$inc", Value: bson.D{{Key: "writes", Value: 1}}}})
+		if err != nil {
+			return err
+		}
+		if res.MatchedCount == 0 {
+			return store.ErrNotFound
+		}
+		if len(root.Policy.Jurisdictions) == 0 {
+			return nil
+		}
+		ids, err := s.participants(ctx, root.Slug)
+		if err != nil {
+			return err
+		}
+		return s.checkJurisdictions(ctx, ids, map[string]store.PartnershipPolicy{root.Slug: root.Policy}, root.Slug)
+	})
 	if err != nil {
 		return fmt.Errorf("mongostore: update API root %s: %w", root.Slug, err)
 	}
@@ -127,6 +188,10 @@ func (s *Store) DeleteAPIRoot(ctx context.Context, slug string) error {
 		if res.DeletedCount == 0 {
 			return store.ErrNotFound
 		}
+		// Left behind, memberships would reappear under a new root that reuses the slug.
+		if _, err := s.memberships.DeleteMany(ctx, bson.D{{Key: "api_root", Value: slug}}); err != nil {
+			return fmt.Errorf("delete memberships: %w", err)
+		}
 		return nil
 	})
 	if err != nil {
@@ -148,6 +213,10 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error 
 		Alias:       c.Alias,
 		Description: c.Description,
 		MediaTypes:  c.MediaTypes,
+
+		AllowedTypes:     store.SortedSet(c.Policy.AllowedTypes),
+		DeniedProperties: store.SortedSet(c.Policy.DeniedProperties),
+		MaxTLP:           int(c.Policy.MaxTLP),
 	}
 	err := s.transact(ctx, func(ctx context.Context) error {
 		var root apiRootDoc
@@ -205,12 +274,12 @@ func (s *Store) UpdateCollection(ctx context.Context, c store.Collection) error 
 	// transaction, this update waits for an AddObjects or PutGrant transaction holding the document
 	// to end; one that has not locked it yet conflicts with this update and is retried.
 	res, err := s.collections.UpdateOne(ctx, bson.D{{Key: "_id", Value: c.ID}, {Key: "api_root", Value: c.APIRoot}},
-		bson.D{{Key: "$set", Value: bson.D{
+		bson.D{{Key: "$set", Value: append(bson.D{
 			{Key: "title", Value: c.Title},
 			{Key: "alias", Value: c.Alias},
 			{Key: "description", Value: c.Description},
 			{Key: "media_types", Value: c.MediaTypes},
-		}}})
+		}, collectionPolicyFields(c.Policy)...)}})
 	if err == nil && res.MatchedCount == 0 {
 		err = store.ErrNotFound
 	}

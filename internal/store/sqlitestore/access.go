@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"taxiihub/internal/store"
@@ -41,13 +42,97 @@ func (s *Store) Member(ctx context.Context, id string) (store.Member, error) {
 	return m, nil
 }
 
-// UpdateMember replaces a member's name, jurisdiction and contact. ErrNotFound if there is none.
+// UpdateMember replaces a member's name, jurisdiction and contact. ErrNotFound if there is none;
+// ErrJurisdiction if a partnership in which it holds a grant or membership excludes the new
+// jurisdiction.
 func (s *Store) UpdateMember(ctx context.Context, m store.Member) error {
-	res, err := s.write.ExecContext(ctx,
-		`UPDATE members SET name = ?, jurisdiction = ?, contact = ? WHERE id = ?`,
-		m.Name, m.Jurisdiction, m.Contact, m.ID)
-	if err := updated(res, err); err != nil {
+	err := s.inWrite(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`UPDATE members SET name = ?, jurisdiction = ?, contact = ? WHERE id = ?`,
+			m.Name, m.Jurisdiction, m.Contact, m.ID)
+		if err := updated(res, err); err != nil {
+			return err
+		}
+		return checkJurisdictions(ctx, tx, sqlOutsidersOfMember, m.ID)
+	})
+	if err != nil {
 		return fmt.Errorf("sqlitestore: update member %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// The reads behind the jurisdiction rule: each member with a grant or membership in a root, with its
+// jurisdiction and the root's allowed jurisdictions, for one root or for one member. The one
+// parameter is passed three times.
+const (
+	sqlOutsidersOfRoot = `SELECT m.id, m.jurisdiction, r.slug, r.jurisdictions
+		FROM api_roots r
+		JOIN (SELECT g.member_id AS member_id FROM grants g JOIN collections c ON c.id = g.collection_id
+			WHERE c.api_root = ?
+			UNION SELECT member_id FROM memberships WHERE api_root = ?) p
+		JOIN members m ON m.id = p.member_id
+		WHERE r.slug = ? ORDER BY m.id`
+	sqlOutsidersOfMember = `SELECT m.id, m.jurisdiction, r.slug, r.jurisdictions
+		FROM members m
+		JOIN (SELECT c.api_root AS api_root FROM grants g JOIN collections c ON c.id = g.collection_id
+			WHERE g.member_id = ?
+			UNION SELECT api_root FROM memberships WHERE member_id = ?) p
+		JOIN api_roots r ON r.slug = p.api_root
+		WHERE m.id = ? ORDER BY r.slug`
+)
+
+// checkJurisdictions runs one of the queries above and refuses with ErrJurisdiction, naming every
+// member and root concerned, when a member's jurisdiction is outside its root's.
+func checkJurisdictions(ctx context.Context, tx *sql.Tx, query, arg string) error {
+	rows, err := tx.QueryContext(ctx, query, arg, arg, arg)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var outside []string
+	for rows.Next() {
+		var member, jurisdiction, root, allowed string
+		if err := rows.Scan(&member, &jurisdiction, &root, &allowed); err != nil {
+			return err
+		}
+		list, err := decodeList(allowed)
+		if err != nil {
+			return fmt.Errorf("jurisdictions of %s: %w", root, err)
+		}
+		if !(store.PartnershipPolicy{Jurisdictions: list}).AllowsJurisdiction(jurisdiction) {
+			outside = append(outside, fmt.Sprintf("%s (%s) in %s", member, jurisdiction, root))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(outside) > 0 {
+		return fmt.Errorf("%s: %w", strings.Join(outside, ", "), store.ErrJurisdiction)
+	}
+	return nil
+}
+
+// checkJoin refuses with ErrJurisdiction when root's policy excludes the member's jurisdiction, and
+// with ErrNotFound when either does not exist.
+func checkJoin(ctx context.Context, tx *sql.Tx, memberID, root string) error {
+	var jurisdiction, allowed sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT
+		(SELECT jurisdiction FROM members WHERE id = ?),
+		(SELECT jurisdictions FROM api_roots WHERE slug = ?)`, memberID, root).Scan(&jurisdiction, &allowed)
+	switch {
+	case err != nil:
+		return err
+	case !jurisdiction.Valid:
+		return fmt.Errorf("member %s: %w", memberID, store.ErrNotFound)
+	case !allowed.Valid:
+		return fmt.Errorf("api root %s: %w", root, store.ErrNotFound)
+	}
+	list, err := decodeList(allowed.String)
+	if err != nil {
+		return fmt.Errorf("jurisdictions of %s: %w", root, err)
+	}
+	if !(store.PartnershipPolicy{Jurisdictions: list}).AllowsJurisdiction(jurisdiction.String) {
+		return fmt.Errorf("%s (%s) in %s: %w", memberID, jurisdiction.String, root, store.ErrJurisdiction)
 	}
 	return nil
 }
@@ -93,6 +178,9 @@ func (s *Store) DeleteMember(ctx context.Context, id string, at time.Time) error
 		if _, err := tx.ExecContext(ctx, `DELETE FROM grants WHERE member_id = ?`, id); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE member_id = ?`, id); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, sqlRevokeMemberTokens, at.UnixMicro(), id, string(store.PartnerToken)); err != nil {
 			return err
 		}
@@ -122,6 +210,9 @@ func (s *Store) PutGrant(ctx context.Context, g store.Grant) error {
 		case !collection:
 			return fmt.Errorf("collection %s in %s: %w", g.CollectionID, g.APIRoot, store.ErrNotFound)
 		}
+		if err := checkJoin(ctx, tx, g.MemberID, g.APIRoot); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO grants (member_id, collection_id, can_read, can_write)
 			VALUES (?, ?, ?, ?)
 			ON CONFLICT (member_id, collection_id) DO UPDATE
@@ -133,6 +224,84 @@ func (s *Store) PutGrant(ctx context.Context, g store.Grant) error {
 		return fmt.Errorf("sqlitestore: put grant of %s on %s: %w", g.MemberID, g.CollectionID, err)
 	}
 	return nil
+}
+
+// PutMembership creates or replaces a member's membership of a partnership. ErrNotFound if the member
+// or the API root does not exist; ErrJurisdiction if the root's policy excludes the member.
+func (s *Store) PutMembership(ctx context.Context, m store.Membership) error {
+	if !m.Role.Valid() {
+		return fmt.Errorf("sqlitestore: put membership of %s in %s: invalid role %q", m.MemberID, m.APIRoot, m.Role)
+	}
+	err := s.inWrite(ctx, func(tx *sql.Tx) error {
+		if err := checkJoin(ctx, tx, m.MemberID, m.APIRoot); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO memberships (api_root, member_id, role, clearance) VALUES (?, ?, ?, ?)
+			ON CONFLICT (api_root, member_id) DO UPDATE SET role = excluded.role, clearance = excluded.clearance`,
+			m.APIRoot, m.MemberID, string(m.Role), int(m.Clearance))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: put membership of %s in %s: %w", m.MemberID, m.APIRoot, err)
+	}
+	return nil
+}
+
+// DeleteMembership removes a member's membership of a partnership. ErrNotFound if there is none.
+func (s *Store) DeleteMembership(ctx context.Context, memberID, root string) error {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM memberships WHERE api_root = ? AND member_id = ?`, root, memberID)
+	if err := updated(res, err); err != nil {
+		return fmt.Errorf("sqlitestore: delete membership of %s in %s: %w", memberID, root, err)
+	}
+	return nil
+}
+
+const sqlMembership = `SELECT member_id, api_root, role, clearance FROM memberships`
+
+func scanMembership(row interface{ Scan(...any) error }) (store.Membership, error) {
+	var (
+		m         store.Membership
+		role      string
+		clearance int
+	)
+	if err := row.Scan(&m.MemberID, &m.APIRoot, &role, &clearance); err != nil {
+		return store.Membership{}, err
+	}
+	m.Role, m.Clearance = store.Role(role), store.TLP(clearance)
+	return m, nil
+}
+
+// Membership returns a member's membership of a partnership. ErrNotFound if there is none.
+func (s *Store) Membership(ctx context.Context, memberID, root string) (store.Membership, error) {
+	m, err := scanMembership(s.read.QueryRowContext(ctx, sqlMembership+` WHERE api_root = ? AND member_id = ?`, root, memberID))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.Membership{}, fmt.Errorf("sqlitestore: membership of %s in %s: %w", memberID, root, store.ErrNotFound)
+	case err != nil:
+		return store.Membership{}, fmt.Errorf("sqlitestore: membership of %s in %s: %w", memberID, root, err)
+	}
+	return m, nil
+}
+
+// Memberships lists the memberships of a partnership, ordered by member id.
+func (s *Store) Memberships(ctx context.Context, root string) ([]store.Membership, error) {
+	rows, err := s.read.QueryContext(ctx, sqlMembership+` WHERE api_root = ? ORDER BY member_id`, root)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: memberships in %s: %w", root, err)
+	}
+	defer rows.Close()
+	var out []store.Membership
+	for rows.Next() {
+		m, err := scanMembership(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: memberships in %s: %w", root, err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: memberships in %s: %w", root, err)
+	}
+	return out, nil
 }
 
 // DeleteGrant removes a member's grant on a collection. ErrNotFound if there is none.

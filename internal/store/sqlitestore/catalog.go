@@ -16,9 +16,10 @@ func (s *Store) CreateAPIRoot(ctx context.Context, root store.APIRoot) error {
 	if root.Slug == "" {
 		return fmt.Errorf("sqlitestore: create api root: empty slug")
 	}
-	_, err := s.write.ExecContext(ctx,
-		`INSERT INTO api_roots (slug, title, description) VALUES (?, ?, ?)`,
-		root.Slug, root.Title, root.Description)
+	p := root.Policy
+	_, err := s.write.ExecContext(ctx, `INSERT INTO api_roots
+		(slug, title, description, personal_data, jurisdictions, no_onward_sharing) VALUES (?, ?, ?, ?, ?, ?)`,
+		root.Slug, root.Title, root.Description, string(p.PersonalData), encodeList(p.Jurisdictions), p.NoOnwardSharing)
 	switch {
 	case isTaken(err):
 		return fmt.Errorf("sqlitestore: create api root %s: %w", root.Slug, store.ErrConflict)
@@ -28,11 +29,27 @@ func (s *Store) CreateAPIRoot(ctx context.Context, root store.APIRoot) error {
 	return nil
 }
 
+const apiRootColumns = `slug, title, description, personal_data, jurisdictions, no_onward_sharing`
+
+func scanAPIRoot(row interface{ Scan(...any) error }) (store.APIRoot, error) {
+	var (
+		r             store.APIRoot
+		personal, jur string
+	)
+	if err := row.Scan(&r.Slug, &r.Title, &r.Description, &personal, &jur, &r.Policy.NoOnwardSharing); err != nil {
+		return store.APIRoot{}, err
+	}
+	r.Policy.PersonalData = store.PersonalDataMode(personal)
+	var err error
+	if r.Policy.Jurisdictions, err = decodeList(jur); err != nil {
+		return store.APIRoot{}, fmt.Errorf("jurisdictions of %s: %w", r.Slug, err)
+	}
+	return r, nil
+}
+
 // APIRoot returns the root with the slug. ErrNotFound if there is none.
 func (s *Store) APIRoot(ctx context.Context, slug string) (store.APIRoot, error) {
-	r := store.APIRoot{Slug: slug}
-	err := s.read.QueryRowContext(ctx,
-		`SELECT title, description FROM api_roots WHERE slug = ?`, slug).Scan(&r.Title, &r.Description)
+	r, err := scanAPIRoot(s.read.QueryRowContext(ctx, `SELECT `+apiRootColumns+` FROM api_roots WHERE slug = ?`, slug))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return store.APIRoot{}, fmt.Errorf("sqlitestore: api root %s: %w", slug, store.ErrNotFound)
@@ -44,15 +61,15 @@ func (s *Store) APIRoot(ctx context.Context, slug string) (store.APIRoot, error)
 
 // APIRoots lists every API root, ordered by slug.
 func (s *Store) APIRoots(ctx context.Context) ([]store.APIRoot, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT slug, title, description FROM api_roots ORDER BY slug`)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+apiRootColumns+` FROM api_roots ORDER BY slug`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: list api roots: %w", err)
 	}
 	defer rows.Close()
 	var out []store.APIRoot
 	for rows.Next() {
-		var r store.APIRoot
-		if err := rows.Scan(&r.Slug, &r.Title, &r.Description); err != nil {
+		r, err := scanAPIRoot(rows)
+		if err != nil {
 			return nil, fmt.Errorf("sqlitestore: list api roots: %w", err)
 		}
 		out = append(out, r)
@@ -63,11 +80,22 @@ func (s *Store) APIRoots(ctx context.Context) ([]store.APIRoot, error) {
 	return out, nil
 }
 
-// UpdateAPIRoot replaces the title and description of an API root. ErrNotFound if there is none.
+// UpdateAPIRoot replaces the title, description and policy of an API root. ErrNotFound if there is
+// none; ErrJurisdiction if the policy would exclude a member holding a grant or membership in it.
 func (s *Store) UpdateAPIRoot(ctx context.Context, root store.APIRoot) error {
-	res, err := s.write.ExecContext(ctx,
-		`UPDATE api_roots SET title = ?, description = ? WHERE slug = ?`, root.Title, root.Description, root.Slug)
-	if err := updated(res, err); err != nil {
+	p := root.Policy
+	err := s.inWrite(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_roots
+			SET title = ?, description = ?, personal_data = ?, jurisdictions = ?, no_onward_sharing = ?
+			WHERE slug = ?`,
+			root.Title, root.Description, string(p.PersonalData), encodeList(p.Jurisdictions), p.NoOnwardSharing, root.Slug)
+		if err := updated(res, err); err != nil {
+			return err
+		}
+		// Under the write lock, no grant or membership can be added between this check and the commit.
+		return checkJurisdictions(ctx, tx, sqlOutsidersOfRoot, root.Slug)
+	})
+	if err != nil {
 		return fmt.Errorf("sqlitestore: update api root %s: %w", root.Slug, err)
 	}
 	return nil
@@ -90,8 +118,11 @@ func (s *Store) DeleteAPIRoot(ctx context.Context, slug string) error {
 			return store.ErrConflict
 		}
 		// Statuses only report on past requests; left behind, they would reappear under a new root
-		// that reuses the slug.
+		// that reuses the slug, as would memberships.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM statuses WHERE api_root = ?`, slug); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE api_root = ?`, slug); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM api_roots WHERE slug = ?`, slug)
@@ -122,9 +153,12 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error 
 		if !exists {
 			return fmt.Errorf("api root %s: %w", c.APIRoot, store.ErrNotFound)
 		}
+		p := c.Policy
 		_, err := tx.ExecContext(ctx, `INSERT INTO collections
-			(id, api_root, title, alias, description, media_types) VALUES (?, ?, ?, ?, ?, ?)`,
-			c.ID, c.APIRoot, c.Title, c.Alias, c.Description, string(media))
+			(id, api_root, title, alias, description, media_types, allowed_types, denied_properties, max_tlp)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, c.APIRoot, c.Title, c.Alias, c.Description, string(media),
+			encodeList(p.AllowedTypes), encodeList(p.DeniedProperties), int(p.MaxTLP))
 		if isTaken(err) {
 			return store.ErrConflict
 		}
@@ -136,20 +170,52 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error 
 	return nil
 }
 
-const collectionColumns = `id, api_root, title, alias, description, media_types`
+const collectionColumns = `id, api_root, title, alias, description, media_types,
+	allowed_types, denied_properties, max_tlp`
 
 func scanCollection(row interface{ Scan(...any) error }) (store.Collection, error) {
 	var (
-		c     store.Collection
-		media string
+		c                    store.Collection
+		media, types, denied string
+		maxTLP               int
 	)
-	if err := row.Scan(&c.ID, &c.APIRoot, &c.Title, &c.Alias, &c.Description, &media); err != nil {
+	if err := row.Scan(&c.ID, &c.APIRoot, &c.Title, &c.Alias, &c.Description, &media, &types, &denied, &maxTLP); err != nil {
 		return store.Collection{}, err
 	}
 	if err := json.Unmarshal([]byte(media), &c.MediaTypes); err != nil {
 		return store.Collection{}, fmt.Errorf("media types of collection %s: %w", c.ID, err)
 	}
+	var err error
+	if c.Policy.AllowedTypes, err = decodeList(types); err != nil {
+		return store.Collection{}, fmt.Errorf("allowed types of collection %s: %w", c.ID, err)
+	}
+	if c.Policy.DeniedProperties, err = decodeList(denied); err != nil {
+		return store.Collection{}, fmt.Errorf("denied properties of collection %s: %w", c.ID, err)
+	}
+	c.Policy.MaxTLP = store.TLP(maxTLP)
 	return c, nil
+}
+
+// encodeList stores a set of strings as a JSON array, sorted and without duplicates, so that equal
+// sets are stored alike.
+func encodeList(values []string) string {
+	b, err := json.Marshal(store.SortedSet(values))
+	if err != nil || string(b) == "null" {
+		return "[]"
+	}
+	return string(b)
+}
+
+// decodeList reads what encodeList stored; an empty set reads as nil.
+func decodeList(s string) ([]string, error) {
+	var out []string
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
 }
 
 // Collection returns the collection of the root whose id, or else whose alias, is ref.
@@ -178,9 +244,12 @@ func (s *Store) UpdateCollection(ctx context.Context, c store.Collection) error 
 	}
 	// The unique index collections_alias refuses an alias another collection of the root holds; a
 	// collection keeping its own alias is no conflict.
+	p := c.Policy
 	res, err := s.write.ExecContext(ctx, `UPDATE collections
-		SET title = ?, alias = ?, description = ?, media_types = ? WHERE id = ? AND api_root = ?`,
-		c.Title, c.Alias, c.Description, string(media), c.ID, c.APIRoot)
+		SET title = ?, alias = ?, description = ?, media_types = ?, allowed_types = ?, denied_properties = ?, max_tlp = ?
+		WHERE id = ? AND api_root = ?`,
+		c.Title, c.Alias, c.Description, string(media), encodeList(p.AllowedTypes), encodeList(p.DeniedProperties),
+		int(p.MaxTLP), c.ID, c.APIRoot)
 	if isTaken(err) {
 		err = store.ErrConflict
 	}

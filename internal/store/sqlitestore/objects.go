@@ -22,7 +22,10 @@ func (s *Store) AddObjects(ctx context.Context, collectionID string, objs []stor
 			return out, fmt.Errorf("sqlitestore: add objects to %s: object %d: %w", collectionID, i, err)
 		}
 	}
-	err := s.inWrite(ctx, func(tx *sql.Tx) error { return s.addObjects(ctx, tx, collectionID, objs, out) })
+	err := s.inWrite(ctx, func(tx *sql.Tx) error {
+		_, err := s.addObjects(ctx, tx, collectionID, objs, out, nil)
+		return err
+	})
 	if err != nil {
 		// The transaction rolled back, so whatever the loop had decided did not happen.
 		clear(out)
@@ -54,27 +57,43 @@ func validate(o store.Object) error {
 // primary key and sort its handful of versions instead.
 const (
 	sqlInsertObject = `INSERT INTO objects
-		(collection_id, object_id, version, spec_version, type, date_added, content_sha256, content)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		(collection_id, object_id, version, spec_version, type, date_added, content_sha256, content, tlp, withdrawn)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (collection_id, object_id, version) DO NOTHING`
+	sqlIsWithdrawn = `SELECT EXISTS (SELECT 1 FROM withdrawals WHERE object_id = ?)`
+	sqlAddOrigin   = `INSERT INTO origins (key, api_root, member_id, at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (key, api_root) DO NOTHING`
 	sqlObjectByVersion = `SELECT content_sha256, date_added FROM objects
 		WHERE collection_id = ? AND object_id = ? AND version = ?`
 	sqlObjectByContent = `SELECT version, date_added FROM objects
 		WHERE collection_id = ? AND object_id = ? AND content_sha256 = ? ORDER BY +date_added LIMIT 1`
 )
 
-// addObjects decides and writes each object in turn, filling out. It runs under the write lock, so
-// last_added cannot move under it: each new version gets a date added later than every date added
-// the collection has ever assigned, and commit order is assignment order.
-func (s *Store) addObjects(ctx context.Context, tx *sql.Tx, collectionID string, objs []store.Object, out []store.Outcome) error {
-	var last int64
-	err := tx.QueryRowContext(ctx, `SELECT last_added FROM collections WHERE id = ?`, collectionID).Scan(&last)
+// addObjects decides and writes each object in turn, filling out, and returns the collection's API
+// root. It runs under the write lock, so last_added cannot move under it: each new version gets a
+// date added later than every date added the collection has ever assigned, and commit order is
+// assignment order. With pub, it also refuses withdrawn ids and records the origins of what it adds.
+func (s *Store) addObjects(ctx context.Context, tx *sql.Tx, collectionID string, objs []store.Object, out []store.Outcome,
+	pub *store.Publication) (string, error) {
+	var (
+		last int64
+		root string
+	)
+	err := tx.QueryRowContext(ctx, `SELECT last_added, api_root FROM collections WHERE id = ?`, collectionID).Scan(&last, &root)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return store.ErrNotFound
+		return "", store.ErrNotFound
 	case err != nil:
-		return err
+		return "", err
 	}
+	if err := s.addVersions(ctx, tx, collectionID, root, last, objs, out, pub); err != nil {
+		return "", err
+	}
+	return root, nil
+}
+
+func (s *Store) addVersions(ctx context.Context, tx *sql.Tx, collectionID, root string, last int64, objs []store.Object,
+	out []store.Outcome, pub *store.Publication) error {
 	first := last
 
 	// Prepared once per call: a 1,000-object batch costs one parse of each statement.
@@ -93,18 +112,42 @@ func (s *Store) addObjects(ctx context.Context, tx *sql.Tx, collectionID string,
 		return err
 	}
 	defer byContent.Close()
+	var isWithdrawn, addOrigin *sql.Stmt
+	if pub != nil {
+		if isWithdrawn, err = tx.PrepareContext(ctx, sqlIsWithdrawn); err != nil {
+			return err
+		}
+		defer isWithdrawn.Close()
+		if addOrigin, err = tx.PrepareContext(ctx, sqlAddOrigin); err != nil {
+			return err
+		}
+		defer addOrigin.Close()
+	}
 
 	// tryInsert stores o as version v added at d, or reports that (id, v) is already taken.
 	tryInsert := func(o store.Object, v, d int64, sum []byte) (bool, error) {
-		res, err := insert.ExecContext(ctx, collectionID, o.ID, v, o.SpecVersion, o.Type, d, sum, o.Content)
+		res, err := insert.ExecContext(ctx, collectionID, o.ID, v, o.SpecVersion, o.Type, d, sum, o.Content, int(o.TLP), false)
 		if err != nil {
 			return false, err
 		}
 		n, err := res.RowsAffected()
+		if n == 1 && err == nil && pub != nil {
+			err = recordOrigins(ctx, addOrigin, root, pub.Member, o, d)
+		}
 		return n == 1, err
 	}
 
 	for i, o := range objs {
+		if pub != nil {
+			var withdrawn bool
+			if err := isWithdrawn.QueryRowContext(ctx, o.ID).Scan(&withdrawn); err != nil {
+				return fmt.Errorf("look up withdrawal of %s: %w", o.ID, err)
+			}
+			if withdrawn {
+				out[i] = store.Outcome{Result: store.Withdrawn}
+				continue
+			}
+		}
 		sum := sha256.Sum256(o.Content)
 		d := max(s.now().UnixMicro(), last+1)
 		if !o.Version.IsZero() {
@@ -168,6 +211,154 @@ func (s *Store) addObjects(ctx context.Context, tx *sql.Tx, collectionID string,
 	return nil
 }
 
+// recordOrigins records member as the origin, in root, of o's id and fingerprint, unless another
+// member published either there first.
+func recordOrigins(ctx context.Context, stmt *sql.Stmt, root, member string, o store.Object, at int64) error {
+	if member == "" {
+		return nil
+	}
+	keys := []string{store.OriginKeyID(o.ID)}
+	if o.Fingerprint != "" {
+		keys = append(keys, store.OriginKeyFingerprint(o.Fingerprint))
+	}
+	for _, k := range keys {
+		if _, err := stmt.ExecContext(ctx, k, root, member, at); err != nil {
+			return fmt.Errorf("record origin of %s: %w", o.ID, err)
+		}
+	}
+	return nil
+}
+
+// errDryRun ends a dry run's transaction without committing it.
+var errDryRun = errors.New("dry run")
+
+// Publish adds objects on a member's behalf, refusing withdrawn ids, recording origins, and appending
+// the publish ledger entry, all in one write transaction; a dry run rolls it back.
+func (s *Store) Publish(ctx context.Context, p store.Publication) ([]store.Outcome, error) {
+	out := make([]store.Outcome, len(p.Objects))
+	for i, o := range p.Objects {
+		if err := validate(o); err != nil {
+			return out, fmt.Errorf("sqlitestore: publish to %s: object %d: %w", p.CollectionID, i, err)
+		}
+	}
+	err := s.inWrite(ctx, func(tx *sql.Tx) error {
+		root, err := s.addObjects(ctx, tx, p.CollectionID, p.Objects, out, &p)
+		if err != nil {
+			return err
+		}
+		if p.DryRun {
+			return errDryRun
+		}
+		return s.appendLedger(ctx, tx, store.PublishEntry(p, root, out))
+	})
+	switch {
+	case errors.Is(err, errDryRun):
+		return out, nil
+	case err != nil:
+		clear(out)
+		return out, fmt.Errorf("sqlitestore: publish to %s: %w", p.CollectionID, err)
+	}
+	return out, nil
+}
+
+// Withdraw replaces every version of an object with the tombstone w.Tombstone builds, records the id
+// as withdrawn and appends the withdraw ledger entry, in one write transaction.
+func (s *Store) Withdraw(ctx context.Context, w store.Withdrawal) (store.Outcome, error) {
+	var out store.Outcome
+	err := s.inWrite(ctx, func(tx *sql.Tx) error {
+		var (
+			last int64
+			root string
+		)
+		err := tx.QueryRowContext(ctx, `SELECT last_added, api_root FROM collections WHERE id = ?`, w.CollectionID).Scan(&last, &root)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("collection %s: %w", w.CollectionID, store.ErrNotFound)
+		case err != nil:
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+recordColumns+`, content FROM objects
+			WHERE collection_id = ? AND object_id = ? ORDER BY version DESC, +date_added DESC`, w.CollectionID, w.ObjectID)
+		if err != nil {
+			return err
+		}
+		versions, err := scanRecords(rows, true)
+		if err != nil {
+			return err
+		}
+		if len(versions) == 0 {
+			return fmt.Errorf("object %s: %w", w.ObjectID, store.ErrNotFound)
+		}
+		newest := versions[0]
+		if len(versions) == 1 && newest.Withdrawn {
+			out = store.Outcome{Result: store.Unchanged, Version: newest.Version, DateAdded: newest.DateAdded}
+			return nil
+		}
+		now := s.now()
+		content, version, err := w.Tombstone(newest.Content, now)
+		if err != nil {
+			return fmt.Errorf("build the tombstone of %s: %w", w.ObjectID, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE collection_id = ? AND object_id = ?`,
+			w.CollectionID, w.ObjectID); err != nil {
+			return err
+		}
+		d := max(now.UnixMicro(), last+1)
+		v := d
+		if !version.IsZero() {
+			v = version.UnixMicro()
+		}
+		sum := sha256.Sum256(content)
+		if _, err := tx.ExecContext(ctx, sqlInsertObject, w.CollectionID, w.ObjectID, v, newest.SpecVersion, newest.Type,
+			d, sum[:], content, int(newest.TLP), true); err != nil {
+			return fmt.Errorf("insert the tombstone of %s: %w", w.ObjectID, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE collections SET last_added = ? WHERE id = ?`, d, w.CollectionID); err != nil {
+			return fmt.Errorf("advance last date added: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO withdrawals (object_id, collection_id, member_id, at)
+			VALUES (?, ?, ?, ?) ON CONFLICT (object_id) DO NOTHING`, w.ObjectID, w.CollectionID, w.Member, d); err != nil {
+			return fmt.Errorf("record the withdrawal of %s: %w", w.ObjectID, err)
+		}
+		out = store.Outcome{Result: store.Added, Version: fromMicros(v), DateAdded: fromMicros(d)}
+		return s.appendLedger(ctx, tx, store.WithdrawEntry(w, root, out))
+	})
+	if err != nil {
+		return store.Outcome{}, fmt.Errorf("sqlitestore: withdraw %s from %s: %w", w.ObjectID, w.CollectionID, err)
+	}
+	return out, nil
+}
+
+// Origins returns the origins recorded for any of the keys, in any API root.
+func (s *Store) Origins(ctx context.Context, keys []string) ([]store.Origin, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	var b strings.Builder
+	b.WriteString(`SELECT key, api_root, member_id FROM origins WHERE 1`)
+	args, err := whereIn(&b, nil, "key", keys)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: origins: %w", err)
+	}
+	rows, err := s.read.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: origins: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Origin
+	for rows.Next() {
+		var o store.Origin
+		if err := rows.Scan(&o.Key, &o.APIRoot, &o.Member); err != nil {
+			return nil, fmt.Errorf("sqlitestore: origins: %w", err)
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: origins: %w", err)
+	}
+	return out, nil
+}
+
 // Objects returns one page of object versions, with content, matching q.
 func (s *Store) Objects(ctx context.Context, collectionID string, q store.Query) (store.Page, error) {
 	p, err := s.page(ctx, collectionID, q, true)
@@ -210,7 +401,7 @@ func (s *Store) page(ctx context.Context, collectionID string, q store.Query, wi
 func (s *Store) DeleteVersions(ctx context.Context, collectionID, objectID string, f store.VersionFilter) (int, error) {
 	var n int
 	err := s.inWrite(ctx, func(tx *sql.Tx) error {
-		all, err := versions{q: tx, collection: collectionID}.VersionsOf(ctx, []string{objectID})
+		all, err := versions{q: tx, collection: collectionID}.VersionsOf(ctx, []string{objectID}, store.TLPNone)
 		if err != nil {
 			return err
 		}
@@ -255,7 +446,7 @@ type versions struct {
 
 var _ store.VersionSource = versions{}
 
-const recordColumns = `object_id, type, spec_version, version, date_added`
+const recordColumns = `object_id, type, spec_version, version, date_added, tlp, withdrawn`
 
 // ScanVersions returns up to s.Limit versions added after s.After, in date-added order.
 //
@@ -292,6 +483,12 @@ func (v versions) ScanVersions(ctx context.Context, sc store.Scan) ([]store.Reco
 			return nil, err
 		}
 	}
+	// Filtered on the way, like several types: a low clearance in a collection of mostly higher
+	// levels costs more rows read per page, never a wrong page.
+	if sc.MaxTLP != store.TLPNone {
+		b.WriteString(` AND tlp <= ?`)
+		args = append(args, int(sc.MaxTLP))
+	}
 	b.WriteString(` ORDER BY ` + added + ` LIMIT ?`)
 	args = append(args, sc.Limit)
 
@@ -302,8 +499,9 @@ func (v versions) ScanVersions(ctx context.Context, sc store.Scan) ([]store.Reco
 	return scanRecords(rows, sc.WithContent)
 }
 
-// VersionsOf returns every version held of the given object ids, without content.
-func (v versions) VersionsOf(ctx context.Context, ids []string) ([]store.Record, error) {
+// VersionsOf returns every version held of the given object ids, without content, leaving out those
+// marked above maxTLP.
+func (v versions) VersionsOf(ctx context.Context, ids []string, maxTLP store.TLP) ([]store.Record, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -312,6 +510,10 @@ func (v versions) VersionsOf(ctx context.Context, ids []string) ([]store.Record,
 	args, err := whereIn(&b, []any{v.collection}, "object_id", ids)
 	if err != nil {
 		return nil, err
+	}
+	if maxTLP != store.TLPNone {
+		b.WriteString(` AND tlp <= ?`)
+		args = append(args, int(maxTLP))
 	}
 	rows, err := v.q.QueryContext(ctx, b.String(), args...)
 	if err != nil {
@@ -345,9 +547,9 @@ func scanRecords(rows *sql.Rows, withContent bool) ([]store.Record, error) {
 	var out []store.Record
 	for rows.Next() {
 		var (
-			r              store.Record
-			version, added int64
-			dest           = []any{&r.ID, &r.Type, &r.SpecVersion, &version, &added}
+			r                   store.Record
+			version, added, tlp int64
+			dest                = []any{&r.ID, &r.Type, &r.SpecVersion, &version, &added, &tlp, &r.Withdrawn}
 		)
 		if withContent {
 			dest = append(dest, &r.Content)
@@ -355,7 +557,7 @@ func scanRecords(rows *sql.Rows, withContent bool) ([]store.Record, error) {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		r.Version, r.DateAdded = fromMicros(version), fromMicros(added)
+		r.Version, r.DateAdded, r.TLP = fromMicros(version), fromMicros(added), store.TLP(tlp)
 		out = append(out, r)
 	}
 	return out, rows.Err()

@@ -119,6 +119,71 @@ CREATE TABLE audit (
 	detail TEXT NOT NULL
 );
 `,
+	// 3 to 4: the sharing rules of partnerships and collections, memberships, each version's TLP
+	// level, withdrawals, the origins of published content, and the ledger of publishes and pulls.
+	`
+-- Policies: lists are JSON arrays of sorted, distinct strings; max_tlp is a store.TLP (0: none).
+ALTER TABLE api_roots ADD COLUMN personal_data TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_roots ADD COLUMN jurisdictions TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE api_roots ADD COLUMN no_onward_sharing INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE collections ADD COLUMN allowed_types TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE collections ADD COLUMN denied_properties TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE collections ADD COLUMN max_tlp INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE memberships (
+	api_root  TEXT NOT NULL REFERENCES api_roots(slug),
+	member_id TEXT NOT NULL REFERENCES members(id),
+	role      TEXT NOT NULL,
+	clearance INTEGER NOT NULL,
+	PRIMARY KEY (api_root, member_id)
+);
+-- Finds a member's memberships when it is deleted or changes jurisdiction.
+CREATE INDEX memberships_by_member ON memberships(member_id);
+
+-- Versions stored before this step carry no TLP marking the hub knows of: level 0, seen by all.
+ALTER TABLE objects ADD COLUMN tlp INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE objects ADD COLUMN withdrawn INTEGER NOT NULL DEFAULT 0;
+
+-- Who first published an object id ('id:...') or a content fingerprint ('fp:...') in a partnership.
+-- No foreign keys: origins are kept for good, like the ledger.
+CREATE TABLE origins (
+	key       TEXT NOT NULL,
+	api_root  TEXT NOT NULL,
+	member_id TEXT NOT NULL,
+	at        INTEGER NOT NULL,
+	PRIMARY KEY (key, api_root)
+) WITHOUT ROWID;
+
+-- Object ids withdrawn by their publishers, which the hub never accepts again.
+CREATE TABLE withdrawals (
+	object_id     TEXT PRIMARY KEY,
+	collection_id TEXT NOT NULL,
+	member_id     TEXT NOT NULL,
+	at            INTEGER NOT NULL
+);
+
+-- The hash-chained ledger. AUTOINCREMENT and one writer at a time keep seq dense and in append order;
+-- items is a JSON array (see itemJSON).
+CREATE TABLE ledger (
+	seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+	at            INTEGER NOT NULL,
+	kind          TEXT NOT NULL,
+	member_id     TEXT NOT NULL,
+	token_id      TEXT NOT NULL,
+	api_root      TEXT NOT NULL,
+	collection_id TEXT NOT NULL,
+	endpoint      TEXT NOT NULL,
+	items         TEXT NOT NULL,
+	prev_hash     BLOB NOT NULL,
+	hash          BLOB NOT NULL
+);
+-- Where the ledger ends, kept apart from the entries so that removing the last ones shows.
+CREATE TABLE ledger_head (
+	id   INTEGER PRIMARY KEY CHECK (id = 1),
+	seq  INTEGER NOT NULL,
+	hash BLOB NOT NULL
+);
+`,
 }
 
 // schemaVersion is the schema this build writes.

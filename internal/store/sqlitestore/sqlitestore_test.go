@@ -300,7 +300,7 @@ func TestQueryPlans(t *testing.T) {
 			return err
 		}},
 		{name: "versions of ids", want: byID, run: func(q querier) error {
-			_, err := versions{q, c}.VersionsOf(ctx, ids)
+			_, err := versions{q, c}.VersionsOf(ctx, ids, store.TLPNone)
 			return err
 		}},
 		{name: "stored version", want: byKey, run: func(q querier) error {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -26,7 +27,7 @@ func updatesReplace(t *testing.T, s store.Store) {
 	if err := s.UpdateAPIRoot(ctx, r); err != nil {
 		t.Fatalf("update root: %v", err)
 	}
-	if got, err := s.APIRoot(ctx, root); err != nil || got != r {
+	if got, err := s.APIRoot(ctx, root); err != nil || !reflect.DeepEqual(got, r) {
 		t.Errorf("root after update: %+v, %v; want %+v", got, err, r)
 	}
 	wantErrIs(t, "update a missing root", s.UpdateAPIRoot(ctx, store.APIRoot{Slug: "missing", Title: "x"}), store.ErrNotFound)

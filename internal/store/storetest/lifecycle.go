@@ -35,7 +35,7 @@ func apiRootsCreateListDelete(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatalf("get: %v", err)
 	}
-	if got != roots[0] {
+	if !reflect.DeepEqual(got, roots[0]) {
 		t.Errorf("get eu-japan: got %+v, want %+v", got, roots[0])
 	}
 	_, err = s.APIRoot(ctx, "nowhere")
@@ -240,7 +240,7 @@ func statusRoundTrip(t *testing.T, s store.Store) {
 // sameCollection compares collections treating a nil and an empty list alike, as backends may.
 func sameCollection(a, b store.Collection) bool {
 	return a.ID == b.ID && a.APIRoot == b.APIRoot && a.Title == b.Title && a.Alias == b.Alias &&
-		a.Description == b.Description && slices.Equal(a.MediaTypes, b.MediaTypes)
+		a.Description == b.Description && slices.Equal(a.MediaTypes, b.MediaTypes) && a.Policy.Equal(b.Policy)
 }
 
 func sameStatus(a, b store.Status) bool {

@@ -27,6 +27,8 @@ func Run(t *testing.T, open Open) {
 	cases = append(cases, concurrencyCases...)
 	cases = append(cases, accessCases...)
 	cases = append(cases, adminCases...)
+	cases = append(cases, sharingCases...)
+	cases = append(cases, ledgerCases...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, open(t))

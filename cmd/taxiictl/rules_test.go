@@ -1,0 +1,126 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"taxiihub/internal/admin"
+)
+
+// TestRulesCommands walks through the policy, membership and ledger commands on a hub seeded with the
+// example partnerships.
+func TestRulesCommands(t *testing.T) {
+	h := startHub(t, "--seed", "../../deploy/examples/partnerships.yaml")
+
+	out := h.must(t, "policy", "show", "eu-immigration-ct")
+	for _, want := range []string{"personal data      allow", "ES EU FI", "administrative-records", "x_interview_notes",
+		"europol-ectc  reader", "frontex       publisher"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("policy show does not mention %q:\n%s", want, out)
+		}
+	}
+	h.must(t, "policy", "set", "eu-japan", "--personal-data", "strip", "--jurisdiction", "EU", "--jurisdiction", "JP")
+	h.must(t, "policy", "collection", "eu-japan", "cyber-threats", "--tlp-max", "green", "--type", "indicator", "--type", "malware")
+	var d admin.PartnershipDetail
+	h.mustJSON(t, &d, "policy", "show", "eu-japan")
+	if d.Policy.PersonalData != "strip" || strings.Join(d.Policy.Jurisdictions, " ") != "EU JP" {
+		t.Errorf("partnership policy after set: %+v", d.Policy)
+	}
+	for _, c := range d.Collections {
+		if c.Alias == "cyber-threats" && (c.Policy.TLPMax != "green" || len(c.Policy.AllowedTypes) != 2) {
+			t.Errorf("collection policy after set: %+v", c.Policy)
+		}
+	}
+	if status, _, stderr := h.ctl(t, "policy", "set", "eu-japan", "--jurisdiction", "FR"); status != exitFailed ||
+		!strings.Contains(stderr, "cert-eu (EU)") {
+		t.Errorf("a rule excluding present members: exit %d, %s", status, stderr)
+	}
+
+	h.must(t, "membership", "add", "jpcert-cc", "eu-japan", "--role", "reader", "--clearance", "green")
+	if out := h.must(t, "membership", "list", "eu-japan"); !strings.Contains(out, "jpcert-cc  reader  green") {
+		t.Errorf("membership list:\n%s", out)
+	}
+	if status, _, stderr := h.ctl(t, "membership", "add", "cncert-cc", "eu-immigration-ct", "--role", "reader"); status != exitFailed ||
+		!strings.Contains(stderr, "established in CN") {
+		t.Errorf("a member from outside the partnership's jurisdictions: exit %d, %s", status, stderr)
+	}
+	if status, _, _ := h.ctl(t, "membership", "add", "jpcert-cc", "eu-japan"); status != exitUsage {
+		t.Errorf("membership add without --role: exit %d, want %d", status, exitUsage)
+	}
+	h.must(t, "membership", "remove", "jpcert-cc", "eu-japan")
+
+	// A publication and a pull, through the TAXII API, then the ledger.
+	tokens := filepath.Join(h.dataDir, "tokens")
+	certEU, err := os.ReadFile(filepath.Join(tokens, "cert-eu.jwt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jpcert, err := os.ReadFile(filepath.Join(tokens, "jpcert-cc.jwt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const indicator = `{"type":"indicator","spec_version":"2.1","id":"indicator--0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",` +
+		`"created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","name":"bad","pattern":"[ipv4-addr:value = '198.51.100.1']",` +
+		`"pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"}`
+	taxiiCall(t, h.url, http.MethodPost, "/eu-japan/collections/cyber-threats/objects/", string(certEU), `{"objects":[`+indicator+`]}`, http.StatusAccepted)
+	taxiiCall(t, h.url, http.MethodGet, "/eu-japan/collections/cyber-threats/objects/", string(jpcert), "", http.StatusOK)
+
+	if out := h.must(t, "audit", "verify"); !strings.Contains(out, "ledger intact: 2 entries") {
+		t.Errorf("audit verify:\n%s", out)
+	}
+	out = h.must(t, "audit", "pulls", "--publisher", "cert-eu")
+	if !strings.Contains(out, "jpcert-cc") || !strings.Contains(out, "indicator--0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9") {
+		t.Errorf("audit pulls of cert-eu's objects:\n%s", out)
+	}
+	if out := h.must(t, "audit", "pulls", "--publisher", "jpcert-cc"); strings.Contains(out, "indicator--") {
+		t.Errorf("audit pulls of jpcert-cc's objects shows another's:\n%s", out)
+	}
+	if out := h.must(t, "audit"); !strings.Contains(out, "membership.create") {
+		t.Errorf("audit without a subcommand lists operator actions:\n%s", out)
+	}
+}
+
+func taxiiCall(t *testing.T, base, method, path, token, body string, want int) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/taxii+json;version=2.1")
+	req.Header.Set("Content-Type", "application/taxii+json;version=2.1")
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(token))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: %d, want %d", method, path, resp.StatusCode, want)
+	}
+}
+
+// TestAuditVerifyNamesTheBrokenEntry: when the hub finds the chain broken, audit verify says where and
+// exits 1.
+func TestAuditVerifyNamesTheBrokenEntry(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/admin/ledger/verify/" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"entries":7,"ok":false,"broken_at":4,"problem":"entry 4 was altered: its content does not match its hash"}`))
+	}))
+	defer srv.Close()
+	tokenFile := filepath.Join(t.TempDir(), "operator.token")
+	if err := os.WriteFile(tokenFile, []byte("token"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	status, _, stderr := runTool("", "audit", "verify", "--url", srv.URL, "--token-file", tokenFile)
+	if status != exitFailed || !strings.Contains(stderr, "broken at entry 4: entry 4 was altered") {
+		t.Errorf("audit verify of a broken ledger: exit %d, %s", status, stderr)
+	}
+}

@@ -1,0 +1,345 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"taxiihub/internal/store"
+)
+
+// Personal-data modes as operators write them.
+const (
+	PersonalDataAllow  = "allow"
+	PersonalDataReject = "reject"
+	PersonalDataStrip  = "strip"
+)
+
+// STIX names: object types are 3 to 250 lower-case letters, digits and hyphens, not starting or
+// ending with a hyphen; property names are 3 to 250 ASCII letters, digits and underscores.
+var (
+	typePattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$`)
+	propertyPattern = regexp.MustCompile(`^[A-Za-z0-9_]{3,250}$`)
+)
+
+// coreProperties are properties every object has; denying one would refuse everything.
+var coreProperties = []string{"type", "id", "spec_version"}
+
+func checkPartnershipPolicy(p *problems, where string, pol PartnershipPolicy) {
+	switch pol.PersonalData {
+	case "", PersonalDataAllow, PersonalDataReject, PersonalDataStrip:
+	default:
+		p.add("%spersonal_data %q must be allow, reject or strip", where, pol.PersonalData)
+	}
+	for _, j := range pol.Jurisdictions {
+		checkJurisdiction(p, where+"jurisdictions: ", j)
+	}
+}
+
+func checkCollectionPolicy(p *problems, where string, pol CollectionPolicy) {
+	for _, t := range pol.AllowedTypes {
+		if !typePattern.MatchString(t) {
+			p.add("%sallowed type %q is not a STIX object type name", where, t)
+		}
+	}
+	for _, name := range pol.DeniedProperties {
+		switch {
+		case !propertyPattern.MatchString(name):
+			p.add("%sdenied property %q is not a STIX property name", where, name)
+		case slices.Contains(coreProperties, name):
+			p.add("%sdenied property %q is one every object has; list the object types allowed instead", where, name)
+		}
+	}
+	if _, err := store.ParseTLP(pol.TLPMax); err != nil {
+		p.add("%stlp_max: %v", where, err)
+	}
+}
+
+func checkMembership(p *problems, where string, m Membership) {
+	checkName(p, where+"member", m.Member)
+	checkName(p, where+"partnership", m.Partnership)
+	if !store.Role(m.Role).Valid() {
+		p.add("%srole %q must be publisher, reader or both", where, m.Role)
+	}
+	if _, err := store.ParseTLP(m.Clearance); err != nil {
+		p.add("%sclearance: %v", where, err)
+	}
+}
+
+// storePartnershipPolicy converts a policy that passed checkPartnershipPolicy.
+func storePartnershipPolicy(p PartnershipPolicy) store.PartnershipPolicy {
+	mode := store.PersonalDataMode(p.PersonalData)
+	if p.PersonalData == PersonalDataAllow {
+		mode = store.PersonalDataAllow
+	}
+	return store.PartnershipPolicy{PersonalData: mode, Jurisdictions: store.SortedSet(p.Jurisdictions),
+		NoOnwardSharing: p.NoOnwardSharing}
+}
+
+func partnershipPolicyOf(p store.PartnershipPolicy) PartnershipPolicy {
+	mode := string(p.PersonalData)
+	if mode == "" {
+		mode = PersonalDataAllow
+	}
+	return PartnershipPolicy{PersonalData: mode, Jurisdictions: p.Jurisdictions, NoOnwardSharing: p.NoOnwardSharing}
+}
+
+// storeCollectionPolicy converts a policy that passed checkCollectionPolicy.
+func storeCollectionPolicy(p CollectionPolicy) store.CollectionPolicy {
+	tlp, _ := store.ParseTLP(p.TLPMax)
+	return store.CollectionPolicy{AllowedTypes: store.SortedSet(p.AllowedTypes),
+		DeniedProperties: store.SortedSet(p.DeniedProperties), MaxTLP: tlp}
+}
+
+func collectionPolicyOf(p store.CollectionPolicy) CollectionPolicy {
+	return CollectionPolicy{AllowedTypes: p.AllowedTypes, DeniedProperties: p.DeniedProperties, TLPMax: p.MaxTLP.String()}
+}
+
+// storeMembership converts a membership that passed checkMembership.
+func storeMembership(m Membership) store.Membership {
+	clearance, _ := store.ParseTLP(m.Clearance)
+	return store.Membership{MemberID: m.Member, APIRoot: m.Partnership, Role: store.Role(m.Role), Clearance: clearance}
+}
+
+func membershipOf(m store.Membership) Membership {
+	return Membership{Member: m.MemberID, Partnership: m.APIRoot, Role: string(m.Role), Clearance: m.Clearance.String()}
+}
+
+// describePartnershipPolicy is a policy in a few words, for changes and the audit trail.
+func describePartnershipPolicy(p store.PartnershipPolicy) string {
+	parts := []string{"personal data " + partnershipPolicyOf(p).PersonalData}
+	if len(p.Jurisdictions) > 0 {
+		parts = append(parts, "members from "+strings.Join(p.Jurisdictions, ", ")+" only")
+	}
+	if p.NoOnwardSharing {
+		parts = append(parts, "no onward sharing")
+	}
+	return strings.Join(parts, "; ")
+}
+
+func describeCollectionPolicy(p store.CollectionPolicy) string {
+	var parts []string
+	if len(p.AllowedTypes) > 0 {
+		parts = append(parts, "types "+strings.Join(p.AllowedTypes, ", ")+" only")
+	}
+	if len(p.DeniedProperties) > 0 {
+		parts = append(parts, "properties "+strings.Join(p.DeniedProperties, ", ")+" refused")
+	}
+	if p.MaxTLP != store.TLPNone {
+		parts = append(parts, "up to TLP:"+strings.ToUpper(p.MaxTLP.String()))
+	}
+	if len(parts) == 0 {
+		return "no rules"
+	}
+	return strings.Join(parts, "; ")
+}
+
+func describeMembership(m store.Membership) string {
+	clearance := "any TLP"
+	if m.Clearance != store.TLPNone {
+		clearance = "up to TLP:" + strings.ToUpper(m.Clearance.String())
+	}
+	return string(m.Role) + ", " + clearance
+}
+
+// SetPartnershipPolicy replaces a partnership's policy. It refuses a jurisdiction rule that would
+// exclude a member already holding a grant or membership there, naming them: remove them first.
+func (s *Service) SetPartnershipPolicy(ctx context.Context, actor, slug string, p PartnershipPolicy) (Partnership, error) {
+	var bad problems
+	checkPartnershipPolicy(&bad, "", p)
+	if err := bad.err("the policy"); err != nil {
+		return Partnership{}, err
+	}
+	root, err := s.apiRoot(ctx, slug)
+	if err != nil {
+		return Partnership{}, err
+	}
+	want := storePartnershipPolicy(p)
+	if root.Policy.Equal(want) {
+		return partnershipOf(root), nil
+	}
+	if outside, err := s.outsiders(ctx, slug, want); err != nil {
+		return Partnership{}, err
+	} else if len(outside) > 0 {
+		return Partnership{}, &Error{Kind: Conflict, Problems: outside,
+			Message: fmt.Sprintf("partnership %s has members from outside %s; remove their grants and memberships first",
+				slug, strings.Join(want.Jurisdictions, ", "))}
+	}
+	root.Policy = want
+	err = s.store.UpdateAPIRoot(ctx, root)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return Partnership{}, notFound(err, "there is no partnership %s", slug)
+	case errors.Is(err, store.ErrJurisdiction):
+		return Partnership{}, conflict(err, "a member from outside %s joined partnership %s meanwhile; look again",
+			strings.Join(want.Jurisdictions, ", "), slug)
+	case err != nil:
+		return Partnership{}, fmt.Errorf("admin: set the policy of %s: %w", slug, err)
+	}
+	return partnershipOf(root), s.record(ctx, actor, Change{Action: "update", Kind: "partnership", Target: slug,
+		Detail: "policy: " + describePartnershipPolicy(want)})
+}
+
+// outsiders lists the members holding a grant or membership in a partnership whose jurisdiction
+// policy excludes, as "member (jurisdiction)".
+func (s *Service) outsiders(ctx context.Context, slug string, policy store.PartnershipPolicy) ([]string, error) {
+	if len(policy.Jurisdictions) == 0 {
+		return nil, nil
+	}
+	ids, err := s.participants(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, id := range ids {
+		m, err := s.member(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if !policy.AllowsJurisdiction(m.Jurisdiction) {
+			out = append(out, fmt.Sprintf("%s (%s)", m.ID, m.Jurisdiction))
+		}
+	}
+	return out, nil
+}
+
+// participants lists the members holding a grant or membership in a partnership, sorted.
+func (s *Service) participants(ctx context.Context, slug string) ([]string, error) {
+	colls, err := s.store.Collections(ctx, slug)
+	if err != nil {
+		return nil, fmt.Errorf("admin: collections of %s: %w", slug, err)
+	}
+	var ids []string
+	for _, c := range colls {
+		grants, err := s.store.CollectionGrants(ctx, c.ID)
+		if err != nil {
+			return nil, fmt.Errorf("admin: grants on %s/%s: %w", slug, c.ID, err)
+		}
+		for _, g := range grants {
+			ids = append(ids, g.MemberID)
+		}
+	}
+	ms, err := s.store.Memberships(ctx, slug)
+	if err != nil {
+		return nil, fmt.Errorf("admin: memberships of %s: %w", slug, err)
+	}
+	for _, m := range ms {
+		ids = append(ids, m.MemberID)
+	}
+	return store.SortedSet(ids), nil
+}
+
+// SetCollectionPolicy replaces the policy of a collection, named by id or alias. It applies to
+// objects added from then on; objects already stored stay, and readers' clearances still apply.
+func (s *Service) SetCollectionPolicy(ctx context.Context, actor, slug, ref string, p CollectionPolicy) (Collection, error) {
+	var bad problems
+	checkCollectionPolicy(&bad, "", p)
+	if err := bad.err("the policy"); err != nil {
+		return Collection{}, err
+	}
+	c, err := s.collection(ctx, slug, ref)
+	if err != nil {
+		return Collection{}, err
+	}
+	want := storeCollectionPolicy(p)
+	if c.Policy.Equal(want) {
+		return collectionOf(c), nil
+	}
+	c.Policy = want
+	err = s.store.UpdateCollection(ctx, c)
+	if errors.Is(err, store.ErrNotFound) {
+		return Collection{}, notFound(err, "there is no collection %s in partnership %s", ref, slug)
+	}
+	if err != nil {
+		return Collection{}, fmt.Errorf("admin: set the policy of %s/%s: %w", slug, c.ID, err)
+	}
+	return collectionOf(c), s.record(ctx, actor, Change{Action: "update", Kind: "collection",
+		Target: collectionName(slug, c.ID, c.Alias), Detail: "policy: " + describeCollectionPolicy(want)})
+}
+
+// PutMembership gives a member a role and clearance in a partnership, replacing the one it held. A
+// partnership with a jurisdiction rule refuses members from elsewhere. When the member already held
+// exactly this membership nothing changes, and nothing is recorded.
+func (s *Service) PutMembership(ctx context.Context, actor string, m Membership) (MembershipResult, error) {
+	var bad problems
+	checkMembership(&bad, "", m)
+	if err := bad.err("the membership"); err != nil {
+		return MembershipResult{}, err
+	}
+	member, err := s.member(ctx, m.Member)
+	if err != nil {
+		return MembershipResult{}, err
+	}
+	root, err := s.apiRoot(ctx, m.Partnership)
+	if err != nil {
+		return MembershipResult{}, err
+	}
+	if !root.Policy.AllowsJurisdiction(member.Jurisdiction) {
+		return MembershipResult{}, refusedJurisdiction(nil, member, root)
+	}
+	want := storeMembership(m)
+	have, err := s.store.Membership(ctx, m.Member, m.Partnership)
+	held := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return MembershipResult{}, fmt.Errorf("admin: membership of %s in %s: %w", m.Member, m.Partnership, err)
+	}
+	out := membershipOf(want)
+	if held && have == want {
+		return MembershipResult{Membership: out}, nil
+	}
+	err = s.store.PutMembership(ctx, want)
+	switch {
+	case errors.Is(err, store.ErrJurisdiction):
+		return MembershipResult{}, refusedJurisdiction(err, member, root)
+	case errors.Is(err, store.ErrNotFound):
+		return MembershipResult{}, notFound(err, "member %s or partnership %s no longer exists", m.Member, m.Partnership)
+	case err != nil:
+		return MembershipResult{}, fmt.Errorf("admin: membership of %s in %s: %w", m.Member, m.Partnership, err)
+	}
+	action := "create"
+	if held {
+		action = "update"
+	}
+	return MembershipResult{Membership: out, Changed: true}, s.record(ctx, actor, Change{Action: action, Kind: "membership",
+		Target: m.Member + " in " + m.Partnership, Detail: describeMembership(want)})
+}
+
+// refusedJurisdiction is the refusal of a member joining a partnership that excludes its jurisdiction.
+func refusedJurisdiction(cause error, m store.Member, root store.APIRoot) error {
+	return &Error{Kind: Conflict, Err: cause, Message: fmt.Sprintf(
+		"member %s is established in %s, and partnership %s admits members from %s only",
+		m.ID, m.Jurisdiction, root.Slug, strings.Join(root.Policy.Jurisdictions, ", "))}
+}
+
+// RemoveMembership removes a member's membership of a partnership; its grants there then act in both
+// roles with no TLP limit, as grants without a membership do.
+func (s *Service) RemoveMembership(ctx context.Context, actor, memberID, slug string) (Change, error) {
+	err := s.store.DeleteMembership(ctx, memberID, slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return Change{}, notFound(err, "member %s has no membership in %s", memberID, slug)
+	}
+	if err != nil {
+		return Change{}, fmt.Errorf("admin: remove the membership of %s in %s: %w", memberID, slug, err)
+	}
+	c := Change{Action: "delete", Kind: "membership", Target: memberID + " in " + slug}
+	return c, s.record(ctx, actor, c)
+}
+
+// Memberships lists the memberships of a partnership, ordered by member.
+func (s *Service) Memberships(ctx context.Context, slug string) ([]Membership, error) {
+	if _, err := s.apiRoot(ctx, slug); err != nil {
+		return nil, err
+	}
+	ms, err := s.store.Memberships(ctx, slug)
+	if err != nil {
+		return nil, fmt.Errorf("admin: memberships of %s: %w", slug, err)
+	}
+	out := make([]Membership, len(ms))
+	for i, m := range ms {
+		out[i] = membershipOf(m)
+	}
+	return out, nil
+}

@@ -1,0 +1,205 @@
+// Package policy decides what the sharing rules of a partnership and a collection allow, object by
+// object. It is pure: given the rules, a member's standing and the objects, it returns verdicts, and
+// it reads and writes nothing; the HTTP layer gathers what it needs from the store and acts on the
+// verdicts.
+//
+// What each rule looks at is documented on the function that applies it, and in the README's
+// "Sharing rules" section, which operators and partners read.
+package policy
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"taxiihub/internal/store"
+)
+
+// Reason codes. They appear in status failures as "[code] path: message", like the STIX validator's,
+// and never change meaning; clients may act on them.
+const (
+	// CodePersonalData refuses an object that is, or carries, personal data.
+	CodePersonalData = "personal-data"
+	// CodePersonalDataRemoved warns that personal data was removed before the object was stored.
+	CodePersonalDataRemoved = "personal-data-removed"
+	// CodeTypeNotAllowed refuses an object whose type the collection does not accept.
+	CodeTypeNotAllowed = "type-not-allowed"
+	// CodePropertyDenied refuses an object carrying a property the collection refuses.
+	CodePropertyDenied = "property-denied"
+	// CodeAboveCeiling refuses an object marked above the collection's TLP ceiling.
+	CodeAboveCeiling = "tlp-above-ceiling"
+	// CodeOnwardSharing refuses content received under a partnership that forbids passing it on.
+	CodeOnwardSharing = "onward-sharing"
+	// CodeWithdrawn refuses an object whose id its publisher withdrew.
+	CodeWithdrawn = "withdrawn"
+	// CodeOneWay refuses a whole request against the member's role: a write by a reader, or a read
+	// by a publisher. It is the error_code of a 403 answer, not a per-object reason.
+	CodeOneWay = "one-way"
+	// CodeNotAnObject refuses what does not decode as a JSON object; the checker normally refuses it
+	// first.
+	CodeNotAnObject = "not-an-object"
+)
+
+// Finding is one rule's judgement on one property of one object: a stable code, a JSON pointer to
+// the property (empty for the object as a whole), and a sentence for the analyst.
+type Finding struct {
+	Code    string
+	Path    string
+	Message string
+}
+
+func (f Finding) String() string {
+	if f.Path == "" {
+		return fmt.Sprintf("[%s] %s", f.Code, f.Message)
+	}
+	return fmt.Sprintf("[%s] %s: %s", f.Code, f.Path, f.Message)
+}
+
+// Rules are the rules that apply to a write into one collection.
+type Rules struct {
+	Partnership store.PartnershipPolicy
+	Collection  store.CollectionPolicy
+}
+
+// Decision is the judgement on one object.
+type Decision struct {
+	// Refusals, when any, keep the object out.
+	Refusals []Finding
+	// Warnings go with an object that is stored.
+	Warnings []Finding
+	// Content is what to store: the object exactly as submitted, or, when personal data was
+	// stripped, the object without it (re-encoded, so no longer byte for byte the submission).
+	Content []byte
+	// Stripped reports that Content differs from the submission.
+	Stripped bool
+	// TLP is the highest TLP level among the object's markings.
+	TLP store.TLP
+	// Fingerprint identifies the content with the submitter's own fields set aside (see
+	// Fingerprint); empty for the well-known public objects no partnership can own.
+	Fingerprint string
+}
+
+// Refused reports whether the object may not be stored.
+func (d Decision) Refused() bool { return len(d.Refusals) > 0 }
+
+// Judge applies the content rules to one object, given as the bytes submitted: the TLP ceiling, the
+// allowed types, the denied properties and the personal-data rule. The rules that need the store
+// (onward sharing, withdrawal) are decided elsewhere, with the fingerprint and level found here.
+func (r Rules) Judge(raw []byte) Decision {
+	d := Decision{Content: raw}
+	obj, err := decode(raw)
+	if err != nil {
+		d.Refusals = append(d.Refusals, Finding{Code: CodeNotAnObject, Message: "the item is not a JSON object"})
+		return d
+	}
+	typ, _ := obj["type"].(string)
+
+	var ceiling *Finding
+	d.TLP, ceiling = levelOf(obj, r.Collection.MaxTLP)
+	if ceiling != nil {
+		d.Refusals = append(d.Refusals, *ceiling)
+	}
+	if len(r.Collection.AllowedTypes) > 0 && !contains(r.Collection.AllowedTypes, typ) {
+		d.Refusals = append(d.Refusals, Finding{Code: CodeTypeNotAllowed, Path: "/type",
+			Message: fmt.Sprintf("this collection accepts only %s; %q is not among them",
+				strings.Join(r.Collection.AllowedTypes, ", "), typ)})
+	}
+	for _, path := range deniedProperties(obj, r.Collection.DeniedProperties) {
+		d.Refusals = append(d.Refusals, Finding{Code: CodePropertyDenied, Path: path,
+			Message: "this collection does not accept this property; send the object without it"})
+	}
+
+	if r.Partnership.PersonalData != store.PersonalDataAllow {
+		found := findPersonalData(obj)
+		strip := r.Partnership.PersonalData == store.PersonalDataStrip
+		for _, f := range found {
+			if f.whole || !strip {
+				d.Refusals = append(d.Refusals, Finding{Code: CodePersonalData, Path: f.path, Message: f.message})
+			}
+		}
+		if strip && !d.Refused() && len(found) > 0 {
+			for _, f := range found {
+				f.remove()
+				d.Warnings = append(d.Warnings, Finding{Code: CodePersonalDataRemoved, Path: f.path, Message: f.removed})
+			}
+			content, err := encode(obj)
+			if err != nil {
+				// Values decoded from JSON always encode again.
+				panic(fmt.Sprintf("policy: encode stripped object: %v", err))
+			}
+			d.Content, d.Stripped = content, true
+		}
+	}
+	d.Fingerprint = fingerprint(obj)
+	return d
+}
+
+// decode reads an object keeping numbers as written, so that re-encoding and fingerprints do not
+// depend on float rounding.
+func decode(raw []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		return nil, err
+	}
+	if obj == nil {
+		return nil, fmt.Errorf("null")
+	}
+	return obj, nil
+}
+
+// encode writes an object compactly, keys in sorted order, without HTML escaping (which would turn
+// "<" in a description into "\u003c").
+func encode(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// deniedProperties returns the JSON pointers of every property named in denied, at any depth: in
+// extensions and nested objects too, so that a refused property cannot travel inside another.
+func deniedProperties(obj map[string]any, denied []string) []string {
+	if len(denied) == 0 {
+		return nil
+	}
+	var paths []string
+	var walk func(v any, path string)
+	walk = func(v any, path string) {
+		switch v := v.(type) {
+		case map[string]any:
+			for _, k := range sortedKeys(v) {
+				p := path + "/" + pointerEscape(k)
+				if contains(denied, k) {
+					paths = append(paths, p)
+				}
+				walk(v[k], p)
+			}
+		case []any:
+			for i, e := range v {
+				walk(e, fmt.Sprintf("%s/%d", path, i))
+			}
+		}
+	}
+	walk(obj, "")
+	return paths
+}
+
+// pointerEscape escapes a key for a JSON pointer (RFC 6901).
+func pointerEscape(k string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1")
+}

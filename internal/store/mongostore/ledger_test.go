@@ -1,0 +1,95 @@
+//go:build unix
+
+package mongostore_test
+
+import (
+	"context"
+	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
+
+	"taxiihub/internal/store"
+	"taxiihub/internal/store/storetest"
+)
+
+// TestLedgerTampering edits the ledger collection directly, as someone with write access to the
+// database could.
+func TestLedgerTampering(t *testing.T) {
+	// Majority writes, so that the store's majority reads see the tampering at once.
+	client, err := mongo.Connect(options.Client().ApplyURI(mongod.URI()).SetWriteConcern(writeconcern.Majority()))
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	storetest.RunLedgerTampering(t, func(t *testing.T) (store.Store, storetest.Tamper) {
+		db := mongod.Database(t)
+		s := openStore(t, db)
+		ledger := client.Database(db).Collection("ledger")
+		byID := func(seq int64) bson.D { return bson.D{{Key: "_id", Value: seq}} }
+		check := func(t *testing.T, err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatalf("tamper: %v", err)
+			}
+		}
+		return s, storetest.Tamper{
+			Alter: func(t *testing.T, seq int64) {
+				_, err := ledger.UpdateOne(t.Context(), byID(seq),
+					bson.D{{Key: "$set", Value: bson.D{{Key: "member_id", Value: "someone-else"}}}})
+				check(t, err)
+			},
+			Delete: func(t *testing.T, seq int64) {
+				_, err := ledger.DeleteOne(t.Context(), byID(seq))
+				check(t, err)
+			},
+			Swap: func(t *testing.T, a, b int64) {
+				var da, db bson.D
+				check(t, ledger.FindOneAndDelete(t.Context(), byID(a)).Decode(&da))
+				check(t, ledger.FindOneAndDelete(t.Context(), byID(b)).Decode(&db))
+				_, err := ledger.InsertOne(t.Context(), withID(db, a))
+				check(t, err)
+				_, err = ledger.InsertOne(t.Context(), withID(da, b))
+				check(t, err)
+			},
+		}
+	})
+}
+
+// withID is the document d under another _id.
+func withID(d bson.D, id int64) bson.D {
+	out := bson.D{{Key: "_id", Value: id}}
+	for _, e := range d {
+		if e.Key != "_id" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// TestVersionsWithoutALevelAreSeenByAll: documents written before TLP levels were recorded lack the
+// field, and count as unmarked: every clearance reads them.
+func TestVersionsWithoutALevelAreSeenByAll(t *testing.T) {
+	client, err := mongo.Connect(options.Client().ApplyURI(mongod.URI()).SetWriteConcern(writeconcern.Majority()))
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	db := mongod.Database(t)
+	s := openStore(t, db)
+	coll := newCollection(t, s)
+	_, err = client.Database(db).Collection("objects").InsertOne(t.Context(), bson.D{
+		{Key: "collection_id", Value: coll}, {Key: "object_id", Value: "indicator--1"}, {Key: "version", Value: int64(1)},
+		{Key: "spec_version", Value: "2.1"}, {Key: "type", Value: "indicator"}, {Key: "date_added", Value: int64(1)},
+		{Key: "sha256", Value: []byte{0}}, {Key: "content", Value: []byte(`{}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Objects(t.Context(), coll, store.Query{Limit: 10, MaxTLP: store.TLPClear})
+	if err != nil || len(p.Records) != 1 || p.Records[0].TLP != store.TLPNone {
+		t.Errorf("a version without a level at the lowest clearance: %+v, %v", p.Records, err)
+	}
+}

@@ -1,0 +1,170 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// ErrJurisdiction reports a grant or membership that would give a partnership a member from outside
+// the jurisdictions its policy allows, or a change of policy or jurisdiction that would leave such a
+// member in place. Backends check it in the same transaction as the write, so that no concurrent
+// change of policy, member or grant can slip past it.
+var ErrJurisdiction = errors.New("member's jurisdiction is outside those the partnership allows")
+
+// PersonalDataMode says what a partnership does with objects that carry personal data.
+type PersonalDataMode string
+
+const (
+	// PersonalDataAllow leaves personal data alone: the partnership has no personal-data rule.
+	PersonalDataAllow PersonalDataMode = ""
+	// PersonalDataReject refuses every object that carries personal data.
+	PersonalDataReject PersonalDataMode = "reject"
+	// PersonalDataStrip removes the personal data it finds and stores the rest, with a warning;
+	// objects that are personal data as a whole are still refused.
+	PersonalDataStrip PersonalDataMode = "strip"
+)
+
+// PartnershipPolicy holds the rules of a partnership's arrangement that apply to all its collections.
+type PartnershipPolicy struct {
+	PersonalData PersonalDataMode
+	// Jurisdictions, when not empty, lists the only jurisdictions (ISO 3166-1 alpha-2 codes, or EU)
+	// its members may come from, as a sorted set.
+	Jurisdictions []string
+	// NoOnwardSharing forbids content received through this partnership from being posted into any
+	// other by the members who received it.
+	NoOnwardSharing bool
+}
+
+// AllowsJurisdiction reports whether a member established in j may take part in the partnership.
+func (p PartnershipPolicy) AllowsJurisdiction(j string) bool {
+	return len(p.Jurisdictions) == 0 || slices.Contains(p.Jurisdictions, j)
+}
+
+// Equal reports whether two policies hold the same rules.
+func (p PartnershipPolicy) Equal(q PartnershipPolicy) bool {
+	return p.PersonalData == q.PersonalData && p.NoOnwardSharing == q.NoOnwardSharing &&
+		slices.Equal(p.Jurisdictions, q.Jurisdictions)
+}
+
+// CollectionPolicy holds the rules on what one collection accepts.
+type CollectionPolicy struct {
+	// AllowedTypes, when not empty, lists the only STIX object types the collection accepts, as a
+	// sorted set.
+	AllowedTypes []string
+	// DeniedProperties lists property names the collection refuses wherever they appear in an
+	// object, as a sorted set.
+	DeniedProperties []string
+	// MaxTLP is the highest TLP level the collection accepts; TLPNone means no ceiling.
+	MaxTLP TLP
+}
+
+// Equal reports whether two policies hold the same rules.
+func (p CollectionPolicy) Equal(q CollectionPolicy) bool {
+	return p.MaxTLP == q.MaxTLP && slices.Equal(p.AllowedTypes, q.AllowedTypes) &&
+		slices.Equal(p.DeniedProperties, q.DeniedProperties)
+}
+
+// SortedSet returns the distinct values of in, sorted; nil when there are none, so that policies
+// compare and store alike whichever way an empty list was written.
+func SortedSet(in []string) []string { return sortedSet(in) }
+
+// TLP is a Traffic Light Protocol level, ordered from least to most restricted. TLP 1.0 and 2.0
+// levels map onto one scale: WHITE is CLEAR, and AMBER+STRICT (2.0 only) lies between AMBER and RED.
+type TLP int
+
+const (
+	// TLPNone is no level. As an object's level it means the object carries no TLP marking, which
+	// every ceiling and clearance admits; as a ceiling or clearance it means no limit.
+	TLPNone TLP = iota
+	TLPClear
+	TLPGreen
+	TLPAmber
+	TLPAmberStrict
+	TLPRed
+)
+
+var tlpNames = [...]string{"", "clear", "green", "amber", "amber+strict", "red"}
+
+// String is the level's lower-case TLP 2.0 name, or "" for TLPNone.
+func (t TLP) String() string {
+	if t < TLPNone || t > TLPRed {
+		return fmt.Sprintf("TLP(%d)", int(t))
+	}
+	return tlpNames[t]
+}
+
+// Admits reports whether an object at level obj is within the limit t (a ceiling or clearance).
+func (t TLP) Admits(obj TLP) bool { return t == TLPNone || obj <= t }
+
+// ParseTLP reads a TLP level name: clear, white, green, amber, amber+strict or red, in any case and
+// with or without a "TLP:" prefix. The empty string is TLPNone.
+func ParseTLP(s string) (TLP, error) {
+	name := strings.ToLower(strings.TrimSpace(s))
+	name = strings.TrimPrefix(name, "tlp:")
+	if name == "white" {
+		return TLPClear, nil
+	}
+	if i := slices.Index(tlpNames[:], name); i >= 0 {
+		return TLP(i), nil
+	}
+	return TLPNone, fmt.Errorf("%q is not a TLP level (clear, white, green, amber, amber+strict or red)", s)
+}
+
+// Role is what a member does in a partnership: publish, read, or both. It bounds what grants allow:
+// a reader never writes and a publisher never reads, whatever its grants say.
+type Role string
+
+const (
+	// RoleBoth publishes and reads. A member that holds grants in a partnership but no membership
+	// acts in this role.
+	RoleBoth Role = "both"
+	// RolePublisher only publishes.
+	RolePublisher Role = "publisher"
+	// RoleReader only reads.
+	RoleReader Role = "reader"
+)
+
+// CanPublish reports whether the role allows adding objects.
+func (r Role) CanPublish() bool { return r != RoleReader }
+
+// CanRead reports whether the role allows reading objects.
+func (r Role) CanRead() bool { return r != RolePublisher }
+
+// Valid reports whether r is one of the three roles.
+func (r Role) Valid() bool { return r == RoleBoth || r == RolePublisher || r == RoleReader }
+
+// Membership is a member's standing in one partnership: its role and its TLP clearance. Grants still
+// decide which collections it reaches; the membership narrows what they allow.
+type Membership struct {
+	MemberID string
+	APIRoot  string
+	Role     Role
+	// Clearance is the highest TLP level the member may read; TLPNone means no limit.
+	Clearance TLP
+}
+
+// DefaultMembership is the standing of a member that holds grants in a partnership but has no
+// membership recorded: both roles and no TLP limit, so that grants alone decide, as before
+// memberships existed.
+func DefaultMembership(memberID, root string) Membership {
+	return Membership{MemberID: memberID, APIRoot: root, Role: RoleBoth}
+}
+
+// Origin records who first published an object, or content, in a partnership. The store keeps origins
+// for good, also after the objects are deleted or withdrawn, because content once received stays
+// received.
+type Origin struct {
+	// Key is OriginKeyID or OriginKeyFingerprint of what was published.
+	Key     string
+	APIRoot string
+	// Member is the member whose publication came first.
+	Member string
+}
+
+// OriginKeyID is the origin key of an object id.
+func OriginKeyID(id string) string { return "id:" + id }
+
+// OriginKeyFingerprint is the origin key of a content fingerprint.
+func OriginKeyFingerprint(fp string) string { return "fp:" + fp }

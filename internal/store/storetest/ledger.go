@@ -1,0 +1,406 @@
+package storetest
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"taxiihub/internal/store"
+)
+
+var ledgerCases = []testCase{
+	{"PublishRecordsOriginsAndItsLedgerEntry", publishRecords},
+	{"PublishDryRunCommitsNothing", publishDryRun},
+	{"WithdrawLeavesATombstoneAndIsNeverUndone", withdrawTombstone},
+	{"PullsOfAPublishersObjects", pullsOfMine},
+	{"ConcurrentAppendsStayChained", concurrentAppends},
+}
+
+func mustPublish(t *testing.T, s store.Store, p store.Publication) []store.Outcome {
+	t.Helper()
+	out, err := s.Publish(t.Context(), p)
+	if err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	if len(out) != len(p.Objects) {
+		t.Fatalf("publish: %d outcomes for %d objects", len(out), len(p.Objects))
+	}
+	return out
+}
+
+func results(out []store.Outcome) []store.Result {
+	rs := make([]store.Result, len(out))
+	for i, o := range out {
+		rs[i] = o.Result
+	}
+	return rs
+}
+
+func fingerprinted(o store.Object, fp string) store.Object {
+	o.Fingerprint = fp
+	return o
+}
+
+func ledgerAll(t *testing.T, s store.Store) []store.LedgerEntry {
+	t.Helper()
+	var all []store.LedgerEntry
+	for after := int64(0); ; {
+		batch, err := s.Ledger(t.Context(), after, 3)
+		if err != nil {
+			t.Fatalf("read ledger: %v", err)
+		}
+		all = append(all, batch...)
+		if len(batch) < 3 {
+			return all
+		}
+		after = batch[len(batch)-1].Seq
+	}
+}
+
+func mustVerify(t *testing.T, s store.Store, entries int64) {
+	t.Helper()
+	v, err := store.VerifyLedger(t.Context(), s)
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	if !v.OK || v.Entries != entries {
+		t.Errorf("verify: %+v, want OK with %d entries", v, entries)
+	}
+}
+
+func publishRecords(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	coll := newCollection(t, s)
+	root := rootOf(t, s, coll)
+	a := fingerprinted(tlpObject(1, "2026-01-01T00:00:00.000Z", store.TLPGreen), "fp-a")
+	b := fingerprinted(tlpObject(2, "2026-01-01T00:00:00.000Z", store.TLPAmber), "fp-b")
+	refused := store.LedgerItem{ID: "email-addr--00000000-0000-4000-8000-000000000000", Verdict: "refused: personal-data"}
+	out := mustPublish(t, s, store.Publication{CollectionID: coll, Member: "cert-eu", TokenID: "tok-1",
+		Objects: []store.Object{a, b}, Refused: []store.LedgerItem{refused}})
+	if got := results(out); !slices.Equal(got, []store.Result{store.Added, store.Added}) {
+		t.Errorf("first publication: %v", got)
+	}
+	// Another member publishing the same version and content becomes no origin of it.
+	out = mustPublish(t, s, store.Publication{CollectionID: coll, Member: "jpcert", TokenID: "tok-2",
+		Objects: []store.Object{a, fingerprinted(tlpObject(3, "2026-01-01T00:00:00.000Z", store.TLPNone), "fp-a")}})
+	if got := results(out); !slices.Equal(got, []store.Result{store.Unchanged, store.Added}) {
+		t.Errorf("second publication: %v", got)
+	}
+	origins, err := s.Origins(ctx, []string{store.OriginKeyID(a.ID), store.OriginKeyFingerprint("fp-a"),
+		store.OriginKeyID(b.ID), store.OriginKeyID(indicatorID(3)), "id:unknown"})
+	if err != nil {
+		t.Fatalf("origins: %v", err)
+	}
+	slices.SortFunc(origins, func(x, y store.Origin) int { return strings.Compare(x.Key, y.Key) })
+	want := []store.Origin{
+		{Key: store.OriginKeyFingerprint("fp-a"), APIRoot: root, Member: "cert-eu"},
+		{Key: store.OriginKeyID(a.ID), APIRoot: root, Member: "cert-eu"},
+		{Key: store.OriginKeyID(b.ID), APIRoot: root, Member: "cert-eu"},
+		{Key: store.OriginKeyID(indicatorID(3)), APIRoot: root, Member: "jpcert"},
+	}
+	if !slices.Equal(origins, want) {
+		t.Errorf("origins:\n got %+v\nwant %+v", origins, want)
+	}
+	// AddObjects publishes on nobody's behalf: no origin, no ledger entry.
+	mustAdd(t, s, coll, tlpObject(4, "2026-01-01T00:00:00.000Z", store.TLPNone))
+	if o, _ := s.Origins(ctx, []string{store.OriginKeyID(indicatorID(4))}); len(o) != 0 {
+		t.Errorf("AddObjects recorded origins %+v", o)
+	}
+	// The TLP level is kept with each version.
+	page, err := s.Manifest(ctx, coll, store.Query{Limit: 10, IDs: []string{b.ID}})
+	if err != nil || len(page.Records) != 1 || page.Records[0].TLP != store.TLPAmber {
+		t.Errorf("manifest of %s: %+v, %v; want its level amber", b.ID, page.Records, err)
+	}
+
+	entries := ledgerAll(t, s)
+	if len(entries) != 2 {
+		t.Fatalf("ledger holds %d entries, want 2: %+v", len(entries), entries)
+	}
+	e := entries[0]
+	if e.Seq != 1 || e.Kind != store.LedgerPublish || e.Member != "cert-eu" || e.TokenID != "tok-1" ||
+		e.APIRoot != root || e.Collection != coll || e.At.IsZero() || !bytes.Equal(e.PrevHash, store.GenesisHash) {
+		t.Errorf("first entry: %+v", e)
+	}
+	wantItems := []store.LedgerItem{
+		{ID: a.ID, Version: a.Version, Verdict: store.VerdictAdded},
+		{ID: b.ID, Version: b.Version, Verdict: store.VerdictAdded},
+		refused,
+	}
+	if !sameItems(e.Items, wantItems) {
+		t.Errorf("first entry's items:\n got %+v\nwant %+v", e.Items, wantItems)
+	}
+	if entries[1].Seq != 2 || !bytes.Equal(entries[1].PrevHash, e.Hash) || entries[1].Items[0].Verdict != store.VerdictUnchanged {
+		t.Errorf("second entry: %+v", entries[1])
+	}
+	head, err := s.LedgerHead(ctx)
+	if err != nil || head.Seq != 2 || !bytes.Equal(head.Hash, entries[1].Hash) {
+		t.Errorf("head: %+v, %v", head, err)
+	}
+	mustVerify(t, s, 2)
+}
+
+func sameItems(a, b []store.LedgerItem) bool {
+	return slices.EqualFunc(a, b, func(x, y store.LedgerItem) bool {
+		return x.ID == y.ID && x.Verdict == y.Verdict && x.Version.Equal(y.Version)
+	})
+}
+
+func publishDryRun(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	coll := newCollection(t, s)
+	objs := []store.Object{tlpObject(1, "2026-01-01T00:00:00.000Z", 0), tlpObject(1, "2026-01-01T00:00:00.000Z", 0)}
+	dry := store.Publication{CollectionID: coll, Member: "cert-eu", Objects: objs, DryRun: true}
+	if got := results(mustPublish(t, s, dry)); !slices.Equal(got, []store.Result{store.Added, store.Unchanged}) {
+		t.Errorf("dry run: %v", got)
+	}
+	if got := readAll(t, s, coll, store.Query{Limit: 10}, false); len(got) != 0 {
+		t.Errorf("a dry run stored %d versions", len(got))
+	}
+	if head, _ := s.LedgerHead(ctx); head.Seq != 0 {
+		t.Errorf("a dry run appended to the ledger: head %+v", head)
+	}
+	if o, _ := s.Origins(ctx, []string{store.OriginKeyID(objs[0].ID)}); len(o) != 0 {
+		t.Errorf("a dry run recorded origins %+v", o)
+	}
+	real := dry
+	real.DryRun = false
+	mustPublish(t, s, real)
+	if got := results(mustPublish(t, s, dry)); !slices.Equal(got, []store.Result{store.Unchanged, store.Unchanged}) {
+		t.Errorf("dry run after the real one: %v", got)
+	}
+	_, err := s.Publish(ctx, store.Publication{CollectionID: newUUID(), DryRun: true})
+	wantErrIs(t, "dry run into a missing collection", err, store.ErrNotFound)
+	_, err = s.Publish(ctx, store.Publication{CollectionID: newUUID(), Refused: []store.LedgerItem{{ID: "x"}}})
+	wantErrIs(t, "publication into a missing collection", err, store.ErrNotFound)
+	mustVerify(t, s, 1)
+}
+
+// tombstone stands in for the TAXII layer's tombstone builder.
+func tombstone(newest []byte, at time.Time) ([]byte, time.Time, error) {
+	v := at.UTC().Truncate(time.Millisecond)
+	return fmt.Appendf(nil, `{"withdrawn":%q,"was":%d}`, v.Format(time.RFC3339Nano), len(newest)), v, nil
+}
+
+func withdrawTombstone(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	coll := newCollection(t, s)
+	other := newCollection(t, s)
+	v1 := tlpObject(1, "2026-01-01T00:00:00.000Z", store.TLPGreen)
+	v2 := tlpObject(1, "2026-02-01T00:00:00.000Z", store.TLPAmber)
+	keep := tlpObject(2, "2026-01-01T00:00:00.000Z", 0)
+	mustPublish(t, s, store.Publication{CollectionID: coll, Member: "cert-eu", Objects: []store.Object{v1, v2, keep}})
+	mustPublish(t, s, store.Publication{CollectionID: other, Member: "cert-eu", Objects: []store.Object{v1}})
+
+	w := store.Withdrawal{CollectionID: coll, ObjectID: v1.ID, Member: "cert-eu", TokenID: "tok", Tombstone: tombstone}
+	out, err := s.Withdraw(ctx, w)
+	if err != nil || out.Result != store.Added || out.Version.IsZero() {
+		t.Fatalf("withdraw: %+v, %v", out, err)
+	}
+	all := readAll(t, s, coll, store.Query{Limit: 10, IDs: []string{v1.ID},
+		VersionFilter: store.VersionFilter{Versions: store.VersionMatch{All: true}}}, false)
+	if len(all) != 1 || !all[0].Withdrawn || !all[0].Version.Equal(out.Version) || all[0].TLP != store.TLPAmber ||
+		!strings.HasPrefix(string(all[0].Content), `{"withdrawn":`) {
+		t.Errorf("versions after withdrawal: %+v; want the tombstone alone, at the newest version's level", all)
+	}
+	// The tombstone is the newest thing in the collection, so pollers resuming find it.
+	page, err := s.Manifest(ctx, coll, store.Query{Limit: 10})
+	if err != nil || len(page.Records) != 2 || page.Records[1].ID != v1.ID || !page.Records[1].Withdrawn {
+		t.Errorf("manifest after withdrawal: %+v, %v", page.Records, err)
+	}
+	// Other collections keep their copies: the withdrawal is the publisher's, per collection.
+	if got := readAll(t, s, other, store.Query{Limit: 10}, false); len(got) != 1 || got[0].Withdrawn {
+		t.Errorf("other collection after withdrawal: %+v", got)
+	}
+
+	again, err := s.Withdraw(ctx, w)
+	if err != nil || again.Result != store.Unchanged || !again.Version.Equal(out.Version) {
+		t.Errorf("withdraw again: %+v, %v", again, err)
+	}
+	_, err = s.Withdraw(ctx, store.Withdrawal{CollectionID: coll, ObjectID: "indicator--missing", Tombstone: tombstone})
+	wantErrIs(t, "withdraw a missing object", err, store.ErrNotFound)
+
+	// Never accepted again, in any collection, in any version.
+	v3 := tlpObject(1, "2026-03-01T00:00:00.000Z", 0)
+	for _, c := range []string{coll, other, newCollection(t, s)} {
+		got := results(mustPublish(t, s, store.Publication{CollectionID: c, Member: "jpcert", Objects: []store.Object{v3, keep}}))
+		if got[0] != store.Withdrawn || !got[1].Stored() {
+			t.Errorf("publish a withdrawn id into %s: %v", c, got)
+		}
+	}
+	dry := results(mustPublish(t, s, store.Publication{CollectionID: coll, Objects: []store.Object{v1}, DryRun: true}))
+	if dry[0] != store.Withdrawn {
+		t.Errorf("dry run of a withdrawn id: %v", dry)
+	}
+	entries := ledgerAll(t, s)
+	var withdrawals int
+	for _, e := range entries {
+		if e.Kind == store.LedgerWithdraw {
+			withdrawals++
+			if e.Member != "cert-eu" || e.TokenID != "tok" || len(e.Items) != 1 || e.Items[0].ID != v1.ID ||
+				!e.Items[0].Version.Equal(out.Version) {
+				t.Errorf("withdraw entry: %+v", e)
+			}
+		}
+		if e.Kind == store.LedgerPublish && e.Member == "jpcert" && e.Items[0].Verdict != "refused: "+store.VerdictWithdrawn {
+			t.Errorf("publish entry of a withdrawn id: %+v", e.Items)
+		}
+	}
+	if withdrawals != 1 {
+		t.Errorf("%d withdraw entries, want 1 (withdrawing again changes nothing)", withdrawals)
+	}
+	mustVerify(t, s, int64(len(entries)))
+}
+
+func pullsOfMine(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	coll := newCollection(t, s)
+	root := rootOf(t, s, coll)
+	otherColl := newCollection(t, s)
+	otherRoot := rootOf(t, s, otherColl)
+	mine := tlpObject(1, "2026-01-01T00:00:00.000Z", 0)
+	theirs := tlpObject(2, "2026-01-01T00:00:00.000Z", 0)
+	mustPublish(t, s, store.Publication{CollectionID: coll, Member: "cert-eu", Objects: []store.Object{mine}})
+	mustPublish(t, s, store.Publication{CollectionID: coll, Member: "jpcert", Objects: []store.Object{theirs}})
+	// The same id published first by someone else in another partnership is not cert-eu's there.
+	mustPublish(t, s, store.Publication{CollectionID: otherColl, Member: "jpcert", Objects: []store.Object{mine}})
+
+	pull := func(member, r, c string, objs ...store.Object) {
+		e := store.LedgerEntry{Member: member, TokenID: member + "-tok", APIRoot: r, Collection: c, Endpoint: "objects"}
+		for _, o := range objs {
+			e.Items = append(e.Items, store.LedgerItem{ID: o.ID, Version: o.Version})
+		}
+		if err := s.RecordPull(ctx, e); err != nil {
+			t.Fatalf("record pull: %v", err)
+		}
+	}
+	pull("jpcert", root, coll, mine, theirs)
+	pull("cert-eu", root, coll, theirs)
+	pull("other", otherRoot, otherColl, mine)
+	pull("other", root, coll)
+
+	page, err := store.Pulls(ctx, s, store.PullQuery{Publisher: "cert-eu", Limit: 10})
+	if err != nil {
+		t.Fatalf("pulls: %v", err)
+	}
+	if len(page.Entries) != 1 || page.More {
+		t.Fatalf("pulls of cert-eu's objects: %+v", page)
+	}
+	e := page.Entries[0]
+	if e.Member != "jpcert" || e.TokenID != "jpcert-tok" || e.Kind != store.LedgerPull || len(e.Items) != 1 || e.Items[0].ID != mine.ID {
+		t.Errorf("pull of cert-eu's objects: %+v", e)
+	}
+	page, err = store.Pulls(ctx, s, store.PullQuery{Publisher: "jpcert", Limit: 10})
+	if err != nil || len(page.Entries) != 3 {
+		t.Errorf("pulls of jpcert's objects: %+v, %v; want 3", page.Entries, err)
+	}
+	// Operators see every pull; paging resumes where the last page ended.
+	var seen []int64
+	for q := (store.PullQuery{Limit: 1}); ; {
+		page, err := store.Pulls(ctx, s, q)
+		if err != nil {
+			t.Fatalf("all pulls: %v", err)
+		}
+		for _, e := range page.Entries {
+			seen = append(seen, e.Seq)
+		}
+		if !page.More {
+			break
+		}
+		q.After = page.Next
+	}
+	if len(seen) != 4 {
+		t.Errorf("all pulls: %v, want 4 entries", seen)
+	}
+	page, err = store.Pulls(ctx, s, store.PullQuery{APIRoot: otherRoot, Limit: 10})
+	if err != nil || len(page.Entries) != 1 || page.Entries[0].Member != "other" {
+		t.Errorf("pulls from %s: %+v, %v", otherRoot, page.Entries, err)
+	}
+	mustVerify(t, s, 7)
+}
+
+// concurrentAppends: publications into two collections, withdrawals and pulls, all at once, leave a
+// ledger numbered without gaps in which each entry commits to the one before.
+func concurrentAppends(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	colls := []string{newCollection(t, s), newCollection(t, s)}
+	const writers, rounds = 4, 5
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*rounds*2)
+	for w := range writers {
+		wg.Go(func() {
+			for r := range rounds {
+				n := w*rounds + r
+				coll := colls[n%2]
+				o := tlpObject(n, "2026-01-01T00:00:00.000Z", 0)
+				if _, err := s.Publish(ctx, store.Publication{CollectionID: coll, Member: "m", Objects: []store.Object{o}}); err != nil {
+					errs <- err
+					return
+				}
+				if err := s.RecordPull(ctx, store.LedgerEntry{Member: "r", Collection: coll, Endpoint: "objects",
+					Items: []store.LedgerItem{{ID: o.ID, Version: o.Version}}}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("concurrent append: %v", err)
+	}
+	mustVerify(t, s, writers*rounds*2)
+}
+
+// Tamper changes a backend's ledger behind the store's back, as someone with write access to the
+// database could. Each function changes the entry or entries with the given sequence numbers.
+type Tamper struct {
+	// Alter changes the member an entry names.
+	Alter func(t *testing.T, seq int64)
+	// Delete removes an entry.
+	Delete func(t *testing.T, seq int64)
+	// Swap exchanges two entries' places, each keeping its content.
+	Swap func(t *testing.T, a, b int64)
+}
+
+// RunLedgerTampering checks that VerifyLedger names the first broken entry after each kind of
+// tampering. open returns a fresh, empty store and a Tamper acting on the same database.
+func RunLedgerTampering(t *testing.T, open func(t *testing.T) (store.Store, Tamper)) {
+	fill := func(t *testing.T, s store.Store) {
+		coll := newCollection(t, s)
+		for i := range 6 {
+			o := tlpObject(i, "2026-01-01T00:00:00.000Z", 0)
+			mustPublish(t, s, store.Publication{CollectionID: coll, Member: "cert-eu", Objects: []store.Object{o}})
+		}
+		mustVerify(t, s, 6)
+	}
+	for _, tc := range []struct {
+		name   string
+		tamper func(t *testing.T, tp Tamper)
+		broken int64
+		says   string
+	}{
+		{"ChangeOneEntry", func(t *testing.T, tp Tamper) { tp.Alter(t, 3) }, 3, "altered"},
+		{"ChangeTheFirstEntry", func(t *testing.T, tp Tamper) { tp.Alter(t, 1) }, 1, "altered"},
+		{"DeleteOneEntry", func(t *testing.T, tp Tamper) { tp.Delete(t, 4) }, 4, "missing"},
+		{"DeleteTheLastEntry", func(t *testing.T, tp Tamper) { tp.Delete(t, 6) }, 6, "missing"},
+		{"ReorderTwoEntries", func(t *testing.T, tp Tamper) { tp.Swap(t, 2, 5) }, 2, "does not follow"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, tp := open(t)
+			fill(t, s)
+			tc.tamper(t, tp)
+			v, err := store.VerifyLedger(t.Context(), s)
+			if err != nil {
+				t.Fatalf("verify: %v", err)
+			}
+			if v.OK || v.BrokenAt != tc.broken || !strings.Contains(v.Problem, tc.says) {
+				t.Errorf("verify after tampering: %+v; want entry %d named broken (%q)", v, tc.broken, tc.says)
+			}
+		})
+	}
+}
