@@ -40,52 +40,48 @@ func setDateHeaders(c *gin.Context, p store.Page) {
 	}
 }
 
-// Reads apply the reader's clearance in the store's scan, so that a page holds only what the reader
-// may see and its more and next are exact; each page served is recorded in the ledger before it is
-// sent, and not sent when it cannot be recorded.
-
 func (a *api) manifest(c *gin.Context) error {
-	coll, r, err := a.readableCollection(c)
+	page, err := a.collectionPage(c, "manifest", a.store.Manifest)
 	if err != nil {
 		return err
 	}
-	q, err := taxii.ParseFilters(c.Request.URL.Query(), taxii.ObjectsEndpoint)
-	if err != nil {
-		return err
-	}
-	q.MaxTLP = r.membership.Clearance
-	page, err := a.store.Manifest(c.Request.Context(), coll.ID, q)
-	if err != nil {
-		return fmt.Errorf("httpapi: manifest of %s: %w", coll.ID, err)
-	}
-	if err := a.recordPull(c, coll, "manifest", page); err != nil {
-		return err
-	}
-	setDateHeaders(c, page)
 	writeTAXII(c, http.StatusOK, taxii.NewManifest(page))
 	return nil
 }
 
 func (a *api) getObjects(c *gin.Context) error {
-	coll, r, err := a.readableCollection(c)
+	page, err := a.collectionPage(c, "objects", a.store.Objects)
 	if err != nil {
 		return err
+	}
+	writeTAXII(c, http.StatusOK, taxii.NewEnvelope(page))
+	return nil
+}
+
+// collectionPage reads one page of a collection for the objects and manifest endpoints and sets
+// the date headers. The reader's clearance is applied in the store's scan, so that a page holds only
+// what the reader may see and its more and next are exact; each page served is recorded in the
+// ledger before it is sent, and not sent when it cannot be recorded.
+func (a *api) collectionPage(c *gin.Context, endpoint string,
+	read func(ctx context.Context, collectionID string, q store.Query) (store.Page, error)) (store.Page, error) {
+	coll, r, err := a.readableCollection(c)
+	if err != nil {
+		return store.Page{}, err
 	}
 	q, err := taxii.ParseFilters(c.Request.URL.Query(), taxii.ObjectsEndpoint)
 	if err != nil {
-		return err
+		return store.Page{}, err
 	}
 	q.MaxTLP = r.membership.Clearance
-	page, err := a.store.Objects(c.Request.Context(), coll.ID, q)
+	page, err := read(c.Request.Context(), coll.ID, q)
 	if err != nil {
-		return fmt.Errorf("httpapi: objects of %s: %w", coll.ID, err)
+		return store.Page{}, fmt.Errorf("httpapi: %s of %s: %w", endpoint, coll.ID, err)
 	}
-	if err := a.recordPull(c, coll, "objects", page); err != nil {
-		return err
+	if err := a.recordPull(c, coll, endpoint, page); err != nil {
+		return store.Page{}, err
 	}
 	setDateHeaders(c, page)
-	writeTAXII(c, http.StatusOK, taxii.NewEnvelope(page))
-	return nil
+	return page, nil
 }
 
 // recordPull appends the pull of a page to the ledger: who, with which token, from which collection,
