@@ -100,19 +100,42 @@ func (s *Server) URI() string { return s.uri }
 // it is at most 38 bytes, which leaves room for collection names within MongoDB 4.0's namespace limits.
 func (s *Server) Database(t testing.TB) string {
 	t.Helper()
+	return newDatabase(t, s.client, &s.databases)
+}
+
+// newDatabase is Database for any deployment client reaches; counter numbers the names.
+func newDatabase(t testing.TB, client *mongo.Client, counter *atomic.Uint64) string {
+	t.Helper()
 	// The random part keeps names apart across test binaries sharing one MONGODB_URI server;
 	// the counter guarantees it within this process.
-	suffix := fmt.Sprintf("_%d_%06x", s.databases.Add(1), rand.N(1<<24))
+	suffix := fmt.Sprintf("_%d_%06x", counter.Add(1), rand.N(1<<24))
 	name := databaseName(t.Name(), suffix)
 
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), dropTimeout)
 		defer cancel()
-		if err := s.client.Database(name).Drop(ctx); err != nil {
+		if err := drop(ctx, client.Database(name)); err != nil {
 			t.Errorf("mongotest: drop database %q: %v", name, err)
 		}
 	})
 	return name
+}
+
+// drop drops db, trying again while the deployment may be electing a primary: after a test has
+// moved a replica set's primary, the first command on a pooled connection to the old one fails, and
+// dropDatabase is not among the commands the driver retries by itself.
+func drop(ctx context.Context, db *mongo.Database) error {
+	for {
+		err := db.Drop(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // databaseName turns a test name into a valid MongoDB database name of at most maxDatabaseName bytes

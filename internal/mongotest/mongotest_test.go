@@ -12,6 +12,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
 
 	"taxiihub/internal/mongotest"
 )
@@ -116,5 +118,92 @@ func TestDatabaseIsDroppedAfterTest(t *testing.T) {
 	}
 	if len(names) != 0 {
 		t.Errorf("database %q still exists after its test finished", name)
+	}
+}
+
+// TestReplicaSetFailsOver starts a three-member set and moves its primary twice, once by stepping it
+// down and once by killing it, checking each time that a client of the whole set keeps writing with
+// majority write concern and that a killed member comes back with the data it missed.
+func TestReplicaSetFailsOver(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	var log strings.Builder
+	rs, err := mongotest.StartReplicaSet(ctx, &log, mongotest.ReplicaSetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := rs.Stop(); err != nil {
+			t.Error(err)
+		}
+		t.Log(log.String())
+	})
+	if rs.Members() != 3 || !strings.Contains(rs.URI(), "replicaSet=") || strings.Count(rs.URI(), ",") != 2 {
+		t.Fatalf("Members() = %d, URI() = %q; want three members in a replicaSet URI", rs.Members(), rs.URI())
+	}
+	client, err := mongo.Connect(options.Client().ApplyURI(rs.URI()).SetWriteConcern(writeconcern.Majority()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Disconnect(context.Background())
+	coll := client.Database(rs.Database(t)).Collection("c")
+	write := func(id int) {
+		t.Helper()
+		// One retry, as the hub's driver makes: a write in flight when the primary goes may fail once.
+		if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
+			t.Fatalf("insert %d: %v", id, err)
+		}
+	}
+
+	first, err := rs.Primary(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(1)
+	from, to, err := rs.StepDown(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if from != first || to == from {
+		t.Fatalf("StepDown() = %d → %d; want %d → another member", from, to, first)
+	}
+	write(2)
+
+	started := time.Now()
+	if err := rs.Kill(to); err != nil {
+		t.Fatal(err)
+	}
+	if rs.Pid(to) != 0 {
+		t.Errorf("Pid(%d) = %d after Kill; want 0", to, rs.Pid(to))
+	}
+	next, err := rs.Primary(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("member %d killed; member %d primary after %s", to, next, time.Since(started).Round(time.Millisecond))
+	if next == to {
+		t.Fatalf("Primary() = %d, the killed member", next)
+	}
+	write(3)
+
+	if err := rs.Restart(ctx, to); err != nil {
+		t.Fatal(err)
+	}
+	// The restarted member catches up: a read from it alone finds the write it missed.
+	direct, err := mongo.Connect(options.Client().ApplyURI("mongodb://" + rs.Addr(to) + "/").SetDirect(true).
+		SetReadPreference(readpref.SecondaryPreferred()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Disconnect(context.Background())
+	for {
+		n, err := direct.Database(coll.Database().Name()).Collection("c").CountDocuments(ctx, bson.D{})
+		if err == nil && n == 3 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("restarted member %d holds %d documents (%v); want 3", to, n, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -82,7 +82,8 @@ func startMongod(ctx context.Context, bin, version string, log io.Writer) (*mong
 	return nil, err
 }
 
-// spawn starts mongod on a free loopback port in a fresh temporary directory.
+// spawn starts mongod on a free loopback port in a fresh temporary directory, as a member of a
+// replica set of its own.
 func spawn(bin, version string) (_ *mongod, err error) {
 	port, err := freePort()
 	if err != nil {
@@ -97,15 +98,20 @@ func spawn(bin, version string) (_ *mongod, err error) {
 			_ = os.RemoveAll(dir)
 		}
 	}()
-
-	dbPath := filepath.Join(dir, "db")
-	if err := os.Mkdir(dbPath, 0o700); err != nil {
+	if err := os.Mkdir(filepath.Join(dir, "db"), 0o700); err != nil {
 		return nil, fmt.Errorf("mongotest: create dbpath: %w", err)
 	}
+	return spawnAt(bin, version, port, dir, replicaSet, nil)
+}
+
+// spawnAt starts mongod on port with its data in dir/db (which must exist) and its log in
+// dir/mongod.log, appending to the log of an earlier run. extra is added to the command line.
+func spawnAt(bin, version string, port int, dir, replSet string, extra []string) (*mongod, error) {
+	dbPath := filepath.Join(dir, "db")
 	logPath := filepath.Join(dir, "mongod.log")
 	// mongod's stdout and stderr rather than --logpath, so that failures before logging is set up
 	// (bad flags, missing shared libraries) are captured too.
-	logFile, err := os.Create(logPath)
+	logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("mongotest: create mongod log: %w", err)
 	}
@@ -115,7 +121,7 @@ func spawn(bin, version string) (_ *mongod, err error) {
 		"--port", strconv.Itoa(port),
 		"--bind_ip", "127.0.0.1",
 		"--dbpath", dbPath,
-		"--replSet", replicaSet,
+		"--replSet", replSet,
 		"--nounixsocket",
 		// Several test binaries run their own mongod at once under go test ./...; keep each small.
 		"--wiredTigerCacheSizeGB", "0.25",
@@ -131,7 +137,9 @@ func spawn(bin, version string) (_ *mongod, err error) {
 		// refuses to start with an unknown parameter, so it is only passed to the version verified.
 		args = append(args, "--setParameter", "waitForStepDownOnNonCommandShutdown=false")
 	}
+	args = append(args, extra...)
 	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir // mongod needs a working directory, and the test's may not outlive it
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = sysProcAttr()
