@@ -149,7 +149,7 @@ func TestReplicaSetFailsOver(t *testing.T) {
 	coll := client.Database(rs.Database(t)).Collection("c")
 	write := func(id int) {
 		t.Helper()
-		// One retry, as the hub's driver makes: a write in flight when the primary goes may fail once.
+		// The driver retries a write once, so one in flight when the primary goes still succeeds.
 		if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
 			t.Fatalf("insert %d: %v", id, err)
 		}
