@@ -36,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -248,7 +249,17 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 	// Transactions cannot create collections on MongoDB 4.0, so every collection is created here.
 	names := []string{apiRootsName, collectionsName, objectsName, statusesName, membersName, grantsName, tokensName,
 		verificationKeysName, auditName, countersName, membershipsName, originsName, withdrawalsName, ledgerName}
+	// Only what is missing is created: creating takes a database-wide lock, and a hub restarting
+	// while a crashed peer's transaction still holds a collection's lock would otherwise queue every
+	// reader and writer of every node behind that lock until the transaction times out.
+	existing, err := db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		return fmt.Errorf("mongostore: list collections: %w", err)
+	}
 	for _, name := range names {
+		if slices.Contains(existing, name) {
+			continue
+		}
 		if err := db.CreateCollection(ctx, name); err != nil && !isNamespaceExists(err) {
 			return fmt.Errorf("mongostore: create collection %s: %w", name, err)
 		}
@@ -392,12 +403,40 @@ func verificationKeyIndexes() []mongo.IndexModel {
 }
 
 func createIndexes(ctx context.Context, c *mongo.Collection, models []mongo.IndexModel) error {
-	// Creating an index that exists with the same keys and options is a no-op; one that exists with
-	// other options fails, which is wanted: it means the schema drifted.
-	if _, err := c.Indexes().CreateMany(ctx, models); err != nil {
+	// Indexes are named, so those already there are skipped without asking the server to create
+	// them, for the same reason as collections in setUp. One that exists under its name with other
+	// keys or options is not detected here; the index tests compare the full specifications.
+	specs, err := c.Indexes().ListSpecifications(ctx)
+	if err != nil {
+		return fmt.Errorf("mongostore: list indexes on %s: %w", c.Name(), err)
+	}
+	var missing []mongo.IndexModel
+	for _, m := range models {
+		if !slices.ContainsFunc(specs, func(spec mongo.IndexSpecification) bool { return spec.Name == indexName(m) }) {
+			missing = append(missing, m)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if _, err := c.Indexes().CreateMany(ctx, missing); err != nil {
 		return fmt.Errorf("mongostore: create indexes on %s: %w", c.Name(), err)
 	}
 	return nil
+}
+
+// indexName is the name an index model sets; every index the store creates is named.
+func indexName(m mongo.IndexModel) string {
+	var o options.IndexOptions
+	if m.Options != nil {
+		for _, set := range m.Options.List() {
+			_ = set(&o) // the setters only assign fields
+		}
+	}
+	if o.Name == nil {
+		return ""
+	}
+	return *o.Name
 }
 
 // errNamespaceExists is the code of creating a collection that exists.

@@ -523,3 +523,29 @@ func planStages(t *testing.T, plan bson.Raw) (stages, indexes []string) {
 	}
 	return stages, indexes
 }
+
+// TestReopenCreatesNothing: a hub that restarts must not issue create commands, which take a
+// database-wide lock that would queue behind a crashed peer's open transaction and stall every node.
+func TestReopenCreatesNothing(t *testing.T) {
+	db := mongod.Database(t)
+	openStore(t, db)
+	var mu sync.Mutex
+	var creates []string
+	monitor := &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
+		if e.CommandName == "create" || e.CommandName == "createIndexes" {
+			mu.Lock()
+			creates = append(creates, e.CommandName)
+			mu.Unlock()
+		}
+	}}
+	s, err := mongostore.OpenWithMonitor(t.Context(), mongostore.Config{URI: mongod.URI(), Database: db}, monitor)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	t.Cleanup(func() { s.Close(context.Background()) })
+	mu.Lock()
+	defer mu.Unlock()
+	if len(creates) != 0 {
+		t.Errorf("reopening an existing database sent %v", creates)
+	}
+}
