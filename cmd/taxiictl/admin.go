@@ -79,6 +79,22 @@ func table(w io.Writer, header string, rows func(tw io.Writer)) {
 	tw.Flush()
 }
 
+// listing prints a list the admin API answers as {key: [...]}: a table with one row per item, or the
+// hub's answer itself with --json.
+func listing[T any](inv *invocation, path, key, header string, row func(T) string) error {
+	var res map[string][]T
+	if err := inv.call(http.MethodGet, path, nil, &res); err != nil {
+		return err
+	}
+	return inv.output(res, func(w io.Writer) {
+		table(w, header, func(tw io.Writer) {
+			for _, item := range res[key] {
+				fmt.Fprintln(tw, row(item))
+			}
+		})
+	})
+}
+
 func when(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") }
 
 func whenPtr(t *time.Time) string {
@@ -117,19 +133,8 @@ func partnershipList(inv *invocation) error {
 	if _, err := inv.parse(0, 0); err != nil {
 		return err
 	}
-	var res struct {
-		Partnerships []admin.Partnership `json:"partnerships"`
-	}
-	if err := inv.call(http.MethodGet, "/admin/partnerships/", nil, &res); err != nil {
-		return err
-	}
-	return inv.output(res, func(w io.Writer) {
-		table(w, "SLUG\tTITLE", func(tw io.Writer) {
-			for _, p := range res.Partnerships {
-				fmt.Fprintf(tw, "%s\t%s\n", p.Slug, p.Title)
-			}
-		})
-	})
+	return listing(inv, "/admin/partnerships/", "partnerships", "SLUG\tTITLE",
+		func(p admin.Partnership) string { return p.Slug + "\t" + p.Title })
 }
 
 func partnershipShow(inv *invocation) error {
@@ -224,19 +229,10 @@ func collectionList(inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	var res struct {
-		Collections []admin.Collection `json:"collections"`
-	}
-	if err := inv.call(http.MethodGet, "/admin/partnerships/"+seg(args[0])+"/collections/", nil, &res); err != nil {
-		return err
-	}
-	return inv.output(res, func(w io.Writer) {
-		table(w, "ID\tALIAS\tTITLE\tMEDIA TYPES", func(tw io.Writer) {
-			for _, c := range res.Collections {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.ID, orDash(c.Alias), c.Title, orDash(strings.Join(c.MediaTypes, ", ")))
-			}
+	return listing(inv, "/admin/partnerships/"+seg(args[0])+"/collections/", "collections", "ID\tALIAS\tTITLE\tMEDIA TYPES",
+		func(c admin.Collection) string {
+			return strings.Join([]string{c.ID, orDash(c.Alias), c.Title, orDash(strings.Join(c.MediaTypes, ", "))}, "\t")
 		})
-	})
 }
 
 func collectionDelete(inv *invocation) error {
@@ -271,19 +267,10 @@ func memberList(inv *invocation) error {
 	if _, err := inv.parse(0, 0); err != nil {
 		return err
 	}
-	var res struct {
-		Members []admin.Member `json:"members"`
-	}
-	if err := inv.call(http.MethodGet, "/admin/members/", nil, &res); err != nil {
-		return err
-	}
-	return inv.output(res, func(w io.Writer) {
-		table(w, "ID\tJURISDICTION\tNAME\tCONTACT", func(tw io.Writer) {
-			for _, m := range res.Members {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.ID, m.Jurisdiction, m.Name, orDash(m.Contact))
-			}
+	return listing(inv, "/admin/members/", "members", "ID\tJURISDICTION\tNAME\tCONTACT",
+		func(m admin.Member) string {
+			return strings.Join([]string{m.ID, m.Jurisdiction, m.Name, orDash(m.Contact)}, "\t")
 		})
-	})
 }
 
 func memberRemove(inv *invocation) error {
@@ -460,19 +447,10 @@ func keyList(inv *invocation) error {
 	if _, err := inv.parse(0, 0); err != nil {
 		return err
 	}
-	var res struct {
-		Keys []admin.Key `json:"keys"`
-	}
-	if err := inv.call(http.MethodGet, "/admin/keys/", nil, &res); err != nil {
-		return err
-	}
-	return inv.output(res, func(w io.Writer) {
-		table(w, "KID\tCREATED\tRETIRED\tSIGNING HERE", func(tw io.Writer) {
-			for _, k := range res.Keys {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.KID, when(k.CreatedAt), whenPtr(k.RetiredAt), yesNo(k.Signing))
-			}
+	return listing(inv, "/admin/keys/", "keys", "KID\tCREATED\tRETIRED\tSIGNING HERE",
+		func(k admin.Key) string {
+			return strings.Join([]string{k.KID, when(k.CreatedAt), whenPtr(k.RetiredAt), yesNo(k.Signing)}, "\t")
 		})
-	})
 }
 
 func keyRotate(inv *invocation) error {

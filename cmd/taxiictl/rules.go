@@ -147,19 +147,10 @@ func membershipList(inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	var res struct {
-		Memberships []admin.Membership `json:"memberships"`
-	}
-	if err := inv.call(http.MethodGet, "/admin/partnerships/"+seg(args[0])+"/memberships/", nil, &res); err != nil {
-		return err
-	}
-	return inv.output(res, func(w io.Writer) {
-		table(w, "MEMBER\tROLE\tCLEARANCE", func(tw io.Writer) {
-			for _, m := range res.Memberships {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", m.Member, m.Role, orDash(m.Clearance))
-			}
+	return listing(inv, "/admin/partnerships/"+seg(args[0])+"/memberships/", "memberships", "MEMBER\tROLE\tCLEARANCE",
+		func(m admin.Membership) string {
+			return strings.Join([]string{m.Member, m.Role, orDash(m.Clearance)}, "\t")
 		})
-	})
 }
 
 func membershipRemove(inv *invocation) error {
