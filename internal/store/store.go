@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -324,6 +325,33 @@ type Withdrawal struct {
 	// newest and the time of the withdrawal. A zero version means the store versions it by its date
 	// added. The store calls it inside its transaction, so it must only compute.
 	Tombstone func(newest []byte, at time.Time) (content []byte, version time.Time, err error)
+}
+
+// WithdrawalPlan is what a backend does to withdraw an object: nothing when Done (the object is
+// already withdrawn, and Outcome says so), otherwise replace its versions with Content at Version.
+type WithdrawalPlan struct {
+	Done    bool
+	Outcome Outcome
+	Content []byte
+	Version time.Time
+}
+
+// Plan decides a withdrawal from every version the collection holds of the object, newest first,
+// at the time given. Backends call it inside their transaction, so that they agree on what
+// withdrawing means. ErrNotFound if there is no version.
+func (w Withdrawal) Plan(newestFirst []Record, at time.Time) (WithdrawalPlan, error) {
+	if len(newestFirst) == 0 {
+		return WithdrawalPlan{}, fmt.Errorf("object %s: %w", w.ObjectID, ErrNotFound)
+	}
+	newest := newestFirst[0]
+	if len(newestFirst) == 1 && newest.Withdrawn {
+		return WithdrawalPlan{Done: true, Outcome: Outcome{Result: Unchanged, Version: newest.Version, DateAdded: newest.DateAdded}}, nil
+	}
+	content, version, err := w.Tombstone(newest.Content, at)
+	if err != nil {
+		return WithdrawalPlan{}, fmt.Errorf("build the tombstone of %s: %w", w.ObjectID, err)
+	}
+	return WithdrawalPlan{Content: content, Version: version}, nil
 }
 
 // Page is one page of a query's results in date-added order.

@@ -476,19 +476,16 @@ func (s *Store) Withdraw(ctx context.Context, w store.Withdrawal) (store.Outcome
 		if err != nil {
 			return err
 		}
-		if len(versions) == 0 {
-			return fmt.Errorf("object %s: %w", w.ObjectID, store.ErrNotFound)
+		now := s.now()
+		plan, err := w.Plan(versions, now)
+		if err != nil {
+			return err
 		}
-		newest := versions[0]
-		if len(versions) == 1 && newest.Withdrawn {
-			out = store.Outcome{Result: store.Unchanged, Version: newest.Version, DateAdded: newest.DateAdded}
+		if plan.Done {
+			out = plan.Outcome
 			return nil
 		}
-		now := s.now()
-		content, version, err := w.Tombstone(newest.Content, now)
-		if err != nil {
-			return fmt.Errorf("build the tombstone of %s: %w", w.ObjectID, err)
-		}
+		newest, content, version := versions[0], plan.Content, plan.Version
 		if _, err := s.objects.DeleteMany(ctx,
 			bson.D{{Key: "collection_id", Value: w.CollectionID}, {Key: "object_id", Value: w.ObjectID}}); err != nil {
 			return err
