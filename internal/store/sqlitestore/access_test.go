@@ -18,16 +18,8 @@ import (
 func openV1(t *testing.T) (path, collection string) {
 	t.Helper()
 	ctx := t.Context()
-	path = filepath.Join(t.TempDir(), "hub.db")
-	db, err := sql.Open("sqlite", dsn(path, false))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, path := fileAtSchema(t, 1)
 	defer db.Close()
-	db.SetMaxOpenConns(1)
-	if err := migrateWith(ctx, db, migrations[:1]); err != nil {
-		t.Fatalf("migrate to v1: %v", err)
-	}
 	collection = "9a3c5f0e-7b1d-4e2a-8c6f-1d2e3f4a5b6c"
 	content := []byte(`{"type":"indicator","id":"indicator--1"}`)
 	sum := sha256.Sum256(content)
@@ -264,4 +256,22 @@ func TestAccessQueryPlans(t *testing.T) {
 			t.Errorf("%s: plan\n%s\nwant %q", tc.name, plan, tc.want)
 		}
 	}
+}
+
+// fileAtSchema makes a new database file migrated to the given schema version only, as an older
+// build left it, and returns a connection to fill it with and its path. The caller closes db before
+// opening the file with the current code.
+func fileAtSchema(t *testing.T, version int) (db *sql.DB, path string) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "hub.db")
+	db, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	if err := migrateWith(t.Context(), db, migrations[:version]); err != nil {
+		db.Close()
+		t.Fatalf("migrate to v%d: %v", version, err)
+	}
+	return db, path
 }

@@ -19,16 +19,8 @@ import (
 func openV2(t *testing.T) (path, collection string) {
 	t.Helper()
 	ctx := t.Context()
-	path = filepath.Join(t.TempDir(), "hub.db")
-	db, err := sql.Open("sqlite", dsn(path, false))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, path := fileAtSchema(t, 2)
 	defer db.Close()
-	db.SetMaxOpenConns(1)
-	if err := migrateWith(ctx, db, migrations[:2]); err != nil {
-		t.Fatalf("migrate to v2: %v", err)
-	}
 	collection = "9a3c5f0e-7b1d-4e2a-8c6f-1d2e3f4a5b6c"
 	content := []byte(`{"type":"indicator","id":"indicator--1"}`)
 	added := time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC).UnixMicro()

@@ -1,8 +1,6 @@
 package sqlitestore
 
 import (
-	"database/sql"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -15,15 +13,7 @@ import (
 // and the rules, memberships, withdrawals and the ledger work on it.
 func TestMigrateFromV3(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "hub.db")
-	db, err := sql.Open("sqlite", dsn(path, false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(1)
-	if err := migrateWith(ctx, db, migrations[:3]); err != nil {
-		t.Fatalf("migrate to v3: %v", err)
-	}
+	db, path := fileAtSchema(t, 3)
 	const collection = "9a3c5f0e-7b1d-4e2a-8c6f-1d2e3f4a5b6c"
 	content := []byte(`{"type":"indicator","id":"indicator--1"}`)
 	added := time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC).UnixMicro()
