@@ -161,20 +161,32 @@ func (p *parser) observationChain(op LogicalOp) ObservationExpr {
 		}
 		return p.observation()
 	}
-	first := operand()
-	if p.failed() || p.tok.kind != operatorToken(op) {
-		return first
+	operands, ok := chain(p, op, operand)
+	switch {
+	case !ok:
+		return nil
+	case len(operands) == 1:
+		return operands[0]
 	}
-	operands := []ObservationExpr{first}
+	return &ObservationOperation{Op: op, Operands: operands}
+}
+
+// chain reads operand (op operand)*. A lone operand comes back alone, even when reading it failed,
+// so that the caller returns it as it is; a failure after op yields ok false.
+func chain[E any](p *parser, op LogicalOp, operand func() E) (operands []E, ok bool) {
+	operands = []E{operand()}
+	if p.failed() {
+		return operands, true
+	}
 	for p.tok.kind == operatorToken(op) {
 		p.advance()
 		next := operand()
 		if p.failed() {
-			return nil
+			return nil, false
 		}
 		operands = append(operands, next)
 	}
-	return &ObservationOperation{Op: op, Operands: operands}
+	return operands, true
 }
 
 func operatorToken(op LogicalOp) tokenKind {
@@ -337,18 +349,12 @@ func (p *parser) comparisonChain(op LogicalOp) ComparisonExpr {
 		}
 		return p.comparisonTerm()
 	}
-	first := operand()
-	if p.failed() || p.tok.kind != operatorToken(op) {
-		return first
-	}
-	operands := []ComparisonExpr{first}
-	for p.tok.kind == operatorToken(op) {
-		p.advance()
-		next := operand()
-		if p.failed() {
-			return nil
-		}
-		operands = append(operands, next)
+	operands, ok := chain(p, op, operand)
+	switch {
+	case !ok:
+		return nil
+	case len(operands) == 1:
+		return operands[0]
 	}
 	return &ComparisonOperation{Op: op, Operands: operands}
 }
