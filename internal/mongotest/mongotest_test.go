@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -205,5 +206,46 @@ func TestReplicaSetFailsOver(t *testing.T) {
 			t.Fatalf("restarted member %d holds %d documents (%v); want 3", to, n, err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	if crashes := rs.Crashes(); len(crashes) != 0 {
+		t.Errorf("Kill was recorded as a crash: %v", crashes)
+	}
+}
+
+// TestSupervisedReplicaSetRestartsACrashedMember kills a member from outside the package, as an
+// abort would, and expects the set to bring it back by itself and to say so.
+func TestSupervisedReplicaSetRestartsACrashedMember(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	var log strings.Builder
+	rs, err := mongotest.StartReplicaSet(ctx, &log, mongotest.ReplicaSetOptions{Members: 1, Supervise: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := rs.Stop(); err != nil {
+			t.Error(err)
+		}
+		t.Log(log.String())
+	})
+	crashed := rs.Pid(0)
+	if err := syscall.Kill(crashed, syscall.SIGABRT); err != nil {
+		t.Fatal(err)
+	}
+	for len(rs.Crashes()) == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("the crash was never handled")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c := rs.Crashes()[0]
+	if c.Member != 0 || c.Restart != nil || !strings.Contains(c.Exit, "abort") {
+		t.Fatalf("crash = %+v; want member 0, restarted, exit by abort", c)
+	}
+	if pid := rs.Pid(0); pid == 0 || pid == crashed {
+		t.Fatalf("Pid(0) = %d after the restart; want a new process (the crashed one was %d)", pid, crashed)
+	}
+	if _, err := rs.Primary(ctx); err != nil {
+		t.Fatalf("no primary after the restart: %v", err)
 	}
 }

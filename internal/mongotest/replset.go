@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -48,6 +49,36 @@ type ReplicaSetOptions struct {
 	// aborts it (MongoDB's transactionLifetimeLimitSeconds, 60 s by default). A client killed
 	// mid-transaction holds its locks this long, so tests that kill clients may shorten it.
 	TransactionLifetimeLimit time.Duration
+	// Supervise restarts a member that exits without being told to, on its port and data, as a
+	// service manager or Kubernetes would; see ReplicaSet.Crashes. Kill and Stop are never undone.
+	// mongod 4.0.10, the version fetched here, has been seen to abort on an invariant in
+	// waitForWriteConcern during elections; without a supervisor that one crash leaves a set of three
+	// with a single member, no primary, and every later test failing.
+	Supervise bool
+}
+
+// maxCrashRestarts bounds how many crashes a supervised set restarts, so that a member that dies at
+// every start fails the tests instead of looping.
+const maxCrashRestarts = 5
+
+// Crash is a member that exited by itself.
+type Crash struct {
+	Member int
+	At     time.Time
+	// Exit is how the process ended ("signal: aborted") and Cause the lines it logged last.
+	Exit, Cause string
+	// Restart is what restarting it gave: nil once it was back in the set. Unsupervised sets do
+	// not restart, and say so here.
+	Restart error
+}
+
+func (c Crash) String() string {
+	outcome := "restarted"
+	if c.Restart != nil {
+		outcome = "not restarted: " + c.Restart.Error()
+	}
+	return fmt.Sprintf("member %d exited by itself at %s (%s), %s; it logged last:\n%s",
+		c.Member, c.At.Format(time.RFC3339Nano), c.Exit, outcome, c.Cause)
 }
 
 // ReplicaSet is a MongoDB replica set of several mongod processes on loopback, started by this
@@ -60,8 +91,12 @@ type ReplicaSet struct {
 	dirs               []string // each holds a member's db directory and log; removed by Stop
 	extra              []string // mongod arguments beyond spawnAt's
 
-	mu    sync.Mutex // guards procs
-	procs []*mongod  // nil while a member is down
+	supervise bool
+	mu        sync.Mutex // guards procs, crashes and stopping
+	procs     []*mongod  // nil while a member is down
+	crashes   []Crash
+	stopping  bool           // set by Stop: crashes are no longer restarted
+	restarts  sync.WaitGroup // restarts of crashed members under way, which Stop waits for
 
 	client    *mongo.Client // to the whole set; drops per-test databases
 	databases atomic.Uint64
@@ -94,6 +129,7 @@ func StartReplicaSet(ctx context.Context, log io.Writer, opts ReplicaSetOptions)
 		bin: bin, version: version, log: log,
 		name:  fmt.Sprintf("rs%d", os.Getpid()%100000),
 		ports: make([]int, n), dirs: make([]string, n), procs: make([]*mongod, n),
+		supervise: opts.Supervise,
 	}
 	if opts.TransactionLifetimeLimit > 0 {
 		secs := max(1, int(opts.TransactionLifetimeLimit/time.Second))
@@ -249,10 +285,56 @@ func (rs *ReplicaSet) proc(i int) *mongod {
 	return rs.procs[i]
 }
 
+// setProc records m as member i's process and watches it for a crash.
 func (rs *ReplicaSet) setProc(i int, m *mongod) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	rs.procs[i] = m
+	if m != nil {
+		go rs.watch(i, m)
+	}
+}
+
+// watch waits for member i's process m to exit and, when nobody asked it to, records the crash and
+// restarts the member if the set is supervised.
+func (rs *ReplicaSet) watch(i int, m *mongod) {
+	<-m.done
+	if m.meant.Load() {
+		return
+	}
+	c := Crash{Member: i, At: time.Now(), Exit: fmt.Sprint(m.waitErr), Cause: m.abortCause()}
+	rs.mu.Lock()
+	if rs.procs[i] == m {
+		rs.procs[i] = nil
+	}
+	switch {
+	case rs.stopping:
+		c.Restart = errors.New("the set is stopping")
+	case !rs.supervise:
+		c.Restart = errors.New("the set is not supervised")
+	case len(rs.crashes) >= maxCrashRestarts:
+		c.Restart = fmt.Errorf("%d crashes already restarted", maxCrashRestarts)
+	default:
+		rs.restarts.Add(1)
+	}
+	rs.mu.Unlock()
+	if c.Restart == nil {
+		defer rs.restarts.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), memberTimeout)
+		c.Restart = rs.Restart(ctx, i)
+		cancel()
+	}
+	rs.mu.Lock()
+	rs.crashes = append(rs.crashes, c)
+	rs.mu.Unlock()
+	fmt.Fprintf(rs.log, "mongotest: replica set %s: %s\n", rs.name, c)
+}
+
+// Crashes lists the members that exited without being told to, in the order they were handled.
+func (rs *ReplicaSet) Crashes() []Crash {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return slices.Clone(rs.crashes)
 }
 
 // memberState is what isMaster tells of a member.
@@ -343,6 +425,7 @@ func (rs *ReplicaSet) Kill(i int) error {
 	if m == nil {
 		return fmt.Errorf("mongotest: member %d is not running", i)
 	}
+	m.meant.Store(true)
 	if err := m.cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return fmt.Errorf("mongotest: kill member %d: %w", i, err)
 	}
@@ -394,6 +477,10 @@ func (rs *ReplicaSet) waitMemberReady(ctx context.Context, i int) error {
 // Stop stops every running member with SIGTERM and removes all their files.
 func (rs *ReplicaSet) Stop() error {
 	rs.stopOnce.Do(func() {
+		rs.mu.Lock()
+		rs.stopping = true
+		rs.mu.Unlock()
+		rs.restarts.Wait()
 		var errs []error
 		if rs.client != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), dropTimeout)
@@ -428,6 +515,7 @@ func (rs *ReplicaSet) discardAll() error {
 	var errs []error
 	for i := range rs.procs {
 		if m := rs.proc(i); m != nil {
+			m.meant.Store(true)
 			_ = m.cmd.Process.Kill()
 			<-m.done
 		}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -33,7 +34,9 @@ const (
 
 	// portAttempts covers the race between closing the probe listener and mongod binding the port.
 	portAttempts = 3
-	logTailBytes = 4 << 10
+	// logTailBytes is read from the end of the log: a crash's backtrace alone runs to several KiB,
+	// and the line that says why mongod aborted comes before it.
+	logTailBytes = 32 << 10
 	logTailLines = 25
 )
 
@@ -48,6 +51,9 @@ type mongod struct {
 	logPath string
 	done    chan struct{} // closed once cmd.Wait has returned
 	waitErr error         // result of cmd.Wait; read only after done is closed
+	// meant is set before this package signals the process, so that an exit it did not ask for
+	// can be told apart: a crash.
+	meant atomic.Bool
 }
 
 // startMongod starts bin, a mongod of the given version, as a single-node replica set and waits until
@@ -274,6 +280,7 @@ func (m *mongod) stop() error {
 			errs = append(errs, fmt.Errorf("mongotest: mongod exited unexpectedly: %w%s", m.waitErr, m.logTail()))
 		}
 	default:
+		m.meant.Store(true)
 		if err := m.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
 			errs = append(errs, fmt.Errorf("mongotest: signal mongod: %w", err))
 		}
@@ -296,6 +303,7 @@ func (m *mongod) stop() error {
 // discard kills a mongod that failed to start and removes its directory. Unlike stop it neither
 // waits for a clean shutdown nor reports how mongod exited: the caller already has a better error.
 func (m *mongod) discard() error {
+	m.meant.Store(true)
 	_ = m.cmd.Process.Kill()
 	<-m.done
 	return m.removeDir()
@@ -332,9 +340,39 @@ func (m *mongod) readLogTail() []byte {
 	if err != nil {
 		return nil
 	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	lines := withoutBacktraces(strings.Split(strings.TrimRight(string(b), "\n"), "\n"))
 	if len(lines) > logTailLines {
 		lines = lines[len(lines)-logTailLines:]
 	}
 	return []byte(strings.Join(lines, "\n"))
+}
+
+// abortCause is the last few lines mongod logged before it died, backtrace left out: where an
+// abort is explained ("Invariant failure ...", "Fatal assertion ...").
+func (m *mongod) abortCause() string {
+	const lines = 4
+	all := strings.Split(string(m.readLogTail()), "\n")
+	return strings.Join(all[max(0, len(all)-lines):], "\n")
+}
+
+// withoutBacktraces drops the stack dumps mongod writes when it aborts (between its BEGIN BACKTRACE
+// and END BACKTRACE lines, plus the frame lines after them): they fill a log tail, while the reason
+// for the abort ("Invariant failure ...", "Fatal assertion ...") is logged just before.
+func withoutBacktraces(lines []string) []string {
+	kept := lines[:0:0]
+	inTrace := false
+	for _, line := range lines {
+		switch {
+		case strings.Contains(line, "BEGIN BACKTRACE"):
+			inTrace = true
+			kept = append(kept, "[backtrace omitted]")
+		case strings.Contains(line, "END BACKTRACE"):
+			inTrace = false
+		case inTrace, strings.HasPrefix(line, " ") && strings.Contains(line, "(") && strings.Contains(line, ") [0x"):
+			// a frame: inside the block, or the symbolised lines mongod prints after it
+		default:
+			kept = append(kept, line)
+		}
+	}
+	return kept
 }

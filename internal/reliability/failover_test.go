@@ -16,7 +16,7 @@ import (
 // machine and for the abandoned transactions a killed process leaves (see transactionLifetime).
 const recoveryTimeout = 45 * time.Second
 
-// TestFailoverUnderLoad runs two hub processes on the three-member replica set under a publish and
+// TestFailoverUnderLoad runs two hub processes on a three-member replica set of its own under a publish and
 // poll load, steps the primary down, then kills the new primary with SIGKILL and later restarts it.
 // The hubs must carry on by themselves after each election: no restart, no operator. Requests in
 // flight during an election may fail (the load retries them); what matters is that every object
@@ -24,14 +24,15 @@ const recoveryTimeout = 45 * time.Second
 func TestFailoverUnderLoad(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	defer cancel()
-	db := rs.Database(t)
-	a := startHub(t, "a", hubOptions{mongoDB: db, seed: true})
-	b := startHub(t, "b", hubOptions{mongoDB: db})
+	set := startReplicaSet(t)
+	db := set.Database(t)
+	a := startHub(t, "a", hubOptions{mongoDB: db, set: set, seed: true})
+	b := startHub(t, "b", hubOptions{mongoDB: db, set: set})
 	l := startLoad(t, loadConfig(a.members(), a.URL(), b.URL()))
 	l.waitAcceptedAfter(time.Now().Add(time.Second), recoveryTimeout)
 
 	stepped := time.Now()
-	from, to, err := rs.StepDown(ctx)
+	from, to, err := set.StepDown(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,10 +42,10 @@ func TestFailoverUnderLoad(t *testing.T) {
 	l.waitAcceptedAfter(time.Now().Add(2*time.Second), recoveryTimeout)
 
 	killed := time.Now()
-	if err := rs.Kill(to); err != nil {
+	if err := set.Kill(to); err != nil {
 		t.Fatal(err)
 	}
-	next, err := rs.Primary(ctx)
+	next, err := set.Primary(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func TestFailoverUnderLoad(t *testing.T) {
 		to, next, time.Since(killed).Round(time.Millisecond), recovered.Sub(killed).Round(time.Millisecond))
 	l.waitAcceptedAfter(time.Now().Add(2*time.Second), recoveryTimeout)
 
-	if err := rs.Restart(ctx, to); err != nil {
+	if err := set.Restart(ctx, to); err != nil {
 		t.Fatal(err)
 	}
 	l.waitAcceptedAfter(time.Now().Add(time.Second), recoveryTimeout)

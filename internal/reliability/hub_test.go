@@ -4,6 +4,7 @@ package reliability
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"taxiihub/internal/load"
+	"taxiihub/internal/mongotest"
 )
 
 // seedFile is the example spec every test hub is seeded with.
@@ -35,6 +37,8 @@ const (
 type hubOptions struct {
 	// mongoDB selects the replica set's database of that name; empty means the embedded database.
 	mongoDB string
+	// set is the replica set holding mongoDB; nil means the one the package's tests share.
+	set *mongotest.ReplicaSet
 	// seed applies the example spec at start, writing partner tokens to the data directory.
 	seed bool
 	// extraArgs are added to the command line.
@@ -103,7 +107,8 @@ func (h *hub) start() {
 	cmd.Env = append(os.Environ(), "TAXIIHUB_MEMBER_RATE=0")
 	if h.opts.mongoDB != "" {
 		// Through the environment, as the README asks of credentials.
-		cmd.Env = append(cmd.Env, "TAXIIHUB_MONGO_URI="+rs.URI(), "TAXIIHUB_MONGO_DATABASE="+h.opts.mongoDB)
+		set := cmp.Or(h.opts.set, rs)
+		cmd.Env = append(cmd.Env, "TAXIIHUB_MONGO_URI="+set.URI(), "TAXIIHUB_MONGO_DATABASE="+h.opts.mongoDB)
 	}
 	logFile, err := os.OpenFile(h.logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {

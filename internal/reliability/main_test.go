@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,5 +43,32 @@ func testMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "reliability: go build taxiihub: %v\n%s", err, out)
 		return 1
 	}
-	return mongotest.MainReplicaSet(m, &rs, mongotest.ReplicaSetOptions{TransactionLifetimeLimit: transactionLifetime})
+	return mongotest.MainReplicaSet(m, &rs, replicaSetOptions)
+}
+
+// replicaSetOptions are those of every set the tests start. Supervised, because the mongod these
+// tests fetch (4.0.10) has been seen to abort during an election: a service manager would restart
+// it, and a set left with one member of three has no primary for any later test.
+var replicaSetOptions = mongotest.ReplicaSetOptions{TransactionLifetimeLimit: transactionLifetime, Supervise: true}
+
+// startReplicaSet starts a replica set for t alone, for tests that kill and step down members, so
+// that what they break never reaches the other tests. Members that crashed by themselves are logged.
+func startReplicaSet(t *testing.T) *mongotest.ReplicaSet {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	var log strings.Builder
+	set, err := mongotest.StartReplicaSet(ctx, &log, replicaSetOptions)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	t.Cleanup(func() {
+		for _, c := range set.Crashes() {
+			t.Logf("mongod crashed during the test (not one the test killed): %s", c)
+		}
+		if err := set.Stop(); err != nil {
+			t.Errorf("stop replica set: %v", err)
+		}
+	})
+	return set
 }
