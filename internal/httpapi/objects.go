@@ -298,9 +298,8 @@ func (a *api) addObjects(c *gin.Context) error {
 		return err
 	}
 	requested := a.now()
-	sub := taxii.Judge(a.checker, raws)
+	sub := taxii.Judge(a.checker, raws, a.contentScreen(policy.Rules{Partnership: r.root.Policy, Collection: coll.Policy}))
 	ctx := c.Request.Context()
-	a.screenContent(&sub, policy.Rules{Partnership: r.root.Policy, Collection: coll.Policy})
 	if err := a.screenOnward(c, r.root.Slug, &sub); err != nil {
 		return err
 	}
@@ -337,12 +336,17 @@ func (a *api) addObjects(c *gin.Context) error {
 	return nil
 }
 
-// screenContent applies the content rules of the partnership and the collection to every object the
-// checker accepted, and gives each its TLP level and fingerprint. An object stripped of personal data
+// contentScreen applies the content rules of the partnership and the collection to every object the
+// checker accepts, and gives each its TLP level and fingerprint. An object stripped of personal data
 // is checked again, since what is stored must still be valid STIX.
-func (a *api) screenContent(sub *taxii.Submission, rules policy.Rules) {
-	sub.Screen(func(obj store.Object) taxii.Screening {
-		d := rules.Judge(obj.Content)
+func (a *api) contentScreen(rules policy.Rules) taxii.ContentScreen {
+	return func(obj store.Object, decoded map[string]any) taxii.Screening {
+		var d policy.Decision
+		if decoded != nil {
+			d = rules.JudgeDecoded(obj.Content, decoded)
+		} else {
+			d = rules.Judge(obj.Content)
+		}
 		sc := taxii.Screening{Refusals: problems(d.Refusals), Warnings: problems(d.Warnings)}
 		if d.Refused() {
 			return sc
@@ -357,7 +361,7 @@ func (a *api) screenContent(sub *taxii.Submission, rules policy.Rules) {
 		obj.Content, obj.TLP, obj.Fingerprint = d.Content, d.TLP, d.Fingerprint
 		sc.Object = obj
 		return sc
-	})
+	}
 }
 
 func problems(fs []policy.Finding) []taxii.Problem {

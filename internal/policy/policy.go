@@ -87,12 +87,18 @@ func (d Decision) Refused() bool { return len(d.Refusals) > 0 }
 // allowed types, the denied properties and the personal-data rule. The rules that need the store
 // (onward sharing, withdrawal) are decided elsewhere, with the fingerprint and level found here.
 func (r Rules) Judge(raw []byte) Decision {
-	d := Decision{Content: raw}
 	obj, err := decode(raw)
 	if err != nil {
-		d.Refusals = append(d.Refusals, Finding{Code: CodeNotAnObject, Message: "the item is not a JSON object"})
-		return d
+		return Decision{Content: raw, Refusals: []Finding{{Code: CodeNotAnObject, Message: "the item is not a JSON object"}}}
 	}
+	return r.JudgeDecoded(raw, obj)
+}
+
+// JudgeDecoded is Judge for an object already decoded from raw, numbers kept as json.Number (as
+// the STIX validator leaves it), saving a second decoding of every object. It changes obj when it
+// strips personal data.
+func (r Rules) JudgeDecoded(raw []byte, obj map[string]any) Decision {
+	d := Decision{Content: raw}
 	typ, _ := obj["type"].(string)
 
 	var ceiling *Finding

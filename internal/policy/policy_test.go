@@ -2,6 +2,7 @@ package policy
 
 import (
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -101,6 +102,14 @@ func TestJudge(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			d := tc.rules.Judge(tc.object)
+			// The hub judges objects the STIX validator decoded already: the same decision.
+			decoded, err := decode(tc.object)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again := tc.rules.JudgeDecoded(tc.object, decoded); !reflect.DeepEqual(again, d) {
+				t.Errorf("JudgeDecoded = %+v; Judge = %+v", again, d)
+			}
 			if got := codesAndPaths(d.Refusals); !slices.Equal(got, tc.refusals) {
 				t.Errorf("refusals %v, want %v", d.Refusals, tc.refusals)
 			}

@@ -18,6 +18,7 @@ func (c stixChecker) Check(raw []byte) taxii.Verdict {
 		Version:     v.Version,
 		Errors:      problems(v.Errors),
 		Warnings:    problems(v.Warnings),
+		Object:      v.Object,
 	}
 }
 

@@ -34,6 +34,10 @@ type Verdict struct {
 	Errors []Problem
 	// Warnings are SHOULD-level findings; they never make an object invalid.
 	Warnings []Problem
+	// Object is the object as decoded for checking (numbers kept as json.Number), nil when the
+	// input is not a JSON object. Decoding costs as much as checking, so callers that judge the
+	// object further read this instead of decoding the bytes again; it is theirs to change.
+	Object map[string]any
 }
 
 // Valid reports whether the object has no errors.

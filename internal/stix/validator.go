@@ -38,7 +38,9 @@ func (v *Validator) Object(raw []byte) Verdict {
 	if !ok {
 		return Verdict{Errors: []Problem{{Code: CodeNotAnObject, Message: "A STIX object must be a JSON object, not " + jsonKind(doc) + "."}}}
 	}
-	return v.object(obj)
+	vd := v.object(obj)
+	vd.Object = obj
+	return vd
 }
 
 // object validates a decoded top-level object.

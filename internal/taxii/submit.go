@@ -19,6 +19,9 @@ type Verdict struct {
 	Version  time.Time
 	Errors   []Problem
 	Warnings []Problem
+	// Object is the object as the checker decoded it, numbers kept as json.Number, for the content
+	// screen to read without decoding again; nil when the checker keeps none.
+	Object map[string]any
 }
 
 // Valid reports whether the object may be stored.
@@ -106,20 +109,45 @@ type Submission struct {
 	objects  []store.Object
 }
 
-// Judge checks every object of an envelope.
-func Judge(c Checker, raws []json.RawMessage) Submission {
+// ContentScreen judges an object the checker accepted by its content, given also as the checker
+// decoded it (nil if it did not keep it); it may change decoded.
+type ContentScreen func(obj store.Object, decoded map[string]any) Screening
+
+// Judge checks every object of an envelope and passes each one the checker accepts through screen,
+// if not nil, at once: the object's decoded form, which screen may read, is then dropped, so that a
+// request never holds every object decoded (several times the size of its bytes) at the same time.
+func Judge(c Checker, raws []json.RawMessage, screen ContentScreen) Submission {
 	s := Submission{verdicts: make([]Verdict, len(raws))}
 	for i, raw := range raws {
 		v := c.Check(raw)
+		decoded := v.Object
+		v.Object = nil
 		s.verdicts[i] = v
-		if v.Valid() {
-			s.accepted = append(s.accepted, i)
-			s.objects = append(s.objects, store.Object{
-				ID: v.ID, Type: v.Type, SpecVersion: v.SpecVersion, Version: v.Version, Content: raw,
-			})
+		if !v.Valid() {
+			continue
 		}
+		obj := store.Object{ID: v.ID, Type: v.Type, SpecVersion: v.SpecVersion, Version: v.Version, Content: raw}
+		if screen != nil {
+			sc := screen(obj, decoded)
+			if !s.apply(i, sc) {
+				continue
+			}
+			obj = sc.Object
+		}
+		s.accepted = append(s.accepted, i)
+		s.objects = append(s.objects, obj)
 	}
 	return s
+}
+
+// apply records a screening of object i in its verdict and reports whether the object stays accepted.
+func (s *Submission) apply(i int, sc Screening) bool {
+	if len(sc.Refusals) > 0 {
+		s.verdicts[i].Errors = append(s.verdicts[i].Errors, sc.Refusals...)
+		return false
+	}
+	s.verdicts[i].Warnings = append(s.verdicts[i].Warnings, sc.Warnings...)
+	return true
 }
 
 // Accepted returns the objects to store, in submission order.
@@ -143,11 +171,9 @@ func (s *Submission) Screen(fn func(obj store.Object) Screening) {
 	var objects []store.Object
 	for k, i := range s.accepted {
 		sc := fn(s.objects[k])
-		if len(sc.Refusals) > 0 {
-			s.verdicts[i].Errors = append(s.verdicts[i].Errors, sc.Refusals...)
+		if !s.apply(i, sc) {
 			continue
 		}
-		s.verdicts[i].Warnings = append(s.verdicts[i].Warnings, sc.Warnings...)
 		accepted = append(accepted, i)
 		objects = append(objects, sc.Object)
 	}

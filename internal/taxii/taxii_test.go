@@ -99,7 +99,7 @@ func TestStatusAccountsForEveryObject(t *testing.T) {
 	}
 	raws := []json.RawMessage{ok("indicator--00000000-0000-4000-8000-000000000001"), json.RawMessage(`{"type":"x"}`),
 		ok("indicator--00000000-0000-4000-8000-000000000002"), ok("indicator--00000000-0000-4000-8000-000000000003")}
-	sub := Judge(Structural{}, raws)
+	sub := Judge(Structural{}, raws, nil)
 	if len(sub.Accepted()) != 3 {
 		t.Fatalf("accepted %d", len(sub.Accepted()))
 	}
@@ -165,4 +165,60 @@ func FuzzDecodeEnvelope(f *testing.F) {
 			}
 		}
 	})
+}
+
+// decodingChecker is Structural that also hands on what it decoded, as the STIX validator does.
+type decodingChecker struct{}
+
+func (decodingChecker) Check(raw []byte) Verdict {
+	v := Structural{}.Check(raw)
+	var obj map[string]any
+	if err := json.Unmarshal(raw, &obj); err == nil {
+		v.Object = obj
+	}
+	return v
+}
+
+// Judge screens each accepted object with the checker's decoding of it, applies the screen's
+// refusals, warnings and replacement, and keeps no decoded object afterwards.
+func TestJudgeScreensWithTheCheckersDecoding(t *testing.T) {
+	obj := func(id, name string) json.RawMessage {
+		return json.RawMessage(`{"type":"indicator","spec_version":"2.1","id":"` + id + `","modified":"2026-01-01T00:00:00.000Z","name":"` + name + `"}`)
+	}
+	raws := []json.RawMessage{
+		obj("indicator--00000000-0000-4000-8000-000000000001", "keep"),
+		obj("indicator--00000000-0000-4000-8000-000000000002", "refuse"),
+		json.RawMessage(`{"type":"x"}`),
+		obj("indicator--00000000-0000-4000-8000-000000000003", "keep"),
+	}
+	screened := 0
+	sub := Judge(decodingChecker{}, raws, func(o store.Object, decoded map[string]any) Screening {
+		screened++
+		if decoded["id"] != o.ID {
+			t.Errorf("screen got %v decoded for %s", decoded["id"], o.ID)
+		}
+		if decoded["name"] == "refuse" {
+			return Screening{Refusals: []Problem{{Code: "type-not-allowed", Message: "no"}}}
+		}
+		o.Fingerprint = "fp-" + o.ID
+		return Screening{Object: o, Warnings: []Problem{{Code: "note", Message: "screened"}}}
+	})
+	if screened != 3 {
+		t.Errorf("screened %d objects; want the 3 the checker accepted", screened)
+	}
+	acc := sub.Accepted()
+	if len(acc) != 2 || acc[0].Fingerprint != "fp-"+acc[0].ID || acc[1].ID != "indicator--00000000-0000-4000-8000-000000000003" {
+		t.Fatalf("accepted = %+v", acc)
+	}
+	for i, v := range sub.verdicts {
+		if v.Object != nil {
+			t.Errorf("verdict %d still holds its decoded object", i)
+		}
+	}
+	if errs := sub.verdicts[1].Errors; len(errs) != 1 || errs[0].Code != "type-not-allowed" {
+		t.Errorf("refused object's errors = %+v", errs)
+	}
+	if ws := sub.verdicts[0].Warnings; len(ws) != 1 || ws[0].Code != "note" {
+		t.Errorf("kept object's warnings = %+v", ws)
+	}
 }
