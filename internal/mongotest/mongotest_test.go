@@ -128,17 +128,7 @@ func TestDatabaseIsDroppedAfterTest(t *testing.T) {
 func TestReplicaSetFailsOver(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
-	var log strings.Builder
-	rs, err := mongotest.StartReplicaSet(ctx, &log, mongotest.ReplicaSetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := rs.Stop(); err != nil {
-			t.Error(err)
-		}
-		t.Log(log.String())
-	})
+	rs := startReplicaSet(ctx, t, mongotest.ReplicaSetOptions{})
 	if rs.Members() != 3 || !strings.Contains(rs.URI(), "replicaSet=") || strings.Count(rs.URI(), ",") != 2 {
 		t.Fatalf("Members() = %d, URI() = %q; want three members in a replicaSet URI", rs.Members(), rs.URI())
 	}
@@ -217,17 +207,7 @@ func TestReplicaSetFailsOver(t *testing.T) {
 func TestSupervisedReplicaSetRestartsACrashedMember(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	var log strings.Builder
-	rs, err := mongotest.StartReplicaSet(ctx, &log, mongotest.ReplicaSetOptions{Members: 1, Supervise: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := rs.Stop(); err != nil {
-			t.Error(err)
-		}
-		t.Log(log.String())
-	})
+	rs := startReplicaSet(ctx, t, mongotest.ReplicaSetOptions{Members: 1, Supervise: true})
 	crashed := rs.Pid(0)
 	if err := syscall.Kill(crashed, syscall.SIGABRT); err != nil {
 		t.Fatal(err)
@@ -248,4 +228,21 @@ func TestSupervisedReplicaSetRestartsACrashedMember(t *testing.T) {
 	if _, err := rs.Primary(ctx); err != nil {
 		t.Fatalf("no primary after the restart: %v", err)
 	}
+}
+
+// startReplicaSet starts a set for t, stopped when t ends, and logs what it reported.
+func startReplicaSet(ctx context.Context, t *testing.T, opts mongotest.ReplicaSetOptions) *mongotest.ReplicaSet {
+	t.Helper()
+	var log strings.Builder
+	rs, err := mongotest.StartReplicaSet(ctx, &log, opts)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	t.Cleanup(func() {
+		if err := rs.Stop(); err != nil {
+			t.Error(err)
+		}
+		t.Log(log.String())
+	})
+	return rs
 }

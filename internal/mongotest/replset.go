@@ -86,7 +86,8 @@ func (c Crash) String() string {
 // that kills members needs processes of its own.
 type ReplicaSet struct {
 	bin, version, name string
-	log                io.Writer
+	log                io.Writer // written through logf only
+	logMu              sync.Mutex
 	ports              []int
 	dirs               []string // each holds a member's db directory and log; removed by Stop
 	extra              []string // mongod arguments beyond spawnAt's
@@ -96,7 +97,7 @@ type ReplicaSet struct {
 	procs     []*mongod  // nil while a member is down
 	crashes   []Crash
 	stopping  bool           // set by Stop: crashes are no longer restarted
-	restarts  sync.WaitGroup // restarts of crashed members under way, which Stop waits for
+	restarts  sync.WaitGroup // crashes being handled, which Stop waits for
 
 	client    *mongo.Client // to the whole set; drops per-test databases
 	databases atomic.Uint64
@@ -191,7 +192,7 @@ func (rs *ReplicaSet) spawnMember(ctx context.Context, i int) error {
 		if !errors.Is(err, errPortInUse) {
 			return err
 		}
-		fmt.Fprintf(rs.log, "mongotest: port %d was taken before mongod bound it; retrying\n", m.port)
+		rs.logf("mongotest: port %d was taken before mongod bound it; retrying\n", m.port)
 	}
 	return err
 }
@@ -307,19 +308,23 @@ func (rs *ReplicaSet) watch(i int, m *mongod) {
 	if rs.procs[i] == m {
 		rs.procs[i] = nil
 	}
-	switch {
-	case rs.stopping:
+	if rs.stopping {
+		// Stop has stopped waiting for crashes to be handled: record this one for it to report.
 		c.Restart = errors.New("the set is stopping")
+		rs.crashes = append(rs.crashes, c)
+		rs.mu.Unlock()
+		return
+	}
+	switch {
 	case !rs.supervise:
 		c.Restart = errors.New("the set is not supervised")
 	case len(rs.crashes) >= maxCrashRestarts:
 		c.Restart = fmt.Errorf("%d crashes already restarted", maxCrashRestarts)
-	default:
-		rs.restarts.Add(1)
 	}
+	rs.restarts.Add(1)
 	rs.mu.Unlock()
+	defer rs.restarts.Done()
 	if c.Restart == nil {
-		defer rs.restarts.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), memberTimeout)
 		c.Restart = rs.Restart(ctx, i)
 		cancel()
@@ -327,7 +332,14 @@ func (rs *ReplicaSet) watch(i int, m *mongod) {
 	rs.mu.Lock()
 	rs.crashes = append(rs.crashes, c)
 	rs.mu.Unlock()
-	fmt.Fprintf(rs.log, "mongotest: replica set %s: %s\n", rs.name, c)
+	rs.logf("mongotest: replica set %s: %s\n", rs.name, c)
+}
+
+// logf writes to the set's log, which the test and the goroutines watching members share.
+func (rs *ReplicaSet) logf(format string, args ...any) {
+	rs.logMu.Lock()
+	defer rs.logMu.Unlock()
+	fmt.Fprintf(rs.log, format, args...)
 }
 
 // Crashes lists the members that exited without being told to, in the order they were handled.
@@ -431,7 +443,7 @@ func (rs *ReplicaSet) Kill(i int) error {
 	}
 	<-m.done
 	rs.setProc(i, nil)
-	fmt.Fprintf(rs.log, "mongotest: killed member %d (pid %d, %s)\n", i, m.cmd.Process.Pid, m.addr())
+	rs.logf("mongotest: killed member %d (pid %d, %s)\n", i, m.cmd.Process.Pid, m.addr())
 	return nil
 }
 
@@ -451,7 +463,7 @@ func (rs *ReplicaSet) Restart(ctx context.Context, i int) error {
 	if err := rs.waitMemberReady(ctx, i); err != nil {
 		return err
 	}
-	fmt.Fprintf(rs.log, "mongotest: restarted member %d (pid %d, %s)\n", i, m.cmd.Process.Pid, m.addr())
+	rs.logf("mongotest: restarted member %d (pid %d, %s)\n", i, m.cmd.Process.Pid, m.addr())
 	return nil
 }
 
@@ -482,6 +494,12 @@ func (rs *ReplicaSet) Stop() error {
 		rs.mu.Unlock()
 		rs.restarts.Wait()
 		var errs []error
+		for _, c := range rs.Crashes() {
+			// A crash the set did not recover from is news to the tests that used it.
+			if c.Restart != nil {
+				errs = append(errs, fmt.Errorf("mongotest: replica set %s: %s", rs.name, c))
+			}
+		}
 		if rs.client != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), dropTimeout)
 			if err := rs.client.Disconnect(ctx); err != nil {
