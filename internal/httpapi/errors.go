@@ -88,7 +88,7 @@ func classify(err error) (classification, string) {
 		return classification{http.StatusBadRequest, "invalid-filter", "Invalid filter"}, query.Reason
 	case errors.As(err, &tooMany):
 		return classification{http.StatusRequestEntityTooLarge, "too-many-objects", "Too many objects"},
-			fmt.Sprintf("The envelope holds %d objects; send at most %d per request.", tooMany.Count, tooMany.Max)
+			fmt.Sprintf("The envelope holds more than %d objects, the most accepted per request; send them in several requests.", tooMany.Max)
 	case errors.As(err, &bodyLimit):
 		return classification{http.StatusRequestEntityTooLarge, "too-large", "Request too large"},
 			fmt.Sprintf("The body exceeds %d bytes (max_content_length).", bodyLimit.Limit)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -284,17 +283,18 @@ func (a *api) addObjects(c *gin.Context) error {
 		return tooLarge(fmt.Sprintf("The body is %d bytes; this API root accepts at most %d (max_content_length).",
 			c.Request.ContentLength, a.maxContentLength))
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, a.maxContentLength))
+	// Decoded as it is read, so that the body is never held whole next to its objects.
+	raws, err := taxii.ReadEnvelope(http.MaxBytesReader(c.Writer, c.Request.Body, a.maxContentLength),
+		taxii.MaxObjectsPerEnvelope)
 	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
+	var unread *taxii.ReadError
+	switch {
+	case errors.As(err, &tooBig):
 		return tooLarge(fmt.Sprintf("The body exceeds %d bytes (max_content_length).", a.maxContentLength))
-	}
-	if err != nil {
+	case errors.As(err, &unread):
 		return &requestError{status: http.StatusBadRequest, code: "unreadable-body", title: "Unreadable body",
 			description: "The request body could not be read completely.", cause: err}
-	}
-	raws, err := taxii.DecodeEnvelope(body, taxii.MaxObjectsPerEnvelope)
-	if err != nil {
+	case err != nil:
 		return err
 	}
 	requested := a.now()
