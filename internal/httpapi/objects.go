@@ -298,31 +298,51 @@ func (a *api) addObjects(c *gin.Context) error {
 		return err
 	}
 	requested := a.now()
-	sub := taxii.Judge(a.checker, raws, a.contentScreen(policy.Rules{Partnership: r.root.Policy, Collection: coll.Policy}))
 	ctx := c.Request.Context()
-	if err := a.screenOnward(c, r.root.Slug, &sub); err != nil {
-		return err
-	}
 	p := principal(c)
-	// Every publication reaches the store, also one whose objects were all refused, so that the
-	// ledger records it.
-	outcomes, err := a.store.Publish(ctx, store.Publication{CollectionID: coll.ID, Member: p.MemberID, TokenID: p.TokenID,
-		Objects: sub.Accepted(), Refused: sub.Refused(), DryRun: dryRun})
-	if err != nil {
-		stored := 0
+	screen := a.contentScreen(policy.Rules{Partnership: r.root.Policy, Collection: coll.Policy})
+	st := taxii.NewStatusRecord(uuid.NewString(), c.Param("root"), p.MemberID, requested)
+
+	// Objects are judged and stored a part at a time, and each part's bytes let go once recorded, so
+	// that a request holds its objects once and the verdicts, screenings and store copies of one
+	// part only, not of all of them. A dry run is one part: a part's dry run cannot see what an
+	// earlier part would have added. Every request reaches the store at least once, also one whose
+	// objects were all refused, so that the ledger records it.
+	part := publishPart
+	if dryRun {
+		part = max(1, len(raws))
+	}
+	stored := 0
+	var failed error
+	for start := 0; start == 0 || start < len(raws); start += part {
+		end := min(start+part, len(raws))
+		sub := taxii.Judge(a.checker, raws[start:end], screen)
+		clear(raws[start:end])
+		if failed != nil {
+			sub.Record(&st, nil) // not stored: the client submits these again
+			continue
+		}
+		var outcomes []store.Outcome
+		failed = a.screenOnward(c, r.root.Slug, &sub)
+		if failed == nil {
+			outcomes, failed = a.store.Publish(ctx, store.Publication{CollectionID: coll.ID, Member: p.MemberID,
+				TokenID: p.TokenID, Objects: sub.Accepted(), Refused: sub.Refused(), DryRun: dryRun})
+		}
 		for _, o := range outcomes {
 			if o.Result.Stored() {
 				stored++
 			}
 		}
+		sub.Record(&st, outcomes)
+	}
+	if failed != nil {
 		// Nothing stored: a plain failure the client retries. Some stored: the status says which.
 		if stored == 0 || dryRun {
-			return fmt.Errorf("httpapi: add objects to %s: %w", coll.ID, err)
+			return fmt.Errorf("httpapi: add objects to %s: %w", coll.ID, failed)
 		}
 		a.log.ErrorContext(ctx, "add objects partly failed", "request_id", requestID(c),
-			"collection", coll.ID, "stored", stored, "error", err)
+			"collection", coll.ID, "stored", stored, "error", failed)
 	}
-	st := sub.Status(uuid.NewString(), c.Param("root"), p.MemberID, requested, outcomes)
 	if dryRun {
 		writeTAXII(c, http.StatusOK, taxii.NewStatus(st))
 		return nil
@@ -335,6 +355,9 @@ func (a *api) addObjects(c *gin.Context) error {
 	writeTAXII(c, http.StatusAccepted, taxii.NewStatus(st))
 	return nil
 }
+
+// publishPart is how many objects of a request are judged and stored together; see addObjects.
+const publishPart = 1000
 
 // contentScreen applies the content rules of the partnership and the collection to every object the
 // checker accepts, and gives each its TLP level and fingerprint. An object stripped of personal data

@@ -199,8 +199,20 @@ func (s Submission) Refused() []store.LedgerItem {
 // Status records the outcome of every object: outcomes are the store's answers for Accepted, in
 // order (all NotStored when the write failed before it began).
 func (s Submission) Status(id, root, submitter string, requested time.Time, outcomes []store.Outcome) store.Status {
-	st := store.Status{ID: id, APIRoot: root, Submitter: submitter, RequestTimestamp: requested,
+	st := NewStatusRecord(id, root, submitter, requested)
+	s.Record(&st, outcomes)
+	return st
+}
+
+// NewStatusRecord is the status of a request before any object's outcome is recorded in it.
+func NewStatusRecord(id, root, submitter string, requested time.Time) store.Status {
+	return store.Status{ID: id, APIRoot: root, Submitter: submitter, RequestTimestamp: requested,
 		Successes: []store.StatusDetail{}, Failures: []store.StatusDetail{}, Pendings: []store.StatusDetail{}}
+}
+
+// Record adds the outcome of every object of the submission to st, as Status does, for a request
+// judged and stored in several parts.
+func (s Submission) Record(st *store.Status, outcomes []store.Outcome) {
 	outcomeOf := make(map[int]store.Outcome, len(s.accepted))
 	for k, i := range s.accepted {
 		if k < len(outcomes) {
@@ -240,7 +252,6 @@ func (s Submission) Status(id, root, submitter string, requested time.Time, outc
 		}
 		st.Successes = append(st.Successes, detail)
 	}
-	return st
 }
 
 func versionText(t time.Time) string {
