@@ -46,10 +46,12 @@ const MaxLimit = 10_000
 //     so that a page, More and Next are exact for the reader it was read for.
 //   - Sharing rules. Grants and memberships never give a partnership a member from a jurisdiction its
 //     policy excludes (ErrJurisdiction), checked in the write's own transaction.
-//   - Ledger. Publish and Withdraw append their ledger entries in the same transaction as the objects
+//   - Ledger. Publish and Withdraw commit their ledger entries in the same transaction as the objects
 //     they describe, and RecordPull appends one entry; entries are numbered without gaps and each
 //     commits to the hash of the one before (see LedgerEntry.Chain), so VerifyLedger detects an entry
-//     changed, removed or moved.
+//     changed, removed or moved. A backend may number and chain a committed entry in a step of its
+//     own, so that writers of different collections need not queue on the chain (MongoDB does);
+//     it does so before the write returns, or else before Ledger or LedgerHead next answers.
 type Store interface {
 	// CreateAPIRoot adds an API root. ErrConflict if its slug is taken.
 	CreateAPIRoot(ctx context.Context, root APIRoot) error

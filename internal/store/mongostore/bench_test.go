@@ -23,6 +23,8 @@ func openBench(tb testing.TB) store.Store {
 
 func BenchmarkAddObjects(b *testing.B) { storetest.BenchmarkAddObjects(b, openBench) }
 
+func BenchmarkPublish(b *testing.B) { storetest.BenchmarkPublish(b, openBench) }
+
 func BenchmarkTailPage(b *testing.B) {
 	b.Run("collection=10k", func(b *testing.B) { storetest.BenchmarkTailPage(b, openBench, 10_000) })
 	b.Run("collection=1M", func(b *testing.B) { storetest.BenchmarkTailPage(b, openBench, 1_000_000) })

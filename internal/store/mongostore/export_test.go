@@ -86,3 +86,21 @@ func explainFind(ctx context.Context, q findQuery, limit int64) (bson.Raw, error
 	cmd := bson.D{{Key: "explain", Value: find}, {Key: "verbosity", Value: "executionStats"}}
 	return q.coll.Database().RunCommand(ctx, cmd).Raw()
 }
+
+// SetPublishTxnHook makes f run inside every publish transaction, after its writes and before it
+// commits. Set it before the store is used concurrently.
+func (s *Store) SetPublishTxnHook(f func(ctx context.Context, collectionID string)) {
+	s.hooks.inPublishTxn = f
+}
+
+// SetBeforeSequenceHook makes f run before every sequencer run; an error f returns fails the run.
+// Set it before the store is used concurrently.
+func (s *Store) SetBeforeSequenceHook(f func(ctx context.Context) error) {
+	s.hooks.beforeSequence = f
+}
+
+// LeavePending commits e as pending and does not chain it, as a process that crashed between
+// committing a write and chaining its entry leaves it.
+func (s *Store) LeavePending(ctx context.Context, e store.LedgerEntry) error {
+	return s.insertPending(ctx, e)
+}

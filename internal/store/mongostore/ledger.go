@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -14,14 +16,38 @@ import (
 
 // The ledger.
 //
-// An entry's sequence number is its _id. The head, {_id: "ledger", seq, hash} in counters, is the
-// number and hash of the last entry appended. An append, inside the transaction of the write it
-// describes, increments the head's seq (which takes the head's write lock until the transaction
-// ends), chains the entry after the number and hash it read, inserts it and stores its hash in the
-// head. A concurrent append, in this process or another, conflicts on the head and is retried on a
-// snapshot that shows this one, so entries are dense, numbered in commit order, and each commits to
-// the entry before it. In-process appenders queue on appenders instead of conflicting.
+// Entries are written in two steps, so that chaining them never serializes the writes they describe.
+//
+// A publication or withdrawal inserts its entry, unchained, into ledger_pending, in the transaction
+// that stores the objects: nothing is committed without its entry, and that transaction touches no
+// document shared by every writer, so writers of different collections, in this process or another,
+// neither wait for nor conflict with each other.
+//
+// The sequencer then moves pending entries into the chain, in a short transaction of its own: it
+// takes the pending entries in (at, _id) order, numbers and chains each after the last (the head,
+// {_id: "ledger", seq, hash} in counters), inserts them into ledger under their numbers, deletes them
+// from ledger_pending and moves the head. Every run that chains anything writes the head, so two
+// runs whose snapshots overlap conflict there and the loser is retried on a snapshot that no longer
+// shows what the winner chained: an entry is chained once, numbers are dense, and each entry commits
+// to the one before. Numbers N+1 and later cannot commit before N, so a reader paging with
+// Ledger(after) never skips an entry. In-process runs queue on appenders instead of conflicting,
+// and a caller queued behind a run that began after its write committed lets that run stand in for
+// its own.
+//
+// Every write runs the sequencer after it commits, so that its entry is in the chain when the caller
+// gets its answer. Should that run fail, the write is not undone and not reported as failed (its
+// objects are stored): the entry stays pending, and any later run chains it, as does the run that
+// readers of the ledger and Open start, which also chains entries a crashed process left pending.
+// A pull has nothing else to commit, so its entry goes straight into the sequencer's transaction.
 const ledgerHeadID = "ledger"
+
+// maxSequenceEntries and maxSequenceBytes bound one sequencer transaction, which MongoDB 4.0 writes as
+// one oplog entry of at most 16 MB holding every chained entry in full; a publish entry lists up to
+// 1,000 items.
+const (
+	maxSequenceEntries = 256
+	maxSequenceBytes   = 4 << 20
+)
 
 type ledgerHeadDoc struct {
 	ID   string `bson:"_id"`
@@ -36,10 +62,8 @@ type ledgerItemDoc struct {
 	Verdict string `bson:"verdict,omitempty"`
 }
 
-type ledgerDoc struct {
-	Seq int64 `bson:"_id"`
-	// At is in Unix microseconds.
-	At           int64           `bson:"at"`
+// ledgerBody is what an entry says, chained or not.
+type ledgerBody struct {
 	Kind         string          `bson:"kind"`
 	MemberID     string          `bson:"member_id"`
 	TokenID      string          `bson:"token_id"`
@@ -47,34 +71,67 @@ type ledgerDoc struct {
 	CollectionID string          `bson:"collection_id"`
 	Endpoint     string          `bson:"endpoint"`
 	Items        []ledgerItemDoc `bson:"items"`
-	PrevHash     []byte          `bson:"prev_hash"`
-	Hash         []byte          `bson:"hash"`
 }
 
-func ledgerDocOf(e store.LedgerEntry) ledgerDoc {
-	d := ledgerDoc{Seq: e.Seq, At: e.At.UnixMicro(), Kind: string(e.Kind), MemberID: e.Member, TokenID: e.TokenID,
-		APIRoot: e.APIRoot, CollectionID: e.Collection, Endpoint: e.Endpoint, Items: make([]ledgerItemDoc, len(e.Items)),
-		PrevHash: e.PrevHash, Hash: e.Hash}
+type ledgerDoc struct {
+	Seq int64 `bson:"_id"`
+	// At is in Unix microseconds.
+	At       int64      `bson:"at"`
+	Body     ledgerBody `bson:",inline"`
+	PrevHash []byte     `bson:"prev_hash"`
+	Hash     []byte     `bson:"hash"`
+}
+
+// pendingDoc is an entry committed but not chained yet.
+type pendingDoc struct {
+	ID bson.ObjectID `bson:"_id"`
+	// At is in Unix microseconds: when the write the entry describes ran. It becomes the entry's At.
+	At   int64      `bson:"at"`
+	Body ledgerBody `bson:",inline"`
+}
+
+func ledgerBodyOf(e store.LedgerEntry) ledgerBody {
+	b := ledgerBody{Kind: string(e.Kind), MemberID: e.Member, TokenID: e.TokenID, APIRoot: e.APIRoot,
+		CollectionID: e.Collection, Endpoint: e.Endpoint, Items: make([]ledgerItemDoc, len(e.Items))}
 	for i, it := range e.Items {
-		d.Items[i] = ledgerItemDoc{ID: it.ID, Verdict: it.Verdict}
+		b.Items[i] = ledgerItemDoc{ID: it.ID, Verdict: it.Verdict}
 		if !it.Version.IsZero() {
-			d.Items[i].Version = it.Version.UnixMicro()
+			b.Items[i].Version = it.Version.UnixMicro()
 		}
 	}
-	return d
+	return b
 }
 
-func (d ledgerDoc) entry() store.LedgerEntry {
-	e := store.LedgerEntry{Seq: d.Seq, At: fromMicros(d.At), Kind: store.LedgerKind(d.Kind), Member: d.MemberID,
-		TokenID: d.TokenID, APIRoot: d.APIRoot, Collection: d.CollectionID, Endpoint: d.Endpoint,
-		Items: make([]store.LedgerItem, len(d.Items)), PrevHash: d.PrevHash, Hash: d.Hash}
-	for i, it := range d.Items {
+func (b ledgerBody) entry() store.LedgerEntry {
+	e := store.LedgerEntry{Kind: store.LedgerKind(b.Kind), Member: b.MemberID, TokenID: b.TokenID,
+		APIRoot: b.APIRoot, Collection: b.CollectionID, Endpoint: b.Endpoint, Items: make([]store.LedgerItem, len(b.Items))}
+	for i, it := range b.Items {
 		e.Items[i] = store.LedgerItem{ID: it.ID, Verdict: it.Verdict}
 		if it.Version != 0 {
 			e.Items[i].Version = fromMicros(it.Version)
 		}
 	}
 	return e
+}
+
+func ledgerDocOf(e store.LedgerEntry) ledgerDoc {
+	return ledgerDoc{Seq: e.Seq, At: e.At.UnixMicro(), Body: ledgerBodyOf(e), PrevHash: e.PrevHash, Hash: e.Hash}
+}
+
+func (d ledgerDoc) entry() store.LedgerEntry {
+	e := d.Body.entry()
+	e.Seq, e.At, e.PrevHash, e.Hash = d.Seq, fromMicros(d.At), d.PrevHash, d.Hash
+	return e
+}
+
+func pendingIndexes() []mongo.IndexModel {
+	return []mongo.IndexModel{
+		{
+			// The sequencer takes pending entries in this order, without a sort.
+			Keys:    bson.D{{Key: "at", Value: 1}, {Key: "_id", Value: 1}},
+			Options: options.Index().SetName(indexAtID),
+		},
+	}
 }
 
 // seedLedgerHead creates the ledger's head if it is missing; it never changes one that exists.
@@ -94,41 +151,173 @@ func (s *Store) seedLedgerHead(ctx context.Context) error {
 	return nil
 }
 
-// appendLedger chains e after the head and appends it, in the caller's transaction. The caller holds
-// appenders' ledger lock.
-func (s *Store) appendLedger(ctx context.Context, e store.LedgerEntry) error {
-	var head ledgerHeadDoc
-	err := s.counters.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: ledgerHeadID}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "seq", Value: int64(1)}}}},
-		options.FindOneAndUpdate().SetReturnDocument(options.Before)).Decode(&head)
-	if err != nil {
-		return fmt.Errorf("take a ledger sequence number: %w", err)
-	}
-	prev := head.Hash
-	if head.Seq == 0 {
-		prev = store.GenesisHash
-	}
-	e = e.Chain(head.Seq, prev, s.now())
-	if _, err := s.ledger.InsertOne(ctx, ledgerDocOf(e)); err != nil {
-		// A duplicate key means the head is behind the entries: someone changed the ledger by hand.
-		return fmt.Errorf("append ledger entry %d: %w", e.Seq, err)
-	}
-	if _, err := s.counters.UpdateOne(ctx, bson.D{{Key: "_id", Value: ledgerHeadID}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "hash", Value: e.Hash}}}}); err != nil {
-		return fmt.Errorf("move the ledger head: %w", err)
+// insertPending adds e, unchained, to the pending entries, in the caller's transaction.
+func (s *Store) insertPending(ctx context.Context, e store.LedgerEntry) error {
+	d := pendingDoc{ID: bson.NewObjectID(), At: s.now().UnixMicro(), Body: ledgerBodyOf(e)}
+	if _, err := s.ledgerPending.InsertOne(ctx, d); err != nil {
+		return fmt.Errorf("insert pending ledger entry: %w", err)
 	}
 	return nil
+}
+
+// chained is an entry about to be chained: pending is its _id in ledger_pending, zero for extra.
+type chained struct {
+	pending bson.ObjectID
+	at      time.Time
+	entry   store.LedgerEntry
+}
+
+// sequencerRuns numbers this process's sequencer runs, so that a caller queued behind a run that
+// began after its write committed, and left nothing pending, need not run again: the writers of a
+// burst are chained by one transaction instead of each paying for one, mostly empty, of their own.
+type sequencerRuns struct {
+	// started counts the runs begun.
+	started atomic.Uint64
+	// drained is the number of the last run that left nothing pending. Guarded by appenders' ledger
+	// lock.
+	drained uint64
+}
+
+// sequence chains the pending entries and then extra, if not nil, which it commits in its own
+// transaction. It returns once a transaction found no more entries pending than it chained, so every
+// entry committed before the call is then in the chain. Callers that wrote a pending entry ignore
+// its error: see the package comment on the ledger.
+func (s *Store) sequence(ctx context.Context, extra *store.LedgerEntry) error {
+	if s.hooks.beforeSequence != nil {
+		if err := s.hooks.beforeSequence(ctx); err != nil {
+			return err
+		}
+	}
+	// Read before queueing, after the caller's write committed: a run numbered above it takes its
+	// snapshots later, so they show that write's entry.
+	ticket := s.runs.started.Load()
+	unlock, err := s.appenders.lock(ctx, ledgerHeadID)
+	if err != nil {
+		return fmt.Errorf("queue for the ledger head: %w", err)
+	}
+	defer unlock()
+	if extra == nil && s.runs.drained > ticket {
+		return nil
+	}
+	run := s.runs.started.Add(1)
+	for {
+		var more bool
+		err := s.transact(ctx, func(ctx context.Context) error {
+			// A retry starts over: it must see what the conflicting run chained.
+			var err error
+			more, err = s.sequenceTxn(ctx, extra)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("chain ledger entries: %w", err)
+		}
+		if !more {
+			s.runs.drained = run
+			return nil
+		}
+	}
+}
+
+// sequenceTxn is the body of sequence's transaction. It reports whether it left entries pending,
+// extra among them.
+func (s *Store) sequenceTxn(ctx context.Context, extra *store.LedgerEntry) (more bool, err error) {
+	// Read before writing, so that a run with nothing to chain writes nothing; the head's write below
+	// still fails if another run moved it since this snapshot.
+	batch, more, err := s.pendingBatch(ctx)
+	if err != nil {
+		return false, err
+	}
+	if extra != nil && !more {
+		batch = append(batch, chained{at: s.now(), entry: *extra})
+	}
+	if len(batch) == 0 {
+		return more, nil
+	}
+	var head ledgerHeadDoc
+	if err := lockDoc(ctx, s.counters, ledgerHeadID, &head); err != nil {
+		return false, fmt.Errorf("read the ledger head: %w", err)
+	}
+	seq, hash := head.Seq, head.Hash
+	if seq == 0 {
+		hash = store.GenesisHash
+	}
+	docs := make([]any, len(batch))
+	var done []bson.ObjectID
+	for i, c := range batch {
+		e := c.entry.Chain(seq, hash, c.at)
+		seq, hash = e.Seq, e.Hash
+		docs[i] = ledgerDocOf(e)
+		if !c.pending.IsZero() {
+			done = append(done, c.pending)
+		}
+	}
+	if _, err := s.ledger.InsertMany(ctx, docs, options.InsertMany().SetOrdered(true)); err != nil {
+		// A duplicate key means the head is behind the entries: someone changed the ledger by hand.
+		return false, fmt.Errorf("append ledger entries %d..%d: %w", head.Seq+1, seq, err)
+	}
+	if len(done) > 0 {
+		res, err := s.ledgerPending.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: done}}}})
+		if err != nil {
+			return false, fmt.Errorf("delete chained pending entries: %w", err)
+		}
+		if res.DeletedCount != int64(len(done)) {
+			// Only a hand-made change can remove a pending entry without moving the head.
+			return false, fmt.Errorf("delete chained pending entries: %d of %d were gone", int64(len(done))-res.DeletedCount, len(done))
+		}
+	}
+	if _, err := s.counters.UpdateOne(ctx, bson.D{{Key: "_id", Value: ledgerHeadID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "seq", Value: seq}, {Key: "hash", Value: hash}}}}); err != nil {
+		return false, fmt.Errorf("move the ledger head: %w", err)
+	}
+	return more, nil
+}
+
+// pendingBatch reads the first pending entries, in chaining order, within the bounds of one sequencer
+// transaction; more reports that it left some out.
+func (s *Store) pendingBatch(ctx context.Context) (batch []chained, more bool, err error) {
+	cur, err := s.ledgerPending.Find(ctx, bson.D{}, options.Find().
+		SetSort(bson.D{{Key: "at", Value: 1}, {Key: "_id", Value: 1}}).
+		SetHint(indexAtID).
+		SetLimit(maxSequenceEntries+1))
+	if err != nil {
+		return nil, false, fmt.Errorf("find pending ledger entries: %w", err)
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	size := 0
+	for cur.Next(ctx) {
+		if len(batch) == maxSequenceEntries || (len(batch) > 0 && size+len(cur.Current) > maxSequenceBytes) {
+			return batch, true, nil
+		}
+		size += len(cur.Current)
+		var d pendingDoc
+		if err := cur.Decode(&d); err != nil {
+			return nil, false, fmt.Errorf("decode pending ledger entry: %w", err)
+		}
+		batch = append(batch, chained{pending: d.ID, at: fromMicros(d.At), entry: d.Body.entry()})
+	}
+	if err := cur.Err(); err != nil {
+		return nil, false, fmt.Errorf("find pending ledger entries: %w", err)
+	}
+	return batch, false, nil
+}
+
+// settle chains whatever is pending, so that a reader of the ledger sees every entry committed before
+// it read. It is best effort: a reader that cannot wait for the chain still reads what is there, and
+// the next write or read chains the rest.
+func (s *Store) settle(ctx context.Context) {
+	// Most of the time nothing is pending, and one read avoids a transaction. A majority read that
+	// shows nothing pending also shows the entries chained from it.
+	err := s.ledgerPending.FindOne(ctx, bson.D{}, options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return
+	}
+	_ = s.sequence(ctx, nil)
 }
 
 // RecordPull appends a pull entry to the ledger.
 func (s *Store) RecordPull(ctx context.Context, e store.LedgerEntry) error {
 	e.Kind = store.LedgerPull
-	unlock, err := s.appenders.lock(ctx, ledgerHeadID)
-	if err != nil {
-		return fmt.Errorf("mongostore: record pull of %s by %s: %w", e.Collection, e.Member, err)
-	}
-	defer unlock()
-	if err := s.transact(ctx, func(ctx context.Context) error { return s.appendLedger(ctx, e) }); err != nil {
+	if err := s.sequence(ctx, &e); err != nil {
 		return fmt.Errorf("mongostore: record pull of %s by %s: %w", e.Collection, e.Member, err)
 	}
 	return nil
@@ -140,6 +329,7 @@ func (s *Store) Ledger(ctx context.Context, after int64, limit int) ([]store.Led
 		return nil, fmt.Errorf("mongostore: ledger after %d: %w", after,
 			&store.QueryError{Reason: fmt.Sprintf("limit %d is outside 1..%d", limit, store.MaxLimit)})
 	}
+	s.settle(ctx)
 	q := findQuery{coll: s.ledger, filter: bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}}},
 		sort: bson.D{{Key: "_id", Value: 1}}, limit: int64(limit)}
 	var docs []ledgerDoc
@@ -155,6 +345,7 @@ func (s *Store) Ledger(ctx context.Context, after int64, limit int) ([]store.Led
 
 // LedgerHead returns where the ledger ends.
 func (s *Store) LedgerHead(ctx context.Context) (store.LedgerHead, error) {
+	s.settle(ctx)
 	var head ledgerHeadDoc
 	err := s.counters.FindOne(ctx, bson.D{{Key: "_id", Value: ledgerHeadID}}).Decode(&head)
 	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {

@@ -14,11 +14,13 @@
 //	verification_keys {_id: kid, public_key, created_at, retired_at (absent while it verifies)}
 //	audit             {_id: seq, at, actor, action, target, detail}
 //	counters          {_id: "audit", seq}: the last audit sequence number handed out (see admin.go);
-//	                  {_id: "ledger", seq, hash}: the head of the ledger (see ledger.go)
+//	                  {_id: "ledger", seq, hash, writes}: the head of the ledger (see ledger.go)
 //	memberships       {api_root, member_id, role, clearance}
 //	origins           {key, api_root, member_id, at}: who first published an id or fingerprint where
 //	withdrawals       {_id: object id, collection_id, member_id, at}
 //	ledger            {_id: seq, at, kind, member_id, token_id, api_root, collection_id, endpoint, items, prev_hash, hash}
+//	ledger_pending    {_id: object id, at, kind, member_id, token_id, api_root, collection_id, endpoint, items}:
+//	                  entries committed but not yet chained (see ledger.go)
 //
 // API roots and collections also hold their policies (personal_data, jurisdictions, no_onward_sharing;
 // allowed_types, denied_properties, max_tlp), and objects their tlp and, for tombstones, withdrawn;
@@ -79,6 +81,7 @@ const (
 	originsName          = "origins"
 	withdrawalsName      = "withdrawals"
 	ledgerName           = "ledger"
+	ledgerPendingName    = "ledger_pending"
 )
 
 // Index names, fixed so that Open is idempotent and hints can name them.
@@ -98,6 +101,7 @@ const (
 	indexRootMember           = "api_root_member"
 	indexMember               = "member"
 	indexKeyRoot              = "key_api_root"
+	indexAtID                 = "at_id"
 )
 
 // Config says where the store lives.
@@ -148,13 +152,26 @@ type Store struct {
 	origins          *mongo.Collection
 	withdrawals      *mongo.Collection
 	ledger           *mongo.Collection
+	ledgerPending    *mongo.Collection
 
 	// writers serializes this process's AddObjects calls per collection, so that they queue here
 	// instead of failing each other's transactions with write conflicts and retrying.
 	writers keyedMutex
 	// appenders serializes this process's AppendAudit calls, which all increment one counter, and its
-	// ledger appends, which all move the ledger's head.
+	// sequencer runs, which all move the ledger's head.
 	appenders keyedMutex
+	// runs lets sequencer runs of this process stand in for each other.
+	runs sequencerRuns
+
+	hooks hooks
+}
+
+// hooks let tests act at points no caller can reach; all are nil outside tests.
+type hooks struct {
+	// inPublishTxn runs inside each publish transaction, after its writes, on every attempt.
+	inPublishTxn func(ctx context.Context, collectionID string)
+	// beforeSequence runs before each sequencer run; an error fails the run.
+	beforeSequence func(ctx context.Context) error
 }
 
 // Open connects, checks that the deployment supports transactions (a replica set or sharded cluster;
@@ -211,6 +228,7 @@ func open(ctx context.Context, cfg Config, adjust func(*options.ClientOptions)) 
 		origins:          db.Collection(originsName),
 		withdrawals:      db.Collection(withdrawalsName),
 		ledger:           db.Collection(ledgerName),
+		ledgerPending:    db.Collection(ledgerPendingName),
 	}
 	if err := s.setUp(ctx, db); err != nil {
 		return nil, errors.Join(err, s.Close(context.WithoutCancel(ctx)))
@@ -248,7 +266,8 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 
 	// Transactions cannot create collections on MongoDB 4.0, so every collection is created here.
 	names := []string{apiRootsName, collectionsName, objectsName, statusesName, membersName, grantsName, tokensName,
-		verificationKeysName, auditName, countersName, membershipsName, originsName, withdrawalsName, ledgerName}
+		verificationKeysName, auditName, countersName, membershipsName, originsName, withdrawalsName, ledgerName,
+		ledgerPendingName}
 	// Only what is missing is created: creating takes a database-wide lock, and a hub restarting
 	// while a crashed peer's transaction still holds a collection's lock would otherwise queue every
 	// reader and writer of every node behind that lock until the transaction times out.
@@ -275,6 +294,7 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 		{s.verificationKeys, verificationKeyIndexes()},
 		{s.memberships, membershipIndexes()},
 		{s.origins, originIndexes()},
+		{s.ledgerPending, pendingIndexes()},
 		// audit and ledger need none but _id, which is their sequence number; withdrawals none but
 		// _id, the object id.
 	} {
@@ -287,8 +307,20 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 	if err := s.seedAuditCounter(ctx); err != nil {
 		return err
 	}
-	return s.seedLedgerHead(ctx)
+	if err := s.seedLedgerHead(ctx); err != nil {
+		return err
+	}
+	// Chain what a crashed process left pending. Bounded, so that a peer's transaction still holding
+	// the head (it is aborted within a minute) does not hold up a restart: the next write or read of
+	// the ledger chains the entries then.
+	settleCtx, cancel := context.WithTimeout(ctx, openSettleTimeout)
+	defer cancel()
+	s.settle(settleCtx)
+	return nil
 }
+
+// openSettleTimeout bounds how long Open tries to chain pending ledger entries.
+const openSettleTimeout = 5 * time.Second
 
 func membershipIndexes() []mongo.IndexModel {
 	return []mongo.IndexModel{

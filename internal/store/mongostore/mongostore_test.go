@@ -146,6 +146,10 @@ func TestOpenTwiceCreatesIndexesOnce(t *testing.T) {
 		},
 		"withdrawals": {"_id_:_id"}, // _id is the object id
 		"ledger":      {"_id_:_id"}, // _id is the sequence number
+		"ledger_pending": {
+			"_id_:_id",
+			"at_id:at,_id",
+		},
 	}
 	// Every collection Open creates is checked here.
 	names, err := client.Database(db).ListCollectionNames(t.Context(), bson.D{})

@@ -165,9 +165,10 @@ type storedVersion struct {
 }
 
 // addChunk stores one chunk in one transaction and, only once it has committed, fills out. With pub,
-// the chunk is (part of) that publication, whose ledger entry for the chunk commits with it.
+// the chunk is (part of) that publication, whose ledger entry for the chunk commits with it, pending:
+// the caller chains it.
 func (s *Store) addChunk(ctx context.Context, collectionID string, chunk []pending, out []store.Outcome, pub *store.Publication) error {
-	unlock, err := s.lockWriters(ctx, collectionID, pub != nil)
+	unlock, err := s.writers.lock(ctx, collectionID)
 	if err != nil {
 		return err
 	}
@@ -187,8 +188,11 @@ func (s *Store) addChunk(ctx context.Context, collectionID string, chunk []pendi
 			for i, p := range chunk {
 				sub.Objects[i] = p.obj
 			}
-			if err := s.appendLedger(ctx, store.PublishEntry(sub, root, res)); err != nil {
+			if err := s.insertPending(ctx, store.PublishEntry(sub, root, res)); err != nil {
 				return err
+			}
+			if s.hooks.inPublishTxn != nil {
+				s.hooks.inPublishTxn(ctx, collectionID)
 			}
 		}
 		committed = res
@@ -199,22 +203,6 @@ func (s *Store) addChunk(ctx context.Context, collectionID string, chunk []pendi
 	}
 	copy(out, committed)
 	return nil
-}
-
-// lockWriters queues behind this process's other writers of the collection and, for a write that
-// appends to the ledger, behind its other ledger appenders, always in that order so that no two
-// writers wait for each other. It returns the function that releases both.
-func (s *Store) lockWriters(ctx context.Context, collectionID string, ledger bool) (func(), error) {
-	unlock, err := s.writers.lock(ctx, collectionID)
-	if err != nil || !ledger {
-		return unlock, err
-	}
-	unlockLedger, err := s.appenders.lock(ctx, ledgerHeadID)
-	if err != nil {
-		unlock()
-		return nil, err
-	}
-	return func() { unlockLedger(); unlock() }, nil
 }
 
 // addChunkTxn is the body of addChunk's transaction; it returns the outcomes and the collection's
@@ -246,7 +234,7 @@ func (s *Store) addChunkTxn(ctx context.Context, collectionID string, chunk []pe
 		last = max(now, last+1)
 		return last
 	}
-	var origins []mongo.WriteModel
+	var origins []originDoc
 	for i, p := range chunk {
 		if withdrawn[p.obj.ID] {
 			outcomes[i] = store.Outcome{Result: store.Withdrawn}
@@ -294,7 +282,7 @@ func (s *Store) addChunkTxn(ctx context.Context, collectionID string, chunk []pe
 		})
 		outcomes[i] = outcome(store.Added, v)
 		if pub != nil {
-			origins = append(origins, originModels(coll.APIRoot, pub.Member, p.obj, date)...)
+			origins = appendOrigins(origins, coll.APIRoot, pub.Member, p.obj, date)
 		}
 	}
 	if len(docs) == 0 {
@@ -308,32 +296,77 @@ func (s *Store) addChunkTxn(ctx context.Context, collectionID string, chunk []pe
 	if err != nil {
 		return nil, "", fmt.Errorf("update last date added: %w", err)
 	}
-	if len(origins) > 0 {
-		if _, err := s.origins.BulkWrite(ctx, origins, options.BulkWrite().SetOrdered(false)); err != nil {
-			return nil, "", fmt.Errorf("record origins: %w", err)
-		}
+	if err := s.recordOrigins(ctx, coll.APIRoot, origins); err != nil {
+		return nil, "", err
 	}
 	return outcomes, coll.APIRoot, nil
 }
 
-// originModels record member as the origin, in root, of o's id and fingerprint, unless another member
-// published either there first: $setOnInsert leaves an origin already recorded as it is.
-func originModels(root, member string, o store.Object, at int64) []mongo.WriteModel {
+// originDoc records who first published an id or fingerprint in an API root.
+type originDoc struct {
+	Key      string `bson:"key"`
+	APIRoot  string `bson:"api_root"`
+	MemberID string `bson:"member_id"`
+	// At is the date added, in Unix microseconds, of the version that made the member the origin.
+	At int64 `bson:"at"`
+}
+
+// appendOrigins appends member's claims, in root, to o's id and fingerprint.
+func appendOrigins(origins []originDoc, root, member string, o store.Object, at int64) []originDoc {
 	if member == "" {
+		return origins
+	}
+	origins = append(origins, originDoc{Key: store.OriginKeyID(o.ID), APIRoot: root, MemberID: member, At: at})
+	if o.Fingerprint != "" {
+		origins = append(origins, originDoc{Key: store.OriginKeyFingerprint(o.Fingerprint), APIRoot: root, MemberID: member, At: at})
+	}
+	return origins
+}
+
+// recordOrigins records the claims, all in one root, whose key has no origin there yet; of claims to
+// one key the first wins. It reads the recorded keys in one query and inserts the rest in one batch:
+// an upsert per key costs the server a query each, several times the cost of storing the objects.
+// A concurrent transaction that records one of the keys first makes this one's insert conflict, and
+// the retry finds the key recorded, as an upsert would.
+func (s *Store) recordOrigins(ctx context.Context, root string, claims []originDoc) error {
+	if len(claims) == 0 {
 		return nil
 	}
-	keys := []string{store.OriginKeyID(o.ID)}
-	if o.Fingerprint != "" {
-		keys = append(keys, store.OriginKeyFingerprint(o.Fingerprint))
+	keys := make([]string, len(claims))
+	for i, c := range claims {
+		keys[i] = c.Key
 	}
-	models := make([]mongo.WriteModel, len(keys))
-	for i, k := range keys {
-		models[i] = mongo.NewUpdateOneModel().
-			SetFilter(bson.D{{Key: "key", Value: k}, {Key: "api_root", Value: root}}).
-			SetUpdate(bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "member_id", Value: member}, {Key: "at", Value: at}}}}).
-			SetUpsert(true)
+	cur, err := s.origins.Find(ctx,
+		bson.D{{Key: "key", Value: bson.D{{Key: "$in", Value: keys}}}, {Key: "api_root", Value: root}},
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "key", Value: 1}}).
+			SetHint(indexKeyRoot).SetBatchSize(readBatchSize))
+	if err != nil {
+		return fmt.Errorf("find recorded origins: %w", err)
 	}
-	return models
+	var recorded []struct {
+		Key string `bson:"key"`
+	}
+	if err := cur.All(ctx, &recorded); err != nil {
+		return fmt.Errorf("find recorded origins: %w", err)
+	}
+	taken := make(map[string]bool, len(recorded)+len(claims))
+	for _, r := range recorded {
+		taken[r.Key] = true
+	}
+	var docs []any
+	for _, c := range claims {
+		if !taken[c.Key] {
+			taken[c.Key] = true
+			docs = append(docs, c)
+		}
+	}
+	if len(docs) == 0 {
+		return nil
+	}
+	if _, err := s.origins.InsertMany(ctx, docs, options.InsertMany().SetOrdered(true)); err != nil {
+		return fmt.Errorf("record origins: %w", err)
+	}
+	return nil
 }
 
 // withdrawnAmong reads which of the chunk's ids were withdrawn.
@@ -364,9 +397,10 @@ func (s *Store) withdrawnAmong(ctx context.Context, chunk []pending) (map[string
 var errDryRun = errors.New("dry run")
 
 // Publish adds objects on a member's behalf. Each chunk's transaction refuses withdrawn ids, records
-// origins and appends the chunk's ledger entry; the first entry also lists the objects refused before
-// reaching the store. A dry run decides every chunk in one transaction, which it aborts: a transaction
-// that never commits is not bound by the limits that make writes chunked.
+// origins and adds the chunk's ledger entry, pending; the first entry also lists the objects refused
+// before reaching the store. Before returning, even an error, Publish chains the entries it committed.
+// A dry run decides every chunk in one transaction, which it aborts: a transaction that never commits
+// is not bound by the limits that make writes chunked.
 func (s *Store) Publish(ctx context.Context, p store.Publication) ([]store.Outcome, error) {
 	outcomes := make([]store.Outcome, len(p.Objects))
 	batch := make([]pending, len(p.Objects))
@@ -388,17 +422,24 @@ func (s *Store) Publish(ctx context.Context, p store.Publication) ([]store.Outco
 		}
 		return outcomes, nil
 	}
-	first := true
+	committed := false
+	defer func() {
+		if committed {
+			// The objects are stored whatever becomes of this: an entry it fails to chain stays
+			// pending until the next run, and reporting the publication as failed would be untrue.
+			_ = s.sequence(ctx, nil)
+		}
+	}()
 	for start, end := range chunks(batch) {
 		sub := p
-		if !first {
+		if committed {
 			sub.Refused = nil
 		}
-		first = false
 		if err := s.addChunk(ctx, p.CollectionID, batch[start:end], outcomes[start:end], &sub); err != nil {
 			return outcomes, fmt.Errorf("mongostore: publish objects %d..%d of %d to %s: %w",
 				start, end-1, len(batch), p.CollectionID, err)
 		}
+		committed = true
 	}
 	return outcomes, nil
 }
@@ -432,35 +473,44 @@ func (s *Store) dryRun(ctx context.Context, p store.Publication, batch []pending
 	return nil
 }
 
-// publishNothing records a publication none of whose objects reached the store.
+// publishNothing records a publication none of whose objects reached the store. With nothing else to
+// commit, its entry is chained in the sequencer's transaction, as a pull's is.
 func (s *Store) publishNothing(ctx context.Context, p store.Publication) error {
-	unlock, err := s.appenders.lock(ctx, ledgerHeadID)
+	var coll collectionDoc
+	err := s.collections.FindOne(ctx, bson.D{{Key: "_id", Value: p.CollectionID}},
+		options.FindOne().SetProjection(bson.D{{Key: "api_root", Value: 1}})).Decode(&coll)
 	if err != nil {
-		return err
+		return fmt.Errorf("collection %s: %w", p.CollectionID, translate(err))
 	}
-	defer unlock()
-	return s.transact(ctx, func(ctx context.Context) error {
-		var coll collectionDoc
-		err := s.collections.FindOne(ctx, bson.D{{Key: "_id", Value: p.CollectionID}},
-			options.FindOne().SetProjection(bson.D{{Key: "api_root", Value: 1}})).Decode(&coll)
-		if err != nil {
-			return fmt.Errorf("collection %s: %w", p.CollectionID, translate(err))
-		}
-		return s.appendLedger(ctx, store.PublishEntry(p, coll.APIRoot, nil))
-	})
+	e := store.PublishEntry(p, coll.APIRoot, nil)
+	return s.sequence(ctx, &e)
 }
 
 // Withdraw replaces every version of an object with the tombstone w.Tombstone builds, records the id
-// as withdrawn and appends the withdraw ledger entry, in one transaction.
+// as withdrawn and adds the withdraw ledger entry, pending, in one transaction; then it chains the
+// entry, as Publish does.
 func (s *Store) Withdraw(ctx context.Context, w store.Withdrawal) (store.Outcome, error) {
-	unlock, err := s.lockWriters(ctx, w.CollectionID, true)
+	out, logged, err := s.withdraw(ctx, w)
 	if err != nil {
 		return store.Outcome{}, fmt.Errorf("mongostore: withdraw %s from %s: %w", w.ObjectID, w.CollectionID, err)
 	}
+	if logged {
+		// Not an error of the withdrawal, which is committed: see Publish.
+		_ = s.sequence(ctx, nil)
+	}
+	return out, nil
+}
+
+// withdraw is Withdraw's transaction, under the collection's writer lock; logged reports that it
+// committed a ledger entry.
+func (s *Store) withdraw(ctx context.Context, w store.Withdrawal) (out store.Outcome, logged bool, err error) {
+	unlock, err := s.writers.lock(ctx, w.CollectionID)
+	if err != nil {
+		return store.Outcome{}, false, err
+	}
 	defer unlock()
-	var out store.Outcome
 	err = s.transact(ctx, func(ctx context.Context) error {
-		out = store.Outcome{}
+		out, logged = store.Outcome{}, false
 		var coll collectionDoc
 		if err := lockDoc(ctx, s.collections, w.CollectionID, &coll); err != nil {
 			return fmt.Errorf("collection %s: %w", w.CollectionID, translate(err))
@@ -512,12 +562,13 @@ func (s *Store) Withdraw(ctx context.Context, w store.Withdrawal) (store.Outcome
 			return fmt.Errorf("record the withdrawal: %w", err)
 		}
 		out = store.Outcome{Result: store.Added, Version: fromMicros(v), DateAdded: fromMicros(date)}
-		return s.appendLedger(ctx, store.WithdrawEntry(w, coll.APIRoot, out))
+		logged = true
+		return s.insertPending(ctx, store.WithdrawEntry(w, coll.APIRoot, out))
 	})
 	if err != nil {
-		return store.Outcome{}, fmt.Errorf("mongostore: withdraw %s from %s: %w", w.ObjectID, w.CollectionID, err)
+		return store.Outcome{}, false, err
 	}
-	return out, nil
+	return out, logged, nil
 }
 
 // Origins returns the origins recorded for any of the keys, in any API root.
