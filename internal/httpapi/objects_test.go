@@ -126,14 +126,7 @@ func TestBodyLimits(t *testing.T) {
 		checkError(t, "a body one byte over", h.post(path+"objects/", tok, over), http.StatusRequestEntityTooLarge)
 
 		// A chunked body announces no length; the limit must still hold while reading it.
-		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, h.srv.URL+path+"objects/", struct{ *bytes.Reader }{bytes.NewReader(over)})
-		req.Header.Set("Content-Type", taxii.MediaType)
-		req.Header.Set("Accept", taxii.MediaType)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := h.srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp := chunked(t, h, path+"objects/", tok, over)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusRequestEntityTooLarge {
 			t.Errorf("chunked body over the limit: %d", resp.StatusCode)

@@ -20,6 +20,7 @@ import (
 
 	"taxiihub/internal/store"
 	"taxiihub/internal/store/mongostore"
+	"taxiihub/internal/store/storetest"
 )
 
 // rawDatabase is the database seen past the store, to look at what it committed.
@@ -70,17 +71,6 @@ func newCollections(t *testing.T, s store.Store, n int) []string {
 		}
 	}
 	return ids
-}
-
-func verifies(t *testing.T, s store.Store, entries int64) {
-	t.Helper()
-	v, err := store.VerifyLedger(t.Context(), s)
-	if err != nil {
-		t.Fatalf("verify: %v", err)
-	}
-	if !v.OK || v.Entries != entries {
-		t.Errorf("verify: %+v, want OK with %d entries", v, entries)
-	}
 }
 
 func allEntries(t *testing.T, s store.Store) []store.LedgerEntry {
@@ -158,7 +148,7 @@ func TestPublishesDoNotWaitForTheLedger(t *testing.T) {
 	if want := []string{"1:publish:fast", "2:pull:reader", "3:publish:slow"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("ledger: %v, want %v", got, want)
 	}
-	verifies(t, s, 3)
+	storetest.RequireLedgerVerifies(t, s, 3)
 }
 
 // TestPendingEntriesAreChainedByTheNextRun: an entry committed but left unchained, as by a process
@@ -225,7 +215,7 @@ func TestPendingEntriesAreChainedByTheNextRun(t *testing.T) {
 				!sameLedgerItems(entries[1].Items, crashed.Items) {
 				t.Errorf("ledger: %+v; want the pending entry second", entries)
 			}
-			verifies(t, v, 2+added)
+			storetest.RequireLedgerVerifies(t, v, 2+added)
 		})
 	}
 }
@@ -278,7 +268,7 @@ func TestWriteStandsWhenChainingFails(t *testing.T) {
 	wantCommitted(t, raw, 0, 2)
 
 	failing.Store(false)
-	verifies(t, s, 2)
+	storetest.RequireLedgerVerifies(t, s, 2)
 	wantCommitted(t, raw, 2, 0)
 	entries := allEntries(t, s)
 	if len(entries) != 2 || entries[0].Kind != store.LedgerPublish || entries[1].Kind != store.LedgerWithdraw {
@@ -331,7 +321,7 @@ func TestLedgerAcrossProcesses(t *testing.T) {
 	// Before reading through a store, which would chain what is left.
 	wantCommitted(t, raw, total, 0)
 	for _, s := range procs {
-		verifies(t, s, total)
+		storetest.RequireLedgerVerifies(t, s, total)
 	}
 	seen := map[string]int{}
 	for i, e := range allEntries(t, procs[1]) {
@@ -400,7 +390,7 @@ func TestOriginsOfRacingPublications(t *testing.T) {
 			t.Errorf("origins of %s: %v, want one of a and b", k, ms)
 		}
 	}
-	verifies(t, procs[1], rounds*2)
+	storetest.RequireLedgerVerifies(t, procs[1], rounds*2)
 }
 
 // TestManyPendingEntriesAreChainedInOrder: more entries pending than one sequencer transaction takes
@@ -426,5 +416,5 @@ func TestManyPendingEntriesAreChainedInOrder(t *testing.T) {
 			t.Fatalf("entry %d is %s's, want %s's", e.Seq, e.Member, want)
 		}
 	}
-	verifies(t, s, n)
+	storetest.RequireLedgerVerifies(t, s, n)
 }

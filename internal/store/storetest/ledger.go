@@ -61,7 +61,8 @@ func ledgerAll(t *testing.T, s store.Store) []store.LedgerEntry {
 	}
 }
 
-func mustVerify(t *testing.T, s store.Store, entries int64) {
+// RequireLedgerVerifies fails t unless the ledger of s verifies and holds exactly entries entries.
+func RequireLedgerVerifies(t *testing.T, s store.Store, entries int64) {
 	t.Helper()
 	v, err := store.VerifyLedger(t.Context(), s)
 	if err != nil {
@@ -140,7 +141,7 @@ func publishRecords(t *testing.T, s store.Store) {
 	if err != nil || head.Seq != 2 || !bytes.Equal(head.Hash, entries[1].Hash) {
 		t.Errorf("head: %+v, %v", head, err)
 	}
-	mustVerify(t, s, 2)
+	RequireLedgerVerifies(t, s, 2)
 }
 
 func sameItems(a, b []store.LedgerItem) bool {
@@ -176,7 +177,7 @@ func publishDryRun(t *testing.T, s store.Store) {
 	wantErrIs(t, "dry run into a missing collection", err, store.ErrNotFound)
 	_, err = s.Publish(ctx, store.Publication{CollectionID: newUUID(), Refused: []store.LedgerItem{{ID: "x"}}})
 	wantErrIs(t, "publication into a missing collection", err, store.ErrNotFound)
-	mustVerify(t, s, 1)
+	RequireLedgerVerifies(t, s, 1)
 }
 
 // tombstone stands in for the TAXII layer's tombstone builder.
@@ -252,7 +253,7 @@ func withdrawTombstone(t *testing.T, s store.Store) {
 	if withdrawals != 1 {
 		t.Errorf("%d withdraw entries, want 1 (withdrawing again changes nothing)", withdrawals)
 	}
-	mustVerify(t, s, int64(len(entries)))
+	RequireLedgerVerifies(t, s, int64(len(entries)))
 }
 
 func pullsOfMine(t *testing.T, s store.Store) {
@@ -319,7 +320,7 @@ func pullsOfMine(t *testing.T, s store.Store) {
 	if err != nil || len(page.Entries) != 1 || page.Entries[0].Member != "other" {
 		t.Errorf("pulls from %s: %+v, %v", otherRoot, page.Entries, err)
 	}
-	mustVerify(t, s, 7)
+	RequireLedgerVerifies(t, s, 7)
 }
 
 // concurrentAppends: publications into two collections, withdrawals and pulls, all at once, leave a
@@ -353,7 +354,7 @@ func concurrentAppends(t *testing.T, s store.Store) {
 	for err := range errs {
 		t.Fatalf("concurrent append: %v", err)
 	}
-	mustVerify(t, s, writers*rounds*2)
+	RequireLedgerVerifies(t, s, writers*rounds*2)
 }
 
 // Tamper changes a backend's ledger behind the store's back, as someone with write access to the
@@ -376,7 +377,7 @@ func RunLedgerTampering(t *testing.T, open func(t *testing.T) (store.Store, Tamp
 			o := tlpObject(i, "2026-01-01T00:00:00.000Z", 0)
 			mustPublish(t, s, store.Publication{CollectionID: coll, Member: "cert-eu", Objects: []store.Object{o}})
 		}
-		mustVerify(t, s, 6)
+		RequireLedgerVerifies(t, s, 6)
 	}
 	for _, tc := range []struct {
 		name   string
