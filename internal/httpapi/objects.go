@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -314,6 +315,7 @@ func (a *api) addObjects(c *gin.Context) error {
 	}
 	stored := 0
 	var failed error
+	statusSaved := false
 	for start := 0; start == 0 || start < len(raws); start += part {
 		end := min(start+part, len(raws))
 		sub := taxii.Judge(a.checker, raws[start:end], screen)
@@ -325,8 +327,18 @@ func (a *api) addObjects(c *gin.Context) error {
 		var outcomes []store.Outcome
 		failed = a.screenOnward(c, r.root.Slug, &sub)
 		if failed == nil {
-			outcomes, failed = a.store.Publish(ctx, store.Publication{CollectionID: coll.ID, Member: p.MemberID,
-				TokenID: p.TokenID, Objects: sub.Accepted(), Refused: sub.Refused(), DryRun: dryRun})
+			pub := store.Publication{CollectionID: coll.ID, Member: p.MemberID, TokenID: p.TokenID,
+				Objects: sub.Accepted(), Refused: sub.Refused(), DryRun: dryRun}
+			if end == len(raws) {
+				// The last part carries the status, so that it is saved with the write.
+				pub.Status = func(outcomes []store.Outcome) store.Status {
+					final := cloneStatus(st)
+					sub.Record(&final, outcomes)
+					return final
+				}
+			}
+			outcomes, failed = a.store.Publish(ctx, pub)
+			statusSaved = failed == nil && pub.Status != nil
 		}
 		for _, o := range outcomes {
 			if o.Result.Stored() {
@@ -347,13 +359,23 @@ func (a *api) addObjects(c *gin.Context) error {
 		writeTAXII(c, http.StatusOK, taxii.NewStatus(st))
 		return nil
 	}
-	if err := a.store.SaveStatus(ctx, st); err != nil {
-		// The objects are stored and this answer carries their status; only a later read of the
-		// status resource is lost, which is no reason to make the client resubmit.
-		a.log.ErrorContext(ctx, "save status", "request_id", requestID(c), "status_id", st.ID, "error", err)
+	if !statusSaved {
+		if err := a.store.SaveStatus(ctx, st); err != nil {
+			// The objects are stored and this answer carries their status; only a later read of the
+			// status resource is lost, which is no reason to make the client resubmit.
+			a.log.ErrorContext(ctx, "save status", "request_id", requestID(c), "status_id", st.ID, "error", err)
+		}
 	}
 	writeTAXII(c, http.StatusAccepted, taxii.NewStatus(st))
 	return nil
+}
+
+// cloneStatus copies a status whose lists are about to be appended to.
+func cloneStatus(st store.Status) store.Status {
+	st.Successes = slices.Clone(st.Successes)
+	st.Failures = slices.Clone(st.Failures)
+	st.Pendings = slices.Clone(st.Pendings)
+	return st
 }
 
 // publishPart is how many objects of a request are judged and stored together; see addObjects.

@@ -20,6 +20,20 @@ type partStore struct {
 
 	mu    sync.Mutex
 	parts []int
+	saves int // SaveStatus calls
+}
+
+func (s *partStore) SaveStatus(ctx context.Context, st store.Status) error {
+	s.mu.Lock()
+	s.saves++
+	s.mu.Unlock()
+	return s.Store.SaveStatus(ctx, st)
+}
+
+func (s *partStore) statusSaves() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.saves
 }
 
 func (s *partStore) Publish(ctx context.Context, p store.Publication) ([]store.Outcome, error) {
@@ -65,6 +79,15 @@ func TestAddObjectsStoresInParts(t *testing.T) {
 			t.Errorf("success %d is %s; want the objects in the order sent", i, s.ID)
 		}
 	}
+	// The status went into the store with the last part, not in a write of its own.
+	if n := st.statusSaves(); n != 0 {
+		t.Errorf("SaveStatus called %d times; want the status saved by the last Publish", n)
+	}
+	var again taxii.Status
+	h.get("/r/status/"+status.ID+"/", tok).json(t, &again)
+	if again.SuccessCount != 2500 || again.Successes[2499].ID != objectID(2499) {
+		t.Errorf("status read back: %d successes", again.SuccessCount)
+	}
 
 	st.mu.Lock()
 	st.parts = nil
@@ -98,6 +121,12 @@ func TestAddObjectsPartlyStored(t *testing.T) {
 	}
 	if got := st.published(); len(got) != 2 {
 		t.Errorf("Publish was called %d times; after a failure the rest must not reach the store", len(got))
+	}
+	var again taxii.Status
+	h.get("/r/status/"+status.ID+"/", tok).json(t, &again)
+	if n := st.statusSaves(); n != 1 || again.SuccessCount != 1000 || again.FailureCount != 1500 {
+		t.Errorf("after a failed part: %d SaveStatus calls, status read back %d/%d; want it saved once, as answered",
+			n, again.SuccessCount, again.FailureCount)
 	}
 
 	st = &partStore{Store: openSQLite(t), failFrom: 1}

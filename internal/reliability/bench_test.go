@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"taxiihub/internal/load"
 	"taxiihub/internal/store"
 	"taxiihub/internal/store/mongostore"
@@ -81,14 +79,15 @@ func runID() string { return fmt.Sprintf("%08x", rand.Uint32()) }
 
 // BenchmarkIngestHTTPVersusStore compares the rate at which objects are accepted through HTTP (a
 // hub process, TAXII, authentication, STIX validation, the store) with the rate of the same number
-// of inserts of the same size, batch and concurrency straight into the store. Reported: both rates
-// and their ratio.
+// of inserts of the same size, batch and concurrency straight into the store, each writer taking the
+// collections its member publishes to in turn, as the load does, so that writers meet on shared
+// collections both ways. Reported: both rates and their ratio.
 func BenchmarkIngestHTTPVersusStore(b *testing.B) {
 	const (
-		writers = 4
 		batch   = 1000
 		objects = 100_000
 	)
+	writers := []string{"cert-eu", "cncert-cc", "jpcert-cc", "frontex"}
 	for _, backend := range backends {
 		b.Run("backend="+backend, func(b *testing.B) {
 			for b.Loop() {
@@ -96,7 +95,7 @@ func BenchmarkIngestHTTPVersusStore(b *testing.B) {
 				h := benchHub(b, "http", backend, freshDB(b, backend))
 				members := h.members()
 				members = slices.DeleteFunc(members, func(m load.Member) bool {
-					return !slices.Contains([]string{"cert-eu", "cncert-cc", "jpcert-cc", "frontex"}, m.ID)
+					return !slices.Contains(writers, m.ID)
 				})
 				rep, err := load.Run(b.Context(), load.Config{Hubs: []string{h.URL()}, Members: members,
 					Objects: objects, Batch: batch, Publishers: 1, Drain: time.Minute, GiveUpAfter: time.Minute})
@@ -108,34 +107,37 @@ func BenchmarkIngestHTTPVersusStore(b *testing.B) {
 				}
 				httpRate := rep.ObjectsPerSecond()
 
-				// Straight into the store: same writers, batch and object size, each on its own collection.
+				// Straight into the store: the same members' collections, batch and object size.
 				d := benchHub(b, "direct", backend, freshDB(b, backend))
 				if err := d.terminate(); err != nil {
 					b.Fatal(err)
 				}
 				st := openStore(b, d)
-				colls := make([]string, writers)
-				if err := st.CreateAPIRoot(b.Context(), store.APIRoot{Slug: "bench", Title: "Bench"}); err != nil {
-					b.Fatal(err)
-				}
-				for i := range colls {
-					colls[i] = uuid.NewString()
-					if err := st.CreateCollection(b.Context(), store.Collection{ID: colls[i], APIRoot: "bench", Title: "C" + strconv.Itoa(i)}); err != nil {
+				colls := make([][]string, len(writers))
+				for w, member := range writers {
+					grants, err := st.Grants(b.Context(), member)
+					if err != nil {
 						b.Fatal(err)
+					}
+					for _, g := range grants {
+						if g.Write {
+							colls[w] = append(colls[w], g.CollectionID)
+						}
 					}
 				}
 				run := runID()
 				started := time.Now()
 				var wg sync.WaitGroup
-				errs := make([]error, writers)
+				errs := make([]error, len(writers))
 				for w := range writers {
 					wg.Go(func() {
-						for first := w * objects / writers; first < (w+1)*objects/writers; first += batch {
+						n := len(writers)
+						for round, first := 0, w*objects/n; first < (w+1)*objects/n; round, first = round+1, first+batch {
 							objs := make([]store.Object, batch)
 							for i := range objs {
 								objs[i] = indicator(run, first+i, 0)
 							}
-							if _, err := st.AddObjects(b.Context(), colls[w], objs); err != nil {
+							if _, err := st.AddObjects(b.Context(), colls[w][round%len(colls[w])], objs); err != nil {
 								errs[w] = err
 								return
 							}

@@ -315,6 +315,12 @@ type Publication struct {
 	Refused []LedgerItem
 	// DryRun decides and reports without committing anything, ledger included.
 	DryRun bool
+	// Status, when set, makes the status resource of the request part of the write: Publish calls it
+	// with the outcomes of Objects once they are decided and saves what it returns as SaveStatus
+	// does, in the write's own transaction where the backend can (SQLite: one commit, and one sync of
+	// the disk, instead of two), else just after it commits. It must only compute, and may be called
+	// more than once should the backend retry. Not called on a dry run, nor when Publish fails.
+	Status func(outcomes []Outcome) Status
 }
 
 // Withdrawal is a publisher's request to withdraw one object from a collection.

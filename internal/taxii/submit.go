@@ -3,7 +3,10 @@ package taxii
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"taxiihub/internal/policy"
@@ -116,20 +119,32 @@ type ContentScreen func(obj store.Object, decoded map[string]any) Screening
 // Judge checks every object of an envelope and passes each one the checker accepts through screen,
 // if not nil, at once: the object's decoded form, which screen may read, is then dropped, so that a
 // request never holds every object decoded (several times the size of its bytes) at the same time.
+//
+// Objects are judged on every CPU at once, since judging them costs more than storing them: a
+// single large submission would otherwise leave all but one CPU idle while its sender waits. The
+// checker and screen must therefore be safe for concurrent use, as the validator and the content
+// rules are. Verdicts and accepted objects come out in submission order all the same.
 func Judge(c Checker, raws []json.RawMessage, screen ContentScreen) Submission {
 	s := Submission{verdicts: make([]Verdict, len(raws))}
-	for i, raw := range raws {
-		v := c.Check(raw)
+	screened := make([]*Screening, len(raws))
+	inParallel(len(raws), func(i int) {
+		v := c.Check(raws[i])
 		decoded := v.Object
 		v.Object = nil
 		s.verdicts[i] = v
+		if v.Valid() && screen != nil {
+			obj := store.Object{ID: v.ID, Type: v.Type, SpecVersion: v.SpecVersion, Version: v.Version, Content: raws[i]}
+			sc := screen(obj, decoded)
+			screened[i] = &sc
+		}
+	})
+	for i, v := range s.verdicts {
 		if !v.Valid() {
 			continue
 		}
-		obj := store.Object{ID: v.ID, Type: v.Type, SpecVersion: v.SpecVersion, Version: v.Version, Content: raw}
-		if screen != nil {
-			sc := screen(obj, decoded)
-			if !s.apply(i, sc) {
+		obj := store.Object{ID: v.ID, Type: v.Type, SpecVersion: v.SpecVersion, Version: v.Version, Content: raws[i]}
+		if sc := screened[i]; sc != nil {
+			if !s.apply(i, *sc) {
 				continue
 			}
 			obj = sc.Object
@@ -138,6 +153,31 @@ func Judge(c Checker, raws []json.RawMessage, screen ContentScreen) Submission {
 		s.objects = append(s.objects, obj)
 	}
 	return s
+}
+
+// judgedPerWorker is the fewest objects worth a goroutine of their own: a few objects are judged
+// faster than goroutines start.
+const judgedPerWorker = 16
+
+// inParallel calls judge(i) for every i below n, on up to GOMAXPROCS goroutines.
+func inParallel(n int, judge func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/judgedPerWorker)
+	if workers <= 1 {
+		for i := range n {
+			judge(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				judge(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // apply records a screening of object i in its verdict and reports whether the object stays accepted.

@@ -3,9 +3,13 @@ package taxii
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -220,5 +224,62 @@ func TestJudgeScreensWithTheCheckersDecoding(t *testing.T) {
 	}
 	if ws := sub.verdicts[0].Warnings; len(ws) != 1 || ws[0].Code != "note" {
 		t.Errorf("kept object's warnings = %+v", ws)
+	}
+}
+
+// slowChecker is decodingChecker taking a moment per object and noting how many objects it was
+// checking at once.
+type slowChecker struct {
+	inside, peak *atomic.Int64
+}
+
+func (c slowChecker) Check(raw []byte) Verdict {
+	n := c.inside.Add(1)
+	defer c.inside.Add(-1)
+	for p := c.peak.Load(); n > p && !c.peak.CompareAndSwap(p, n); p = c.peak.Load() {
+	}
+	time.Sleep(time.Millisecond)
+	return decodingChecker{}.Check(raw)
+}
+
+// A large submission is judged on several CPUs, and comes out in submission order all the same:
+// every 7th object invalid, every 5th refused by the screen.
+func TestJudgeInParallelKeepsOrder(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	const n = 300
+	raws := make([]json.RawMessage, n)
+	for i := range raws {
+		raws[i] = json.RawMessage(fmt.Sprintf(`{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-%012d","modified":"2026-01-01T00:00:00.000Z","n":%d}`, i, i))
+		if i%7 == 0 {
+			raws[i] = json.RawMessage(`{"type":"x","n":` + strconv.Itoa(i) + `}`)
+		}
+	}
+	var inside, peak atomic.Int64
+	sub := Judge(slowChecker{&inside, &peak}, raws, func(o store.Object, decoded map[string]any) Screening {
+		if n, _ := decoded["n"].(float64); int(n)%5 == 0 {
+			return Screening{Refusals: []Problem{{Code: "property-denied", Message: "no"}}}
+		}
+		return Screening{Object: o}
+	})
+	if peak.Load() < 2 {
+		t.Errorf("at most %d object was checked at a time; want several", peak.Load())
+	}
+	var want []string
+	for i := range n {
+		if i%7 != 0 && i%5 != 0 {
+			want = append(want, fmt.Sprintf("indicator--00000000-0000-4000-8000-%012d", i))
+		}
+	}
+	var got []string
+	for _, o := range sub.Accepted() {
+		got = append(got, o.ID)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("accepted %d objects %v...; want %d in submission order", len(got), got[:min(5, len(got))], len(want))
+	}
+	for i, v := range sub.verdicts {
+		if refused := i%7 == 0 || i%5 == 0; v.Valid() == refused {
+			t.Errorf("object %d: valid %v, errors %v", i, v.Valid(), v.Errors)
+		}
 	}
 }

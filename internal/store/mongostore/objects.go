@@ -420,7 +420,7 @@ func (s *Store) Publish(ctx context.Context, p store.Publication) ([]store.Outco
 		if err := s.publishNothing(ctx, p); err != nil {
 			return outcomes, fmt.Errorf("mongostore: publish to %s: %w", p.CollectionID, err)
 		}
-		return outcomes, nil
+		return outcomes, s.saveStatusOf(ctx, p, outcomes)
 	}
 	committed := false
 	defer func() {
@@ -441,7 +441,20 @@ func (s *Store) Publish(ctx context.Context, p store.Publication) ([]store.Outco
 		}
 		committed = true
 	}
-	return outcomes, nil
+	return outcomes, s.saveStatusOf(ctx, p, outcomes)
+}
+
+// saveStatusOf saves the status a publication asks for, once its writes have committed: its
+// transactions may be several, and a status document of up to 10,000 objects is better kept out of
+// the transaction that inserts the last of them.
+func (s *Store) saveStatusOf(ctx context.Context, p store.Publication, outcomes []store.Outcome) error {
+	if p.Status == nil {
+		return nil
+	}
+	if err := s.SaveStatus(ctx, p.Status(outcomes)); err != nil {
+		return fmt.Errorf("mongostore: publish to %s: %w", p.CollectionID, err)
+	}
+	return nil
 }
 
 func (s *Store) dryRun(ctx context.Context, p store.Publication, batch []pending, out []store.Outcome) error {

@@ -360,6 +360,15 @@ func fromDetailsJSON(in []detailJSON) []store.StatusDetail {
 
 // SaveStatus creates or replaces a status resource.
 func (s *Store) SaveStatus(ctx context.Context, st store.Status) error {
+	return saveStatus(ctx, s.write, st)
+}
+
+// execer is what saveStatus writes through: the writer connection, or a write transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func saveStatus(ctx context.Context, db execer, st store.Status) error {
 	body, err := json.Marshal(statusJSON{
 		Pending:          st.Pending,
 		RequestTimestamp: st.RequestTimestamp.UTC().Format(time.RFC3339Nano),
@@ -370,7 +379,7 @@ func (s *Store) SaveStatus(ctx context.Context, st store.Status) error {
 	if err != nil {
 		return fmt.Errorf("sqlitestore: save status %s: %w", st.ID, err)
 	}
-	_, err = s.write.ExecContext(ctx, `INSERT INTO statuses (api_root, id, submitter, body) VALUES (?, ?, ?, ?)
+	_, err = db.ExecContext(ctx, `INSERT INTO statuses (api_root, id, submitter, body) VALUES (?, ?, ?, ?)
 		ON CONFLICT (api_root, id) DO UPDATE SET submitter = excluded.submitter, body = excluded.body`,
 		st.APIRoot, st.ID, st.Submitter, string(body))
 	if err != nil {

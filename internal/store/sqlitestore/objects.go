@@ -285,7 +285,13 @@ func (s *Store) Publish(ctx context.Context, p store.Publication) ([]store.Outco
 		if p.DryRun {
 			return errDryRun
 		}
-		return s.appendLedger(ctx, tx, store.PublishEntry(p, root, out))
+		if err := s.appendLedger(ctx, tx, store.PublishEntry(p, root, out)); err != nil {
+			return err
+		}
+		if p.Status != nil {
+			return saveStatus(ctx, tx, p.Status(out))
+		}
+		return nil
 	})
 	switch {
 	case errors.Is(err, errDryRun):

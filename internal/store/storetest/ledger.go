@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 var ledgerCases = []testCase{
 	{"PublishRecordsOriginsAndItsLedgerEntry", publishRecords},
 	{"PublishDryRunCommitsNothing", publishDryRun},
+	{"PublishSavesTheStatusItIsGiven", publishSavesStatus},
 	{"WithdrawLeavesATombstoneAndIsNeverUndone", withdrawTombstone},
 	{"PullsOfAPublishersObjects", pullsOfMine},
 	{"ConcurrentAppendsStayChained", concurrentAppends},
@@ -178,6 +180,46 @@ func publishDryRun(t *testing.T, s store.Store) {
 	_, err = s.Publish(ctx, store.Publication{CollectionID: newUUID(), Refused: []store.LedgerItem{{ID: "x"}}})
 	wantErrIs(t, "publication into a missing collection", err, store.ErrNotFound)
 	RequireLedgerVerifies(t, s, 1)
+}
+
+// publishSavesStatus checks Publication.Status: the status is built from the outcomes and saved
+// with the write, and neither a dry run nor a failed publication saves one.
+func publishSavesStatus(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	coll := newCollection(t, s)
+	requested := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	statusOf := func(id string) func([]store.Outcome) store.Status {
+		return func(out []store.Outcome) store.Status {
+			st := store.Status{ID: id, APIRoot: "r", Submitter: "cert-eu", RequestTimestamp: requested}
+			for _, o := range out {
+				st.Successes = append(st.Successes, store.StatusDetail{ID: indicatorID(1), Message: o.Result.String()})
+			}
+			return st
+		}
+	}
+	objs := []store.Object{tlpObject(1, "2026-01-01T00:00:00.000Z", 0), tlpObject(1, "2026-01-01T00:00:00.000Z", 0)}
+	mustPublish(t, s, store.Publication{CollectionID: coll, Member: "cert-eu", Objects: objs, Status: statusOf("s-real")})
+	st, err := s.Status(ctx, "r", "s-real")
+	if err != nil {
+		t.Fatalf("status of the publication: %v", err)
+	}
+	if got := []string{st.Successes[0].Message, st.Successes[1].Message}; len(st.Successes) != 2 ||
+		got[0] != store.Added.String() || got[1] != store.Unchanged.String() || st.Submitter != "cert-eu" {
+		t.Errorf("saved status %+v; want the outcomes added, unchanged", st)
+	}
+
+	called := false
+	dry := store.Publication{CollectionID: coll, Member: "cert-eu", Objects: objs, DryRun: true,
+		Status: func(out []store.Outcome) store.Status { called = true; return statusOf("s-dry")(out) }}
+	mustPublish(t, s, dry)
+	if _, err := s.Status(ctx, "r", "s-dry"); called || !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a dry run built (%v) or saved (%v) its status", called, err)
+	}
+	_, err = s.Publish(ctx, store.Publication{CollectionID: newUUID(), Objects: objs, Status: statusOf("s-failed")})
+	wantErrIs(t, "publication into a missing collection", err, store.ErrNotFound)
+	if _, err := s.Status(ctx, "r", "s-failed"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a failed publication saved its status: %v", err)
+	}
 }
 
 // tombstone stands in for the TAXII layer's tombstone builder.
