@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -106,7 +107,7 @@ func (s *Store) AddObjects(ctx context.Context, collectionID string, objs []stor
 		return outcomes, nil
 	}
 	for start, end := range chunks(batch) {
-		if err := s.addChunk(ctx, collectionID, batch[start:end], outcomes[start:end], nil); err != nil {
+		if _, err := s.addChunk(ctx, collectionID, batch[start:end], outcomes[start:end], nil); err != nil {
 			return outcomes, fmt.Errorf("mongostore: add objects %d..%d of %d to %s: %w",
 				start, end-1, len(batch), collectionID, err)
 		}
@@ -167,17 +168,18 @@ type storedVersion struct {
 // addChunk stores one chunk in one transaction and, only once it has committed, fills out. With pub,
 // the chunk is (part of) that publication, whose ledger entry for the chunk commits with it, pending:
 // the caller chains it.
-func (s *Store) addChunk(ctx context.Context, collectionID string, chunk []pending, out []store.Outcome, pub *store.Publication) error {
+func (s *Store) addChunk(ctx context.Context, collectionID string, chunk []pending, out []store.Outcome,
+	pub *store.Publication) (statusSaved bool, err error) {
 	unlock, err := s.writers.lock(ctx, collectionID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer unlock()
 
 	var committed []store.Outcome
 	err = s.transact(ctx, func(ctx context.Context) error {
 		// A retried attempt starts from nothing: outcomes of an aborted attempt are not true.
-		committed = nil
+		committed, statusSaved = nil, false
 		res, root, err := s.addChunkTxn(ctx, collectionID, chunk, pub)
 		if err != nil {
 			return err
@@ -194,15 +196,20 @@ func (s *Store) addChunk(ctx context.Context, collectionID string, chunk []pendi
 			if s.hooks.inPublishTxn != nil {
 				s.hooks.inPublishTxn(ctx, collectionID)
 			}
+			if pub.Status != nil {
+				if statusSaved, err = s.saveStatusInTxn(ctx, pub.Status(res)); err != nil {
+					return err
+				}
+			}
 		}
 		committed = res
 		return nil
 	})
 	if err != nil {
-		return err
+		return false, err
 	}
 	copy(out, committed)
-	return nil
+	return statusSaved, nil
 }
 
 // addChunkTxn is the body of addChunk's transaction; it returns the outcomes and the collection's
@@ -430,23 +437,37 @@ func (s *Store) Publish(ctx context.Context, p store.Publication) ([]store.Outco
 			_ = s.sequence(ctx, nil)
 		}
 	}()
+	statusSaved := false
 	for start, end := range chunks(batch) {
 		sub := p
 		if committed {
 			sub.Refused = nil
 		}
-		if err := s.addChunk(ctx, p.CollectionID, batch[start:end], outcomes[start:end], &sub); err != nil {
+		// The last chunk's transaction saves the status, built from every chunk's outcomes, so that
+		// it costs no write of its own (unless it is too large to share the transaction).
+		sub.Status = nil
+		if p.Status != nil && end == len(batch) {
+			sub.Status = func(res []store.Outcome) store.Status {
+				all := slices.Clone(outcomes)
+				copy(all[start:end], res)
+				return p.Status(all)
+			}
+		}
+		var err error
+		if statusSaved, err = s.addChunk(ctx, p.CollectionID, batch[start:end], outcomes[start:end], &sub); err != nil {
 			return outcomes, fmt.Errorf("mongostore: publish objects %d..%d of %d to %s: %w",
 				start, end-1, len(batch), p.CollectionID, err)
 		}
 		committed = true
 	}
+	if statusSaved {
+		return outcomes, nil
+	}
 	return outcomes, s.saveStatusOf(ctx, p, outcomes)
 }
 
-// saveStatusOf saves the status a publication asks for, once its writes have committed: its
-// transactions may be several, and a status document of up to 10,000 objects is better kept out of
-// the transaction that inserts the last of them.
+// saveStatusOf saves the status a publication asks for with a write of its own, once the
+// publication has committed.
 func (s *Store) saveStatusOf(ctx context.Context, p store.Publication, outcomes []store.Outcome) error {
 	if p.Status == nil {
 		return nil

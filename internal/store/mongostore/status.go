@@ -62,7 +62,11 @@ func (s *Store) SaveStatus(ctx context.Context, st store.Status) error {
 	if st.ID == "" {
 		return errors.New("mongostore: save status: empty id")
 	}
-	doc := statusDoc{
+	return s.saveStatusDoc(ctx, statusDocOf(st))
+}
+
+func statusDocOf(st store.Status) statusDoc {
+	return statusDoc{
 		Key:              statusKey{APIRoot: st.APIRoot, ID: st.ID},
 		Submitter:        st.Submitter,
 		Pending:          st.Pending,
@@ -71,6 +75,9 @@ func (s *Store) SaveStatus(ctx context.Context, st store.Status) error {
 		Failures:         toDetailDocs(st.Failures),
 		Pendings:         toDetailDocs(st.Pendings),
 	}
+}
+
+func (s *Store) saveStatusDoc(ctx context.Context, doc statusDoc) error {
 	filter := bson.D{{Key: "_id", Value: doc.Key}}
 	_, err := s.statuses.ReplaceOne(ctx, filter, doc, options.Replace().SetUpsert(true))
 	if mongo.IsDuplicateKeyError(err) {
@@ -79,9 +86,28 @@ func (s *Store) SaveStatus(ctx context.Context, st store.Status) error {
 		_, err = s.statuses.ReplaceOne(ctx, filter, doc, options.Replace().SetUpsert(true))
 	}
 	if err != nil {
-		return fmt.Errorf("mongostore: save status %s in %s: %w", st.ID, st.APIRoot, err)
+		return fmt.Errorf("mongostore: save status %s in %s: %w", doc.Key.ID, doc.Key.APIRoot, err)
 	}
 	return nil
+}
+
+// maxStatusInTxn bounds the status a publication's last transaction saves itself: with a chunk of
+// up to maxChunkBytes of objects, MongoDB 4.0's 16 MB limit on a transaction's oplog entry leaves
+// room for this much; a larger status (thousands of long refusal messages) is saved just after.
+const maxStatusInTxn = 2 << 20
+
+// saveStatusInTxn saves st in the caller's transaction, unless it is too large to share one, and
+// reports whether it did.
+func (s *Store) saveStatusInTxn(ctx context.Context, st store.Status) (bool, error) {
+	doc := statusDocOf(st)
+	raw, err := bson.Marshal(doc)
+	if err != nil {
+		return false, fmt.Errorf("encode status %s: %w", st.ID, err)
+	}
+	if len(raw) > maxStatusInTxn {
+		return false, nil
+	}
+	return true, s.saveStatusDoc(ctx, doc)
 }
 
 // Status returns the status resource with the id in the root. ErrNotFound if there is none.
