@@ -17,17 +17,13 @@ import (
 // collection's id.
 func openV1(t *testing.T) (path, collection string) {
 	t.Helper()
-	ctx := t.Context()
 	db, path := fileAtSchema(t, 1)
 	defer db.Close()
 	collection = "9a3c5f0e-7b1d-4e2a-8c6f-1d2e3f4a5b6c"
 	content := []byte(`{"type":"indicator","id":"indicator--1"}`)
 	sum := sha256.Sum256(content)
 	added := time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC).UnixMicro()
-	for _, stmt := range []struct {
-		sql  string
-		args []any
-	}{
+	fillFile(t, db, 1, []sqlStatement{
 		{`INSERT INTO api_roots VALUES ('root', 'Root', '')`, nil},
 		{`INSERT INTO collections (id, api_root, title, alias, description, media_types, last_added)
 			VALUES (?, 'root', 'C', 'c', '', '[]', ?)`, []any{collection, added}},
@@ -35,11 +31,7 @@ func openV1(t *testing.T) (path, collection string) {
 			[]any{collection, added, sum[:], content}},
 		{`INSERT INTO statuses VALUES ('root', 'status-1',
 			'{"pending":false,"request_timestamp":"2025-01-02T03:04:05.000006Z","successes":[{"id":"indicator--1"}]}')`, nil},
-	} {
-		if _, err := db.ExecContext(ctx, stmt.sql, stmt.args...); err != nil {
-			t.Fatalf("fill v1 database: %v", err)
-		}
-	}
+	})
 	return path, collection
 }
 
@@ -50,10 +42,7 @@ func TestMigrateFromV1(t *testing.T) {
 	s := openTest(t, path)
 	ctx := t.Context()
 
-	var v int
-	if err := s.read.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion {
-		t.Fatalf("user_version = %d, %v; want %d", v, err, schemaVersion)
-	}
+	requireLatestSchema(t, s)
 	if got, err := s.Collection(ctx, "root", "c"); err != nil || got.ID != c {
 		t.Errorf("collection after upgrade: %+v, %v", got, err)
 	}
@@ -274,4 +263,29 @@ func fileAtSchema(t *testing.T, version int) (db *sql.DB, path string) {
 		t.Fatalf("migrate to v%d: %v", version, err)
 	}
 	return db, path
+}
+
+// sqlStatement is one statement, with its arguments, of the data put into a file at an older schema.
+type sqlStatement struct {
+	sql  string
+	args []any
+}
+
+// fillFile runs the statements on a file at schema version.
+func fillFile(t *testing.T, db *sql.DB, version int, stmts []sqlStatement) {
+	t.Helper()
+	for _, stmt := range stmts {
+		if _, err := db.ExecContext(t.Context(), stmt.sql, stmt.args...); err != nil {
+			t.Fatalf("fill v%d database: %v", version, err)
+		}
+	}
+}
+
+// requireLatestSchema fails t unless the store's file is at this build's schema version.
+func requireLatestSchema(t *testing.T, s *Store) {
+	t.Helper()
+	var v int
+	if err := s.read.QueryRowContext(t.Context(), "PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion {
+		t.Fatalf("user_version = %d, %v; want %d", v, err, schemaVersion)
+	}
 }

@@ -18,16 +18,12 @@ import (
 // collection's id.
 func openV2(t *testing.T) (path, collection string) {
 	t.Helper()
-	ctx := t.Context()
 	db, path := fileAtSchema(t, 2)
 	defer db.Close()
 	collection = "9a3c5f0e-7b1d-4e2a-8c6f-1d2e3f4a5b6c"
 	content := []byte(`{"type":"indicator","id":"indicator--1"}`)
 	added := time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC).UnixMicro()
-	for _, stmt := range []struct {
-		sql  string
-		args []any
-	}{
+	fillFile(t, db, 2, []sqlStatement{
 		{`INSERT INTO api_roots VALUES ('root', 'Root', '')`, nil},
 		{`INSERT INTO collections (id, api_root, title, alias, description, media_types, last_added)
 			VALUES (?, 'root', 'C', 'c', '', '[]', ?)`, []any{collection, added}},
@@ -39,11 +35,7 @@ func openV2(t *testing.T) (path, collection string) {
 		{`INSERT INTO statuses (api_root, id, body, submitter) VALUES ('root', 'status-1',
 			'{"pending":false,"request_timestamp":"2025-01-02T03:04:05.000006Z","successes":[{"id":"indicator--1"}]}',
 			'cert-eu')`, nil},
-	} {
-		if _, err := db.ExecContext(ctx, stmt.sql, stmt.args...); err != nil {
-			t.Fatalf("fill v2 database: %v", err)
-		}
-	}
+	})
 	return path, collection
 }
 
@@ -54,10 +46,7 @@ func TestMigrateFromV2(t *testing.T) {
 	s := openTest(t, path)
 	ctx := t.Context()
 
-	var v int
-	if err := s.read.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion {
-		t.Fatalf("user_version = %d, %v; want %d", v, err, schemaVersion)
-	}
+	requireLatestSchema(t, s)
 	p, err := s.Objects(ctx, c, store.Query{Limit: 10})
 	if err != nil || len(p.Records) != 1 || string(p.Records[0].Content) != `{"type":"indicator","id":"indicator--1"}` {
 		t.Errorf("objects after upgrade: %+v, %v", p.Records, err)

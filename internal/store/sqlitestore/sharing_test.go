@@ -17,10 +17,7 @@ func TestMigrateFromV3(t *testing.T) {
 	const collection = "9a3c5f0e-7b1d-4e2a-8c6f-1d2e3f4a5b6c"
 	content := []byte(`{"type":"indicator","id":"indicator--1"}`)
 	added := time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC).UnixMicro()
-	for _, stmt := range []struct {
-		sql  string
-		args []any
-	}{
+	fillFile(t, db, 3, []sqlStatement{
 		{`INSERT INTO api_roots VALUES ('root', 'Root', '')`, nil},
 		{`INSERT INTO collections (id, api_root, title, alias, description, media_types, last_added)
 			VALUES (?, 'root', 'C', 'c', '', '[]', ?)`, []any{collection, added}},
@@ -28,11 +25,7 @@ func TestMigrateFromV3(t *testing.T) {
 			[]any{collection, added, []byte{0}, content}},
 		{`INSERT INTO members VALUES ('cert-eu', 'CERT-EU', 'EU', '')`, nil},
 		{`INSERT INTO grants VALUES ('cert-eu', ?, 1, 1)`, []any{collection}},
-	} {
-		if _, err := db.ExecContext(ctx, stmt.sql, stmt.args...); err != nil {
-			t.Fatalf("fill v3 database: %v", err)
-		}
-	}
+	})
 	db.Close()
 
 	s := openTest(t, path)

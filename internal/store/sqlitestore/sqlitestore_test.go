@@ -197,10 +197,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if !again[0].DateAdded.After(added[0].DateAdded) {
 		t.Errorf("date added %v after reopen is not after %v", again[0].DateAdded, added[0].DateAdded)
 	}
-	var v int
-	if err := s.read.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion {
-		t.Errorf("user_version = %d, %v; want %d", v, err, schemaVersion)
-	}
+	requireLatestSchema(t, s)
 }
 
 // Every connection of both pools carries the pragmas, not just the first one opened.
