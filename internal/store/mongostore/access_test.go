@@ -140,24 +140,7 @@ func TestAuthenticationReadsAreSingleIndexedFinds(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			raw, err := tc.explain()
-			if err != nil {
-				t.Fatalf("explain: %v", err)
-			}
-			var ex struct {
-				QueryPlanner struct {
-					WinningPlan bson.Raw `bson:"winningPlan"`
-				} `bson:"queryPlanner"`
-				ExecutionStats struct {
-					NReturned         int64 `bson:"nReturned"`
-					TotalKeysExamined int64 `bson:"totalKeysExamined"`
-					TotalDocsExamined int64 `bson:"totalDocsExamined"`
-				} `bson:"executionStats"`
-			}
-			if err := bson.Unmarshal(raw, &ex); err != nil {
-				t.Fatalf("decode explain: %v", err)
-			}
-			stages, indexes := planStages(t, ex.QueryPlanner.WinningPlan)
+			ex, stages, indexes := readExplain(t)(tc.explain())
 			if slices.Contains(stages, "SORT") || slices.Contains(stages, "COLLSCAN") {
 				t.Errorf("plan stages %v: want no sort and no collection scan", stages)
 			}

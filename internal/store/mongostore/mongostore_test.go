@@ -467,23 +467,7 @@ func TestScanReadsInDateOrderFromAnIndex(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			raw, err := s.ExplainScan(t.Context(), c, tc.scan)
-			if err != nil {
-				t.Fatalf("explain: %v", err)
-			}
-			var ex struct {
-				QueryPlanner struct {
-					WinningPlan bson.Raw `bson:"winningPlan"`
-				} `bson:"queryPlanner"`
-				ExecutionStats struct {
-					NReturned         int64 `bson:"nReturned"`
-					TotalKeysExamined int64 `bson:"totalKeysExamined"`
-				} `bson:"executionStats"`
-			}
-			if err := bson.Unmarshal(raw, &ex); err != nil {
-				t.Fatalf("decode explain: %v", err)
-			}
-			stages, indexes := planStages(t, ex.QueryPlanner.WinningPlan)
+			ex, stages, indexes := readExplain(t)(s.ExplainScan(t.Context(), c, tc.scan))
 			if slices.Contains(stages, "SORT") || !slices.Contains(stages, "IXSCAN") {
 				t.Errorf("plan stages %v: want an index scan and no sort", stages)
 			}
@@ -502,6 +486,35 @@ func TestScanReadsInDateOrderFromAnIndex(t *testing.T) {
 }
 
 // planStages lists the stages of an explained plan tree and the indexes its scans read.
+// explanation is what the tests read of an explain answer.
+type explanation struct {
+	QueryPlanner struct {
+		WinningPlan bson.Raw `bson:"winningPlan"`
+	} `bson:"queryPlanner"`
+	ExecutionStats struct {
+		NReturned         int64 `bson:"nReturned"`
+		TotalKeysExamined int64 `bson:"totalKeysExamined"`
+		TotalDocsExamined int64 `bson:"totalDocsExamined"`
+	} `bson:"executionStats"`
+}
+
+// readExplain decodes an explain answer, given with its error, and names the stages and indexes of
+// the winning plan.
+func readExplain(t *testing.T) func(bson.Raw, error) (explanation, []string, []string) {
+	return func(raw bson.Raw, err error) (explanation, []string, []string) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("explain: %v", err)
+		}
+		var ex explanation
+		if err := bson.Unmarshal(raw, &ex); err != nil {
+			t.Fatalf("decode explain: %v", err)
+		}
+		stages, indexes := planStages(t, ex.QueryPlanner.WinningPlan)
+		return ex, stages, indexes
+	}
+}
+
 func planStages(t *testing.T, plan bson.Raw) (stages, indexes []string) {
 	t.Helper()
 	var node struct {
