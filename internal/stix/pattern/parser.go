@@ -199,43 +199,50 @@ func operatorToken(op LogicalOp) tokenKind {
 	return tokAND
 }
 
+// unclosedParen begins the error for a parenthesis never closed; the column it opened at follows.
+const unclosedParen = "expected ')' to close the parenthesis opened at "
+
+// enclosed reads, with inner, what lies between the opening token the parser is at and a token of
+// kind closing, counting the nesting against its limit. ok is false when parsing failed, the reason
+// reported: unclosed, followed by the opening's column, when the closing token is missing.
+func enclosed[T any](p *parser, closing tokenKind, unclosed string, inner func() T) (_ T, ok bool) {
+	var none T
+	open := p.tok.pos
+	if !p.enter(open) {
+		return none, false
+	}
+	p.advance()
+	v := inner()
+	if p.failed() {
+		return none, false
+	}
+	if p.tok.kind != closing {
+		p.unexpected(unclosed + columnOf(p.src, open))
+		return none, false
+	}
+	p.leave()
+	p.advance()
+	return v, true
+}
+
 // observation : '[' comparisonExpression ']' qualifier* | '(' observationExpressions ')' qualifier*
 func (p *parser) observation() ObservationExpr {
 	open := p.tok.pos
 	switch p.tok.kind {
 	case tokLBracket:
-		if !p.enter(open) {
+		cmp, ok := enclosed(p, tokRBracket, "expected ']' to close the observation expression opened at ",
+			func() ComparisonExpr { return p.comparisonChain(Or) })
+		if !ok {
 			return nil
 		}
-		p.advance()
-		cmp := p.comparisonChain(Or)
-		if p.failed() {
-			return nil
-		}
-		if p.tok.kind != tokRBracket {
-			p.unexpected("expected ']' to close the observation expression opened at " + columnOf(p.src, open))
-			return nil
-		}
-		p.leave()
-		p.advance()
 		obs := &Observation{LBracket: open, Comparison: cmp}
 		obs.Qualifiers = p.qualifiers()
 		return obs
 	case tokLParen:
-		if !p.enter(open) {
+		inner, ok := enclosed(p, tokRParen, unclosedParen, func() ObservationExpr { return p.observationChain(FollowedBy) })
+		if !ok {
 			return nil
 		}
-		p.advance()
-		inner := p.observationChain(FollowedBy)
-		if p.failed() {
-			return nil
-		}
-		if p.tok.kind != tokRParen {
-			p.unexpected("expected ')' to close the parenthesis opened at " + columnOf(p.src, open))
-			return nil
-		}
-		p.leave()
-		p.advance()
 		group := &ObservationGroup{LParen: open, Inner: inner}
 		group.Qualifiers = p.qualifiers()
 		return group
@@ -364,20 +371,10 @@ func (p *parser) comparisonTerm() ComparisonExpr {
 	t := p.tok
 	switch t.kind {
 	case tokLParen:
-		if !p.enter(t.pos) {
+		inner, ok := enclosed(p, tokRParen, unclosedParen, func() ComparisonExpr { return p.comparisonChain(Or) })
+		if !ok {
 			return nil
 		}
-		p.advance()
-		inner := p.comparisonChain(Or)
-		if p.failed() {
-			return nil
-		}
-		if p.tok.kind != tokRParen {
-			p.unexpected("expected ')' to close the parenthesis opened at " + columnOf(p.src, t.pos))
-			return nil
-		}
-		p.leave()
-		p.advance()
 		return &ComparisonGroup{LParen: t.pos, Inner: inner}
 	case tokNOT:
 		p.advance()
