@@ -1,39 +1,19 @@
 package main
 
 import (
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"taxiihub/internal/admin"
-	"taxiihub/internal/server"
 )
 
 // startNode starts a hub node on the shared MongoDB database, with a data directory (and so a
 // signing key) of its own.
 func startNode(t *testing.T, db string) testHub {
 	t.Helper()
-	dir := t.TempDir()
-	cfg, err := server.ParseConfig([]string{"--data-dir", dir, "--mongo-uri", mongod.URI(), "--mongo-database", db},
-		func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := server.New(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatalf("start node: %v", err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(func() {
-		srv.Close()
-		s.Close(t.Context())
-	})
-	return testHub{url: srv.URL, dataDir: dir, tokenFile: filepath.Join(dir, server.OperatorTokenFile), server: s}
+	return startHub(t, "--mongo-uri", mongod.URI(), "--mongo-database", db)
 }
 
 // maxRevocationDelay is the promise the README makes: a revoked token is refused by every node
