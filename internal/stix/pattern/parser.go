@@ -286,10 +286,16 @@ func (p *parser) within() Qualifier {
 		p.unexpected("expected a number of seconds after WITHIN")
 		return q
 	}
+	return p.countIn(q, t, tokSECONDS, "expected SECONDS after WITHIN %s (seconds are the only unit)")
+}
+
+// countIn completes q with the number t, which the parser is at, and the unit keyword that must
+// follow it; missing is the error when it does not, given the number as written.
+func (p *parser) countIn(q Qualifier, t token, unit tokenKind, missing string) Qualifier {
 	q.Value = newLiteral(p.src, t)
 	p.advance()
-	if p.tok.kind != tokSECONDS {
-		p.unexpected(fmt.Sprintf("expected SECONDS after WITHIN %s (seconds are the only unit)", q.Value.Raw))
+	if p.tok.kind != unit {
+		p.unexpected(fmt.Sprintf(missing, q.Value.Raw))
 		return q
 	}
 	p.advance()
@@ -312,14 +318,7 @@ func (p *parser) repeats() Qualifier {
 		p.unexpected("expected a count after REPEATS")
 		return q
 	}
-	q.Value = newLiteral(p.src, t)
-	p.advance()
-	if p.tok.kind != tokTIMES {
-		p.unexpected(fmt.Sprintf("expected TIMES after REPEATS %s", q.Value.Raw))
-		return q
-	}
-	p.advance()
-	return q
+	return p.countIn(q, t, tokTIMES, "expected TIMES after REPEATS %s")
 }
 
 // startStop : START TimestampLiteral STOP TimestampLiteral
