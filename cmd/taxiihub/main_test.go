@@ -62,27 +62,26 @@ func startHub(t *testing.T, dir string, env []string, args ...string) string {
 	return base
 }
 
-// startHubWithLogs is startHub that also returns the path of the file the hub logs to.
-func startHubWithLogs(t *testing.T, dir string, env []string, args ...string) (base, logFile string) {
+// runHub starts the hub command with its log in a file, and at the end of the test stops it with
+// SIGTERM and checks that it exits cleanly. It returns the log's path and a channel that gets the
+// hub's exit should it end before then.
+func runHub(t *testing.T, cmd *exec.Cmd) (logFile string, exited <-chan error) {
 	t.Helper()
-	addr := freeAddr(t)
-	cmd := exec.Command(buildHub(t), args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), append(env, "TAXIIHUB_LISTEN="+addr)...)
 	logs, err := os.Create(filepath.Join(t.TempDir(), "hub.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer logs.Close() // the hub has its own descriptor
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start hub: %v", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	exit := make(chan error, 1)
+	go func() { exit <- cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case err := <-exited:
+		case err := <-exit:
 			if err != nil {
 				t.Errorf("hub exited with %v after SIGTERM", err)
 			}
@@ -91,16 +90,27 @@ func startHubWithLogs(t *testing.T, dir string, env []string, args ...string) (b
 			t.Errorf("hub did not stop within 30 s of SIGTERM")
 		}
 	})
+	return logs.Name(), exit
+}
+
+// startHubWithLogs is startHub that also returns the path of the file the hub logs to.
+func startHubWithLogs(t *testing.T, dir string, env []string, args ...string) (base, logFile string) {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.Command(buildHub(t), args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), append(env, "TAXIIHUB_LISTEN="+addr)...)
+	logs, exited := runHub(t, cmd)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get("http://" + addr + "/taxii2/")
 		if err == nil {
 			resp.Body.Close()
-			return "http://" + addr, logs.Name()
+			return "http://" + addr, logs
 		}
 		select {
 		case err := <-exited:
-			out, _ := os.ReadFile(logs.Name())
+			out, _ := os.ReadFile(logs)
 			t.Fatalf("hub exited before serving: %v\n%s", err, out)
 		default:
 		}

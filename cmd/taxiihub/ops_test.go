@@ -56,28 +56,7 @@ func TestSIGHUPReloadsTheCertificate(t *testing.T) {
 	cmd := exec.Command(buildHub(t), "--tls-cert", certFile, "--tls-key", keyFile)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "TAXIIHUB_LISTEN="+addr)
-	logs, err := os.Create(filepath.Join(t.TempDir(), "hub.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("hub exited with %v after SIGTERM", err)
-			}
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("hub did not stop within 30 s of SIGTERM")
-		}
-	})
+	logs, exited := runHub(t, cmd)
 
 	// The test pins nothing: it only reads which certificate the hub presents.
 	serial := func() (int64, error) {
@@ -98,12 +77,12 @@ func TestSIGHUPReloadsTheCertificate(t *testing.T) {
 			}
 			select {
 			case err := <-exited:
-				out, _ := os.ReadFile(logs.Name())
+				out, _ := os.ReadFile(logs)
 				t.Fatalf("hub exited: %v\n%s", err, out)
 			default:
 			}
 			if time.Now().After(deadline) {
-				out, _ := os.ReadFile(logs.Name())
+				out, _ := os.ReadFile(logs)
 				t.Fatalf("%s: serial %d (%v), want %d\n%s", what, got, err, want, out)
 			}
 			time.Sleep(100 * time.Millisecond)
@@ -129,7 +108,7 @@ func TestSIGHUPReloadsTheCertificate(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		out, _ := os.ReadFile(logs.Name())
+		out, _ := os.ReadFile(logs)
 		if strings.Contains(string(out), "SIGHUP: reload failed") {
 			break
 		}
