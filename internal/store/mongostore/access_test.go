@@ -4,7 +4,6 @@ package mongostore_test
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,10 +12,8 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/event"
 
 	"taxiihub/internal/store"
-	"taxiihub/internal/store/mongostore"
 )
 
 // TestAuthenticationReadsAreSingleIndexedFinds checks the two reads authentication makes on every
@@ -24,19 +21,7 @@ import (
 // of the audit log): each is one find, reading one index range in the order wanted, without a sort or
 // a collection scan.
 func TestAuthenticationReadsAreSingleIndexedFinds(t *testing.T) {
-	var mu sync.Mutex
-	commands := map[string]int{}
-	monitor := &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
-		mu.Lock()
-		commands[e.CommandName]++
-		mu.Unlock()
-	}}
-	s, err := mongostore.OpenWithMonitor(t.Context(),
-		mongostore.Config{URI: mongod.URI(), Database: mongod.Database(t)}, monitor)
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	s, commands := openCounting(t)
 	ctx := t.Context()
 
 	// Enough records that a scan of everything would show: 20 members with a grant on each of 5
@@ -93,16 +78,12 @@ func TestAuthenticationReadsAreSingleIndexedFinds(t *testing.T) {
 
 	countCommands := func(what string, f func() error) {
 		t.Helper()
-		mu.Lock()
-		clear(commands)
-		mu.Unlock()
+		commands.reset()
 		if err := f(); err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		if !(len(commands) == 1 && commands["find"] == 1) {
-			t.Errorf("%s ran %s, want one find", what, summary(commands))
+		if ran := commands.take(); !(len(ran) == 1 && ran["find"] == 1) {
+			t.Errorf("%s ran %s, want one find", what, summary(ran))
 		}
 	}
 	countCommands("Token", func() error {

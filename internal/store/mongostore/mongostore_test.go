@@ -301,19 +301,7 @@ func TestDatesAddedAcrossProcesses(t *testing.T) {
 
 // TestLargeAddTakesFewRoundTrips checks that AddObjects reads and writes in bulk per chunk.
 func TestLargeAddTakesFewRoundTrips(t *testing.T) {
-	var mu sync.Mutex
-	commands := map[string]int{}
-	monitor := &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
-		mu.Lock()
-		commands[e.CommandName]++
-		mu.Unlock()
-	}}
-	s, err := mongostore.OpenWithMonitor(t.Context(),
-		mongostore.Config{URI: mongod.URI(), Database: mongod.Database(t)}, monitor)
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	s, commands := openCounting(t)
 	c := newCollection(t, s)
 
 	const n = 2*mongostore.MaxChunkObjects + 500 // three chunks
@@ -325,20 +313,17 @@ func TestLargeAddTakesFewRoundTrips(t *testing.T) {
 		}
 		objs = append(objs, obj("indicator", i, version))
 	}
-	mu.Lock()
-	clear(commands)
-	mu.Unlock()
+	commands.reset()
 	out, err := s.AddObjects(t.Context(), c, objs)
 	if err != nil {
 		t.Fatalf("add: %v", err)
 	}
-	mu.Lock()
-	got := summary(commands)
-	mu.Unlock()
+	ran := commands.take()
+	got := summary(ran)
 	// Per chunk: findAndModify (lock), find (stored versions), insert, update (last added), commit.
 	const perChunk, chunks = 5, 3
 	total := 0
-	for _, k := range commands {
+	for _, k := range ran {
 		total += k
 	}
 	t.Logf("adding %d objects: %s", n, got)
@@ -364,6 +349,44 @@ func TestLargeAddTakesFewRoundTrips(t *testing.T) {
 			t.Fatalf("object %d added again: %+v, first %+v", i, o, out[i])
 		}
 	}
+}
+
+// commandCounter counts, by name, the commands a store sends to MongoDB.
+type commandCounter struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+// openCounting opens a store on a fresh database whose commands are counted.
+func openCounting(t *testing.T) (*mongostore.Store, *commandCounter) {
+	t.Helper()
+	c := &commandCounter{counts: map[string]int{}}
+	monitor := &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
+		c.mu.Lock()
+		c.counts[e.CommandName]++
+		c.mu.Unlock()
+	}}
+	s, err := mongostore.OpenWithMonitor(t.Context(),
+		mongostore.Config{URI: mongod.URI(), Database: mongod.Database(t)}, monitor)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	return s, c
+}
+
+// reset forgets the commands counted so far.
+func (c *commandCounter) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.counts)
+}
+
+// take returns the counts since the last reset.
+func (c *commandCounter) take() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.counts)
 }
 
 func summary(m map[string]int) string {
