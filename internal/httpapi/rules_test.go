@@ -4,19 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"taxiihub/internal/admin"
-	"taxiihub/internal/auth"
-	"taxiihub/internal/httpapi"
 	"taxiihub/internal/stix"
 	"taxiihub/internal/store"
 	"taxiihub/internal/taxii"
@@ -47,32 +42,11 @@ type exampleHub struct {
 
 func newExampleHub(t *testing.T, st store.Store) *exampleHub {
 	t.Helper()
-	key, err := auth.GenerateSigningKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.SaveVerificationKey(t.Context(), auth.VerificationKeyOf(key, time.Now().UTC())); err != nil {
-		t.Fatal(err)
-	}
-	keyring := auth.NewSharedKeyring(key, st)
-	tokens := auth.NewTokens(keyring, "", time.Now)
-	authn := auth.NewAuthenticator(tokens, st)
 	validator, err := stix.NewValidator()
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &bytes.Buffer{}
-	log := slog.New(slog.NewJSONHandler(logs, nil))
-	svc := admin.New(admin.Config{Store: st, Signer: tokens, Keys: rotationRefused{keyring}, Logger: log})
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Store: st, Auth: authn, Logger: log, Admin: svc,
-		Operators: authn, Checker: stixChecker{validator}}))
-	t.Cleanup(srv.Close)
-	op, err := svc.IssueToken(t.Context(), "test", admin.TokenRequest{Kind: "operator", Subject: "alice"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &exampleHub{adminHub: &adminHub{hub: &hub{t: t, store: st, tokens: tokens, srv: srv, logs: logs}, operator: op.JWT},
-		tokens: map[string]string{}}
+	h := &exampleHub{adminHub: newAdminHubChecking(t, st, stixChecker{validator}), tokens: map[string]string{}}
 	data, err := os.ReadFile("../../deploy/examples/partnerships.yaml")
 	if err != nil {
 		t.Fatal(err)
