@@ -82,17 +82,9 @@ func num(s string) int {
 	return n
 }
 
+// daysIn is the length of the month: day 0 of the next month is its last day.
 func daysIn(year, month int) int {
-	switch month {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
+	return time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 // checkTimestamp checks a value the schema declares a timestamp. created and modified of SDOs,
