@@ -178,14 +178,20 @@ func (s *Server) Stop() error {
 // Main is for TestMain: it starts a Server, stores it in *srv, runs the tests, stops the server and returns the
 // exit code. If the server cannot start it prints why to stderr and returns 1 (never skips).
 func Main(m *testing.M, srv **Server) int {
+	return runTests(m, srv, func(ctx context.Context) (*Server, error) { return Start(ctx, os.Stderr) })
+}
+
+// runTests starts what the tests need, stores it in *dst, runs the tests, stops it and returns the
+// exit code: 1 when it cannot start (never a skip) or does not stop cleanly.
+func runTests[T interface{ Stop() error }](m *testing.M, dst *T, start func(context.Context) (T, error)) int {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	s, err := Start(ctx, os.Stderr)
+	s, err := start(ctx)
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	*srv = s
+	*dst = s
 
 	code := m.Run()
 	if err := s.Stop(); err != nil {

@@ -548,23 +548,7 @@ func (rs *ReplicaSet) discardAll() error {
 
 // MainReplicaSet is Main for packages whose tests need a replica set of their own.
 func MainReplicaSet(m *testing.M, rs **ReplicaSet, opts ReplicaSetOptions) int {
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	s, err := StartReplicaSet(ctx, os.Stderr, opts)
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	*rs = s
-
-	code := m.Run()
-	if err := s.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		if code == 0 {
-			code = 1
-		}
-	}
-	return code
+	return runTests(m, rs, func(ctx context.Context) (*ReplicaSet, error) { return StartReplicaSet(ctx, os.Stderr, opts) })
 }
 
 // withMember runs fn against the admin database of the member at addr, connected to it alone; ctx
