@@ -107,3 +107,79 @@ func TestTestHelpersStayInTests(t *testing.T) {
 		}
 	}
 }
+
+// layers are the one-way dependencies between the hub's layers: cmd wires, the HTTP layer
+// translates, the sharing layer owns the use cases, the store contract is implemented by backends.
+// Each entry names packages a layer's non-test code must never depend on, even indirectly.
+var layers = []struct {
+	pkg       string
+	forbidden []string
+	why       string
+}{
+	{"taxiihub/internal/sharing", []string{"github.com/gin-gonic/", "taxiihub/internal/httpapi",
+		"taxiihub/internal/taxii", "go.mongodb.org/", "modernc.org/", "taxiihub/internal/store/"},
+		"the application layer knows no HTTP, no wire format and no database; every face of the hub calls it"},
+	{"taxiihub/internal/policy", []string{"github.com/gin-gonic/", "taxiihub/internal/httpapi", "taxiihub/internal/sharing"},
+		"the sharing rules are pure; the sharing layer applies them"},
+	{"taxiihub/internal/taxii", []string{"taxiihub/internal/httpapi", "taxiihub/internal/sharing"},
+		"the TAXII wire formats are rendered by the HTTP layer from the sharing layer's results"},
+	{"taxiihub/internal/store", []string{"taxiihub/internal/sharing", "taxiihub/internal/httpapi", "taxiihub/internal/taxii"},
+		"the store contract is owned below its consumers"},
+}
+
+func TestLayersDependOneWay(t *testing.T) {
+	for _, l := range layers {
+		cmd := exec.CommandContext(t.Context(), "go", "list", "-deps", l.pkg)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", l.pkg, err)
+		}
+		deps := strings.Fields(string(out))
+		if !slices.Contains(deps, l.pkg) {
+			t.Fatalf("go list -deps did not list %s itself", l.pkg)
+		}
+		for _, d := range deps {
+			for _, f := range l.forbidden {
+				if d == f || strings.HasPrefix(d, f) {
+					t.Errorf("%s depends on %s: %s", l.pkg, d, l.why)
+				}
+			}
+		}
+	}
+}
+
+// The application layer and the rules speak no HTTP of their own. (The JSON Schema library the STIX
+// validator uses imports net/http to fetch remote schemas, which the hub never asks of it, so only
+// direct imports are checked here.)
+func TestUseCasesImportNoHTTP(t *testing.T) {
+	for _, p := range listPackages(t) {
+		if p.ImportPath != "taxiihub/internal/sharing" && p.ImportPath != "taxiihub/internal/policy" {
+			continue
+		}
+		for _, imp := range p.Imports {
+			if imp == "net/http" || strings.HasPrefix(imp, "net/http/") {
+				t.Errorf("%s imports %s", p.ImportPath, imp)
+			}
+		}
+	}
+}
+
+// The HTTP layer reaches the use cases through the sharing layer: it imports it, and never the
+// store backends.
+func TestHTTPLayerCallsTheSharingLayer(t *testing.T) {
+	for _, p := range listPackages(t) {
+		if p.ImportPath != "taxiihub/internal/httpapi" {
+			continue
+		}
+		if !slices.Contains(p.Imports, "taxiihub/internal/sharing") {
+			t.Error("httpapi does not import the sharing layer")
+		}
+		for _, imp := range p.Imports {
+			if strings.HasPrefix(imp, "taxiihub/internal/store/") {
+				t.Errorf("httpapi imports %s; it reaches data only through the sharing layer", imp)
+			}
+		}
+		return
+	}
+	t.Fatal("httpapi not found")
+}

@@ -18,7 +18,6 @@ import (
 	"taxiihub/internal/auth"
 	"taxiihub/internal/httpapi"
 	"taxiihub/internal/store"
-	"taxiihub/internal/taxii"
 )
 
 // adminHub is a hub with both APIs, over a real store, and an operator token for the admin API.
@@ -38,12 +37,6 @@ func (rotationRefused) RotateSigningKey(context.Context) (store.VerificationKey,
 
 func newAdminHub(t *testing.T, st store.Store) *adminHub {
 	t.Helper()
-	return newAdminHubChecking(t, st, nil)
-}
-
-// newAdminHubChecking is newAdminHub whose objects checker is checker (nil: the structural default).
-func newAdminHubChecking(t *testing.T, st store.Store, checker taxii.Checker) *adminHub {
-	t.Helper()
 	key, err := auth.GenerateSigningKey()
 	if err != nil {
 		t.Fatal(err)
@@ -57,8 +50,8 @@ func newAdminHubChecking(t *testing.T, st store.Store, checker taxii.Checker) *a
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	svc := admin.New(admin.Config{Store: st, Signer: tokens, Keys: rotationRefused{keyring}, Logger: log})
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Store: st, Auth: authn, Logger: log, Admin: svc, Operators: authn,
-		Checker: checker}))
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Sharing: newSharing(t, st, log, nil), Store: st, Auth: authn,
+		Logger: log, Admin: svc, Operators: authn}))
 	t.Cleanup(srv.Close)
 	op, err := svc.IssueToken(t.Context(), "test", admin.TokenRequest{Kind: "operator", Subject: "alice"})
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 
 	"taxiihub/internal/admin"
 	"taxiihub/internal/auth"
+	"taxiihub/internal/policy"
+	"taxiihub/internal/sharing"
 	"taxiihub/internal/store"
 	"taxiihub/internal/taxii"
 )
@@ -59,6 +61,7 @@ func classify(err error) (classification, string) {
 	var (
 		re        *requestError
 		refused   *admin.Error
+		denied    *sharing.Error
 		cred      *auth.CredentialError
 		filter    *taxii.FilterError
 		cursor    *store.CursorError
@@ -66,12 +69,15 @@ func classify(err error) (classification, string) {
 		envelope  *taxii.EnvelopeError
 		tooMany   *taxii.TooManyObjectsError
 		bodyLimit *http.MaxBytesError
+		unread    *taxii.ReadError
 	)
 	switch {
 	case errors.As(err, &re):
 		return classification{re.status, re.code, re.title}, re.description
 	case errors.As(err, &refused):
 		return adminClassification(refused.Kind), sentence(refused.Message)
+	case errors.As(err, &denied):
+		return sharingClassification(denied.Kind), denied.Message
 	case errors.As(err, &cred):
 		return classification{http.StatusUnauthorized, "unauthenticated", "Authentication required"},
 			"Send a hub token as Bearer, as Token, or as the Basic password: " + cred.Reason + "."
@@ -92,6 +98,9 @@ func classify(err error) (classification, string) {
 	case errors.As(err, &bodyLimit):
 		return classification{http.StatusRequestEntityTooLarge, "too-large", "Request too large"},
 			fmt.Sprintf("The body exceeds %d bytes (max_content_length).", bodyLimit.Limit)
+	case errors.As(err, &unread):
+		return classification{http.StatusBadRequest, "unreadable-body", "Unreadable body"},
+			"The request body could not be read completely."
 	case errors.As(err, &envelope):
 		return classification{http.StatusUnprocessableEntity, "invalid-envelope", "Unprocessable envelope"},
 			envelope.Reason + "."
@@ -118,6 +127,20 @@ func adminClassification(k admin.Kind) classification {
 		return classification{http.StatusNotFound, "not-found", "Not found"}
 	case admin.Conflict:
 		return classification{http.StatusConflict, "conflict", "Conflict"}
+	default:
+		return classification{http.StatusInternalServerError, "internal", "Internal error"}
+	}
+}
+
+// sharingClassification is how the sharing service's refusals answer.
+func sharingClassification(k sharing.Kind) classification {
+	switch k {
+	case sharing.NotFound:
+		return classification{http.StatusNotFound, "not-found", "Not found"}
+	case sharing.Forbidden:
+		return classification{http.StatusForbidden, "forbidden", "Not permitted"}
+	case sharing.OneWay:
+		return classification{http.StatusForbidden, policy.CodeOneWay, "Not permitted in this direction"}
 	default:
 		return classification{http.StatusInternalServerError, "internal", "Internal error"}
 	}

@@ -66,7 +66,7 @@ func TestGoldenWireOutput(t *testing.T) {
 	r := h.post(path+"objects/", tok, envelope(
 		indicatorJSON(1, "2026-01-01T00:00:00.000Z"),
 		indicatorJSON(1, "2026-01-01T00:00:00.000Z"),
-		`{"type":"indicator","spec_version":"2.1","id":"not-an-id"}`,
+		strings.Replace(indicatorJSON(2, "2026-01-01T00:00:00.000Z"), objectID(2), "not-an-id", 1),
 	))
 	golden(t, "status", r.body)
 }

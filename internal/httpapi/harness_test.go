@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,8 @@ import (
 	"taxiihub/internal/auth"
 	"taxiihub/internal/httpapi"
 	"taxiihub/internal/mongotest"
+	"taxiihub/internal/sharing"
+	"taxiihub/internal/stix"
 	"taxiihub/internal/store"
 	"taxiihub/internal/store/mongostore"
 	"taxiihub/internal/store/sqlitestore"
@@ -89,17 +92,37 @@ func newHub(t testing.TB, st store.Store, opts ...hubOption) *hub {
 	}
 	tokens := auth.NewTokens(auth.NewKeyring(key), "", time.Now)
 	logs := &bytes.Buffer{}
+	log := slog.New(slog.NewJSONHandler(logs, nil))
 	cfg := httpapi.Config{
 		Store:  st,
 		Auth:   auth.NewAuthenticator(tokens, st),
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+		Logger: log,
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
+	cfg.Sharing = newSharing(t, st, log, cfg.Now)
 	srv := httptest.NewServer(httpapi.New(cfg))
 	t.Cleanup(srv.Close)
 	return &hub{t: t, store: st, tokens: tokens, srv: srv, logs: logs}
+}
+
+// validator is the production STIX validator, compiled once for every hub of the test binary: the
+// HTTP tests judge objects exactly as the hub does.
+var validator = sync.OnceValues(stix.NewValidator)
+
+// newSharing is the sharing service over st, checking objects with the production validator.
+func newSharing(t testing.TB, st store.Store, log *slog.Logger, now func() time.Time) *sharing.Service {
+	t.Helper()
+	v, err := validator()
+	if err != nil {
+		t.Fatalf("STIX validator: %v", err)
+	}
+	svc, err := sharing.New(sharing.Config{Store: st, Checker: v, Logger: log, Now: now})
+	if err != nil {
+		t.Fatalf("sharing service: %v", err)
+	}
+	return svc
 }
 
 func (h *hub) root(slug string) {
@@ -229,7 +252,7 @@ func basic(user, password string) string {
 // indicatorJSON is a valid STIX 2.1 indicator.
 func indicatorJSON(n int, modified string) string {
 	return fmt.Sprintf(`{"type":"indicator","spec_version":"2.1","id":"indicator--%08d-0000-4000-8000-000000000000",`+
-		`"created":"2026-01-01T00:00:00.000Z","modified":"%s","name":"bad %d","pattern":"[ipv4-addr:value = '198.51.100.%d']",`+
+		`"created":"2026-01-01T00:00:00.000Z","modified":"%s","name":"bad %d","description":"A host seen in phishing.","pattern":"[ipv4-addr:value = '198.51.100.%d']",`+
 		`"pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"}`, n, modified, n, n%256)
 }
 

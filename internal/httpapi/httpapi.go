@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"taxiihub/internal/auth"
+	"taxiihub/internal/sharing"
 	"taxiihub/internal/store"
 	"taxiihub/internal/taxii"
 )
@@ -31,20 +32,9 @@ const TAXIIMediaType = taxii.MediaType
 // DefaultRequestTimeout bounds each request, so that a slow store cannot pile up goroutines.
 const DefaultRequestTimeout = 30 * time.Second
 
-// Store is what the TAXII API reads and writes.
+// Store is what the probes ask of the store: whether it answers.
 type Store interface {
-	APIRoot(ctx context.Context, slug string) (store.APIRoot, error)
 	APIRoots(ctx context.Context) ([]store.APIRoot, error)
-	Collection(ctx context.Context, root, ref string) (store.Collection, error)
-	Collections(ctx context.Context, root string) ([]store.Collection, error)
-	AddObjects(ctx context.Context, collectionID string, objs []store.Object) ([]store.Outcome, error)
-	Objects(ctx context.Context, collectionID string, q store.Query) (store.Page, error)
-	Manifest(ctx context.Context, collectionID string, q store.Query) (store.Page, error)
-	DeleteVersions(ctx context.Context, collectionID, objectID string, f store.VersionFilter) (int, error)
-	SaveStatus(ctx context.Context, s store.Status) error
-	Status(ctx context.Context, root, id string) (store.Status, error)
-	// sharingStore is what the sharing rules and the ledger need (objects.go).
-	sharingStore
 }
 
 // Authenticator turns an Authorization header into a partner principal.
@@ -54,11 +44,12 @@ type Authenticator interface {
 
 // Config is what New needs.
 type Config struct {
-	Store Store
-	Auth  Authenticator
-	// Checker judges each submitted object; the STIX validator in production.
-	Checker taxii.Checker
-	Logger  *slog.Logger
+	// Sharing carries out what partners ask of the TAXII API.
+	Sharing *sharing.Service
+	// Store is asked by /readyz whether it answers.
+	Store  Store
+	Auth   Authenticator
+	Logger *slog.Logger
 	// Title and Description appear in the discovery resource.
 	Title       string
 	Description string
@@ -91,9 +82,8 @@ type Config struct {
 }
 
 type api struct {
-	store            Store
+	sharing          *sharing.Service
 	auth             Authenticator
-	checker          taxii.Checker
 	log              *slog.Logger
 	title            string
 	description      string
@@ -112,9 +102,8 @@ func UseReleaseMode() { gin.SetMode(gin.ReleaseMode) }
 // New returns the hub's HTTP handler.
 func New(cfg Config) http.Handler {
 	a := &api{
-		store:            cfg.Store,
+		sharing:          cfg.Sharing,
 		auth:             cfg.Auth,
-		checker:          cfg.Checker,
 		log:              cfg.Logger,
 		title:            cmp.Or(cfg.Title, "taxiihub"),
 		description:      cfg.Description,
@@ -127,10 +116,7 @@ func New(cfg Config) http.Handler {
 	if a.now == nil {
 		a.now = time.Now
 	}
-	if a.checker == nil {
-		a.checker = taxii.Structural{}
-	}
-	ops := newOperations(cfg, a.store, a.log, a.now)
+	ops := newOperations(cfg, cfg.Store, a.log, a.now)
 	ops.instrument(a)
 	// gin's default redirects would turn a POST into a GET at the other path and lose its body;
 	// every route is registered with and without its trailing slash instead.

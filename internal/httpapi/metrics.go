@@ -1,10 +1,8 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -154,50 +152,16 @@ func failureReason(err error) string {
 	}
 }
 
-// reasonPattern is what a problem code looks like (lower-case words with hyphens); anything else is
-// counted as "other" rather than trusted as a label.
-var reasonPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{0,47}$`)
-
-// refusalReason is the first reason code of a ledger verdict such as "refused: personal-data,
-// invalid-id": the one a submitter must fix first. One reason per object keeps the series summing
-// to the objects refused.
-func refusalReason(verdict string) string {
-	codes := strings.TrimPrefix(verdict, "refused: ")
-	first, _, _ := strings.Cut(codes, ",")
-	if first = strings.TrimSpace(first); reasonPattern.MatchString(first) {
-		return first
-	}
-	return "other"
-}
-
-// countingStore counts what became of every submitted object. Every add-objects request reaches
-// Publish, also one whose objects were all refused (so that the ledger records it), which makes
-// Publish the one call that sees each object's fate: refused before the store, with the reason codes
-// of the validator and the sharing rules, or stored or not by the store. Dry runs are not counted.
-type countingStore struct {
-	Store
+// objectTally counts what became of every published object, by the result the store gave it or
+// the first reason it was refused for: the one a submitter must fix first. One reason per object
+// keeps the series summing to the objects refused. Reasons are the hub's own codes, never a client's
+// text, so the series stay few.
+type objectTally struct {
 	accepted, refused *prometheus.CounterVec
 }
 
-func (s countingStore) Publish(ctx context.Context, p store.Publication) ([]store.Outcome, error) {
-	outcomes, err := s.Store.Publish(ctx, p)
-	if p.DryRun {
-		return outcomes, err
-	}
-	for _, item := range p.Refused {
-		s.refused.WithLabelValues(refusalReason(item.Verdict)).Inc()
-	}
-	for i := range p.Objects {
-		r := store.NotStored // also for the objects a failed call gave no outcome for
-		if i < len(outcomes) {
-			r = outcomes[i].Result
-		}
-		label := strings.ReplaceAll(r.String(), " ", "-")
-		if r.Stored() {
-			s.accepted.WithLabelValues(label).Inc()
-		} else {
-			s.refused.WithLabelValues(label).Inc()
-		}
-	}
-	return outcomes, err
+func (t objectTally) Stored(r store.Result) {
+	t.accepted.WithLabelValues(strings.ReplaceAll(r.String(), " ", "-")).Inc()
 }
+
+func (t objectTally) Refused(reason string) { t.refused.WithLabelValues(reason).Inc() }

@@ -71,7 +71,7 @@ func TestAddObjectsReportsEveryObject(t *testing.T) {
 				t.Errorf("success %d: %+v, want %s %q", i, st.Successes[i], w.id, w.message)
 			}
 		}
-		for i, code := range []string{"[invalid-id]", "[not-stix-2.1]", "[not-an-object]"} {
+		for i, code := range []string{"[missing-property] /id", "[not-stix-2.1]", "[not-an-object]"} {
 			if !strings.Contains(st.Failures[i].Message, code) {
 				t.Errorf("failure %d: %+v, want a reason with %s", i, st.Failures[i], code)
 			}

@@ -48,7 +48,7 @@ func newOperations(cfg Config, st Store, log *slog.Logger, now func() time.Time)
 // instrument wraps what the API uses, so that publishing and authenticating are counted and limited
 // without the handlers knowing.
 func (o *operations) instrument(a *api) {
-	a.store = countingStore{Store: a.store, accepted: o.metrics.accepted, refused: o.metrics.refused}
+	a.sharing = a.sharing.WithTally(objectTally{accepted: o.metrics.accepted, refused: o.metrics.refused})
 	a.auth = partnerGate{tokens: a.auth, certs: o.certs, members: o.members, metrics: o.metrics, now: o.now}
 	if a.operators != nil {
 		a.operators = operatorGate{next: a.operators, metrics: o.metrics}

@@ -97,7 +97,7 @@ func TestMetricsNameRouteTemplatesAndMembers(t *testing.T) {
 
 	objects := "/eu-japan/collections/" + coll + "/objects/"
 	h.get("/taxii2/", tok)
-	bad := `{"type":"indicator","spec_version":"2.1","id":"indicator--not-a-uuid"}`
+	bad := strings.Replace(indicatorJSON(2, "2026-01-01T00:00:00.000Z"), objectID(2), "indicator--not-a-uuid", 1)
 	if r := h.post(objects, tok, envelope(indicatorJSON(1, "2026-01-01T00:00:00.000Z"), bad)); r.status != http.StatusAccepted {
 		t.Fatalf("post: %d %s", r.status, r.body)
 	}
@@ -131,7 +131,7 @@ func TestMetricsNameRouteTemplatesAndMembers(t *testing.T) {
 		{"taxiihub_taxii_page_duration_seconds", map[string]string{"route": "/:root/collections/:collection/objects/:object/"}, 1},
 		{"taxiihub_objects_accepted_total", map[string]string{"result": "added"}, 1},
 		{"taxiihub_objects_accepted_total", map[string]string{"result": "unchanged"}, 1},
-		{"taxiihub_objects_refused_total", map[string]string{"reason": "invalid-id"}, 1},
+		{"taxiihub_objects_refused_total", map[string]string{"reason": "invalid-identifier"}, 1},
 		{"taxiihub_auth_failures_total", map[string]string{"api": "taxii", "reason": "missing"}, 1},
 	} {
 		if got := value(m, tc.name, tc.labels); got != tc.want {

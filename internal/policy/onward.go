@@ -1,6 +1,9 @@
 package policy
 
-import "taxiihub/internal/store"
+import (
+	"taxiihub/internal/stix"
+	"taxiihub/internal/store"
+)
 
 // Partnerships tells the onward-sharing rule about the partnerships content came from.
 type Partnerships interface {
@@ -34,7 +37,7 @@ func OriginKeys(id, fingerprint string) []string {
 // itself, and content it could not have received there. The refusal names neither the partnership
 // nor its members: the poster may not know which partnership's rules it is, and should not learn
 // who else holds the content.
-func OnwardSharing(target, member string, id string, origins []store.Origin, ps Partnerships) *Finding {
+func OnwardSharing(target, member string, id string, origins []store.Origin, ps Partnerships) *stix.Problem {
 	if publicObject(id) {
 		return nil
 	}
@@ -46,7 +49,7 @@ func OnwardSharing(target, member string, id string, origins []store.Origin, ps 
 		if !ok || !policy.NoOnwardSharing || !ps.Received(o.APIRoot) {
 			continue
 		}
-		return &Finding{Code: CodeOnwardSharing, Message: "this content was received under sharing rules that " +
+		return &stix.Problem{Code: CodeOnwardSharing, Message: "this content was received under sharing rules that " +
 			"forbid passing it on to another partnership; share only what your organisation produced itself"}
 	}
 	return nil

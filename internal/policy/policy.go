@@ -1,6 +1,6 @@
 // Package policy decides what the sharing rules of a partnership and a collection allow, object by
 // object. It is pure: given the rules, a member's standing and the objects, it returns verdicts, and
-// it reads and writes nothing; the HTTP layer gathers what it needs from the store and acts on the
+// it reads and writes nothing; the sharing package gathers what it needs from the store and acts on the
 // verdicts.
 //
 // What each rule looks at is documented on the function that applies it, and in the README's
@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strings"
 
+	"taxiihub/internal/stix"
 	"taxiihub/internal/store"
 )
 
@@ -41,33 +42,19 @@ const (
 	CodeNotAnObject = "not-an-object"
 )
 
-// Finding is one rule's judgement on one property of one object: a stable code, a JSON pointer to
-// the property (empty for the object as a whole), and a sentence for the analyst.
-type Finding struct {
-	Code    string
-	Path    string
-	Message string
-}
-
-func (f Finding) String() string {
-	if f.Path == "" {
-		return fmt.Sprintf("[%s] %s", f.Code, f.Message)
-	}
-	return fmt.Sprintf("[%s] %s: %s", f.Code, f.Path, f.Message)
-}
-
 // Rules are the rules that apply to a write into one collection.
 type Rules struct {
 	Partnership store.PartnershipPolicy
 	Collection  store.CollectionPolicy
 }
 
-// Decision is the judgement on one object.
-type Decision struct {
-	// Refusals, when any, keep the object out.
-	Refusals []Finding
+// Verdict is what the rules make of one object. Its problems are stix.Problem values like the STIX
+// validator's, so that both read alike in a status and keep their codes typed up to the metrics.
+type Verdict struct {
+	// Errors, when any, keep the object out.
+	Errors []stix.Problem
 	// Warnings go with an object that is stored.
-	Warnings []Finding
+	Warnings []stix.Problem
 	// Content is what to store: the object exactly as submitted, or, when personal data was
 	// stripped, the object without it (re-encoded, so no longer byte for byte the submission).
 	Content []byte
@@ -80,39 +67,39 @@ type Decision struct {
 	Fingerprint string
 }
 
-// Refused reports whether the object may not be stored.
-func (d Decision) Refused() bool { return len(d.Refusals) > 0 }
+// Valid reports whether the rules let the object be stored.
+func (d Verdict) Valid() bool { return len(d.Errors) == 0 }
 
-// Judge applies the content rules to one object, given as the bytes submitted: the TLP ceiling, the
+// Check applies the content rules to one object, given as the bytes submitted: the TLP ceiling, the
 // allowed types, the denied properties and the personal-data rule. The rules that need the store
 // (onward sharing, withdrawal) are decided elsewhere, with the fingerprint and level found here.
-func (r Rules) Judge(raw []byte) Decision {
+func (r Rules) Check(raw []byte) Verdict {
 	obj, err := decode(raw)
 	if err != nil {
-		return Decision{Content: raw, Refusals: []Finding{{Code: CodeNotAnObject, Message: "the item is not a JSON object"}}}
+		return Verdict{Content: raw, Errors: []stix.Problem{{Code: CodeNotAnObject, Message: "the item is not a JSON object"}}}
 	}
-	return r.JudgeDecoded(raw, obj)
+	return r.CheckDecoded(raw, obj)
 }
 
-// JudgeDecoded is Judge for an object already decoded from raw, numbers kept as json.Number (as
+// CheckDecoded is Check for an object already decoded from raw, numbers kept as json.Number (as
 // the STIX validator leaves it), saving a second decoding of every object. It changes obj when it
 // strips personal data.
-func (r Rules) JudgeDecoded(raw []byte, obj map[string]any) Decision {
-	d := Decision{Content: raw}
+func (r Rules) CheckDecoded(raw []byte, obj map[string]any) Verdict {
+	d := Verdict{Content: raw}
 	typ, _ := obj["type"].(string)
 
-	var ceiling *Finding
+	var ceiling *stix.Problem
 	d.TLP, ceiling = levelOf(obj, r.Collection.MaxTLP)
 	if ceiling != nil {
-		d.Refusals = append(d.Refusals, *ceiling)
+		d.Errors = append(d.Errors, *ceiling)
 	}
 	if len(r.Collection.AllowedTypes) > 0 && !contains(r.Collection.AllowedTypes, typ) {
-		d.Refusals = append(d.Refusals, Finding{Code: CodeTypeNotAllowed, Path: "/type",
+		d.Errors = append(d.Errors, stix.Problem{Code: CodeTypeNotAllowed, Path: "/type",
 			Message: fmt.Sprintf("this collection accepts only %s; %q is not among them",
 				strings.Join(r.Collection.AllowedTypes, ", "), typ)})
 	}
 	for _, path := range deniedProperties(obj, r.Collection.DeniedProperties) {
-		d.Refusals = append(d.Refusals, Finding{Code: CodePropertyDenied, Path: path,
+		d.Errors = append(d.Errors, stix.Problem{Code: CodePropertyDenied, Path: path,
 			Message: "this collection does not accept this property; send the object without it"})
 	}
 
@@ -121,13 +108,13 @@ func (r Rules) JudgeDecoded(raw []byte, obj map[string]any) Decision {
 		strip := r.Partnership.PersonalData == store.PersonalDataStrip
 		for _, f := range found {
 			if f.whole || !strip {
-				d.Refusals = append(d.Refusals, Finding{Code: CodePersonalData, Path: f.path, Message: f.message})
+				d.Errors = append(d.Errors, stix.Problem{Code: CodePersonalData, Path: f.path, Message: f.message})
 			}
 		}
-		if strip && !d.Refused() && len(found) > 0 {
+		if strip && d.Valid() && len(found) > 0 {
 			for _, f := range found {
 				f.remove()
-				d.Warnings = append(d.Warnings, Finding{Code: CodePersonalDataRemoved, Path: f.path, Message: f.removed})
+				d.Warnings = append(d.Warnings, stix.Problem{Code: CodePersonalDataRemoved, Path: f.path, Message: f.removed})
 			}
 			content, err := encode(obj)
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"taxiihub/internal/stix"
 	"taxiihub/internal/store"
 )
 
@@ -30,7 +31,7 @@ func obj(typ string, props string) []byte {
 	return []byte("{" + base + "}")
 }
 
-func codesAndPaths(fs []Finding) []string {
+func codesAndPaths(fs []stix.Problem) []string {
 	var out []string
 	for _, f := range fs {
 		out = append(out, f.Code+" "+f.Path)
@@ -38,9 +39,9 @@ func codesAndPaths(fs []Finding) []string {
 	return out
 }
 
-// TestJudge is the table of rules: each row is an object, the rules it meets, and the reason codes
+// TestCheck is the table of rules: each row is an object, the rules it meets, and the reason codes
 // with the paths they name.
-func TestJudge(t *testing.T) {
+func TestCheck(t *testing.T) {
 	reject := Rules{Partnership: store.PartnershipPolicy{PersonalData: store.PersonalDataReject}}
 	strip := Rules{Partnership: store.PartnershipPolicy{PersonalData: store.PersonalDataStrip}}
 	amber := Rules{Collection: store.CollectionPolicy{MaxTLP: store.TLPAmber}}
@@ -101,17 +102,17 @@ func TestJudge(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			d := tc.rules.Judge(tc.object)
+			d := tc.rules.Check(tc.object)
 			// The hub judges objects the STIX validator decoded already: the same decision.
 			decoded, err := decode(tc.object)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if again := tc.rules.JudgeDecoded(tc.object, decoded); !reflect.DeepEqual(again, d) {
-				t.Errorf("JudgeDecoded = %+v; Judge = %+v", again, d)
+			if again := tc.rules.CheckDecoded(tc.object, decoded); !reflect.DeepEqual(again, d) {
+				t.Errorf("CheckDecoded = %+v; Check = %+v", again, d)
 			}
-			if got := codesAndPaths(d.Refusals); !slices.Equal(got, tc.refusals) {
-				t.Errorf("refusals %v, want %v", d.Refusals, tc.refusals)
+			if got := codesAndPaths(d.Errors); !slices.Equal(got, tc.refusals) {
+				t.Errorf("refusals %v, want %v", d.Errors, tc.refusals)
 			}
 			if got := codesAndPaths(d.Warnings); !slices.Equal(got, tc.warnings) {
 				t.Errorf("warnings %v, want %v", d.Warnings, tc.warnings)
@@ -119,7 +120,7 @@ func TestJudge(t *testing.T) {
 			if d.TLP != tc.tlp {
 				t.Errorf("level %q, want %q", d.TLP, tc.tlp)
 			}
-			for _, f := range append(d.Refusals, d.Warnings...) {
+			for _, f := range append(d.Errors, d.Warnings...) {
 				if strings.Contains(f.Message, "@") || strings.Contains(f.Message, "299") {
 					t.Errorf("finding %q repeats the personal data it found", f)
 				}
@@ -133,8 +134,8 @@ func TestJudge(t *testing.T) {
 
 func TestStripRedactsAndKeepsTheRest(t *testing.T) {
 	rules := Rules{Partnership: store.PartnershipPolicy{PersonalData: store.PersonalDataStrip}}
-	d := rules.Judge(obj("email-message", `"is_multipart":false,"from_ref":"email-addr--1","subject":"from <jane@example.org>","x_n":85.50e1`))
-	if d.Refused() || !d.Stripped {
+	d := rules.Check(obj("email-message", `"is_multipart":false,"from_ref":"email-addr--1","subject":"from <jane@example.org>","x_n":85.50e1`))
+	if !d.Valid() || !d.Stripped {
 		t.Fatalf("decision %+v", d)
 	}
 	var got map[string]any

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"taxiihub/internal/stix"
 	"taxiihub/internal/store"
 )
 
@@ -38,9 +39,9 @@ func LevelOf(markingID string) (store.TLP, bool) {
 // part. Markings that are not TLP (statements, other marking schemes) do not count; an object with
 // no TLP marking is at TLPNone. With a ceiling, it also returns the refusal of the first marking above
 // it.
-func levelOf(obj map[string]any, ceiling store.TLP) (store.TLP, *Finding) {
+func levelOf(obj map[string]any, ceiling store.TLP) (store.TLP, *stix.Problem) {
 	level := store.TLPNone
-	var above *Finding
+	var above *stix.Problem
 	see := func(ref any, path string) {
 		id, _ := ref.(string)
 		l, ok := tlpLevels[id]
@@ -49,7 +50,7 @@ func levelOf(obj map[string]any, ceiling store.TLP) (store.TLP, *Finding) {
 		}
 		level = max(level, l)
 		if above == nil && !ceiling.Admits(l) {
-			above = &Finding{Code: CodeAboveCeiling, Path: path, Message: fmt.Sprintf(
+			above = &stix.Problem{Code: CodeAboveCeiling, Path: path, Message: fmt.Sprintf(
 				"the object is marked TLP:%s, above TLP:%s, the highest level this collection accepts",
 				strings.ToUpper(l.String()), strings.ToUpper(ceiling.String()))}
 		}

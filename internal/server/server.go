@@ -24,6 +24,7 @@ import (
 	"taxiihub/internal/auth"
 	"taxiihub/internal/httpapi"
 	"taxiihub/internal/metrics"
+	"taxiihub/internal/sharing"
 	"taxiihub/internal/stix"
 	"taxiihub/internal/store"
 	"taxiihub/internal/store/mongostore"
@@ -120,10 +121,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err erro
 		Registry: reg, // counts its own failures in promhttp_metric_handler_errors_total
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	})
+	partners, err := sharing.New(sharing.Config{Store: st, Checker: validator, Logger: log})
+	if err != nil {
+		return nil, err
+	}
 	api := httpapi.Config{
+		Sharing:          partners,
 		Store:            st,
 		Auth:             authn,
-		Checker:          stixChecker{validator},
 		Logger:           log,
 		RequestTimeout:   cfg.RequestTimeout,
 		MaxContentLength: cfg.MaxContentLength,

@@ -23,6 +23,15 @@ type Problem struct {
 	Message string `json:"message"`
 }
 
+// String renders the problem as statuses show it: "[code] path: message", or "[code] message" for
+// the object as a whole.
+func (p Problem) String() string {
+	if p.Path == "" {
+		return fmt.Sprintf("[%s] %s", p.Code, p.Message)
+	}
+	return fmt.Sprintf("[%s] %s: %s", p.Code, p.Path, p.Message)
+}
+
 // Verdict is the outcome of validating one object.
 type Verdict struct {
 	// ID, Type and SpecVersion are as found in the object, empty when missing or not strings.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -371,7 +372,10 @@ func PublishEntry(p Publication, root string, outcomes []Outcome) LedgerEntry {
 		}
 		e.Items = append(e.Items, it)
 	}
-	e.Items = append(e.Items, p.Refused...)
+	for _, r := range p.Refused {
+		// The ledger keeps the codes as text, the form its hash chain has always covered.
+		e.Items = append(e.Items, LedgerItem{ID: r.ID, Version: r.Version, Verdict: "refused: " + strings.Join(r.Codes, ", ")})
+	}
 	return e
 }
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -310,17 +311,25 @@ type Publication struct {
 	TokenID string
 	// Objects are the objects that passed every check, to be stored.
 	Objects []Object
-	// Refused are the objects refused before reaching the store, with their verdicts; the ledger
-	// entry records them beside the stored ones.
-	Refused []LedgerItem
+	// Refused are the objects refused before reaching the store, with the codes of their problems;
+	// the ledger entry records them beside the stored ones.
+	Refused []Refusal
 	// DryRun decides and reports without committing anything, ledger included.
 	DryRun bool
-	// Status, when set, makes the status resource of the request part of the write: Publish calls it
-	// with the outcomes of Objects once they are decided and saves what it returns as SaveStatus
-	// does, in the write's own transaction where the backend can (SQLite: one commit, and one sync of
-	// the disk, instead of two), else just after it commits. It must only compute, and may be called
-	// more than once should the backend retry. Not called on a dry run, nor when Publish fails.
-	Status func(outcomes []Outcome) Status
+	// Status, when set, makes the status resource of the request part of the write: Publish
+	// completes the plan with the outcomes of Objects once they are decided and saves the result as
+	// SaveStatus does, in the write's own transaction where the backend can (SQLite: one commit, and
+	// one sync of the disk, instead of two), else just after it commits. Not saved on a dry run, nor
+	// when Publish fails.
+	Status *StatusPlan
+}
+
+// Refusal is an object refused before it reached the store: its id and version as far as they
+// could be read, and the codes of the problems that kept it out, the one to fix first first.
+type Refusal struct {
+	ID      string
+	Version time.Time
+	Codes   []string
 }
 
 // Withdrawal is a publisher's request to withdraw one object from a collection.
@@ -404,4 +413,87 @@ type StatusDetail struct {
 	ID      string
 	Version string
 	Message string
+}
+
+// StatusPlan is a request's status before the store has decided the outcomes of the objects it
+// publishes. It is a plain value, so that the caller who builds the status and the store that
+// saves it with the write share data, not code: Complete is the one rule for turning outcomes into
+// details, whether the caller applies it to a part it stored itself or the store to the last part.
+type StatusPlan struct {
+	// Status holds what was recorded before this plan's objects: earlier parts of the request.
+	Status Status
+	// Details are this plan's objects in submission order. Those not Refused stand, in order, for
+	// the objects of the publication the plan goes with.
+	Details []PlannedDetail
+}
+
+// PlannedDetail is one object of a StatusPlan.
+type PlannedDetail struct {
+	// Detail is the object's id and version as submitted; for a refused object also the failure
+	// message, which is final.
+	Detail StatusDetail
+	// Refused marks an object that never reached the store.
+	Refused bool
+	// Warnings, when set, is appended to the message of the object once it is stored.
+	Warnings string
+}
+
+// Complete records the outcome of each published object of the plan: outcomes are the store's
+// answers for the publication's objects, in order; an object without one was not stored.
+func (p StatusPlan) Complete(outcomes []Outcome) Status {
+	st := p.Status
+	st.Successes = slices.Clone(st.Successes)
+	st.Failures = slices.Clone(st.Failures)
+	st.Pendings = slices.Clone(st.Pendings)
+	next := 0
+	for _, d := range p.Details {
+		detail := d.Detail
+		if d.Refused {
+			st.Failures = append(st.Failures, detail)
+			continue
+		}
+		var o Outcome
+		if next < len(outcomes) {
+			o = outcomes[next]
+		}
+		next++
+		detail.Message = o.Result.statusMessage()
+		if !o.Result.Stored() {
+			st.Failures = append(st.Failures, detail)
+			continue
+		}
+		detail.Version = FormatVersion(o.Version)
+		if d.Warnings != "" {
+			detail.Message += "; warnings: " + d.Warnings
+		}
+		st.Successes = append(st.Successes, detail)
+	}
+	return st
+}
+
+// statusMessage is what a status says of an object the store answered r for.
+func (r Result) statusMessage() string {
+	switch r {
+	case Added:
+		return "added"
+	case Unchanged:
+		return "already present; nothing changed"
+	case KeptExisting:
+		return "this version is already stored with other content; the stored copy was kept (a changed object needs a new modified)"
+	case Withdrawn:
+		return "rejected: [withdrawn] /id: the publisher withdrew this object; the hub does not accept its id again"
+	default:
+		return "not stored: the hub could not complete the write; submit the object again"
+	}
+}
+
+// FormatVersion renders an object version as statuses and TAXII resources give it: with
+// milliseconds, as STIX timestamps are written, unless it carries finer digits (versions that are
+// dates added), which are then kept.
+func FormatVersion(t time.Time) string {
+	t = t.UTC()
+	if t.Nanosecond()%int(time.Millisecond) == 0 {
+		return t.Format("2006-01-02T15:04:05.000Z")
+	}
+	return t.Format("2006-01-02T15:04:05.000000Z")
 }

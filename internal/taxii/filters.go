@@ -5,6 +5,7 @@ package taxii
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,7 +64,7 @@ func ParseFilters(values url.Values, endpoint Endpoint) (store.Query, error) {
 		if !isFilter {
 			continue
 		}
-		if !contains(known, name) {
+		if !slices.Contains(known, name) {
 			return store.Query{}, &FilterError{Param: name, Reason: "is not supported on this endpoint"}
 		}
 		if len(vs) != 1 {
@@ -173,15 +174,6 @@ func isSpecVersion(s string) bool {
 	return ok && errMajor == nil && errMinor == nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // ParseTimestamp reads an RFC 3339 timestamp as TAXII clients send it, with any fractional precision.
 // A client that echoes a header value, or sends a timestamp with a space instead of 'T' after
 // URL-decoding a '+', gets the same instant back.
@@ -198,14 +190,4 @@ func ParseTimestamp(s string) (time.Time, error) {
 // resumes exactly after it.
 func FormatDateAdded(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000000Z")
-}
-
-// FormatVersion renders an object version: with milliseconds, as STIX timestamps are written, unless
-// it carries finer digits (versions that are dates added), which are then kept.
-func FormatVersion(t time.Time) string {
-	t = t.UTC()
-	if t.Nanosecond()%int(time.Millisecond) == 0 {
-		return t.Format("2006-01-02T15:04:05.000Z")
-	}
-	return t.Format("2006-01-02T15:04:05.000000Z")
 }

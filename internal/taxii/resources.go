@@ -150,7 +150,7 @@ func NewManifest(p store.Page) Manifest {
 	m := Manifest{More: p.More, Next: p.Next, Objects: make([]ManifestRecord, len(p.Records))}
 	for i, r := range p.Records {
 		m.Objects[i] = ManifestRecord{ID: r.ID, DateAdded: FormatDateAdded(r.DateAdded),
-			Version: FormatVersion(r.Version), MediaType: "application/stix+json;version=" + r.SpecVersion, Withdrawn: r.Withdrawn}
+			Version: store.FormatVersion(r.Version), MediaType: "application/stix+json;version=" + r.SpecVersion, Withdrawn: r.Withdrawn}
 	}
 	return m
 }
@@ -166,7 +166,7 @@ type Versions struct {
 func NewVersions(p store.Page) Versions {
 	v := Versions{More: p.More, Next: p.Next, Versions: make([]string, len(p.Records))}
 	for i, r := range p.Records {
-		v.Versions[i] = FormatVersion(r.Version)
+		v.Versions[i] = store.FormatVersion(r.Version)
 	}
 	return v
 }

@@ -3,13 +3,8 @@ package taxii
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/url"
-	"runtime"
 	"slices"
-	"strconv"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,10 +67,10 @@ func TestFormats(t *testing.T) {
 	if got := FormatDateAdded(ts.Truncate(time.Second)); got != "2026-11-23T00:02:03.000000Z" {
 		t.Errorf("date added on a whole second %q: the six digits must stay", got)
 	}
-	if got := FormatVersion(time.Date(2026, 1, 1, 0, 0, 0, 120000000, time.UTC)); got != "2026-01-01T00:00:00.120Z" {
+	if got := store.FormatVersion(time.Date(2026, 1, 1, 0, 0, 0, 120000000, time.UTC)); got != "2026-01-01T00:00:00.120Z" {
 		t.Errorf("version %q", got)
 	}
-	if got := FormatVersion(ts); got != "2026-11-23T00:02:03.456789Z" {
+	if got := store.FormatVersion(ts); got != "2026-11-23T00:02:03.456789Z" {
 		t.Errorf("version with microseconds %q", got)
 	}
 	back, err := ParseTimestamp(FormatDateAdded(ts))
@@ -94,34 +89,6 @@ func TestDecodeEnvelopeKeepsBytes(t *testing.T) {
 		if err != nil || len(raws) != 1 || string(raws[0]) != obj {
 			t.Errorf("%s: %q, %v", body, raws, err)
 		}
-	}
-}
-
-func TestStatusAccountsForEveryObject(t *testing.T) {
-	ok := func(id string) json.RawMessage {
-		return json.RawMessage(`{"type":"indicator","spec_version":"2.1","id":"` + id + `","modified":"2026-01-01T00:00:00.000Z"}`)
-	}
-	raws := []json.RawMessage{ok("indicator--00000000-0000-4000-8000-000000000001"), json.RawMessage(`{"type":"x"}`),
-		ok("indicator--00000000-0000-4000-8000-000000000002"), ok("indicator--00000000-0000-4000-8000-000000000003")}
-	sub := Judge(Structural{}, raws, nil)
-	if len(sub.Accepted()) != 3 {
-		t.Fatalf("accepted %d", len(sub.Accepted()))
-	}
-	when := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
-	outcomes := []store.Outcome{
-		{Result: store.Added, Version: when, DateAdded: when},
-		{Result: store.Unchanged, Version: when, DateAdded: when},
-		{Result: store.NotStored},
-	}
-	st := NewStatus(sub.Status("s1", "r", "cert-eu", when, outcomes))
-	if st.TotalCount != 4 || st.SuccessCount != 2 || st.FailureCount != 2 || st.PendingCount != 0 {
-		t.Fatalf("counts: %+v", st)
-	}
-	if !strings.Contains(st.Failures[0].Message, "[invalid-id]") || !strings.Contains(st.Failures[1].Message, "submit the object again") {
-		t.Errorf("failures: %+v", st.Failures)
-	}
-	if st.Successes[0].Message != "added" || !strings.HasPrefix(st.Successes[1].Message, "already present") {
-		t.Errorf("successes: %+v", st.Successes)
 	}
 }
 
@@ -169,117 +136,4 @@ func FuzzDecodeEnvelope(f *testing.F) {
 			}
 		}
 	})
-}
-
-// decodingChecker is Structural that also hands on what it decoded, as the STIX validator does.
-type decodingChecker struct{}
-
-func (decodingChecker) Check(raw []byte) Verdict {
-	v := Structural{}.Check(raw)
-	var obj map[string]any
-	if err := json.Unmarshal(raw, &obj); err == nil {
-		v.Object = obj
-	}
-	return v
-}
-
-// Judge screens each accepted object with the checker's decoding of it, applies the screen's
-// refusals, warnings and replacement, and keeps no decoded object afterwards.
-func TestJudgeScreensWithTheCheckersDecoding(t *testing.T) {
-	obj := func(id, name string) json.RawMessage {
-		return json.RawMessage(`{"type":"indicator","spec_version":"2.1","id":"` + id + `","modified":"2026-01-01T00:00:00.000Z","name":"` + name + `"}`)
-	}
-	raws := []json.RawMessage{
-		obj("indicator--00000000-0000-4000-8000-000000000001", "keep"),
-		obj("indicator--00000000-0000-4000-8000-000000000002", "refuse"),
-		json.RawMessage(`{"type":"x"}`),
-		obj("indicator--00000000-0000-4000-8000-000000000003", "keep"),
-	}
-	screened := 0
-	sub := Judge(decodingChecker{}, raws, func(o store.Object, decoded map[string]any) Screening {
-		screened++
-		if decoded["id"] != o.ID {
-			t.Errorf("screen got %v decoded for %s", decoded["id"], o.ID)
-		}
-		if decoded["name"] == "refuse" {
-			return Screening{Refusals: []Problem{{Code: "type-not-allowed", Message: "no"}}}
-		}
-		o.Fingerprint = "fp-" + o.ID
-		return Screening{Object: o, Warnings: []Problem{{Code: "note", Message: "screened"}}}
-	})
-	if screened != 3 {
-		t.Errorf("screened %d objects; want the 3 the checker accepted", screened)
-	}
-	acc := sub.Accepted()
-	if len(acc) != 2 || acc[0].Fingerprint != "fp-"+acc[0].ID || acc[1].ID != "indicator--00000000-0000-4000-8000-000000000003" {
-		t.Fatalf("accepted = %+v", acc)
-	}
-	for i, v := range sub.verdicts {
-		if v.Object != nil {
-			t.Errorf("verdict %d still holds its decoded object", i)
-		}
-	}
-	if errs := sub.verdicts[1].Errors; len(errs) != 1 || errs[0].Code != "type-not-allowed" {
-		t.Errorf("refused object's errors = %+v", errs)
-	}
-	if ws := sub.verdicts[0].Warnings; len(ws) != 1 || ws[0].Code != "note" {
-		t.Errorf("kept object's warnings = %+v", ws)
-	}
-}
-
-// slowChecker is decodingChecker taking a moment per object and noting how many objects it was
-// checking at once.
-type slowChecker struct {
-	inside, peak *atomic.Int64
-}
-
-func (c slowChecker) Check(raw []byte) Verdict {
-	n := c.inside.Add(1)
-	defer c.inside.Add(-1)
-	for p := c.peak.Load(); n > p && !c.peak.CompareAndSwap(p, n); p = c.peak.Load() {
-	}
-	time.Sleep(time.Millisecond)
-	return decodingChecker{}.Check(raw)
-}
-
-// A large submission is judged on several CPUs, and comes out in submission order all the same:
-// every 7th object invalid, every 5th refused by the screen.
-func TestJudgeInParallelKeepsOrder(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
-	const n = 300
-	raws := make([]json.RawMessage, n)
-	for i := range raws {
-		raws[i] = json.RawMessage(fmt.Sprintf(`{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-%012d","modified":"2026-01-01T00:00:00.000Z","n":%d}`, i, i))
-		if i%7 == 0 {
-			raws[i] = json.RawMessage(`{"type":"x","n":` + strconv.Itoa(i) + `}`)
-		}
-	}
-	var inside, peak atomic.Int64
-	sub := Judge(slowChecker{&inside, &peak}, raws, func(o store.Object, decoded map[string]any) Screening {
-		if n, _ := decoded["n"].(float64); int(n)%5 == 0 {
-			return Screening{Refusals: []Problem{{Code: "property-denied", Message: "no"}}}
-		}
-		return Screening{Object: o}
-	})
-	if peak.Load() < 2 {
-		t.Errorf("at most %d object was checked at a time; want several", peak.Load())
-	}
-	var want []string
-	for i := range n {
-		if i%7 != 0 && i%5 != 0 {
-			want = append(want, fmt.Sprintf("indicator--00000000-0000-4000-8000-%012d", i))
-		}
-	}
-	var got []string
-	for _, o := range sub.Accepted() {
-		got = append(got, o.ID)
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("accepted %d objects %v...; want %d in submission order", len(got), got[:min(5, len(got))], len(want))
-	}
-	for i, v := range sub.verdicts {
-		if refused := i%7 == 0 || i%5 == 0; v.Valid() == refused {
-			t.Errorf("object %d: valid %v, errors %v", i, v.Valid(), v.Errors)
-		}
-	}
 }

@@ -107,7 +107,7 @@ func (s *Store) AddObjects(ctx context.Context, collectionID string, objs []stor
 		return outcomes, nil
 	}
 	for start, end := range chunks(batch) {
-		if _, err := s.addChunk(ctx, collectionID, batch[start:end], outcomes[start:end], nil); err != nil {
+		if _, err := s.addChunk(ctx, collectionID, batch[start:end], outcomes[start:end], nil, nil); err != nil {
 			return outcomes, fmt.Errorf("mongostore: add objects %d..%d of %d to %s: %w",
 				start, end-1, len(batch), collectionID, err)
 		}
@@ -167,9 +167,10 @@ type storedVersion struct {
 
 // addChunk stores one chunk in one transaction and, only once it has committed, fills out. With pub,
 // the chunk is (part of) that publication, whose ledger entry for the chunk commits with it, pending:
-// the caller chains it.
+// the caller chains it. earlier are the outcomes of the publication's chunks before this one, which
+// the status of pub, when it has one, records too.
 func (s *Store) addChunk(ctx context.Context, collectionID string, chunk []pending, out []store.Outcome,
-	pub *store.Publication) (statusSaved bool, err error) {
+	pub *store.Publication, earlier []store.Outcome) (statusSaved bool, err error) {
 	unlock, err := s.writers.lock(ctx, collectionID)
 	if err != nil {
 		return false, err
@@ -197,7 +198,8 @@ func (s *Store) addChunk(ctx context.Context, collectionID string, chunk []pendi
 				s.hooks.inPublishTxn(ctx, collectionID)
 			}
 			if pub.Status != nil {
-				if statusSaved, err = s.saveStatusInTxn(ctx, pub.Status(res)); err != nil {
+				all := append(slices.Clone(earlier), res...)
+				if statusSaved, err = s.saveStatusInTxn(ctx, pub.Status.Complete(all)); err != nil {
 					return err
 				}
 			}
@@ -445,16 +447,11 @@ func (s *Store) Publish(ctx context.Context, p store.Publication) ([]store.Outco
 		}
 		// The last chunk's transaction saves the status, built from every chunk's outcomes, so that
 		// it costs no write of its own (unless it is too large to share the transaction).
-		sub.Status = nil
-		if p.Status != nil && end == len(batch) {
-			sub.Status = func(res []store.Outcome) store.Status {
-				all := slices.Clone(outcomes)
-				copy(all[start:end], res)
-				return p.Status(all)
-			}
+		if end < len(batch) {
+			sub.Status = nil
 		}
 		var err error
-		if statusSaved, err = s.addChunk(ctx, p.CollectionID, batch[start:end], outcomes[start:end], &sub); err != nil {
+		if statusSaved, err = s.addChunk(ctx, p.CollectionID, batch[start:end], outcomes[start:end], &sub, outcomes[:start]); err != nil {
 			return outcomes, fmt.Errorf("mongostore: publish objects %d..%d of %d to %s: %w",
 				start, end-1, len(batch), p.CollectionID, err)
 		}
@@ -472,7 +469,7 @@ func (s *Store) saveStatusOf(ctx context.Context, p store.Publication, outcomes 
 	if p.Status == nil {
 		return nil
 	}
-	if err := s.SaveStatus(ctx, p.Status(outcomes)); err != nil {
+	if err := s.SaveStatus(ctx, p.Status.Complete(outcomes)); err != nil {
 		return fmt.Errorf("mongostore: publish to %s: %w", p.CollectionID, err)
 	}
 	return nil

@@ -289,7 +289,7 @@ func (s *Store) Publish(ctx context.Context, p store.Publication) ([]store.Outco
 			return err
 		}
 		if p.Status != nil {
-			return saveStatus(ctx, tx, p.Status(out))
+			return saveStatus(ctx, tx, p.Status.Complete(out))
 		}
 		return nil
 	})

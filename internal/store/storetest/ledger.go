@@ -83,7 +83,7 @@ func publishRecords(t *testing.T, s store.Store) {
 	b := fingerprinted(tlpObject(2, "2026-01-01T00:00:00.000Z", store.TLPAmber), "fp-b")
 	refused := store.LedgerItem{ID: "email-addr--00000000-0000-4000-8000-000000000000", Verdict: "refused: personal-data"}
 	out := mustPublish(t, s, store.Publication{CollectionID: coll, Member: "cert-eu", TokenID: "tok-1",
-		Objects: []store.Object{a, b}, Refused: []store.LedgerItem{refused}})
+		Objects: []store.Object{a, b}, Refused: []store.Refusal{{ID: refused.ID, Codes: []string{"personal-data"}}}})
 	if got := results(out); !slices.Equal(got, []store.Result{store.Added, store.Added}) {
 		t.Errorf("first publication: %v", got)
 	}
@@ -177,25 +177,23 @@ func publishDryRun(t *testing.T, s store.Store) {
 	}
 	_, err := s.Publish(ctx, store.Publication{CollectionID: newUUID(), DryRun: true})
 	wantErrIs(t, "dry run into a missing collection", err, store.ErrNotFound)
-	_, err = s.Publish(ctx, store.Publication{CollectionID: newUUID(), Refused: []store.LedgerItem{{ID: "x"}}})
+	_, err = s.Publish(ctx, store.Publication{CollectionID: newUUID(), Refused: []store.Refusal{{ID: "x"}}})
 	wantErrIs(t, "publication into a missing collection", err, store.ErrNotFound)
 	RequireLedgerVerifies(t, s, 1)
 }
 
-// publishSavesStatus checks Publication.Status: the status is built from the outcomes and saved
+// publishSavesStatus checks Publication.Status: the plan is completed with the outcomes and saved
 // with the write, and neither a dry run nor a failed publication saves one.
 func publishSavesStatus(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	coll := newCollection(t, s)
 	requested := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	statusOf := func(id string) func([]store.Outcome) store.Status {
-		return func(out []store.Outcome) store.Status {
-			st := store.Status{ID: id, APIRoot: "r", Submitter: "cert-eu", RequestTimestamp: requested}
-			for _, o := range out {
-				st.Successes = append(st.Successes, store.StatusDetail{ID: indicatorID(1), Message: o.Result.String()})
-			}
-			return st
+	statusOf := func(id string) *store.StatusPlan {
+		plan := &store.StatusPlan{Status: store.Status{ID: id, APIRoot: "r", Submitter: "cert-eu", RequestTimestamp: requested}}
+		for range 2 {
+			plan.Details = append(plan.Details, store.PlannedDetail{Detail: store.StatusDetail{ID: indicatorID(1)}})
 		}
+		return plan
 	}
 	objs := []store.Object{tlpObject(1, "2026-01-01T00:00:00.000Z", 0), tlpObject(1, "2026-01-01T00:00:00.000Z", 0)}
 	mustPublish(t, s, store.Publication{CollectionID: coll, Member: "cert-eu", Objects: objs, Status: statusOf("s-real")})
@@ -203,17 +201,16 @@ func publishSavesStatus(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatalf("status of the publication: %v", err)
 	}
+	want := statusOf("s-real").Complete([]store.Outcome{{Result: store.Added}, {Result: store.Unchanged}})
 	if got := []string{st.Successes[0].Message, st.Successes[1].Message}; len(st.Successes) != 2 ||
-		got[0] != store.Added.String() || got[1] != store.Unchanged.String() || st.Submitter != "cert-eu" {
+		got[0] != want.Successes[0].Message || got[1] != want.Successes[1].Message || st.Submitter != "cert-eu" {
 		t.Errorf("saved status %+v; want the outcomes added, unchanged", st)
 	}
 
-	called := false
-	dry := store.Publication{CollectionID: coll, Member: "cert-eu", Objects: objs, DryRun: true,
-		Status: func(out []store.Outcome) store.Status { called = true; return statusOf("s-dry")(out) }}
+	dry := store.Publication{CollectionID: coll, Member: "cert-eu", Objects: objs, DryRun: true, Status: statusOf("s-dry")}
 	mustPublish(t, s, dry)
-	if _, err := s.Status(ctx, "r", "s-dry"); called || !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("a dry run built (%v) or saved (%v) its status", called, err)
+	if _, err := s.Status(ctx, "r", "s-dry"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a dry run saved its status (%v)", err)
 	}
 	_, err = s.Publish(ctx, store.Publication{CollectionID: newUUID(), Objects: objs, Status: statusOf("s-failed")})
 	wantErrIs(t, "publication into a missing collection", err, store.ErrNotFound)

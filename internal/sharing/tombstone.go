@@ -1,4 +1,4 @@
-package taxii
+package sharing
 
 import (
 	"bytes"
@@ -39,13 +39,13 @@ func Tombstone(newest []byte, at time.Time) ([]byte, time.Time, error) {
 	dec.UseNumber()
 	var obj map[string]any
 	if err := dec.Decode(&obj); err != nil || obj == nil {
-		return nil, time.Time{}, fmt.Errorf("taxii: tombstone: the stored object does not decode: %v", err)
+		return nil, time.Time{}, fmt.Errorf("sharing: tombstone: the stored object does not decode: %v", err)
 	}
 	var version time.Time
 	if m, ok := obj["modified"].(string); ok {
-		prev, err := ParseTimestamp(m)
+		prev, err := time.Parse(time.RFC3339Nano, m)
 		if err != nil {
-			return nil, time.Time{}, fmt.Errorf("taxii: tombstone: modified %q: %w", m, err)
+			return nil, time.Time{}, fmt.Errorf("sharing: tombstone: modified %q: %w", m, err)
 		}
 		version = at.UTC().Truncate(time.Millisecond)
 		if !version.After(prev) {
@@ -59,7 +59,7 @@ func Tombstone(newest []byte, at time.Time) ([]byte, time.Time, error) {
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(obj); err != nil {
-		return nil, time.Time{}, fmt.Errorf("taxii: tombstone: %w", err)
+		return nil, time.Time{}, fmt.Errorf("sharing: tombstone: %w", err)
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), version, nil
 }

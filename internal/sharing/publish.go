@@ -1,0 +1,319 @@
+package sharing
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"taxiihub/internal/auth"
+	"taxiihub/internal/policy"
+	"taxiihub/internal/stix"
+	"taxiihub/internal/store"
+)
+
+// publishPart is how many objects of a request are checked and stored together. A request holds
+// its objects once and the verdicts and store copies of one part only, not of all of them.
+const publishPart = 1000
+
+// Publish stores, on the caller's behalf, the objects that pass the STIX validator and every sharing
+// rule of the collection, and returns the request's status, which reports every object and is kept
+// for later reads. The work is done before returning, so the status is complete at once.
+//
+// With dryRun it returns the status the real request would get and stores nothing: no object, no
+// status, no ledger entry.
+//
+// When the store fails midway, the objects stored so far stay stored and the status says which;
+// the rest are reported "not stored", for the caller to submit again. Only when nothing was stored
+// is the failure returned as an error.
+func (s *Service) Publish(ctx context.Context, acc Access, raws []json.RawMessage, dryRun bool) (store.Status, error) {
+	if err := acc.RequireWrite(); err != nil {
+		return store.Status{}, err
+	}
+	st := store.Status{ID: uuid.NewString(), APIRoot: acc.Root.Slug, Submitter: acc.Caller.MemberID,
+		RequestTimestamp: s.now(), Successes: []store.StatusDetail{}, Failures: []store.StatusDetail{},
+		Pendings: []store.StatusDetail{}}
+	rules := policy.Rules{Partnership: acc.Root.Policy, Collection: acc.Collection.Policy}
+
+	// A dry run is one part: a part's dry run cannot see what an earlier part would have added.
+	// Every request reaches the store at least once, also one whose objects were all refused, so
+	// that the ledger records it.
+	size := publishPart
+	if dryRun {
+		size = max(1, len(raws))
+	}
+	var failed error
+	stored, saved := 0, false
+	for start := 0; start == 0 || start < len(raws); start += size {
+		end := min(start+size, len(raws))
+		p := s.check(raws[start:end], rules)
+		clear(raws[start:end]) // the part's verdicts hold what is still needed
+		if failed == nil {
+			failed = s.checkOnward(ctx, acc, p)
+		}
+		plan := p.plan(st)
+		if failed != nil {
+			st = plan.Complete(nil)
+			continue
+		}
+		pub := store.Publication{CollectionID: acc.Collection.ID, Member: acc.Caller.MemberID,
+			TokenID: acc.Caller.TokenID, Objects: p.accepted(), Refused: p.refused(), DryRun: dryRun}
+		if end == len(raws) {
+			pub.Status = &plan // saved with the write, which then needs no commit of its own
+		}
+		var outcomes []store.Outcome
+		outcomes, failed = s.store.Publish(ctx, pub)
+		saved = failed == nil && pub.Status != nil
+		if !dryRun {
+			s.count(pub, outcomes)
+		}
+		for _, o := range outcomes {
+			if o.Result.Stored() {
+				stored++
+			}
+		}
+		st = plan.Complete(outcomes)
+	}
+	if failed != nil {
+		if stored == 0 || dryRun {
+			return store.Status{}, fmt.Errorf("sharing: publish to %s: %w", acc.Collection.ID, failed)
+		}
+		s.log.ErrorContext(ctx, "publication partly failed", "collection", acc.Collection.ID, "stored", stored, "error", failed)
+	}
+	if !dryRun && !saved {
+		if err := s.store.SaveStatus(ctx, st); err != nil {
+			// The objects are stored and the caller is given their status; only a later read of the
+			// status is lost, which is no reason to make the caller submit again.
+			s.log.ErrorContext(ctx, "save status", "status_id", st.ID, "error", err)
+		}
+	}
+	return st, nil
+}
+
+// count tells the tally what became of every object of a publication the store was asked for.
+func (s *Service) count(pub store.Publication, outcomes []store.Outcome) {
+	for _, r := range pub.Refused {
+		reason := "other"
+		if len(r.Codes) > 0 {
+			reason = r.Codes[0]
+		}
+		s.tally.Refused(reason)
+	}
+	for i := range pub.Objects {
+		r := store.NotStored // also for the objects a failed call gave no outcome for
+		if i < len(outcomes) {
+			r = outcomes[i].Result
+		}
+		if r.Stored() {
+			s.tally.Stored(r)
+		} else {
+			s.tally.Refused(strings.ReplaceAll(r.String(), " ", "-"))
+		}
+	}
+}
+
+// verdict is what the hub makes of one submitted object: the STIX validator's problems, then the
+// sharing rules'. The object is stored only when there are no errors.
+type verdict struct {
+	id       string
+	version  time.Time
+	errors   []stix.Problem
+	warnings []stix.Problem
+	// object is what to store: the submission, or the submission stripped of personal data, with
+	// its TLP level and fingerprint.
+	object store.Object
+}
+
+func (v verdict) valid() bool { return len(v.errors) == 0 }
+
+// part is a slice of a request's objects, checked and stored together.
+type part struct{ verdicts []verdict }
+
+// check runs the validator and the content rules over every object of a part.
+//
+// Objects are checked on every CPU at once, since checking them costs more than storing them: a
+// single large submission would otherwise leave all but one CPU idle while its sender waits. Each
+// object's decoded form, which the validator hands on so that the rules need not decode it again,
+// is dropped as soon as the rules have read it, so that a request never holds every object decoded
+// (several times the size of its bytes) at once.
+func (s *Service) check(raws []json.RawMessage, rules policy.Rules) *part {
+	p := &part{verdicts: make([]verdict, len(raws))}
+	inParallel(len(raws), func(i int) { p.verdicts[i] = s.checkOne(raws[i], rules) })
+	return p
+}
+
+func (s *Service) checkOne(raw []byte, rules policy.Rules) verdict {
+	sv := s.checker.Object(raw)
+	v := verdict{id: sv.ID, version: sv.Version, errors: sv.Errors, warnings: sv.Warnings}
+	if !sv.Valid() {
+		return v
+	}
+	rv := rules.CheckDecoded(raw, sv.Object)
+	if !rv.Valid() {
+		v.errors = append(v.errors, rv.Errors...)
+		return v
+	}
+	if rv.Stripped {
+		// What is stored must still be valid STIX once the personal data is gone.
+		if again := s.checker.Object(rv.Content); !again.Valid() {
+			v.errors = append(v.errors, stix.Problem{Code: policy.CodePersonalData,
+				Message: "the object carries personal data, and removing it would leave the object invalid: " + again.Errors[0].String()})
+			return v
+		}
+	}
+	v.warnings = append(v.warnings, rv.Warnings...)
+	v.object = store.Object{ID: sv.ID, Type: sv.Type, SpecVersion: sv.SpecVersion, Version: sv.Version,
+		Content: rv.Content, TLP: rv.TLP, Fingerprint: rv.Fingerprint}
+	return v
+}
+
+// checkedPerWorker is the fewest objects worth a goroutine of their own: a few objects are checked
+// faster than goroutines start.
+const checkedPerWorker = 16
+
+// inParallel calls fn(i) for every i below n, on up to GOMAXPROCS goroutines.
+func inParallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/checkedPerWorker)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// accepted returns the objects to store, in submission order.
+func (p *part) accepted() []store.Object {
+	var out []store.Object
+	for _, v := range p.verdicts {
+		if v.valid() {
+			out = append(out, v.object)
+		}
+	}
+	return out
+}
+
+// refused lists the objects refused, with the codes of their problems, as the ledger records them.
+func (p *part) refused() []store.Refusal {
+	var out []store.Refusal
+	for _, v := range p.verdicts {
+		if v.valid() {
+			continue
+		}
+		codes := make([]string, len(v.errors))
+		for i, e := range v.errors {
+			codes[i] = e.Code
+		}
+		out = append(out, store.Refusal{ID: v.id, Version: v.version, Codes: codes})
+	}
+	return out
+}
+
+// plan is the part's share of the request's status, to be completed with the store's outcomes.
+func (p *part) plan(st store.Status) store.StatusPlan {
+	plan := store.StatusPlan{Status: st, Details: make([]store.PlannedDetail, len(p.verdicts))}
+	for i, v := range p.verdicts {
+		d := store.PlannedDetail{Detail: store.StatusDetail{ID: v.id}}
+		if !v.version.IsZero() {
+			d.Detail.Version = store.FormatVersion(v.version)
+		}
+		if v.valid() {
+			d.Warnings = joinProblems(v.warnings)
+		} else {
+			d.Refused = true
+			d.Detail.Message = "rejected: " + joinProblems(v.errors)
+		}
+		plan.Details[i] = d
+	}
+	return plan
+}
+
+func joinProblems(ps []stix.Problem) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.String()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// checkOnward applies the no-onward-sharing rule to the objects of a part that passed every other
+// check: it looks up where their ids and fingerprints were first published, and the policies of
+// those partnerships.
+func (s *Service) checkOnward(ctx context.Context, acc Access, p *part) error {
+	var keys []string
+	for _, v := range p.verdicts {
+		if v.valid() {
+			keys = append(keys, policy.OriginKeys(v.object.ID, v.object.Fingerprint)...)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	origins, err := s.store.Origins(ctx, store.SortedSet(keys))
+	if err != nil {
+		return fmt.Errorf("sharing: origins: %w", err)
+	}
+	byKey := map[string][]store.Origin{}
+	ps := knownPartnerships{caller: acc.Caller, policies: map[string]store.PartnershipPolicy{}}
+	looked := map[string]bool{acc.Root.Slug: true} // the target's own origins never refuse
+	for _, o := range origins {
+		byKey[o.Key] = append(byKey[o.Key], o)
+		// Only partnerships the poster takes part in can have given it the content.
+		if looked[o.APIRoot] || !ps.Received(o.APIRoot) {
+			continue
+		}
+		looked[o.APIRoot] = true
+		root, err := s.store.APIRoot(ctx, o.APIRoot)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			continue
+		case err != nil:
+			return fmt.Errorf("sharing: policy of %s: %w", o.APIRoot, err)
+		}
+		ps.policies[o.APIRoot] = root.Policy
+	}
+	for i := range p.verdicts {
+		v := &p.verdicts[i]
+		if !v.valid() {
+			continue
+		}
+		var of []store.Origin
+		for _, k := range policy.OriginKeys(v.object.ID, v.object.Fingerprint) {
+			of = append(of, byKey[k]...)
+		}
+		if problem := policy.OnwardSharing(acc.Root.Slug, acc.Caller.MemberID, v.object.ID, of, ps); problem != nil {
+			v.errors = append(v.errors, *problem)
+		}
+	}
+	return nil
+}
+
+// knownPartnerships is policy.Partnerships over policies already read, for one caller.
+type knownPartnerships struct {
+	caller   auth.Principal
+	policies map[string]store.PartnershipPolicy
+}
+
+func (k knownPartnerships) Policy(root string) (store.PartnershipPolicy, bool) {
+	p, ok := k.policies[root]
+	return p, ok
+}
+
+func (k knownPartnerships) Received(root string) bool { return k.caller.InRoot(root) }

@@ -1,0 +1,41 @@
+package sharing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"taxiihub/internal/store"
+)
+
+// Withdraw lets the publisher of an object withdraw it from a collection: the hub replaces its
+// versions with a tombstone pollers receive (see Tombstone) and never accepts the id again. Only the
+// member that first published the object in the partnership may withdraw it. It returns the
+// tombstone's version.
+func (s *Service) Withdraw(ctx context.Context, acc Access, objectID string) (time.Time, error) {
+	if err := acc.requireChange(); err != nil {
+		return time.Time{}, err
+	}
+	origins, err := s.store.Origins(ctx, []string{store.OriginKeyID(objectID)})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("sharing: origin of %s: %w", objectID, err)
+	}
+	publisher := false
+	for _, o := range origins {
+		publisher = publisher || (o.APIRoot == acc.Root.Slug && o.Member == acc.Caller.MemberID)
+	}
+	if !publisher {
+		// Whether the object exists is none of a non-publisher's business beyond what it may read.
+		return time.Time{}, notFound("You published no object with this id in this partnership.")
+	}
+	out, err := s.store.Withdraw(ctx, store.Withdrawal{CollectionID: acc.Collection.ID, ObjectID: objectID,
+		Member: acc.Caller.MemberID, TokenID: acc.Caller.TokenID, Tombstone: Tombstone})
+	if errors.Is(err, store.ErrNotFound) {
+		return time.Time{}, notFound(noObject)
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("sharing: withdraw %s from %s: %w", objectID, acc.Collection.ID, err)
+	}
+	return out.Version, nil
+}
