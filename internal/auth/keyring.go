@@ -74,15 +74,28 @@ func NewKeyring(signing ed25519.PrivateKey, alsoVerify ...ed25519.PublicKey) *Ke
 	return k
 }
 
+// KeyringOption changes how NewSharedKeyring sets up a keyring.
+type KeyringOption func(*Keyring)
+
+// WithKeyringClock makes a shared keyring tell how old its last read of the source is, and when the
+// next read may begin, by now instead of time.Now, so that a test can move time on instead of
+// waiting for it.
+func WithKeyringClock(now func() time.Time) KeyringOption {
+	return func(k *Keyring) { k.now = now }
+}
+
 // NewSharedKeyring makes a keyring that signs with signing and verifies with it and with every key
 // that src lists and has not retired, rereading src at most DefaultKeyMaxAge after its last read and
 // at once (within DefaultKeyReadGap) when a token names a kid it does not know.
-func NewSharedKeyring(signing ed25519.PrivateKey, src KeySource) *Keyring {
+func NewSharedKeyring(signing ed25519.PrivateKey, src KeySource, opts ...KeyringOption) *Keyring {
 	k := NewKeyring(signing)
 	k.source = src
 	k.maxAge = DefaultKeyMaxAge
 	k.gap = DefaultKeyReadGap
 	k.now = time.Now
+	for _, opt := range opts {
+		opt(k)
+	}
 	return k
 }
 

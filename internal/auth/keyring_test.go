@@ -40,14 +40,33 @@ func (c *countingKeys) VerificationKeys(ctx context.Context) ([]store.Verificati
 	return c.Store.VerificationKeys(ctx)
 }
 
+// manualClock is a clock that moves only when a test moves it, so that a keyring's maximum age can
+// pass without the test waiting for it.
+type manualClock struct {
+	mu sync.Mutex
+	at time.Time
+}
+
+func (c *manualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.at
+}
+
+func (c *manualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at = c.at.Add(d)
+}
+
 // node is one hub process: its own key, published to the shared store.
-func node(t *testing.T, src KeySource, st store.Store) *Tokens {
+func node(t *testing.T, src KeySource, st store.Store, opts ...KeyringOption) *Tokens {
 	t.Helper()
 	key := newKey(t)
 	if err := st.SaveVerificationKey(t.Context(), VerificationKeyOf(key, time.Now().UTC())); err != nil {
 		t.Fatal(err)
 	}
-	return NewTokens(NewSharedKeyring(key, src), "", time.Now)
+	return NewTokens(NewSharedKeyring(key, src, opts...), "", time.Now)
 }
 
 func signFor(t *testing.T, tokens *Tokens) string {
@@ -85,8 +104,8 @@ func TestSharedKeyringVerifiesWhatOtherNodesSign(t *testing.T) {
 
 func TestSharedKeyringDropsRetiredKeys(t *testing.T) {
 	st := openStore(t)
-	a, b := node(t, st, st), node(t, st, st)
-	b.keys.maxAge = 100 * time.Millisecond
+	clock := &manualClock{at: time.Now()}
+	a, b := node(t, st, st), node(t, st, st, WithKeyringClock(clock.Now))
 	ctx := t.Context()
 	tok := signFor(t, a)
 	if _, err := b.VerifyContext(ctx, tok, PartnerAudience); err != nil {
@@ -95,7 +114,8 @@ func TestSharedKeyringDropsRetiredKeys(t *testing.T) {
 	if err := st.RetireVerificationKey(ctx, a.keys.SigningKeyID(), time.Now().UTC()); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(150 * time.Millisecond)
+	// Past the maximum age, which is longer than the read gap, so the reread starts at once.
+	clock.Advance(b.keys.maxAge + time.Millisecond)
 	_, err := b.VerifyContext(ctx, tok, PartnerAudience)
 	var ce *CredentialError
 	if !errors.As(err, &ce) {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -65,10 +66,8 @@ func hubEnv(name string) string {
 func only(members []load.Member, ids ...string) []load.Member {
 	var out []load.Member
 	for _, m := range members {
-		for _, id := range ids {
-			if m.ID == id {
-				out = append(out, m)
-			}
+		if slices.Contains(ids, m.ID) {
+			out = append(out, m)
 		}
 	}
 	return out

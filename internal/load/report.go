@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -236,11 +237,7 @@ func (r *Report) WriteText(w io.Writer) error {
 }
 
 func (q Requests) text() string {
-	statuses := make([]int, 0, len(q.ByStatus))
-	for s := range q.ByStatus {
-		statuses = append(statuses, s)
-	}
-	slices.Sort(statuses)
+	statuses := slices.Sorted(maps.Keys(q.ByStatus))
 	var answers []string
 	for _, s := range statuses {
 		answers = append(answers, fmt.Sprintf("%d×%s", s, count(int64(q.ByStatus[s]))))

@@ -109,9 +109,9 @@ func hashAlgorithmNames() string {
 }
 
 // validDictionaryKey reports whether s is a dictionary key: ASCII letters, digits, hyphens
-// and underscores, min to 250 characters.
-func validDictionaryKey(s string, min int) bool {
-	if len(s) < min || len(s) > 250 {
+// and underscores, minLen to 250 characters.
+func validDictionaryKey(s string, minLen int) bool {
+	if len(s) < minLen || len(s) > 250 {
 		return false
 	}
 	for i := range len(s) {

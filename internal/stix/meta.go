@@ -1,6 +1,7 @@
 package stix
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -42,12 +43,7 @@ func validContentKey(s string) bool {
 // beyond its schema.
 func (c *objectCheck) checkExtensionDefinition() {
 	types, _ := list(c.obj, "extension_types")
-	toplevel := false
-	for _, t := range types {
-		if t == "toplevel-property-extension" {
-			toplevel = true
-		}
-	}
+	toplevel := slices.Contains(types, any("toplevel-property-extension"))
 	switch {
 	case has(c.obj, "extension_properties") && !toplevel:
 		c.r.errorf(CodeExtensionDef, at("extension_properties"), "extension_properties is only allowed when extension_types includes toplevel-property-extension.")

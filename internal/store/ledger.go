@@ -54,8 +54,9 @@ type LedgerItem struct {
 	Verdict string
 }
 
-// GenesisHash is what the first entry's PrevHash holds.
-var GenesisHash = make([]byte, sha256.Size)
+// GenesisHash returns what the first entry's PrevHash holds: sha256.Size zero bytes. Each call
+// returns a fresh slice, so no caller can change the value another relies on.
+func GenesisHash() []byte { return make([]byte, sha256.Size) }
 
 // ledgerHashVersion names the encoding ComputeHash hashes; a new encoding needs a new name, so that
 // entries hashed the old way still verify.
@@ -166,7 +167,7 @@ func VerifyLedger(ctx context.Context, src LedgerReader) (Verification, error) {
 		return Verification{}, fmt.Errorf("store: read ledger head: %w", err)
 	}
 	v := Verification{OK: true}
-	prevSeq, prevHash := int64(0), GenesisHash
+	prevSeq, prevHash := int64(0), GenesisHash()
 	broken := func(seq int64, format string, args ...any) (Verification, error) {
 		v.OK, v.BrokenAt, v.Problem = false, seq, fmt.Sprintf(format, args...)
 		return v, nil

@@ -23,6 +23,14 @@ var (
 // the store refuses larger ones so that no caller can make a backend materialise an unbounded page.
 const MaxLimit = 10_000
 
+// NextDateAdded is the date added, in Unix microseconds, for the next version stored in a collection
+// whose latest date added is last: now, or one microsecond after last if the clock has not moved past
+// it (two writes in one microsecond, or a clock stepped back). Dates added must strictly increase
+// so that a keyset cursor paging by date added never skips a version nor returns one twice.
+func NextDateAdded(now time.Time, last int64) int64 {
+	return max(now.UnixMicro(), last+1)
+}
+
 // Store is what the hub needs from persistent storage.
 //
 // Guarantees every implementation gives, and storetest checks:

@@ -2,6 +2,7 @@ package pattern
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -63,12 +64,7 @@ func (ps Problems) Error() string {
 
 // Has reports whether any problem has the given code.
 func (ps Problems) Has(code Code) bool {
-	for _, p := range ps {
-		if p.Code == code {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(ps, func(p Problem) bool { return p.Code == code })
 }
 
 func newProblem(src string, code Code, offset int, format string, args ...any) Problem {

@@ -136,7 +136,7 @@ func pendingIndexes() []mongo.IndexModel {
 
 // seedLedgerHead creates the ledger's head if it is missing; it never changes one that exists.
 func (s *Store) seedLedgerHead(ctx context.Context) error {
-	update := bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "seq", Value: int64(0)}, {Key: "hash", Value: store.GenesisHash}}}}
+	update := bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "seq", Value: int64(0)}, {Key: "hash", Value: store.GenesisHash()}}}}
 	var err error
 	for attempt := 0; ; attempt++ {
 		_, err = s.counters.UpdateOne(ctx, bson.D{{Key: "_id", Value: ledgerHeadID}}, update, options.UpdateOne().SetUpsert(true))
@@ -239,7 +239,7 @@ func (s *Store) sequenceTxn(ctx context.Context, extra *store.LedgerEntry) (more
 	}
 	seq, hash := head.Seq, head.Hash
 	if seq == 0 {
-		hash = store.GenesisHash
+		hash = store.GenesisHash()
 	}
 	docs := make([]any, len(batch))
 	var done []bson.ObjectID

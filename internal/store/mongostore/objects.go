@@ -238,9 +238,9 @@ func (s *Store) addChunkTxn(ctx context.Context, collectionID string, chunk []pe
 	outcomes := make([]store.Outcome, len(chunk))
 	var docs []any
 	last := coll.LastAdded
-	now := s.now().UnixMicro()
+	now := s.now()
 	nextDate := func() int64 {
-		last = max(now, last+1)
+		last = store.NextDateAdded(now, last)
 		return last
 	}
 	var origins []originDoc
@@ -571,7 +571,7 @@ func (s *Store) withdraw(ctx context.Context, w store.Withdrawal) (out store.Out
 			bson.D{{Key: "collection_id", Value: w.CollectionID}, {Key: "object_id", Value: w.ObjectID}}); err != nil {
 			return err
 		}
-		date := max(now.UnixMicro(), coll.LastAdded+1)
+		date := store.NextDateAdded(now, coll.LastAdded)
 		v := date
 		if !version.IsZero() {
 			v = version.UnixMicro()

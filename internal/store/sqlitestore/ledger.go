@@ -51,7 +51,7 @@ func decodeItems(s string) ([]store.LedgerItem, error) {
 func (s *Store) appendLedger(ctx context.Context, tx *sql.Tx, e store.LedgerEntry) error {
 	var (
 		seq  int64
-		hash = store.GenesisHash
+		hash = store.GenesisHash()
 	)
 	err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM ledger_head WHERE id = 1`).Scan(&seq, &hash)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {

@@ -140,7 +140,7 @@ func (s *Store) addVersions(ctx context.Context, tx *sql.Tx, collectionID, root 
 			continue
 		}
 		sum := sha256.Sum256(o.Content)
-		d := max(s.now().UnixMicro(), last+1)
+		d := store.NextDateAdded(s.now(), last)
 		if !o.Version.IsZero() {
 			v := o.Version.UnixMicro()
 			ok, err := tryInsert(o, v, d, sum[:])
@@ -342,7 +342,7 @@ func (s *Store) Withdraw(ctx context.Context, w store.Withdrawal) (store.Outcome
 			w.CollectionID, w.ObjectID); err != nil {
 			return err
 		}
-		d := max(now.UnixMicro(), last+1)
+		d := store.NextDateAdded(now, last)
 		v := d
 		if !version.IsZero() {
 			v = version.UnixMicro()

@@ -142,12 +142,7 @@ func isConstraint(err error, codes ...int) bool {
 	if !errors.As(err, &se) {
 		return false
 	}
-	for _, c := range codes {
-		if se.Code() == c {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(codes, se.Code())
 }
 
 // isTaken reports a violated primary key or unique index.

@@ -125,7 +125,7 @@ func publishRecords(t *testing.T, s store.Store) {
 	}
 	e := entries[0]
 	if e.Seq != 1 || e.Kind != store.LedgerPublish || e.Member != "cert-eu" || e.TokenID != "tok-1" ||
-		e.APIRoot != root || e.Collection != coll || e.At.IsZero() || !bytes.Equal(e.PrevHash, store.GenesisHash) {
+		e.APIRoot != root || e.Collection != coll || e.At.IsZero() || !bytes.Equal(e.PrevHash, store.GenesisHash()) {
 		t.Errorf("first entry: %+v", e)
 	}
 	wantItems := []store.LedgerItem{
