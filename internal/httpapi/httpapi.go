@@ -102,6 +102,10 @@ type api struct {
 	now              func() time.Time
 	admin            Admin
 	operators        OperatorAuthenticator
+	// partners authenticates the TAXII routes' callers and members limits their rate; both are set
+	// by operations.instrument.
+	partners partnerAuthenticator
+	members  memberLimit
 }
 
 // UseReleaseMode takes gin, process-wide, out of its debug mode, in which it prints every route and
@@ -141,7 +145,7 @@ func New(cfg Config) http.Handler {
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		panic(fmt.Sprintf("httpapi: trusted proxies: %v", err))
 	}
-	e.Use(a.requestContext, a.recoverPanics, a.accessLog, ops.observe, ops.limitFailures, ops.admit)
+	e.Use(a.requestContext, a.recoverPanics, a.accessLog, ops.observe, ops.limitFailures)
 	ops.mount(e)
 	e.NoRoute(a.handle(func(*gin.Context) error {
 		return notFound("There is no TAXII resource at this path.")
