@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"taxiihub/internal/auth"
+	"taxiihub/internal/requestlog"
 	"taxiihub/internal/store"
 	"taxiihub/internal/taxii"
 )
@@ -58,7 +59,9 @@ type Config struct {
 	Auth  Authenticator
 	// Checker judges each submitted object; the STIX validator in production.
 	Checker taxii.Checker
-	Logger  *slog.Logger
+	// Logger receives the access log and the server faults. New makes every record logged with a
+	// request's context name the request, unless the logger does already (package requestlog).
+	Logger *slog.Logger
 	// Title and Description appear in the discovery resource.
 	Title       string
 	Description string
@@ -119,7 +122,7 @@ func New(cfg Config) http.Handler {
 		store:            cfg.Store,
 		auth:             cfg.Auth,
 		checker:          cfg.Checker,
-		log:              cfg.Logger,
+		log:              slog.New(requestlog.NewHandler(cfg.Logger.Handler())),
 		title:            cmp.Or(cfg.Title, "taxiihub"),
 		description:      cfg.Description,
 		timeout:          cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout),
@@ -170,7 +173,8 @@ const requestIDKey = "request_id"
 // Client-supplied request ids are kept only when harmless in logs and headers.
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
-// requestContext gives each request an id and a deadline.
+// requestContext gives each request an id and a deadline. The id goes into the request's context, so
+// that whatever logs with that context, here or in the packages the handlers call, names the request.
 func (a *api) requestContext(c *gin.Context) {
 	id := c.GetHeader("X-Request-ID")
 	if !requestIDPattern.MatchString(id) {
@@ -180,7 +184,7 @@ func (a *api) requestContext(c *gin.Context) {
 	}
 	c.Set(requestIDKey, id)
 	c.Header("X-Request-ID", id)
-	ctx, cancel := context.WithTimeout(c.Request.Context(), a.timeout)
+	ctx, cancel := context.WithTimeout(requestlog.WithID(c.Request.Context(), id), a.timeout)
 	defer cancel()
 	c.Request = c.Request.WithContext(ctx)
 	c.Next()
@@ -199,7 +203,7 @@ func (a *api) recoverPanics(c *gin.Context) {
 			panic(rec) // the server's own signal to drop the connection
 		}
 		a.log.ErrorContext(c.Request.Context(), "panic while serving request",
-			"request_id", requestID(c), "panic", fmt.Sprint(rec), "stack", string(debug.Stack()))
+			"panic", fmt.Sprint(rec), "stack", string(debug.Stack()))
 		if !c.Writer.Written() {
 			writeError(c, a.log, fmt.Errorf("httpapi: panic: %v", rec))
 		}

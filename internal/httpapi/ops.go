@@ -129,7 +129,7 @@ func (o *operations) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), readyTimeout)
 	defer cancel()
 	if _, err := o.store.APIRoots(ctx); err != nil {
-		o.log.WarnContext(ctx, "not ready: the store does not answer", "request_id", requestID(c), "error", err)
+		o.log.WarnContext(ctx, "not ready: the store does not answer", "error", err)
 		c.JSON(http.StatusServiceUnavailable, health{Status: "unavailable", Reason: "the store does not answer"})
 		return
 	}
