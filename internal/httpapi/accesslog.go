@@ -15,7 +15,6 @@ func (a *api) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	attrs := []slog.Attr{
-		slog.String("request_id", requestID(c)),
 		slog.String("method", c.Request.Method),
 		slog.String("path", c.Request.URL.Path),
 		slog.String("route", routeLabel(c.FullPath())),

@@ -169,7 +169,7 @@ func writeAdminError(c *gin.Context, log *slog.Logger, err error) {
 		c.Header("WWW-Authenticate", `Bearer realm="taxiihub-admin"`)
 	}
 	if cl.status >= http.StatusInternalServerError {
-		log.ErrorContext(c.Request.Context(), "request failed", "request_id", id, "status", cl.status, "error", err)
+		log.ErrorContext(c.Request.Context(), "request failed", "status", cl.status, "error", err)
 	}
 	body := adminErrorResource{Title: cl.title, Description: description, ErrorID: id, ErrorCode: cl.code,
 		HTTPStatus: strconv.Itoa(cl.status)}

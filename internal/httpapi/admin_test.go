@@ -17,6 +17,7 @@ import (
 	"taxiihub/internal/admin"
 	"taxiihub/internal/auth"
 	"taxiihub/internal/httpapi"
+	"taxiihub/internal/requestlog"
 	"taxiihub/internal/store"
 )
 
@@ -48,7 +49,8 @@ func newAdminHub(t *testing.T, st store.Store) *adminHub {
 	tokens := auth.NewTokens(keyring, "", time.Now)
 	authn := auth.NewAuthenticator(tokens, st)
 	logs := &bytes.Buffer{}
-	log := slog.New(slog.NewJSONHandler(logs, nil))
+	// Wrapped as the server wraps it, so that the operator service names the request it serves.
+	log := slog.New(requestlog.NewHandler(slog.NewJSONHandler(logs, nil)))
 	svc := admin.New(admin.Config{Store: st, Signer: tokens, Keys: rotationRefused{keyring}, Logger: log})
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{Sharing: newSharing(t, st, log, nil), Store: st, Auth: authn,
 		Logger: log, Admin: svc, Operators: authn}))
@@ -301,4 +303,34 @@ func TestAdminErrors(t *testing.T) {
 	h.refused("partner token", h.call("GET", "/admin/partnerships/", nil, h.token("cert-eu")), 401, "unauthenticated")
 	// The operator token does not open TAXII.
 	checkError(t, "operator token on TAXII", h.get("/taxii2/", h.operator), 401)
+}
+
+// TestAdminLogLinesNameTheRequest checks that every line logged for an admin request names it, the
+// operator service's included, though no call site passes the id.
+func TestAdminLogLinesNameTheRequest(t *testing.T) {
+	h := newAdminHub(t, openSQLite(t))
+	h.logs.Reset()
+	r := h.do(request{method: http.MethodPost, path: "/admin/members/", token: h.operator,
+		body:    []byte(`{"id":"cert-eu","name":"CERT-EU","jurisdiction":"EU"}`),
+		headers: map[string]string{"Content-Type": httpapi.AdminMediaType, "X-Request-ID": "op-change-7"}})
+	if r.status != http.StatusCreated {
+		t.Fatalf("add member: %d %s", r.status, r.body)
+	}
+	seen := map[string]bool{}
+	for l := range strings.SplitSeq(strings.TrimSpace(h.logs.String()), "\n") {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(l), &entry); err != nil {
+			t.Fatalf("log line is not JSON: %s", l)
+		}
+		msg, _ := entry["msg"].(string)
+		seen[msg] = true
+		if entry["request_id"] != "op-change-7" || strings.Count(l, `"request_id"`) != 1 {
+			t.Errorf("%q does not name the request exactly once: %s", msg, l)
+		}
+	}
+	for _, msg := range []string{"operator action", "request"} {
+		if !seen[msg] {
+			t.Errorf("no %q line:\n%s", msg, h.logs)
+		}
+	}
 }

@@ -156,7 +156,7 @@ func writeError(c *gin.Context, log *slog.Logger, err error) {
 		c.Header("WWW-Authenticate", `Basic realm="taxiihub", charset="UTF-8", Bearer realm="taxiihub"`)
 	}
 	if cl.status >= http.StatusInternalServerError {
-		log.ErrorContext(c.Request.Context(), "request failed", "request_id", id, "status", cl.status, "error", err)
+		log.ErrorContext(c.Request.Context(), "request failed", "status", cl.status, "error", err)
 	}
 	writeTAXII(c, cl.status, errorResource{
 		Title:       cl.title,

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"taxiihub/internal/auth"
+	"taxiihub/internal/requestlog"
 	"taxiihub/internal/sharing"
 	"taxiihub/internal/store"
 	"taxiihub/internal/taxii"
@@ -47,8 +48,10 @@ type Config struct {
 	// Sharing carries out what partners ask of the TAXII API.
 	Sharing *sharing.Service
 	// Store is asked by /readyz whether it answers.
-	Store  Store
-	Auth   Authenticator
+	Store Store
+	Auth  Authenticator
+	// Logger receives the access log and the server faults. New makes every record logged with a
+	// request's context name the request, unless the logger does already (package requestlog).
 	Logger *slog.Logger
 	// Title and Description appear in the discovery resource.
 	Title       string
@@ -92,6 +95,10 @@ type api struct {
 	now              func() time.Time
 	admin            Admin
 	operators        OperatorAuthenticator
+	// partners authenticates the TAXII routes' callers and members limits their rate; both are set
+	// by operations.instrument.
+	partners partnerAuthenticator
+	members  memberLimit
 }
 
 // UseReleaseMode takes gin, process-wide, out of its debug mode, in which it prints every route and
@@ -104,7 +111,7 @@ func New(cfg Config) http.Handler {
 	a := &api{
 		sharing:          cfg.Sharing,
 		auth:             cfg.Auth,
-		log:              cfg.Logger,
+		log:              slog.New(requestlog.NewHandler(cfg.Logger.Handler())),
 		title:            cmp.Or(cfg.Title, "taxiihub"),
 		description:      cfg.Description,
 		timeout:          cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout),
@@ -127,7 +134,7 @@ func New(cfg Config) http.Handler {
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		panic(fmt.Sprintf("httpapi: trusted proxies: %v", err))
 	}
-	e.Use(a.requestContext, a.recoverPanics, a.accessLog, ops.observe, ops.limitFailures, ops.admit)
+	e.Use(a.requestContext, a.recoverPanics, a.accessLog, ops.observe, ops.limitFailures)
 	ops.mount(e)
 	e.NoRoute(a.handle(func(*gin.Context) error {
 		return notFound("There is no TAXII resource at this path.")
@@ -152,7 +159,8 @@ const requestIDKey = "request_id"
 // Client-supplied request ids are kept only when harmless in logs and headers.
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
-// requestContext gives each request an id and a deadline.
+// requestContext gives each request an id and a deadline. The id goes into the request's context, so
+// that whatever logs with that context, here or in the packages the handlers call, names the request.
 func (a *api) requestContext(c *gin.Context) {
 	id := c.GetHeader("X-Request-ID")
 	if !requestIDPattern.MatchString(id) {
@@ -162,7 +170,7 @@ func (a *api) requestContext(c *gin.Context) {
 	}
 	c.Set(requestIDKey, id)
 	c.Header("X-Request-ID", id)
-	ctx, cancel := context.WithTimeout(c.Request.Context(), a.timeout)
+	ctx, cancel := context.WithTimeout(requestlog.WithID(c.Request.Context(), id), a.timeout)
 	defer cancel()
 	c.Request = c.Request.WithContext(ctx)
 	c.Next()
@@ -181,7 +189,7 @@ func (a *api) recoverPanics(c *gin.Context) {
 			panic(rec) // the server's own signal to drop the connection
 		}
 		a.log.ErrorContext(c.Request.Context(), "panic while serving request",
-			"request_id", requestID(c), "panic", fmt.Sprint(rec), "stack", string(debug.Stack()))
+			"panic", fmt.Sprint(rec), "stack", string(debug.Stack()))
 		if !c.Writer.Written() {
 			writeError(c, a.log, fmt.Errorf("httpapi: panic: %v", rec))
 		}

@@ -46,90 +46,38 @@ func newOperations(cfg Config, st Store, log *slog.Logger, now func() time.Time)
 }
 
 // instrument wraps what the API uses, so that publishing and authenticating are counted and limited
-// without the handlers knowing.
+// without the handlers knowing, and gives the API the per-member rate it applies after authentication.
 func (o *operations) instrument(a *api) {
 	a.sharing = a.sharing.WithTally(objectTally{accepted: o.metrics.accepted, refused: o.metrics.refused})
-	a.auth = partnerGate{tokens: a.auth, certs: o.certs, members: o.members, metrics: o.metrics, now: o.now}
+	a.partners = partnerGate{tokens: a.auth, certs: o.certs, metrics: o.metrics}
+	a.members = memberLimit{buckets: o.members, metrics: o.metrics}
 	if a.operators != nil {
 		a.operators = operatorGate{next: a.operators, metrics: o.metrics}
 	}
 }
 
-// admissionKey finds the request's *admission in its context.
-type admissionKey struct{}
-
-// admission carries, from the middleware in front of the routes to the partner authenticator, what
-// authenticating a partner needs besides the Authorization header, which is all the authenticator
-// is handed: the verified client certificate, the response header for Retry-After, and, back the
-// other way, the member authenticated (also when its rate then refuses it) for the logs and metrics.
-type admission struct {
-	cert   *x509.Certificate
-	header http.Header
-	member string
-}
-
-// admit puts the request's admission in its context.
-func (o *operations) admit(c *gin.Context) {
-	adm := &admission{header: c.Writer.Header()}
-	if tls := c.Request.TLS; tls != nil && len(tls.VerifiedChains) > 0 && len(tls.VerifiedChains[0]) > 0 {
-		adm.cert = tls.VerifiedChains[0][0]
-	}
-	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), admissionKey{}, adm))
-	c.Next()
-}
-
-func admissionOf(ctx context.Context) *admission {
-	adm, _ := ctx.Value(admissionKey{}).(*admission)
-	return adm
-}
-
-// memberOf is the partner a request was authenticated as, or "" when none was.
-func memberOf(c *gin.Context) string {
-	if p, ok := c.Get(principalKey); ok {
-		return p.(auth.Principal).MemberID
-	}
-	if adm := admissionOf(c.Request.Context()); adm != nil {
-		return adm.member
-	}
-	return ""
-}
-
-// partnerGate is the Authenticator the TAXII routes see. It accepts a verified client certificate
-// in place of a token, counts refused credentials, and applies the per-member rate, which can only
-// be done once the member is known.
+// partnerGate authenticates the TAXII routes' callers: it accepts a verified client certificate in
+// place of a token, and counts refused credentials.
 type partnerGate struct {
 	tokens  Authenticator
 	certs   CertificateAuthenticator
-	members *buckets
 	metrics *httpMetrics
-	now     func() time.Time
 }
 
-func (g partnerGate) Partner(ctx context.Context, authorization string) (auth.Principal, error) {
-	adm := admissionOf(ctx)
-	p, err := g.authenticate(ctx, adm, authorization)
+func (g partnerGate) Partner(ctx context.Context, authorization string, cert *x509.Certificate) (auth.Principal, error) {
+	p, err := g.authenticate(ctx, authorization, cert)
 	if err != nil {
 		g.metrics.authFailed("taxii", err)
 		return auth.Principal{}, err
-	}
-	if adm != nil {
-		adm.member = p.MemberID
-	}
-	if wait, ok := g.members.take(p.MemberID, g.now()); !ok {
-		g.metrics.limited.WithLabelValues("member").Inc()
-		if adm != nil {
-			adm.header.Set("Retry-After", retryAfter(wait))
-		}
-		return auth.Principal{}, tooManyRequests(wait, "Your organisation has sent more requests than this hub accepts.")
 	}
 	return p, nil
 }
 
 // authenticate uses the token when one is sent, else the client certificate. A token is the more
 // specific credential: a gateway presenting one organisation's certificate may carry a partner's token.
-func (g partnerGate) authenticate(ctx context.Context, adm *admission, authorization string) (auth.Principal, error) {
-	if strings.TrimSpace(authorization) == "" && adm != nil && adm.cert != nil && g.certs != nil {
-		return g.certs.Partner(ctx, adm.cert)
+func (g partnerGate) authenticate(ctx context.Context, authorization string, cert *x509.Certificate) (auth.Principal, error) {
+	if strings.TrimSpace(authorization) == "" && cert != nil && g.certs != nil {
+		return g.certs.Partner(ctx, cert)
 	}
 	return g.tokens.Partner(ctx, authorization)
 }
@@ -181,7 +129,7 @@ func (o *operations) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), readyTimeout)
 	defer cancel()
 	if _, err := o.store.APIRoots(ctx); err != nil {
-		o.log.WarnContext(ctx, "not ready: the store does not answer", "request_id", requestID(c), "error", err)
+		o.log.WarnContext(ctx, "not ready: the store does not answer", "error", err)
 		c.JSON(http.StatusServiceUnavailable, health{Status: "unavailable", Reason: "the store does not answer"})
 		return
 	}

@@ -162,6 +162,26 @@ func tooManyRequests(wait time.Duration, why string) error {
 		description: fmt.Sprintf("%s Retry in %s s.", why, retryAfter(wait))}
 }
 
+// memberLimit is each member's request rate, applied once authentication has named the member.
+type memberLimit struct {
+	buckets *buckets // nil: members are not limited
+	metrics *httpMetrics
+}
+
+// limitMembers answers 429 with Retry-After to a member over its rate. It runs right after
+// authentication, the member being what is limited; the principal stays in the gin context, so the
+// access log and the metrics name the member refused.
+func (a *api) limitMembers(c *gin.Context) {
+	if wait, ok := a.members.buckets.take(principal(c).MemberID, a.now()); !ok {
+		a.members.metrics.limited.WithLabelValues("member").Inc()
+		c.Header("Retry-After", retryAfter(wait))
+		writeError(c, a.log, tooManyRequests(wait, "Your organisation has sent more requests than this hub accepts."))
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
 // clientKey is the bucket key of a client address. An IPv6 host usually holds a whole /64, so it
 // counts as one client; an address gin could not parse counts as itself.
 func clientKey(ip string) string {

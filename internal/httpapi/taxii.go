@@ -7,14 +7,13 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"taxiihub/internal/admin"
-	"taxiihub/internal/auth"
 	"taxiihub/internal/sharing"
 	"taxiihub/internal/store"
 	"taxiihub/internal/taxii"
 )
 
 func (a *api) mountTAXII(e *gin.Engine) {
-	g := e.Group("/", a.negotiate, a.authenticate)
+	g := e.Group("/", a.negotiate, a.authenticate, a.limitMembers)
 	route(g, http.MethodGet, "/taxii2/", a.handle(a.discovery))
 	route(g, http.MethodGet, "/:root/", a.handle(a.apiRoot))
 	route(g, http.MethodGet, "/:root/status/:status/", a.handle(a.status))
@@ -29,25 +28,6 @@ func (a *api) mountTAXII(e *gin.Engine) {
 	// Beyond TAXII: withdrawal by the publisher, and who pulled the caller's objects.
 	route(g, http.MethodPost, "/:root/collections/:collection/objects/:object/withdraw/", a.handle(a.withdraw))
 	route(g, http.MethodGet, "/:root/pulls/", a.handle(a.pulls))
-}
-
-const principalKey = "principal"
-
-// authenticate admits only partners with a valid token; everything under TAXII needs one.
-func (a *api) authenticate(c *gin.Context) {
-	p, err := a.auth.Partner(c.Request.Context(), c.GetHeader("Authorization"))
-	if err != nil {
-		writeError(c, a.log, err)
-		c.Abort()
-		return
-	}
-	c.Set(principalKey, p)
-	c.Next()
-}
-
-func principal(c *gin.Context) auth.Principal {
-	p, _ := c.Get(principalKey)
-	return p.(auth.Principal)
 }
 
 func (a *api) discovery(c *gin.Context) error {

@@ -24,6 +24,7 @@ import (
 	"taxiihub/internal/auth"
 	"taxiihub/internal/httpapi"
 	"taxiihub/internal/metrics"
+	"taxiihub/internal/requestlog"
 	"taxiihub/internal/sharing"
 	"taxiihub/internal/stix"
 	"taxiihub/internal/store"
@@ -58,6 +59,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err erro
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
+	// Wrapped here rather than only in the HTTP layer, so that the operator service, called with a
+	// request's context, names the request in what it logs too.
+	log = slog.New(requestlog.NewHandler(log.Handler()))
 	// Each hub has its own registry, never the global one, so that hubs in one process (tests,
 	// the load tool) do not mix their series.
 	reg := prometheus.NewRegistry()
