@@ -97,8 +97,8 @@ func redact(s string, spans [][2]int) string {
 	return b.String()
 }
 
-// personalFinding is personal data found in one place of an object.
-type personalFinding struct {
+// personalMatch is personal data found in one place of an object.
+type personalMatch struct {
 	path string
 	// whole means the object is personal data as a whole: nothing can be removed from it.
 	whole   bool
@@ -120,22 +120,22 @@ var externalReferenceText = []string{"source_name", "description", "url", "exter
 // emailRefs are the email-message properties that point at senders and recipients.
 var emailRefs = []string{"from_ref", "sender_ref", "to_refs", "cc_refs", "bcc_refs"}
 
-func findPersonalData(obj map[string]any) []personalFinding {
+func findPersonalData(obj map[string]any) []personalMatch {
 	typ, _ := obj["type"].(string)
 	switch {
 	case typ == "email-addr":
-		return []personalFinding{{path: "/type", whole: true, message: "an e-mail address object is personal data"}}
+		return []personalMatch{{path: "/type", whole: true, message: "an e-mail address object is personal data"}}
 	case typ == "user-account":
-		return []personalFinding{{path: "/type", whole: true, message: "a user account object is personal data"}}
+		return []personalMatch{{path: "/type", whole: true, message: "a user account object is personal data"}}
 	case typ == "identity" && obj["identity_class"] == "individual":
-		return []personalFinding{{path: "/identity_class", whole: true,
+		return []personalMatch{{path: "/identity_class", whole: true,
 			message: "an identity of class individual describes a person, which is personal data"}}
 	}
-	var found []personalFinding
+	var found []personalMatch
 	if typ == "email-message" {
 		for _, k := range emailRefs {
 			if _, ok := obj[k]; ok {
-				found = append(found, personalFinding{path: "/" + k,
+				found = append(found, personalMatch{path: "/" + k,
 					message: "the message refers to the e-mail addresses of its sender or recipients",
 					removed: "the reference to e-mail addresses was removed",
 					remove:  func() { delete(obj, k) }})
@@ -166,22 +166,22 @@ func findPersonalData(obj map[string]any) []personalFinding {
 
 // scanText looks for e-mail addresses and phone numbers in the property k of parent, which may hold a
 // string, a list of strings, or (for header fields) an object of strings and lists of strings.
-func scanText(parent map[string]any, k, prefix string) []personalFinding {
+func scanText(parent map[string]any, k, prefix string) []personalMatch {
 	v, ok := parent[k]
 	if !ok {
 		return nil
 	}
 	path := prefix + "/" + pointerEscape(k)
-	var found []personalFinding
+	var found []personalMatch
 	switch v := v.(type) {
 	case string:
-		if f, ok := textFinding(v, path, func(s string) { parent[k] = s }); ok {
+		if f, ok := textMatch(v, path, func(s string) { parent[k] = s }); ok {
 			found = append(found, f)
 		}
 	case []any:
 		for i, e := range v {
 			if s, ok := e.(string); ok {
-				if f, ok := textFinding(s, fmt.Sprintf("%s/%d", path, i), func(s string) { v[i] = s }); ok {
+				if f, ok := textMatch(s, fmt.Sprintf("%s/%d", path, i), func(s string) { v[i] = s }); ok {
 					found = append(found, f)
 				}
 			}
@@ -194,10 +194,10 @@ func scanText(parent map[string]any, k, prefix string) []personalFinding {
 	return found
 }
 
-func textFinding(s, path string, set func(string)) (personalFinding, bool) {
+func textMatch(s, path string, set func(string)) (personalMatch, bool) {
 	spans, email, phone := personalSpans(s)
 	if len(spans) == 0 {
-		return personalFinding{}, false
+		return personalMatch{}, false
 	}
 	what := "an e-mail address"
 	switch {
@@ -206,7 +206,7 @@ func textFinding(s, path string, set func(string)) (personalFinding, bool) {
 	case phone:
 		what = "a phone number"
 	}
-	return personalFinding{path: path,
+	return personalMatch{path: path,
 		message: "the text contains " + what + ", which is personal data",
 		removed: what + " was removed from the text",
 		remove:  func() { set(redact(s, spans)) }}, true
