@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -45,32 +44,11 @@ func (unmanagedKeys) RotateSigningKey(context.Context) (store.VerificationKey, e
 	return store.VerificationKey{}, admin.ErrKeyNotManaged
 }
 
-// manualClock is a clock that moves only when a test moves it, so that the keyring's maximum age
-// can pass without the test waiting for it.
-type manualClock struct {
-	mu sync.Mutex
-	at time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.at
-}
-
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.at = c.at.Add(d)
-}
-
 type env struct {
 	svc    *admin.Service
 	store  store.Store
 	tokens *auth.Tokens
 	keys   memoryKeys
-	// keyClock is the keyring's clock; tokens themselves are checked against time.Now.
-	keyClock *manualClock
 }
 
 func newEnv(t *testing.T) env {
@@ -87,12 +65,11 @@ func newEnv(t *testing.T) env {
 	if err := st.SaveVerificationKey(t.Context(), auth.VerificationKeyOf(key, time.Now().UTC())); err != nil {
 		t.Fatal(err)
 	}
-	keyClock := &manualClock{at: time.Now()}
-	keyring := auth.NewSharedKeyring(key, st, auth.WithKeyringClock(keyClock.Now))
+	keyring := auth.NewSharedKeyring(key, st)
 	tokens := auth.NewTokens(keyring, "", time.Now)
 	keys := memoryKeys{keyring: keyring, store: st}
 	svc := admin.New(admin.Config{Store: st, Signer: tokens, Keys: keys})
-	return env{svc: svc, store: st, tokens: tokens, keys: keys, keyClock: keyClock}
+	return env{svc: svc, store: st, tokens: tokens, keys: keys}
 }
 
 // wantKind checks that err is an *admin.Error of the kind, whose message and problems mention

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"taxiihub/internal/store"
@@ -38,25 +39,6 @@ func (c *countingKeys) VerificationKeys(ctx context.Context) ([]store.Verificati
 		return nil, errors.New("store unreachable: mongodb://admin:secret@db")
 	}
 	return c.Store.VerificationKeys(ctx)
-}
-
-// manualClock is a clock that moves only when a test moves it, so that a keyring's maximum age can
-// pass without the test waiting for it.
-type manualClock struct {
-	mu sync.Mutex
-	at time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.at
-}
-
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.at = c.at.Add(d)
 }
 
 // node is one hub process: its own key, published to the shared store.
@@ -102,10 +84,14 @@ func TestSharedKeyringVerifiesWhatOtherNodesSign(t *testing.T) {
 	}
 }
 
+// Time in the bubble moves only when every goroutine in it waits, so the maximum age passes at once.
 func TestSharedKeyringDropsRetiredKeys(t *testing.T) {
+	synctest.Test(t, sharedKeyringDropsRetiredKeys)
+}
+
+func sharedKeyringDropsRetiredKeys(t *testing.T) {
 	st := openStore(t)
-	clock := &manualClock{at: time.Now()}
-	a, b := node(t, st, st), node(t, st, st, WithKeyringClock(clock.Now))
+	a, b := node(t, st, st), node(t, st, st, WithKeyringClock(time.Now))
 	ctx := t.Context()
 	tok := signFor(t, a)
 	if _, err := b.VerifyContext(ctx, tok, PartnerAudience); err != nil {
@@ -115,7 +101,7 @@ func TestSharedKeyringDropsRetiredKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Past the maximum age, which is longer than the read gap, so the reread starts at once.
-	clock.Advance(b.keys.maxAge + time.Millisecond)
+	time.Sleep(b.keys.maxAge + time.Millisecond)
 	_, err := b.VerifyContext(ctx, tok, PartnerAudience)
 	var ce *CredentialError
 	if !errors.As(err, &ce) {

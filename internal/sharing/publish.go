@@ -37,11 +37,10 @@ func (s *Service) Publish(ctx context.Context, acc Access, raws []json.RawMessag
 	if err := acc.RequireWrite(); err != nil {
 		return store.Status{}, err
 	}
-	st := store.Status{ID: uuid.NewString(), APIRoot: acc.Root.Slug, Submitter: acc.Caller.MemberID,
-		RequestTimestamp: s.now(), Successes: []store.StatusDetail{}, Failures: []store.StatusDetail{},
-		Pendings: []store.StatusDetail{}}
-	rules := policy.Rules{Partnership: acc.Root.Policy, Collection: acc.Collection.Policy}
-
+	r := &request{svc: s, acc: acc, dryRun: dryRun, rules: policy.Rules{Partnership: acc.Root.Policy, Collection: acc.Collection.Policy},
+		status: store.Status{ID: uuid.NewString(), APIRoot: acc.Root.Slug, Submitter: acc.Caller.MemberID,
+			RequestTimestamp: s.now(), Successes: []store.StatusDetail{}, Failures: []store.StatusDetail{},
+			Pendings: []store.StatusDetail{}}}
 	// A dry run is one part: a part's dry run cannot see what an earlier part would have added.
 	// Every request reaches the store at least once, also one whose objects were all refused, so
 	// that the ledger records it.
@@ -49,52 +48,77 @@ func (s *Service) Publish(ctx context.Context, acc Access, raws []json.RawMessag
 	if dryRun {
 		size = max(1, len(raws))
 	}
-	var failed error
-	stored, saved := 0, false
 	for start := 0; start == 0 || start < len(raws); start += size {
 		end := min(start+size, len(raws))
-		p := s.check(raws[start:end], rules)
-		clear(raws[start:end]) // the part's verdicts hold what is still needed
-		if failed == nil {
-			failed = s.checkOnward(ctx, acc, p)
-		}
-		plan := p.plan(st)
-		if failed != nil {
-			st = plan.Complete(nil)
-			continue
-		}
-		pub := store.Publication{CollectionID: acc.Collection.ID, Member: acc.Caller.MemberID,
-			TokenID: acc.Caller.TokenID, Objects: p.accepted(), Refused: p.refused(), DryRun: dryRun}
-		if end == len(raws) {
-			pub.Status = &plan // saved with the write, which then needs no commit of its own
-		}
-		var outcomes []store.Outcome
-		outcomes, failed = s.store.Publish(ctx, pub)
-		saved = failed == nil && pub.Status != nil
-		if !dryRun {
-			s.count(pub, outcomes)
-		}
-		for _, o := range outcomes {
-			if o.Result.Stored() {
-				stored++
-			}
-		}
-		st = plan.Complete(outcomes)
+		r.publish(ctx, raws[start:end], end == len(raws))
 	}
-	if failed != nil {
-		if stored == 0 || dryRun {
-			return store.Status{}, fmt.Errorf("sharing: publish to %s: %w", acc.Collection.ID, failed)
-		}
-		s.log.ErrorContext(ctx, "publication partly failed", "collection", acc.Collection.ID, "stored", stored, "error", failed)
+	return r.finish(ctx)
+}
+
+// request is one Publish under way, part by part.
+type request struct {
+	svc    *Service
+	acc    Access
+	rules  policy.Rules
+	dryRun bool
+	// status records every part so far.
+	status store.Status
+	// stored counts the objects stored so far; failed is the store's failure, after which no part
+	// is written; saved reports that the status went into the store with the last part.
+	stored int
+	failed error
+	saved  bool
+}
+
+// publish checks and stores one part, and records its objects in the status.
+func (r *request) publish(ctx context.Context, raws []json.RawMessage, last bool) {
+	p := r.svc.check(raws, r.rules)
+	clear(raws) // the part's verdicts hold what is still needed
+	if r.failed == nil {
+		r.failed = r.svc.checkOnward(ctx, r.acc, p)
 	}
-	if !dryRun && !saved {
-		if err := s.store.SaveStatus(ctx, st); err != nil {
+	plan := p.plan(r.status)
+	if r.failed != nil {
+		r.status = plan.Complete(nil) // not stored: the caller submits these again
+		return
+	}
+	pub := store.Publication{CollectionID: r.acc.Collection.ID, Member: r.acc.Caller.MemberID,
+		TokenID: r.acc.Caller.TokenID, Objects: p.accepted(), Refused: p.refused(), DryRun: r.dryRun}
+	if last {
+		pub.Status = &plan // saved with the write, which then needs no commit of its own
+	}
+	outcomes, err := r.svc.store.Publish(ctx, pub)
+	r.failed = err
+	r.saved = err == nil && pub.Status != nil
+	if !r.dryRun {
+		r.svc.count(pub, outcomes)
+	}
+	for _, o := range outcomes {
+		if o.Result.Stored() {
+			r.stored++
+		}
+	}
+	r.status = plan.Complete(outcomes)
+}
+
+// finish returns the request's status, saved unless a dry run, or the store's failure when
+// nothing was stored.
+func (r *request) finish(ctx context.Context) (store.Status, error) {
+	if r.failed != nil {
+		if r.stored == 0 || r.dryRun {
+			return store.Status{}, fmt.Errorf("sharing: publish to %s: %w", r.acc.Collection.ID, r.failed)
+		}
+		r.svc.log.ErrorContext(ctx, "publication partly failed", "collection", r.acc.Collection.ID,
+			"stored", r.stored, "error", r.failed)
+	}
+	if !r.dryRun && !r.saved {
+		if err := r.svc.store.SaveStatus(ctx, r.status); err != nil {
 			// The objects are stored and the caller is given their status; only a later read of the
 			// status is lost, which is no reason to make the caller submit again.
-			s.log.ErrorContext(ctx, "save status", "status_id", st.ID, "error", err)
+			r.svc.log.ErrorContext(ctx, "save status", "status_id", r.status.ID, "error", err)
 		}
 	}
-	return st, nil
+	return r.status, nil
 }
 
 // count tells the tally what became of every object of a publication the store was asked for.
