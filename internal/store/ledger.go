@@ -352,6 +352,8 @@ func verdict(o Outcome) string {
 		return VerdictKeptExisting
 	case Withdrawn:
 		return "refused: " + VerdictWithdrawn
+	case NotOwner:
+		return "refused: not-owner"
 	default:
 		return "not stored"
 	}

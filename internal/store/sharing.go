@@ -163,6 +163,14 @@ type Origin struct {
 	Member string
 }
 
+// MayVersion reports whether member may add a version of o to a partnership in which owner (empty
+// when nobody yet) first published o's id. Only an object's creator versions it, as STIX says; an
+// observable, which has no version of its own and whose id is derived from what it observes, is a
+// fact that every member may publish.
+func MayVersion(owner, member string, o Object) bool {
+	return owner == "" || owner == member || o.Version.IsZero()
+}
+
 // OriginKeyID is the origin key of an object id.
 func OriginKeyID(id string) string { return "id:" + id }
 

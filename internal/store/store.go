@@ -111,7 +111,9 @@ type Store interface {
 	DeleteVersions(ctx context.Context, collectionID, objectID string, f VersionFilter) (int, error)
 
 	// Publish is AddObjects on behalf of a member: besides storing the objects as AddObjects does,
-	// it refuses every object whose id was withdrawn (Withdrawn), records the origins of what it adds,
+	// it refuses every object whose id was withdrawn (Withdrawn), every object with a version of its
+	// own whose id another member published first in the partnership (NotOwner: only the creator of
+	// an object versions it), records the origins of what it adds,
 	// and appends the publish ledger entry in the same transaction, so that nothing is published
 	// without its entry. AddObjects, which records none of this, is for loading data on nobody's
 	// behalf. With p.DryRun it decides every outcome exactly as it would and commits nothing.
@@ -267,6 +269,10 @@ const (
 	KeptExisting
 	// Withdrawn means the object's id was withdrawn by its publisher; the hub never accepts it again.
 	Withdrawn
+	// NotOwner means another member published the object's id first in the partnership: only that
+	// member may add versions of it. Observables (objects without a version of their own) are facts
+	// anyone may publish, and are never refused so.
+	NotOwner
 )
 
 // Stored reports whether the collection holds the version after the call.
@@ -282,6 +288,8 @@ func (r Result) String() string {
 		return "kept existing"
 	case Withdrawn:
 		return "withdrawn"
+	case NotOwner:
+		return "not owner"
 	default:
 		return "not stored"
 	}
@@ -490,6 +498,9 @@ func (r Result) statusMessage() string {
 		return "this version is already stored with other content; the stored copy was kept (a changed object needs a new modified)"
 	case Withdrawn:
 		return "rejected: [withdrawn] /id: the publisher withdrew this object; the hub does not accept its id again"
+	case NotOwner:
+		// Says nothing of who the owner is: partners trust each other only in part.
+		return "rejected: [not-owner] /id: this object was first published in this partnership by another member; only its publisher may add versions of it (an object of your own needs an id of your own)"
 	default:
 		return "not stored: the hub could not complete the write; submit the object again"
 	}

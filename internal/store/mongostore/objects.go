@@ -229,8 +229,12 @@ func (s *Store) addChunkTxn(ctx context.Context, collectionID string, chunk []pe
 		return nil, "", err
 	}
 	var withdrawn map[string]bool
+	var owners map[string]string
 	if pub != nil {
 		if withdrawn, err = s.withdrawnAmong(ctx, chunk); err != nil {
+			return nil, "", err
+		}
+		if owners, err = s.ownersAmong(ctx, coll.APIRoot, chunk); err != nil {
 			return nil, "", err
 		}
 	}
@@ -247,6 +251,15 @@ func (s *Store) addChunkTxn(ctx context.Context, collectionID string, chunk []pe
 	for i, p := range chunk {
 		if withdrawn[p.obj.ID] {
 			outcomes[i] = store.Outcome{Result: store.Withdrawn}
+			continue
+		}
+		if pub != nil && !store.MayVersion(owners[p.obj.ID], pub.Member, p.obj) {
+			// Another member's object: a copy of a version it holds changes nothing, and any other
+			// content would be a version only its publisher may add.
+			outcomes[i] = store.Outcome{Result: store.NotOwner}
+			if v, ok := held[versionKey{p.obj.ID, p.version}]; ok && bytes.Equal(v.sum, p.sum[:]) {
+				outcomes[i] = outcome(store.Unchanged, v)
+			}
 			continue
 		}
 		if p.versionless {
@@ -376,6 +389,34 @@ func (s *Store) recordOrigins(ctx context.Context, root string, claims []originD
 		return fmt.Errorf("record origins: %w", err)
 	}
 	return nil
+}
+
+// ownersAmong reads who first published each of the chunk's ids in root, by id. Read in the chunk's
+// transaction: a concurrent first publication of the same id makes one of the two transactions
+// conflict on the origin it records, and its retry finds the other's origin.
+func (s *Store) ownersAmong(ctx context.Context, root string, chunk []pending) (map[string]string, error) {
+	keys := make([]string, len(chunk))
+	idOf := make(map[string]string, len(chunk))
+	for i, p := range chunk {
+		keys[i] = store.OriginKeyID(p.obj.ID)
+		idOf[keys[i]] = p.obj.ID
+	}
+	cur, err := s.origins.Find(ctx,
+		bson.D{{Key: "key", Value: bson.D{{Key: "$in", Value: store.SortedSet(keys)}}}, {Key: "api_root", Value: root}},
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "key", Value: 1}, {Key: "member_id", Value: 1}}).
+			SetHint(indexKeyRoot).SetBatchSize(readBatchSize))
+	if err != nil {
+		return nil, fmt.Errorf("find owners: %w", err)
+	}
+	var docs []originDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("find owners: %w", err)
+	}
+	owners := make(map[string]string, len(docs))
+	for _, d := range docs {
+		owners[idOf[d.Key]] = d.MemberID
+	}
+	return owners, nil
 }
 
 // withdrawnAmong reads which of the chunk's ids were withdrawn.

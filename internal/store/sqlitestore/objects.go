@@ -65,6 +65,7 @@ const (
 	// the write lock. json_each yields the array in order, so the first origin of a key in the batch
 	// is the one kept. ("WHERE true" lets SQLite parse ON CONFLICT after a SELECT.)
 	sqlWithdrawnAmong = `SELECT object_id FROM withdrawals WHERE object_id IN (SELECT value FROM json_each(?))`
+	sqlOwnersAmong    = `SELECT key, member_id FROM origins WHERE api_root = ? AND key IN (SELECT value FROM json_each(?))`
 	sqlAddOrigins     = `INSERT INTO origins (key, api_root, member_id, at)
 		SELECT value ->> '$[0]', ?, ?, value ->> '$[1]' FROM json_each(?) WHERE true
 		ON CONFLICT (key, api_root) DO NOTHING`
@@ -118,8 +119,12 @@ func (s *Store) addVersions(ctx context.Context, tx *sql.Tx, collectionID, root 
 	}
 	defer byContent.Close()
 	var withdrawn map[string]bool
+	var owners map[string]string
 	if pub != nil {
 		if withdrawn, err = withdrawnAmong(ctx, tx, objs); err != nil {
+			return err
+		}
+		if owners, err = ownersAmong(ctx, tx, root, objs); err != nil {
 			return err
 		}
 	}
@@ -140,6 +145,24 @@ func (s *Store) addVersions(ctx context.Context, tx *sql.Tx, collectionID, root 
 			continue
 		}
 		sum := sha256.Sum256(o.Content)
+		if pub != nil && !store.MayVersion(owners[o.ID], pub.Member, o) {
+			// Another member's object: a copy of a version it holds changes nothing, and any other
+			// content would be a version only its publisher may add.
+			out[i] = store.Outcome{Result: store.NotOwner}
+			var (
+				stored []byte
+				added  int64
+			)
+			v := o.Version.UnixMicro()
+			err := byVersion.QueryRowContext(ctx, collectionID, o.ID, v).Scan(&stored, &added)
+			switch {
+			case err == nil && bytes.Equal(stored, sum[:]):
+				out[i] = store.Outcome{Result: store.Unchanged, Version: fromMicros(v), DateAdded: fromMicros(added)}
+			case err != nil && !errors.Is(err, sql.ErrNoRows):
+				return fmt.Errorf("read stored %s: %w", o.ID, err)
+			}
+			continue
+		}
 		d := store.NextDateAdded(s.now(), last)
 		if !o.Version.IsZero() {
 			v := o.Version.UnixMicro()
@@ -232,6 +255,37 @@ func withdrawnAmong(ctx context.Context, tx *sql.Tx, objs []store.Object) (map[s
 		return nil, fmt.Errorf("look up withdrawals: %w", err)
 	}
 	return withdrawn, nil
+}
+
+// ownersAmong reads who first published each of the objects' ids in root, by id.
+func ownersAmong(ctx context.Context, tx *sql.Tx, root string, objs []store.Object) (map[string]string, error) {
+	keys := make([]string, len(objs))
+	idOf := make(map[string]string, len(objs))
+	for i, o := range objs {
+		keys[i] = store.OriginKeyID(o.ID)
+		idOf[keys[i]] = o.ID
+	}
+	list, err := json.Marshal(keys)
+	if err != nil {
+		return nil, fmt.Errorf("look up owners: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, sqlOwnersAmong, root, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("look up owners: %w", err)
+	}
+	defer rows.Close()
+	owners := make(map[string]string)
+	for rows.Next() {
+		var key, member string
+		if err := rows.Scan(&key, &member); err != nil {
+			return nil, fmt.Errorf("look up owners: %w", err)
+		}
+		owners[idOf[key]] = member
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("look up owners: %w", err)
+	}
+	return owners, nil
 }
 
 // recordOrigins records member as the origin, in root, of the id and fingerprint of every object the

@@ -17,6 +17,7 @@ var ledgerCases = []testCase{
 	{"PublishRecordsOriginsAndItsLedgerEntry", publishRecords},
 	{"PublishDryRunCommitsNothing", publishDryRun},
 	{"PublishSavesTheStatusItIsGiven", publishSavesStatus},
+	{"OnlyTheFirstPublisherVersionsAnObject", onlyTheOwnerVersions},
 	{"WithdrawLeavesATombstoneAndIsNeverUndone", withdrawTombstone},
 	{"PullsOfAPublishersObjects", pullsOfMine},
 	{"ConcurrentAppendsStayChained", concurrentAppends},
@@ -180,6 +181,58 @@ func publishDryRun(t *testing.T, s store.Store) {
 	_, err = s.Publish(ctx, store.Publication{CollectionID: newUUID(), Refused: []store.Refusal{{ID: "x"}}})
 	wantErrIs(t, "publication into a missing collection", err, store.ErrNotFound)
 	RequireLedgerVerifies(t, s, 1)
+}
+
+// onlyTheOwnerVersions checks ownership: in a partnership, only the member that first published an
+// id adds versions of it, in any of the partnership's collections, also in a dry run; others' objects
+// are left as they were. Observables are facts anyone may publish, and another partnership is
+// another ownership.
+func onlyTheOwnerVersions(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	coll := newCollection(t, s)
+	root := rootOf(t, s, coll)
+	sibling := newCollectionIn(t, s, root)
+	elsewhere := newCollection(t, s)
+	v1 := tlpObject(1, "2026-01-01T00:00:00.000Z", 0)
+	v2 := tlpObject(1, "2026-02-01T00:00:00.000Z", 0)
+	v2.Content = append(v2.Content[:len(v2.Content)-1], `,"revoked":true}`...)
+	fact := object("ipv4-addr", "ipv4-addr--00000000-0000-5000-8000-000000000001", "2.1", "", "198.51.100.1")
+	mustPublish(t, s, store.Publication{CollectionID: coll, Member: "cert-eu", Objects: []store.Object{v1, fact}})
+
+	for _, p := range []store.Publication{
+		{CollectionID: coll, Member: "cncert", Objects: []store.Object{v2, v1, fact}},
+		{CollectionID: coll, Member: "cncert", Objects: []store.Object{v2, v1, fact}, DryRun: true},
+		{CollectionID: sibling, Member: "cncert", Objects: []store.Object{v2, v1, fact}},
+	} {
+		got := results(mustPublish(t, s, p))
+		// A copy of a version the owner holds changes nothing, and says so.
+		want := []store.Result{store.NotOwner, store.Unchanged, store.Unchanged}
+		if p.CollectionID == sibling {
+			want = []store.Result{store.NotOwner, store.NotOwner, store.Added}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("another member publishing cert-eu's object (dry run %v, sibling %v): %v, want %v",
+				p.DryRun, p.CollectionID == sibling, got, want)
+		}
+	}
+	page, err := s.Objects(ctx, coll, store.Query{Limit: 10, VersionFilter: store.VersionFilter{Versions: store.VersionMatch{All: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Records) != 2 || !bytes.Equal(page.Records[0].Content, v1.Content) || page.Records[1].ID != fact.ID {
+		t.Errorf("the owner's collection changed: %d versions", len(page.Records))
+	}
+	if got := results(mustPublish(t, s, store.Publication{CollectionID: sibling, Member: "cert-eu", Objects: []store.Object{v2}})); !slices.Equal(got, []store.Result{store.Added}) {
+		t.Errorf("the owner versioning its object in another collection of the partnership: %v", got)
+	}
+	if got := results(mustPublish(t, s, store.Publication{CollectionID: elsewhere, Member: "cncert", Objects: []store.Object{v1}})); !slices.Equal(got, []store.Result{store.Added}) {
+		t.Errorf("the same id in another partnership: %v", got)
+	}
+	// Loading on nobody's behalf is an operator's act, not a partner's: AddObjects knows no owners.
+	if got := results(mustAdd(t, s, coll, tlpObject(1, "2026-03-01T00:00:00.000Z", 0))); !slices.Equal(got, []store.Result{store.Added}) {
+		t.Errorf("AddObjects: %v", got)
+	}
+	RequireLedgerVerifies(t, s, 5) // cert-eu's, cncert's two real ones, cert-eu's second, cncert's elsewhere
 }
 
 // publishSavesStatus checks Publication.Status: the plan is completed with the outcomes and saved
