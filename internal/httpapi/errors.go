@@ -141,6 +141,8 @@ func sharingClassification(k sharing.Kind) classification {
 		return classification{http.StatusForbidden, "forbidden", "Not permitted"}
 	case sharing.OneWay:
 		return classification{http.StatusForbidden, policy.CodeOneWay, "Not permitted in this direction"}
+	case sharing.NotOwner:
+		return classification{http.StatusForbidden, "not-owner", "Not the publisher"}
 	default:
 		return classification{http.StatusInternalServerError, "internal", "Internal error"}
 	}

@@ -124,6 +124,10 @@ func (s *Store) DeleteVersions(ctx context.Context, collectionID, objectID strin
 	return observe(s, "DeleteVersions", func() (int, error) { return s.Store.DeleteVersions(ctx, collectionID, objectID, f) })
 }
 
+func (s *Store) Delete(ctx context.Context, d store.Deletion) (int, error) {
+	return observe(s, "Delete", func() (int, error) { return s.Store.Delete(ctx, d) })
+}
+
 func (s *Store) CreateMember(ctx context.Context, m store.Member) error {
 	return s.observe("CreateMember", func() error { return s.Store.CreateMember(ctx, m) })
 }

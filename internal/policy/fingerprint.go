@@ -3,6 +3,7 @@ package policy
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 )
 
@@ -40,7 +41,7 @@ func fingerprint(obj map[string]any) string {
 	}
 	content := make(map[string]any, len(obj))
 	for k, v := range obj {
-		if contains(submitterFields, k) || strings.HasPrefix(k, "x_") {
+		if slices.Contains(submitterFields, k) || strings.HasPrefix(k, "x_") {
 			continue
 		}
 		content[k] = v

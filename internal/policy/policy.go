@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"taxiihub/internal/stix"
@@ -30,6 +31,9 @@ const (
 	CodePropertyDenied = "property-denied"
 	// CodeAboveCeiling refuses an object marked above the collection's TLP ceiling.
 	CodeAboveCeiling = "tlp-above-ceiling"
+	// CodeHubProperty refuses an object carrying a property the hub keeps for itself (see
+	// HubPropertyPrefix): a partner could otherwise forge, for instance, the mark of a withdrawal.
+	CodeHubProperty = "hub-property"
 	// CodeOnwardSharing refuses content received under a partnership that forbids passing it on.
 	CodeOnwardSharing = "onward-sharing"
 	// CodeWithdrawn refuses an object whose id its publisher withdrew.
@@ -41,6 +45,10 @@ const (
 	// first.
 	CodeNotAnObject = "not-an-object"
 )
+
+// HubPropertyPrefix starts the names of the custom properties the hub writes itself, such as
+// x_taxiihub_withdrawn on a tombstone. Partners may not send them.
+const HubPropertyPrefix = "x_taxiihub_"
 
 // Rules are the rules that apply to a write into one collection.
 type Rules struct {
@@ -93,14 +101,18 @@ func (r Rules) CheckDecoded(raw []byte, obj map[string]any) Verdict {
 	if ceiling != nil {
 		d.Errors = append(d.Errors, *ceiling)
 	}
-	if len(r.Collection.AllowedTypes) > 0 && !contains(r.Collection.AllowedTypes, typ) {
+	if len(r.Collection.AllowedTypes) > 0 && !slices.Contains(r.Collection.AllowedTypes, typ) {
 		d.Errors = append(d.Errors, stix.Problem{Code: CodeTypeNotAllowed, Path: "/type",
 			Message: fmt.Sprintf("this collection accepts only %s; %q is not among them",
 				strings.Join(r.Collection.AllowedTypes, ", "), typ)})
 	}
-	for _, path := range deniedProperties(obj, r.Collection.DeniedProperties) {
+	for _, path := range propertiesWhere(obj, func(k string) bool { return slices.Contains(r.Collection.DeniedProperties, k) }) {
 		d.Errors = append(d.Errors, stix.Problem{Code: CodePropertyDenied, Path: path,
 			Message: "this collection does not accept this property; send the object without it"})
+	}
+	for _, path := range propertiesWhere(obj, func(k string) bool { return strings.HasPrefix(k, HubPropertyPrefix) }) {
+		d.Errors = append(d.Errors, stix.Problem{Code: CodeHubProperty, Path: path,
+			Message: "properties named " + HubPropertyPrefix + "... are the hub's own (it marks withdrawals with one); send the object without it"})
 	}
 
 	if r.Partnership.PersonalData != store.PersonalDataAllow {
@@ -155,21 +167,9 @@ func encode(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// deniedProperties returns the JSON pointers of every property named in denied, at any depth: in
+// propertiesWhere returns the JSON pointers of every property whose name matches, at any depth: in
 // extensions and nested objects too, so that a refused property cannot travel inside another.
-func deniedProperties(obj map[string]any, denied []string) []string {
-	if len(denied) == 0 {
-		return nil
-	}
+func propertiesWhere(obj map[string]any, match func(name string) bool) []string {
 	var paths []string
 	var walk func(v any, path string)
 	walk = func(v any, path string) {
@@ -177,7 +177,7 @@ func deniedProperties(obj map[string]any, denied []string) []string {
 		case map[string]any:
 			for _, k := range sortedKeys(v) {
 				p := path + "/" + pointerEscape(k)
-				if contains(denied, k) {
+				if match(k) {
 					paths = append(paths, p)
 				}
 				walk(v[k], p)

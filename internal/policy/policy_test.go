@@ -55,6 +55,11 @@ func TestCheck(t *testing.T) {
 		warnings []string
 		tlp      store.TLP
 	}{
+		// The hub's own properties, at any depth, whatever the rules.
+		{"a forged withdrawal mark", Rules{}, obj("indicator", `"revoked":true,"x_taxiihub_withdrawn":true`),
+			[]string{"hub-property /x_taxiihub_withdrawn"}, nil, 0},
+		{"a hub property in an extension", Rules{}, obj("indicator", `"extensions":{"x-ext":{"extension_type":"property-extension","x_taxiihub_owner":"cert-eu"}}`),
+			[]string{"hub-property /extensions/x-ext/x_taxiihub_owner"}, nil, 0},
 		// No personal data.
 		{"email-addr object", reject, obj("email-addr", `"value":"jane@example.org"`), []string{"personal-data /type"}, nil, 0},
 		{"user-account object", strip, obj("user-account", `"user_id":"jdoe"`), []string{"personal-data /type"}, nil, 0},

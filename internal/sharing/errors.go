@@ -13,6 +13,9 @@ const (
 	// OneWay: the caller's role in the partnership does not allow the action: a write by a reader,
 	// or a read by a publisher.
 	OneWay
+	// NotOwner: the object is another member's; only the member that first published it in the
+	// partnership changes it.
+	NotOwner
 )
 
 // Error is a refusal the caller can act on. Message is a sentence for the caller and never carries
@@ -27,6 +30,7 @@ func (e *Error) Error() string { return "sharing: " + e.Message }
 func notFound(message string) error  { return &Error{Kind: NotFound, Message: message} }
 func forbidden(message string) error { return &Error{Kind: Forbidden, Message: message} }
 func oneWay(message string) error    { return &Error{Kind: OneWay, Message: message} }
+func notOwner(message string) error  { return &Error{Kind: NotOwner, Message: message} }
 
 // Both "not there" and "not yours" answer the same, so a partner learns nothing about the
 // partnerships, collections and objects it was not granted.

@@ -109,7 +109,9 @@ func (s *Service) countVersions(ctx context.Context, collectionID, objectID stri
 }
 
 // Delete removes the versions of an object that f selects. It needs both rights, read and write,
-// and a reader may neither delete versions above its clearance nor learn of them by trying.
+// and the object must be the caller's own: first published by it in the partnership. A reader may
+// neither delete versions above its clearance nor learn of them by trying, nor delete the tombstone
+// of a withdrawal, which pollers must go on receiving. The deletion is recorded in the ledger.
 func (s *Service) Delete(ctx context.Context, acc Access, objectID string, f store.VersionFilter) error {
 	if err := acc.RequireDelete(); err != nil {
 		return err
@@ -130,17 +132,48 @@ func (s *Service) Delete(ctx context.Context, acc Access, objectID string, f sto
 			return forbidden("Some versions of this object are above your TLP clearance; ask an operator to delete it.")
 		}
 	}
-	n, err := s.store.DeleteVersions(ctx, acc.Collection.ID, objectID, f)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound(noObject)
-	}
+	owner, err := s.owner(ctx, acc.Root.Slug, objectID)
 	if err != nil {
+		return err
+	}
+	if owner != acc.Caller.MemberID {
+		n, err := s.countVersions(ctx, acc.Collection.ID, objectID, acc.Membership.Clearance, 1)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return notFound(noObject)
+		}
+		return notOwner("Another member published this object first in this partnership; only it may delete it.")
+	}
+	n, err := s.store.Delete(ctx, store.Deletion{CollectionID: acc.Collection.ID, ObjectID: objectID, Filter: f,
+		Member: acc.Caller.MemberID, TokenID: acc.Caller.TokenID})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return notFound(noObject)
+	case errors.Is(err, store.ErrTombstone):
+		return forbidden("The selection holds the tombstone of a withdrawal, which pollers must go on receiving; only an operator can remove it.")
+	case err != nil:
 		return fmt.Errorf("sharing: delete %s: %w", objectID, err)
 	}
 	if n == 0 {
 		return notFound("No version of the object matches the filters.")
 	}
 	return nil
+}
+
+// owner returns the member that first published an object id in a partnership, or "" if none did.
+func (s *Service) owner(ctx context.Context, root, objectID string) (string, error) {
+	origins, err := s.store.Origins(ctx, []string{store.OriginKeyID(objectID)})
+	if err != nil {
+		return "", fmt.Errorf("sharing: origin of %s: %w", objectID, err)
+	}
+	for _, o := range origins {
+		if o.APIRoot == root {
+			return o.Member, nil
+		}
+	}
+	return "", nil
 }
 
 // Status returns the status of one of the caller's own requests. A status lists what one partner

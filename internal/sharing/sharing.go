@@ -33,7 +33,7 @@ type Store interface {
 
 	Objects(ctx context.Context, collectionID string, q store.Query) (store.Page, error)
 	Manifest(ctx context.Context, collectionID string, q store.Query) (store.Page, error)
-	DeleteVersions(ctx context.Context, collectionID, objectID string, f store.VersionFilter) (int, error)
+	Delete(ctx context.Context, d store.Deletion) (int, error)
 
 	Publish(ctx context.Context, p store.Publication) ([]store.Outcome, error)
 	Withdraw(ctx context.Context, w store.Withdrawal) (store.Outcome, error)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"taxiihub/internal/policy"
 	"time"
 )
 
@@ -26,7 +27,7 @@ import (
 // again, in any collection.
 
 // WithdrawnProperty is the custom property that marks a tombstone.
-const WithdrawnProperty = "x_taxiihub_withdrawn"
+const WithdrawnProperty = policy.HubPropertyPrefix + "withdrawn"
 
 // stixTimestamp is how the hub writes the modified of a tombstone: UTC, milliseconds.
 const stixTimestamp = "2006-01-02T15:04:05.000Z"

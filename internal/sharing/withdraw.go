@@ -17,15 +17,11 @@ func (s *Service) Withdraw(ctx context.Context, acc Access, objectID string) (ti
 	if err := acc.requireChange(); err != nil {
 		return time.Time{}, err
 	}
-	origins, err := s.store.Origins(ctx, []string{store.OriginKeyID(objectID)})
+	owner, err := s.owner(ctx, acc.Root.Slug, objectID)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("sharing: origin of %s: %w", objectID, err)
+		return time.Time{}, err
 	}
-	publisher := false
-	for _, o := range origins {
-		publisher = publisher || (o.APIRoot == acc.Root.Slug && o.Member == acc.Caller.MemberID)
-	}
-	if !publisher {
+	if owner != acc.Caller.MemberID {
 		// Whether the object exists is none of a non-publisher's business beyond what it may read.
 		return time.Time{}, notFound("You published no object with this id in this partnership.")
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -22,6 +23,8 @@ const (
 	LedgerPull LedgerKind = "pull"
 	// LedgerWithdraw records a publisher withdrawing an object: the version that replaced it.
 	LedgerWithdraw LedgerKind = "withdraw"
+	// LedgerDelete records a member deleting versions of its object: the versions removed.
+	LedgerDelete LedgerKind = "delete"
 )
 
 // LedgerEntry is one entry of the hub's append-only, hash-chained ledger of publishes and pulls.
@@ -380,6 +383,25 @@ func PublishEntry(p Publication, root string, outcomes []Outcome) LedgerEntry {
 		e.Items = append(e.Items, LedgerItem{ID: r.ID, Version: r.Version, Verdict: "refused: " + strings.Join(r.Codes, ", ")})
 	}
 	return e
+}
+
+// VerdictDeleted is the verdict of a version a member deleted.
+const VerdictDeleted = "deleted"
+
+// DeleteEntry is the ledger entry of a deletion from a collection of root that removed the versions
+// removed.
+func DeleteEntry(d Deletion, root string, removed []Record) LedgerEntry {
+	e := LedgerEntry{Kind: LedgerDelete, Member: d.Member, TokenID: d.TokenID, APIRoot: root,
+		Collection: d.CollectionID, Items: make([]LedgerItem, len(removed))}
+	for i, r := range removed {
+		e.Items[i] = LedgerItem{ID: r.ID, Version: r.Version, Verdict: VerdictDeleted}
+	}
+	return e
+}
+
+// HoldsTombstone reports whether a selection of versions holds a withdrawal's tombstone.
+func HoldsTombstone(selected []Record) bool {
+	return slices.ContainsFunc(selected, func(r Record) bool { return r.Withdrawn })
 }
 
 // WithdrawEntry is the ledger entry of a withdrawal from a collection of root that stored the

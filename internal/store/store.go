@@ -17,6 +17,9 @@ var (
 	// ErrConflict reports that a create would reuse a name, id or alias already taken, or that a delete
 	// would orphan records that still depend on the target.
 	ErrConflict = errors.New("conflict")
+	// ErrTombstone reports that a member's deletion would remove the tombstone of a withdrawal, which
+	// pollers must go on receiving; only an operator removes one.
+	ErrTombstone = errors.New("the selection holds a withdrawal's tombstone")
 )
 
 // MaxLimit is the largest page a query may ask for. The TAXII layer caps client limits well below it;
@@ -107,8 +110,13 @@ type Store interface {
 	// Manifest is Objects without content: the same selection and cursors, cheaper to read.
 	Manifest(ctx context.Context, collectionID string, q Query) (Page, error)
 	// DeleteVersions removes the versions of one object that f selects and returns how many it
-	// removed. ErrNotFound if the collection holds no version of the object.
+	// removed. ErrNotFound if the collection holds no version of the object. It is an operator's act:
+	// a member's deletion is Delete.
 	DeleteVersions(ctx context.Context, collectionID, objectID string, f VersionFilter) (int, error)
+	// Delete is DeleteVersions on behalf of a member: it refuses with ErrTombstone, removing nothing,
+	// when the selection holds a withdrawal's tombstone, and appends a delete ledger entry listing
+	// the versions it removed in the same transaction, so that no deletion goes unrecorded.
+	Delete(ctx context.Context, d Deletion) (int, error)
 
 	// Publish is AddObjects on behalf of a member: besides storing the objects as AddObjects does,
 	// it refuses every object whose id was withdrawn (Withdrawn), every object with a version of its
@@ -346,6 +354,16 @@ type Refusal struct {
 	ID      string
 	Version time.Time
 	Codes   []string
+}
+
+// Deletion is a member's request to delete versions of one object from a collection.
+type Deletion struct {
+	CollectionID string
+	ObjectID     string
+	Filter       VersionFilter
+	// Member and TokenID say who deletes; the ledger entry records them.
+	Member  string
+	TokenID string
 }
 
 // Withdrawal is a publisher's request to withdraw one object from a collection.

@@ -903,19 +903,34 @@ func decodeRecords(ctx context.Context, cur *mongo.Cursor, sizeHint int) ([]stor
 
 // DeleteVersions removes the versions of one object that f selects and returns how many it removed.
 func (s *Store) DeleteVersions(ctx context.Context, collectionID, objectID string, f store.VersionFilter) (int, error) {
+	return s.deleteVersions(ctx, store.Deletion{CollectionID: collectionID, ObjectID: objectID, Filter: f}, false)
+}
+
+// Delete removes a member's versions and adds the delete ledger entry, pending, in one transaction;
+// then it chains the entry, as Publish does.
+func (s *Store) Delete(ctx context.Context, d store.Deletion) (int, error) {
+	return s.deleteVersions(ctx, d, true)
+}
+
+// deleteVersions removes the versions d selects; byMember makes it a member's deletion, which spares
+// tombstones and is recorded.
+func (s *Store) deleteVersions(ctx context.Context, d store.Deletion, byMember bool) (int, error) {
 	var deleted int
 	err := s.transact(ctx, func(ctx context.Context) error {
 		deleted = 0
-		all, err := versionSource{s: s, collectionID: collectionID}.VersionsOf(ctx, []string{objectID}, store.TLPNone)
+		all, err := versionSource{s: s, collectionID: d.CollectionID}.VersionsOf(ctx, []string{d.ObjectID}, store.TLPNone)
 		if err != nil {
 			return err
 		}
 		if len(all) == 0 {
 			return store.ErrNotFound
 		}
-		selected := f.Select(all)
+		selected := d.Filter.Select(all)
 		if len(selected) == 0 {
 			return nil
+		}
+		if byMember && store.HoldsTombstone(selected) {
+			return store.ErrTombstone
 		}
 		// Dates added are unique per collection, so they name the versions exactly.
 		dates := make([]int64, len(selected))
@@ -923,18 +938,29 @@ func (s *Store) DeleteVersions(ctx context.Context, collectionID, objectID strin
 			dates[i] = r.DateAdded.UnixMicro()
 		}
 		res, err := s.objects.DeleteMany(ctx, bson.D{
-			{Key: "collection_id", Value: collectionID},
+			{Key: "collection_id", Value: d.CollectionID},
 			{Key: "date_added", Value: bson.D{{Key: "$in", Value: dates}}},
-			{Key: "object_id", Value: objectID},
+			{Key: "object_id", Value: d.ObjectID},
 		})
 		if err != nil {
 			return err
 		}
 		deleted = int(res.DeletedCount)
-		return nil
+		if !byMember {
+			return nil
+		}
+		var coll collectionDoc
+		if err := s.collections.FindOne(ctx, bson.D{{Key: "_id", Value: d.CollectionID}}).Decode(&coll); err != nil {
+			return fmt.Errorf("collection %s: %w", d.CollectionID, translate(err))
+		}
+		return s.insertPending(ctx, store.DeleteEntry(d, coll.APIRoot, selected))
 	})
 	if err != nil {
-		return 0, fmt.Errorf("mongostore: delete versions of %s in %s: %w", objectID, collectionID, err)
+		return 0, fmt.Errorf("mongostore: delete versions of %s in %s: %w", d.ObjectID, d.CollectionID, err)
+	}
+	if byMember && deleted > 0 {
+		// Not an error of the deletion, which is committed: see Publish.
+		_ = s.sequence(ctx, nil)
 	}
 	return deleted, nil
 }

@@ -492,18 +492,32 @@ func (s *Store) page(ctx context.Context, collectionID string, q store.Query, wi
 
 // DeleteVersions removes the versions of one object that f selects and returns how many it removed.
 func (s *Store) DeleteVersions(ctx context.Context, collectionID, objectID string, f store.VersionFilter) (int, error) {
+	return s.deleteVersions(ctx, store.Deletion{CollectionID: collectionID, ObjectID: objectID, Filter: f}, false)
+}
+
+// Delete removes a member's versions and records the deletion in the ledger, in one transaction.
+func (s *Store) Delete(ctx context.Context, d store.Deletion) (int, error) {
+	return s.deleteVersions(ctx, d, true)
+}
+
+// deleteVersions removes the versions d selects; byMember makes it a member's deletion, which spares
+// tombstones and is recorded.
+func (s *Store) deleteVersions(ctx context.Context, d store.Deletion, byMember bool) (int, error) {
 	var n int
 	err := s.inWrite(ctx, func(tx *sql.Tx) error {
-		all, err := versions{q: tx, collection: collectionID}.VersionsOf(ctx, []string{objectID}, store.TLPNone)
+		all, err := versions{q: tx, collection: d.CollectionID}.VersionsOf(ctx, []string{d.ObjectID}, store.TLPNone)
 		if err != nil {
 			return err
 		}
 		if len(all) == 0 {
 			return store.ErrNotFound
 		}
-		selected := f.Select(all)
+		selected := d.Filter.Select(all)
 		if len(selected) == 0 {
 			return nil
+		}
+		if byMember && store.HoldsTombstone(selected) {
+			return store.ErrTombstone
 		}
 		del, err := tx.PrepareContext(ctx,
 			`DELETE FROM objects WHERE collection_id = ? AND object_id = ? AND version = ?`)
@@ -512,15 +526,22 @@ func (s *Store) DeleteVersions(ctx context.Context, collectionID, objectID strin
 		}
 		defer del.Close()
 		for _, r := range selected {
-			if _, err := del.ExecContext(ctx, collectionID, objectID, r.Version.UnixMicro()); err != nil {
+			if _, err := del.ExecContext(ctx, d.CollectionID, d.ObjectID, r.Version.UnixMicro()); err != nil {
 				return err
 			}
 		}
 		n = len(selected)
-		return nil
+		if !byMember {
+			return nil
+		}
+		var root string
+		if err := tx.QueryRowContext(ctx, `SELECT api_root FROM collections WHERE id = ?`, d.CollectionID).Scan(&root); err != nil {
+			return err
+		}
+		return s.appendLedger(ctx, tx, store.DeleteEntry(d, root, selected))
 	})
 	if err != nil {
-		return 0, fmt.Errorf("sqlitestore: delete versions of %s in %s: %w", objectID, collectionID, err)
+		return 0, fmt.Errorf("sqlitestore: delete versions of %s in %s: %w", d.ObjectID, d.CollectionID, err)
 	}
 	return n, nil
 }

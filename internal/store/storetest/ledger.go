@@ -18,6 +18,7 @@ var ledgerCases = []testCase{
 	{"PublishDryRunCommitsNothing", publishDryRun},
 	{"PublishSavesTheStatusItIsGiven", publishSavesStatus},
 	{"OnlyTheFirstPublisherVersionsAnObject", onlyTheOwnerVersions},
+	{"MemberDeletionsAreRecordedAndSpareTombstones", memberDeletions},
 	{"WithdrawLeavesATombstoneAndIsNeverUndone", withdrawTombstone},
 	{"PullsOfAPublishersObjects", pullsOfMine},
 	{"ConcurrentAppendsStayChained", concurrentAppends},
@@ -233,6 +234,52 @@ func onlyTheOwnerVersions(t *testing.T, s store.Store) {
 		t.Errorf("AddObjects: %v", got)
 	}
 	RequireLedgerVerifies(t, s, 5) // cert-eu's, cncert's two real ones, cert-eu's second, cncert's elsewhere
+}
+
+// memberDeletions checks Delete: the versions selected go, with a delete ledger entry naming them in
+// the same write; a selection holding a withdrawal's tombstone removes nothing.
+func memberDeletions(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	coll := newCollection(t, s)
+	root := rootOf(t, s, coll)
+	v1 := tlpObject(1, "2026-01-01T00:00:00.000Z", 0)
+	v2 := tlpObject(1, "2026-02-01T00:00:00.000Z", 0)
+	gone := tlpObject(2, "2026-01-01T00:00:00.000Z", 0)
+	mustPublish(t, s, store.Publication{CollectionID: coll, Member: "cert-eu", Objects: []store.Object{v1, v2, gone}})
+	if _, err := s.Withdraw(ctx, store.Withdrawal{CollectionID: coll, ObjectID: gone.ID, Member: "cert-eu", Tombstone: tombstone}); err != nil {
+		t.Fatal(err)
+	}
+
+	first := store.VersionFilter{Versions: store.VersionMatch{First: true}}
+	n, err := s.Delete(ctx, store.Deletion{CollectionID: coll, ObjectID: v1.ID, Filter: first, Member: "cert-eu", TokenID: "tok-9"})
+	if err != nil || n != 1 {
+		t.Fatalf("delete the first version: %d, %v", n, err)
+	}
+	entries, err := s.Ledger(ctx, 0, store.MaxLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := entries[len(entries)-1]
+	if last.Kind != store.LedgerDelete || last.Member != "cert-eu" || last.TokenID != "tok-9" || last.APIRoot != root ||
+		last.Collection != coll || len(last.Items) != 1 || last.Items[0].ID != v1.ID || !last.Items[0].Version.Equal(v1.Version) ||
+		last.Items[0].Verdict != store.VerdictDeleted {
+		t.Errorf("delete entry: %+v", last)
+	}
+
+	all := store.VersionFilter{Versions: store.VersionMatch{All: true}}
+	_, err = s.Delete(ctx, store.Deletion{CollectionID: coll, ObjectID: gone.ID, Filter: all, Member: "cert-eu"})
+	wantErrIs(t, "a member deleting a tombstone", err, store.ErrTombstone)
+	page, err := s.Manifest(ctx, coll, store.Query{Limit: 10, IDs: []string{gone.ID}, VersionFilter: all})
+	if err != nil || len(page.Records) != 1 || !page.Records[0].Withdrawn {
+		t.Errorf("the tombstone after a refused deletion: %+v, %v", page.Records, err)
+	}
+	// An operator's deletion may remove it, and is not a member's act in the ledger.
+	if n, err := s.DeleteVersions(ctx, coll, gone.ID, all); err != nil || n != 1 {
+		t.Errorf("an operator deleting the tombstone: %d, %v", n, err)
+	}
+	_, err = s.Delete(ctx, store.Deletion{CollectionID: coll, ObjectID: indicatorID(99), Filter: all, Member: "cert-eu"})
+	wantErrIs(t, "deleting what is not there", err, store.ErrNotFound)
+	RequireLedgerVerifies(t, s, 3) // the publication, the withdrawal, the deletion
 }
 
 // publishSavesStatus checks Publication.Status: the plan is completed with the outcomes and saved
