@@ -165,7 +165,8 @@ func TestSharingRulesTable(t *testing.T) {
 
 			// Withdrawal: the id is never accepted again, here or elsewhere.
 			{"withdrawn id, same collection", japan, "cert-eu", sdo("indicator", 903, indicatorOf(903)+`,"description":"again"`), stixID("indicator", 903), []string{"[withdrawn] /id"}},
-			{"withdrawn id, another partnership", china, "cert-eu", sdo("indicator", 903, indicatorOf(903)), stixID("indicator", 903), []string{"[withdrawn] /id"}},
+			// A withdrawal holds in its own partnership: it bars nothing elsewhere, and says nothing there.
+			{"withdrawn id, another partnership", china, "cert-eu", sdo("indicator", 903, indicatorOf(903)), stixID("indicator", 903), []string{"stored"}},
 		}
 		for i, row := range rows {
 			// A fresh neighbour per row, so that each is added now.

@@ -171,6 +171,14 @@ func MayVersion(owner, member string, o Object) bool {
 	return owner == "" || owner == member || o.Version.IsZero()
 }
 
+// WithdrawalBars reports whether a withdrawal by withdrawer, in a partnership, bars member from
+// publishing o there. It bars the withdrawer for good; it bars others from objects with a version of
+// their own (which are the withdrawer's, see MayVersion), but not from observables, which are facts
+// any member may still publish.
+func WithdrawalBars(withdrawer, member string, o Object) bool {
+	return withdrawer == member || !o.Version.IsZero()
+}
+
 // OriginKeyID is the origin key of an object id.
 func OriginKeyID(id string) string { return "id:" + id }
 

@@ -119,7 +119,8 @@ type Store interface {
 	Delete(ctx context.Context, d Deletion) (int, error)
 
 	// Publish is AddObjects on behalf of a member: besides storing the objects as AddObjects does,
-	// it refuses every object whose id was withdrawn (Withdrawn), every object with a version of its
+	// it refuses every object whose id a withdrawal in the partnership bars (Withdrawn, see
+	// WithdrawalBars), every object with a version of its
 	// own whose id another member published first in the partnership (NotOwner: only the creator of
 	// an object versions it), records the origins of what it adds,
 	// and appends the publish ledger entry in the same transaction, so that nothing is published
@@ -131,8 +132,9 @@ type Store interface {
 	// land; once the withdrawal has committed, the id is refused everywhere.
 	Publish(ctx context.Context, p Publication) ([]Outcome, error)
 	// Withdraw replaces every version of an object in a collection with one version that w.Tombstone
-	// builds from the newest, marked Withdrawn, records the id as withdrawn so that Publish refuses
-	// it from then on in every collection, and appends the withdraw ledger entry, all in one
+	// builds from the newest, marked Withdrawn, records the id as withdrawn in the collection's
+	// partnership so that Publish refuses it there from then on (see WithdrawalBars), and appends the
+	// withdraw ledger entry, all in one
 	// transaction. Withdrawing again changes nothing and reports Unchanged. ErrNotFound if the
 	// collection holds no version of the object.
 	Withdraw(ctx context.Context, w Withdrawal) (Outcome, error)

@@ -17,7 +17,7 @@
 //	                  {_id: "ledger", seq, hash, writes}: the head of the ledger (see ledger.go)
 //	memberships       {api_root, member_id, role, clearance}
 //	origins           {key, api_root, member_id, at}: who first published an id or fingerprint where
-//	withdrawals       {_id: object id, collection_id, member_id, at}
+//	withdrawals       {_id: "<api root>|<object id>", api_root, object_id, collection_id, member_id, at}
 //	ledger            {_id: seq, at, kind, member_id, token_id, api_root, collection_id, endpoint, items, prev_hash, hash}
 //	ledger_pending    {_id: object id, at, kind, member_id, token_id, api_root, collection_id, endpoint, items}:
 //	                  entries committed but not yet chained (see ledger.go)
@@ -296,11 +296,14 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 		{s.origins, originIndexes()},
 		{s.ledgerPending, pendingIndexes()},
 		// audit and ledger need none but _id, which is their sequence number; withdrawals none but
-		// _id, the object id.
+		// _id, the partnership and object id.
 	} {
 		if err := createIndexes(ctx, ix.c, ix.models); err != nil {
 			return err
 		}
+	}
+	if err := s.scopeWithdrawals(ctx); err != nil {
+		return err
 	}
 	// Created here, outside any transaction, so that appends find the counters and only ever update
 	// them, rather than racing each other to insert them.
@@ -316,6 +319,42 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 	settleCtx, cancel := context.WithTimeout(ctx, openSettleTimeout)
 	defer cancel()
 	s.settle(settleCtx)
+	return nil
+}
+
+// scopeWithdrawals moves withdrawals recorded before they held per partnership (keyed by the object
+// id alone) to their partnership's key. Each is inserted under its new key before the old one is
+// removed, so that a node stopping halfway leaves every withdrawal in force; a withdrawal from a
+// collection deleted since keeps an empty partnership, where it bars nothing.
+func (s *Store) scopeWithdrawals(ctx context.Context) error {
+	cur, err := s.withdrawals.Find(ctx, bson.D{{Key: "api_root", Value: bson.D{{Key: "$exists", Value: false}}}})
+	if err != nil {
+		return fmt.Errorf("mongostore: find withdrawals to scope: %w", err)
+	}
+	var old []struct {
+		ID           string `bson:"_id"`
+		CollectionID string `bson:"collection_id"`
+		MemberID     string `bson:"member_id"`
+		At           int64  `bson:"at"`
+	}
+	if err := cur.All(ctx, &old); err != nil {
+		return fmt.Errorf("mongostore: find withdrawals to scope: %w", err)
+	}
+	for _, w := range old {
+		var coll collectionDoc
+		err := s.collections.FindOne(ctx, bson.D{{Key: "_id", Value: w.CollectionID}}).Decode(&coll)
+		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+			return fmt.Errorf("mongostore: scope the withdrawal of %s: %w", w.ID, err)
+		}
+		doc := withdrawalDoc{Key: withdrawalKey(coll.APIRoot, w.ID), APIRoot: coll.APIRoot, ObjectID: w.ID,
+			CollectionID: w.CollectionID, MemberID: w.MemberID, At: w.At}
+		if _, err := s.withdrawals.InsertOne(ctx, doc); err != nil && !mongo.IsDuplicateKeyError(err) {
+			return fmt.Errorf("mongostore: scope the withdrawal of %s: %w", w.ID, err)
+		}
+		if _, err := s.withdrawals.DeleteOne(ctx, bson.D{{Key: "_id", Value: w.ID}}); err != nil {
+			return fmt.Errorf("mongostore: scope the withdrawal of %s: %w", w.ID, err)
+		}
+	}
 	return nil
 }
 

@@ -228,10 +228,9 @@ func (s *Store) addChunkTxn(ctx context.Context, collectionID string, chunk []pe
 	if err != nil {
 		return nil, "", err
 	}
-	var withdrawn map[string]bool
-	var owners map[string]string
+	var withdrawn, owners map[string]string
 	if pub != nil {
-		if withdrawn, err = s.withdrawnAmong(ctx, chunk); err != nil {
+		if withdrawn, err = s.withdrawnAmong(ctx, coll.APIRoot, chunk); err != nil {
 			return nil, "", err
 		}
 		if owners, err = s.ownersAmong(ctx, coll.APIRoot, chunk); err != nil {
@@ -249,7 +248,7 @@ func (s *Store) addChunkTxn(ctx context.Context, collectionID string, chunk []pe
 	}
 	var origins []originDoc
 	for i, p := range chunk {
-		if withdrawn[p.obj.ID] {
+		if w, ok := withdrawn[p.obj.ID]; ok && store.WithdrawalBars(w, pub.Member, p.obj) {
 			outcomes[i] = store.Outcome{Result: store.Withdrawn}
 			continue
 		}
@@ -419,29 +418,41 @@ func (s *Store) ownersAmong(ctx context.Context, root string, chunk []pending) (
 	return owners, nil
 }
 
-// withdrawnAmong reads which of the chunk's ids were withdrawn.
-func (s *Store) withdrawnAmong(ctx context.Context, chunk []pending) (map[string]bool, error) {
-	ids := make([]string, len(chunk))
+// withdrawnAmong reads which of the chunk's ids were withdrawn in root, and by whom.
+func (s *Store) withdrawnAmong(ctx context.Context, root string, chunk []pending) (map[string]string, error) {
+	keys := make([]string, len(chunk))
 	for i, p := range chunk {
-		ids[i] = p.obj.ID
+		keys[i] = withdrawalKey(root, p.obj.ID)
 	}
-	cur, err := s.withdrawals.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: store.SortedSet(ids)}}}},
-		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	cur, err := s.withdrawals.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: store.SortedSet(keys)}}}},
+		options.Find().SetProjection(bson.D{{Key: "object_id", Value: 1}, {Key: "member_id", Value: 1}}))
 	if err != nil {
 		return nil, fmt.Errorf("find withdrawals: %w", err)
 	}
-	var docs []struct {
-		ID string `bson:"_id"`
-	}
+	var docs []withdrawalDoc
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, fmt.Errorf("find withdrawals: %w", err)
 	}
-	out := make(map[string]bool, len(docs))
+	out := make(map[string]string, len(docs))
 	for _, d := range docs {
-		out[d.ID] = true
+		out[d.ObjectID] = d.MemberID
 	}
 	return out, nil
 }
+
+// withdrawalDoc records a withdrawal. Its _id is withdrawalKey: a withdrawal holds in the
+// partnership it was made in, not everywhere.
+type withdrawalDoc struct {
+	Key          string `bson:"_id"`
+	APIRoot      string `bson:"api_root"`
+	ObjectID     string `bson:"object_id"`
+	CollectionID string `bson:"collection_id"`
+	MemberID     string `bson:"member_id"`
+	At           int64  `bson:"at"`
+}
+
+// withdrawalKey is the _id of the withdrawal of an object id in a partnership. Slugs hold no "|".
+func withdrawalKey(root, objectID string) string { return root + "|" + objectID }
 
 // errDryRun aborts a dry run's transaction.
 var errDryRun = errors.New("dry run")
@@ -627,8 +638,9 @@ func (s *Store) withdraw(ctx context.Context, w store.Withdrawal) (out store.Out
 			bson.D{{Key: "$set", Value: bson.D{{Key: "last_added", Value: date}}}}); err != nil {
 			return fmt.Errorf("update last date added: %w", err)
 		}
-		if _, err := s.withdrawals.UpdateOne(ctx, bson.D{{Key: "_id", Value: w.ObjectID}},
+		if _, err := s.withdrawals.UpdateOne(ctx, bson.D{{Key: "_id", Value: withdrawalKey(coll.APIRoot, w.ObjectID)}},
 			bson.D{{Key: "$setOnInsert", Value: bson.D{
+				{Key: "api_root", Value: coll.APIRoot}, {Key: "object_id", Value: w.ObjectID},
 				{Key: "collection_id", Value: w.CollectionID}, {Key: "member_id", Value: w.Member}, {Key: "at", Value: date},
 			}}}, options.UpdateOne().SetUpsert(true)); err != nil {
 			return fmt.Errorf("record the withdrawal: %w", err)

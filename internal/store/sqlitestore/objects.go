@@ -64,7 +64,7 @@ const (
 	// JSON array read with json_each: one statement per object doubled the time a publication holds
 	// the write lock. json_each yields the array in order, so the first origin of a key in the batch
 	// is the one kept. ("WHERE true" lets SQLite parse ON CONFLICT after a SELECT.)
-	sqlWithdrawnAmong = `SELECT object_id FROM withdrawals WHERE object_id IN (SELECT value FROM json_each(?))`
+	sqlWithdrawnAmong = `SELECT object_id, member_id FROM withdrawals WHERE api_root = ? AND object_id IN (SELECT value FROM json_each(?))`
 	sqlOwnersAmong    = `SELECT key, member_id FROM origins WHERE api_root = ? AND key IN (SELECT value FROM json_each(?))`
 	sqlAddOrigins     = `INSERT INTO origins (key, api_root, member_id, at)
 		SELECT value ->> '$[0]', ?, ?, value ->> '$[1]' FROM json_each(?) WHERE true
@@ -118,10 +118,9 @@ func (s *Store) addVersions(ctx context.Context, tx *sql.Tx, collectionID, root 
 		return err
 	}
 	defer byContent.Close()
-	var withdrawn map[string]bool
-	var owners map[string]string
+	var withdrawn, owners map[string]string
 	if pub != nil {
-		if withdrawn, err = withdrawnAmong(ctx, tx, objs); err != nil {
+		if withdrawn, err = withdrawnAmong(ctx, tx, root, objs); err != nil {
 			return err
 		}
 		if owners, err = ownersAmong(ctx, tx, root, objs); err != nil {
@@ -140,7 +139,7 @@ func (s *Store) addVersions(ctx context.Context, tx *sql.Tx, collectionID, root 
 	}
 
 	for i, o := range objs {
-		if withdrawn[o.ID] {
+		if w, ok := withdrawn[o.ID]; ok && store.WithdrawalBars(w, pub.Member, o) {
 			out[i] = store.Outcome{Result: store.Withdrawn}
 			continue
 		}
@@ -228,8 +227,8 @@ func (s *Store) addVersions(ctx context.Context, tx *sql.Tx, collectionID, root 
 	return nil
 }
 
-// withdrawnAmong reads which of the objects' ids were withdrawn.
-func withdrawnAmong(ctx context.Context, tx *sql.Tx, objs []store.Object) (map[string]bool, error) {
+// withdrawnAmong reads which of the objects' ids were withdrawn in root, and by whom.
+func withdrawnAmong(ctx context.Context, tx *sql.Tx, root string, objs []store.Object) (map[string]string, error) {
 	ids := make([]string, len(objs))
 	for i, o := range objs {
 		ids[i] = o.ID
@@ -238,18 +237,18 @@ func withdrawnAmong(ctx context.Context, tx *sql.Tx, objs []store.Object) (map[s
 	if err != nil {
 		return nil, fmt.Errorf("look up withdrawals: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, sqlWithdrawnAmong, string(list))
+	rows, err := tx.QueryContext(ctx, sqlWithdrawnAmong, root, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("look up withdrawals: %w", err)
 	}
 	defer rows.Close()
-	withdrawn := make(map[string]bool)
+	withdrawn := make(map[string]string)
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var id, member string
+		if err := rows.Scan(&id, &member); err != nil {
 			return nil, fmt.Errorf("look up withdrawals: %w", err)
 		}
-		withdrawn[id] = true
+		withdrawn[id] = member
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("look up withdrawals: %w", err)
@@ -409,8 +408,8 @@ func (s *Store) Withdraw(ctx context.Context, w store.Withdrawal) (store.Outcome
 		if _, err := tx.ExecContext(ctx, `UPDATE collections SET last_added = ? WHERE id = ?`, d, w.CollectionID); err != nil {
 			return fmt.Errorf("advance last date added: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO withdrawals (object_id, collection_id, member_id, at)
-			VALUES (?, ?, ?, ?) ON CONFLICT (object_id) DO NOTHING`, w.ObjectID, w.CollectionID, w.Member, d); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO withdrawals (api_root, object_id, collection_id, member_id, at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (api_root, object_id) DO NOTHING`, root, w.ObjectID, w.CollectionID, w.Member, d); err != nil {
 			return fmt.Errorf("record the withdrawal of %s: %w", w.ObjectID, err)
 		}
 		out = store.Outcome{Result: store.Added, Version: fromMicros(v), DateAdded: fromMicros(d)}

@@ -184,6 +184,23 @@ CREATE TABLE ledger_head (
 	hash BLOB NOT NULL
 );
 `,
+	// 4 to 5: a withdrawal holds in the partnership it was made in, not everywhere. Withdrawals from
+	// a collection deleted since keep an empty partnership, where they bar nothing.
+	`
+CREATE TABLE withdrawals_by_root (
+	api_root      TEXT NOT NULL,
+	object_id     TEXT NOT NULL,
+	collection_id TEXT NOT NULL,
+	member_id     TEXT NOT NULL,
+	at            INTEGER NOT NULL,
+	PRIMARY KEY (api_root, object_id)
+) WITHOUT ROWID;
+INSERT INTO withdrawals_by_root (api_root, object_id, collection_id, member_id, at)
+	SELECT COALESCE(c.api_root, ''), w.object_id, w.collection_id, w.member_id, w.at
+	FROM withdrawals w LEFT JOIN collections c ON c.id = w.collection_id;
+DROP TABLE withdrawals;
+ALTER TABLE withdrawals_by_root RENAME TO withdrawals;
+`,
 }
 
 // schemaVersion is the schema this build writes.

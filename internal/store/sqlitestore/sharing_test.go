@@ -57,3 +57,45 @@ func TestMigrateFromV3(t *testing.T) {
 		t.Errorf("ledger: %+v, %v", v, err)
 	}
 }
+
+// A file of schema version 4, where a withdrawal barred its id in every partnership, upgrades to
+// withdrawals that hold in their own partnership only.
+func TestMigrateFromV4ScopesWithdrawals(t *testing.T) {
+	ctx := t.Context()
+	db, path := fileAtSchema(t, 4)
+	const collection = "9a3c5f0e-7b1d-4e2a-8c6f-1d2e3f4a5b6c"
+	added := time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC).UnixMicro()
+	fillFile(t, db, 4, []sqlStatement{
+		{`INSERT INTO api_roots (slug, title, description) VALUES ('root', 'Root', '')`, nil},
+		{`INSERT INTO api_roots (slug, title, description) VALUES ('other', 'Other', '')`, nil},
+		{`INSERT INTO collections (id, api_root, title, alias, description, media_types, last_added)
+			VALUES (?, 'root', 'C', 'c', '', '[]', ?)`, []any{collection, added}},
+		{`INSERT INTO withdrawals VALUES ('indicator--1', ?, 'cert-eu', ?)`, []any{collection, added}},
+		{`INSERT INTO withdrawals VALUES ('indicator--2', 'a-deleted-collection', 'cert-eu', ?)`, []any{added}},
+	})
+	db.Close()
+
+	s := openTest(t, path)
+	requireLatestSchema(t, s)
+	other := "0b1c2d3e-4f50-4a6b-8c7d-8e9f0a1b2c3d"
+	if err := s.CreateCollection(ctx, store.Collection{ID: other, APIRoot: "other", Title: "O"}); err != nil {
+		t.Fatal(err)
+	}
+	obj := func(id string) store.Object {
+		return store.Object{ID: id, Type: "indicator", SpecVersion: "2.1", Version: time.Now(),
+			Content: []byte(`{"type":"indicator","id":"` + id + `"}`)}
+	}
+	for _, tc := range []struct {
+		collection, id string
+		want           store.Result
+	}{
+		{collection, "indicator--1", store.Withdrawn},
+		{other, "indicator--1", store.Added},
+		{collection, "indicator--2", store.Added},
+	} {
+		out, err := s.Publish(ctx, store.Publication{CollectionID: tc.collection, Member: "cert-eu", Objects: []store.Object{obj(tc.id)}})
+		if err != nil || out[0].Result != tc.want {
+			t.Errorf("publish %s into %s: %+v, %v; want %v", tc.id, tc.collection, out, err, tc.want)
+		}
+	}
+}

@@ -363,29 +363,46 @@ func withdrawTombstone(t *testing.T, s store.Store) {
 	_, err = s.Withdraw(ctx, store.Withdrawal{CollectionID: coll, ObjectID: "indicator--missing", Tombstone: tombstone})
 	wantErrIs(t, "withdraw a missing object", err, store.ErrNotFound)
 
-	// Never accepted again, in any collection, in any version.
+	// Never accepted again in the partnership, in any version, from the publisher or anyone else;
+	// other partnerships are not barred, not even for the publisher.
 	v3 := tlpObject(1, "2026-03-01T00:00:00.000Z", 0)
-	for _, c := range []string{coll, other, newCollection(t, s)} {
-		got := results(mustPublish(t, s, store.Publication{CollectionID: c, Member: "jpcert", Objects: []store.Object{v3, keep}}))
+	for _, member := range []string{"jpcert", "cert-eu"} {
+		got := results(mustPublish(t, s, store.Publication{CollectionID: coll, Member: member, Objects: []store.Object{v3, keep}}))
 		if got[0] != store.Withdrawn || !got[1].Stored() {
-			t.Errorf("publish a withdrawn id into %s: %v", c, got)
+			t.Errorf("%s publishing a withdrawn id into its partnership: %v", member, got)
+		}
+	}
+	for c, member := range map[string]string{other: "cert-eu", newCollection(t, s): "jpcert"} {
+		if got := results(mustPublish(t, s, store.Publication{CollectionID: c, Member: member, Objects: []store.Object{v3}})); got[0] != store.Added {
+			t.Errorf("%s publishing the id in another partnership: %v", member, got)
 		}
 	}
 	dry := results(mustPublish(t, s, store.Publication{CollectionID: coll, Objects: []store.Object{v1}, DryRun: true}))
 	if dry[0] != store.Withdrawn {
 		t.Errorf("dry run of a withdrawn id: %v", dry)
 	}
+	// An observable is a fact: its publisher's withdrawal bars the publisher, not the others.
+	fact := object("ipv4-addr", "ipv4-addr--00000000-0000-5000-8000-000000000009", "2.1", "", "198.51.100.9")
+	mustPublish(t, s, store.Publication{CollectionID: coll, Member: "cert-eu", Objects: []store.Object{fact}})
+	if _, err := s.Withdraw(ctx, store.Withdrawal{CollectionID: coll, ObjectID: fact.ID, Member: "cert-eu", Tombstone: tombstone}); err != nil {
+		t.Fatal(err)
+	}
+	for member, want := range map[string]store.Result{"cert-eu": store.Withdrawn, "jpcert": store.Added} {
+		if got := results(mustPublish(t, s, store.Publication{CollectionID: coll, Member: member, Objects: []store.Object{fact}})); got[0] != want {
+			t.Errorf("%s publishing a withdrawn observable: %v, want %v", member, got, want)
+		}
+	}
 	entries := ledgerAll(t, s)
 	var withdrawals int
 	for _, e := range entries {
-		if e.Kind == store.LedgerWithdraw {
+		if e.Kind == store.LedgerWithdraw && e.Items[0].ID == v1.ID {
 			withdrawals++
-			if e.Member != "cert-eu" || e.TokenID != "tok" || len(e.Items) != 1 || e.Items[0].ID != v1.ID ||
+			if e.Member != "cert-eu" || e.TokenID != "tok" || len(e.Items) != 1 ||
 				!e.Items[0].Version.Equal(out.Version) {
 				t.Errorf("withdraw entry: %+v", e)
 			}
 		}
-		if e.Kind == store.LedgerPublish && e.Member == "jpcert" && e.Items[0].Verdict != "refused: "+store.VerdictWithdrawn {
+		if e.Kind == store.LedgerPublish && e.Collection == coll && e.Items[0].Version.Equal(v3.Version) && e.Items[0].Verdict != "refused: "+store.VerdictWithdrawn {
 			t.Errorf("publish entry of a withdrawn id: %+v", e.Items)
 		}
 	}
