@@ -28,6 +28,11 @@ func (a Access) CanRead() bool { return a.GrantedRead && a.Membership.Role.CanRe
 // CanWrite reports whether the caller may add objects to the collection.
 func (a Access) CanWrite() bool { return a.GrantedWrite && a.Membership.Role.CanPublish() }
 
+// SeesAll reports whether the caller may see everything the collection holds: it reads it, with
+// no clearance that hides some versions. Answers to a caller who does not must not reveal what
+// others published there.
+func (a Access) SeesAll() bool { return a.CanRead() && a.Membership.Clearance == store.TLPNone }
+
 // RequireRead refuses a caller that may not read the collection, saying why.
 func (a Access) RequireRead() error {
 	if !a.GrantedRead {

@@ -77,7 +77,10 @@ func (r *request) publish(ctx context.Context, raws []json.RawMessage, last bool
 	if r.failed == nil {
 		r.failed = r.svc.checkOnward(ctx, r.acc, p)
 	}
-	plan := p.plan(r.status)
+	// A caller who may not see all the collection holds is told "accepted" whatever the store makes
+	// of an object: "already present" or "not the owner" would tell it of objects it may not read,
+	// and so would answering some objects so and others not.
+	plan := p.plan(r.status, !r.acc.SeesAll())
 	if r.failed != nil {
 		r.status = plan.Complete(nil) // not stored: the caller submits these again
 		return
@@ -88,6 +91,12 @@ func (r *request) publish(ctx context.Context, raws []json.RawMessage, last bool
 		pub.Status = &plan // saved with the write, which then needs no commit of its own
 	}
 	outcomes, err := r.svc.store.Publish(ctx, pub)
+	if err == nil && r.dryRun {
+		// A dry run's answer tells about the collection as a pull does: recorded as a probe.
+		probe := store.PublishEntry(pub, r.acc.Root.Slug, outcomes)
+		probe.Kind = store.LedgerProbe
+		err = r.svc.store.RecordPull(ctx, probe)
+	}
 	r.failed = err
 	r.saved = err == nil && pub.Status != nil
 	if !r.dryRun {
@@ -250,8 +259,9 @@ func (p *part) refused() []store.Refusal {
 	return out
 }
 
-// plan is the part's share of the request's status, to be completed with the store's outcomes.
-func (p *part) plan(st store.Status) store.StatusPlan {
+// plan is the part's share of the request's status, to be completed with the store's outcomes;
+// discreet keeps what the store made of each object from the caller (see store.PlannedDetail).
+func (p *part) plan(st store.Status, discreet bool) store.StatusPlan {
 	plan := store.StatusPlan{Status: st, Details: make([]store.PlannedDetail, len(p.verdicts))}
 	for i, v := range p.verdicts {
 		d := store.PlannedDetail{Detail: store.StatusDetail{ID: v.id}}
@@ -260,6 +270,7 @@ func (p *part) plan(st store.Status) store.StatusPlan {
 		}
 		if v.valid() {
 			d.Warnings = joinProblems(v.warnings)
+			d.Discreet = discreet
 		} else {
 			d.Refused = true
 			d.Detail.Message = "rejected: " + joinProblems(v.errors)

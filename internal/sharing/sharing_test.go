@@ -339,3 +339,32 @@ func TestCheckInParallelKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// A reader whose clearance hides some of a collection gets one answer whether the id it sends is
+// another's object above its clearance or a new one, and the other's object is left as it was.
+func TestNoOracleBelowClearance(t *testing.T) {
+	f := newFixture(t, store.PartnershipPolicy{},
+		member{id: "owner", read: true, write: true},
+		member{id: "amber", read: true, write: true})
+	if err := f.store.PutMembership(t.Context(), store.Membership{MemberID: "amber", APIRoot: "r", Role: store.RoleBoth,
+		Clearance: store.TLPAmber}); err != nil {
+		t.Fatal(err)
+	}
+	red := `,"object_marking_refs":["marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"]`
+	secret := indicator(1, red)
+	if _, err := f.svc.Publish(t.Context(), f.access(t, "owner"), []json.RawMessage{secret}, false); err != nil {
+		t.Fatal(err)
+	}
+	acc := f.access(t, "amber")
+	for _, dry := range []bool{true, false} {
+		st, err := f.svc.Publish(t.Context(), acc, []json.RawMessage{indicator(1, red), indicator(2, red)}, dry)
+		if err != nil || len(st.Successes) != 2 || st.Successes[0].Message != st.Successes[1].Message {
+			t.Errorf("dry run %v: %+v, %v; want the same answer for both", dry, st, err)
+		}
+	}
+	page, err := f.store.Objects(t.Context(), f.coll, store.Query{Limit: 10, IDs: []string{"indicator--00000000-0000-4000-8000-000000000001"},
+		VersionFilter: store.VersionFilter{Versions: store.VersionMatch{All: true}}})
+	if err != nil || len(page.Records) != 1 || string(page.Records[0].Content) != string(secret) {
+		t.Errorf("the owner's object afterwards: %+v, %v", page.Records, err)
+	}
+}

@@ -25,6 +25,9 @@ const (
 	LedgerWithdraw LedgerKind = "withdraw"
 	// LedgerDelete records a member deleting versions of its object: the versions removed.
 	LedgerDelete LedgerKind = "delete"
+	// LedgerProbe records a dry run: what a member asked about, and what the hub would have done,
+	// since an answer tells the member about the collection as a pull does.
+	LedgerProbe LedgerKind = "probe"
 )
 
 // LedgerEntry is one entry of the hub's append-only, hash-chained ledger of publishes and pulls.
@@ -383,6 +386,15 @@ func PublishEntry(p Publication, root string, outcomes []Outcome) LedgerEntry {
 		e.Items = append(e.Items, LedgerItem{ID: r.ID, Version: r.Version, Verdict: "refused: " + strings.Join(r.Codes, ", ")})
 	}
 	return e
+}
+
+// ReadKind is the kind RecordPull gives an entry asked for as kind: a probe stays a probe, anything
+// else is a pull.
+func ReadKind(kind LedgerKind) LedgerKind {
+	if kind == LedgerProbe {
+		return LedgerProbe
+	}
+	return LedgerPull
 }
 
 // VerdictDeleted is the verdict of a version a member deleted.

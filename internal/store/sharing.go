@@ -172,12 +172,10 @@ func MayVersion(owner, member string, o Object) bool {
 }
 
 // WithdrawalBars reports whether a withdrawal by withdrawer, in a partnership, bars member from
-// publishing o there. It bars the withdrawer for good; it bars others from objects with a version of
-// their own (which are the withdrawer's, see MayVersion), but not from observables, which are facts
-// any member may still publish.
-func WithdrawalBars(withdrawer, member string, o Object) bool {
-	return withdrawer == member || !o.Version.IsZero()
-}
+// publishing an object with the withdrawn id there: it bars the withdrawer, for good. Others are
+// kept from the withdrawer's objects by ownership (see MayVersion) and may go on publishing an
+// observable, a fact that was never the withdrawer's alone.
+func WithdrawalBars(withdrawer, member string) bool { return withdrawer == member }
 
 // OriginKeyID is the origin key of an object id.
 func OriginKeyID(id string) string { return "id:" + id }

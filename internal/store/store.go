@@ -142,7 +142,8 @@ type Store interface {
 	// in any API root.
 	Origins(ctx context.Context, keys []string) ([]Origin, error)
 
-	// RecordPull appends a pull entry to the ledger; the store sets its Seq, At and hashes.
+	// RecordPull appends an entry of what a member learnt without changing anything: a pull, or,
+	// when e.Kind is LedgerProbe, a dry run's probe. The store sets its Seq, At and hashes.
 	RecordPull(ctx context.Context, e LedgerEntry) error
 	// Ledger returns up to limit entries with a sequence number above after, in order. A limit
 	// outside 1..MaxLimit is refused with a *QueryError.
@@ -472,6 +473,11 @@ type PlannedDetail struct {
 	Refused bool
 	// Warnings, when set, is appended to the message of the object once it is stored.
 	Warnings string
+	// Discreet reports the object "accepted" whatever the store made of it, short of failing to
+	// write it or the caller's own withdrawal of the id, with the version it was sent with: for a
+	// caller who may not see the collection's content, whose answer must not tell whether another
+	// member's object with that id is there (the ledger records what really happened).
+	Discreet bool
 }
 
 // Complete records the outcome of each published object of the plan: outcomes are the store's
@@ -493,6 +499,14 @@ func (p StatusPlan) Complete(outcomes []Outcome) Status {
 			o = outcomes[next]
 		}
 		next++
+		if d.Discreet && o.Result != NotStored && o.Result != Withdrawn {
+			detail.Message = "accepted"
+			if d.Warnings != "" {
+				detail.Message += "; warnings: " + d.Warnings
+			}
+			st.Successes = append(st.Successes, detail)
+			continue
+		}
 		detail.Message = o.Result.statusMessage()
 		if !o.Result.Stored() {
 			st.Failures = append(st.Failures, detail)

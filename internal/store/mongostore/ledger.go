@@ -314,9 +314,9 @@ func (s *Store) settle(ctx context.Context) {
 	_ = s.sequence(ctx, nil)
 }
 
-// RecordPull appends a pull entry to the ledger.
+// RecordPull appends a pull entry, or a dry run's probe entry, to the ledger.
 func (s *Store) RecordPull(ctx context.Context, e store.LedgerEntry) error {
-	e.Kind = store.LedgerPull
+	e.Kind = store.ReadKind(e.Kind)
 	if err := s.sequence(ctx, &e); err != nil {
 		return fmt.Errorf("mongostore: record pull of %s by %s: %w", e.Collection, e.Member, err)
 	}

@@ -248,7 +248,7 @@ func (s *Store) addChunkTxn(ctx context.Context, collectionID string, chunk []pe
 	}
 	var origins []originDoc
 	for i, p := range chunk {
-		if w, ok := withdrawn[p.obj.ID]; ok && store.WithdrawalBars(w, pub.Member, p.obj) {
+		if w, ok := withdrawn[p.obj.ID]; ok && store.WithdrawalBars(w, pub.Member) {
 			outcomes[i] = store.Outcome{Result: store.Withdrawn}
 			continue
 		}

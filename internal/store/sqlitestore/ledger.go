@@ -77,9 +77,9 @@ func (s *Store) appendLedger(ctx context.Context, tx *sql.Tx, e store.LedgerEntr
 	return nil
 }
 
-// RecordPull appends a pull entry to the ledger.
+// RecordPull appends a pull entry, or a dry run's probe entry, to the ledger.
 func (s *Store) RecordPull(ctx context.Context, e store.LedgerEntry) error {
-	e.Kind = store.LedgerPull
+	e.Kind = store.ReadKind(e.Kind)
 	if err := s.inWrite(ctx, func(tx *sql.Tx) error { return s.appendLedger(ctx, tx, e) }); err != nil {
 		return fmt.Errorf("sqlitestore: record pull of %s by %s: %w", e.Collection, e.Member, err)
 	}

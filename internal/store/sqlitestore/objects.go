@@ -139,7 +139,7 @@ func (s *Store) addVersions(ctx context.Context, tx *sql.Tx, collectionID, root 
 	}
 
 	for i, o := range objs {
-		if w, ok := withdrawn[o.ID]; ok && store.WithdrawalBars(w, pub.Member, o) {
+		if w, ok := withdrawn[o.ID]; ok && store.WithdrawalBars(w, pub.Member) {
 			out[i] = store.Outcome{Result: store.Withdrawn}
 			continue
 		}

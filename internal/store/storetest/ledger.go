@@ -363,13 +363,14 @@ func withdrawTombstone(t *testing.T, s store.Store) {
 	_, err = s.Withdraw(ctx, store.Withdrawal{CollectionID: coll, ObjectID: "indicator--missing", Tombstone: tombstone})
 	wantErrIs(t, "withdraw a missing object", err, store.ErrNotFound)
 
-	// Never accepted again in the partnership, in any version, from the publisher or anyone else;
-	// other partnerships are not barred, not even for the publisher.
+	// Never accepted again in the partnership, in any version: the publisher is barred by its
+	// withdrawal, anyone else by the object being the publisher's. Other partnerships are not
+	// barred, not even for the publisher.
 	v3 := tlpObject(1, "2026-03-01T00:00:00.000Z", 0)
-	for _, member := range []string{"jpcert", "cert-eu"} {
+	for member, want := range map[string]store.Result{"cert-eu": store.Withdrawn, "jpcert": store.NotOwner} {
 		got := results(mustPublish(t, s, store.Publication{CollectionID: coll, Member: member, Objects: []store.Object{v3, keep}}))
-		if got[0] != store.Withdrawn || !got[1].Stored() {
-			t.Errorf("%s publishing a withdrawn id into its partnership: %v", member, got)
+		if got[0] != want || !got[1].Stored() {
+			t.Errorf("%s publishing a withdrawn id into its partnership: %v, want %v first", member, got, want)
 		}
 	}
 	for c, member := range map[string]string{other: "cert-eu", newCollection(t, s): "jpcert"} {
@@ -377,7 +378,7 @@ func withdrawTombstone(t *testing.T, s store.Store) {
 			t.Errorf("%s publishing the id in another partnership: %v", member, got)
 		}
 	}
-	dry := results(mustPublish(t, s, store.Publication{CollectionID: coll, Objects: []store.Object{v1}, DryRun: true}))
+	dry := results(mustPublish(t, s, store.Publication{CollectionID: coll, Member: "cert-eu", Objects: []store.Object{v1}, DryRun: true}))
 	if dry[0] != store.Withdrawn {
 		t.Errorf("dry run of a withdrawn id: %v", dry)
 	}
@@ -402,7 +403,8 @@ func withdrawTombstone(t *testing.T, s store.Store) {
 				t.Errorf("withdraw entry: %+v", e)
 			}
 		}
-		if e.Kind == store.LedgerPublish && e.Collection == coll && e.Items[0].Version.Equal(v3.Version) && e.Items[0].Verdict != "refused: "+store.VerdictWithdrawn {
+		if e.Kind == store.LedgerPublish && e.Member == "cert-eu" && e.Collection == coll && e.Items[0].Version.Equal(v3.Version) &&
+			e.Items[0].Verdict != "refused: "+store.VerdictWithdrawn {
 			t.Errorf("publish entry of a withdrawn id: %+v", e.Items)
 		}
 	}
