@@ -45,6 +45,11 @@ var grantGroup = group{name: "grant", actions: []action{
 	{"remove", "MEMBER PARTNERSHIP COLLECTION", "take a member's access to a collection away", grantRemove},
 }}
 
+var ownerGroup = group{name: "owner", actions: []action{
+	{"transfer", "PARTNERSHIP FROM TO [--object ID]",
+		"pass the ownership of FROM's objects in a partnership (or of one object) to member TO", ownerTransfer},
+}}
+
 var tokenGroup = group{name: "token", actions: []action{
 	{"issue", "MEMBER | --operator [NAME]  [--ttl 90d] [--note TEXT] [--out FILE]",
 		"issue a partner token for a member, or an operator token; prints the token", tokenIssue},
@@ -337,6 +342,22 @@ func grantRemove(inv *invocation) error {
 		return err
 	}
 	return inv.printChange(c)
+}
+
+func ownerTransfer(inv *invocation) error {
+	object := inv.fs.String("object", "", "move the ownership of this object id only")
+	args, err := inv.parse(3, 3)
+	if err != nil {
+		return err
+	}
+	var res admin.OwnershipResult
+	body := admin.OwnershipTransfer{From: args[1], To: args[2], Object: *object}
+	if err := inv.call(http.MethodPost, "/admin/partnerships/"+seg(args[0])+"/ownership/", body, &res); err != nil {
+		return err
+	}
+	return inv.output(res, func(w io.Writer) {
+		fmt.Fprintf(w, "%d object ids of %s in %s now belong to %s\n", res.Moved, args[1], args[0], args[2])
+	})
 }
 
 func tokenIssue(inv *invocation) error {

@@ -170,6 +170,12 @@ func TestEveryCommand(t *testing.T) {
 	}
 	h.must(t, "grant", "add", "jpcert-cc", "eu-japan", coll.ID, "--read")
 	h.fails(t, exitUsage, []string{"--read, --write or both"}, "grant", "add", "jpcert-cc", "eu-japan", "cyber-threats")
+
+	// Ownership passes between members; nothing published yet, so nothing moves.
+	if out := h.must(t, "owner", "transfer", "eu-japan", "cert-eu", "jpcert-cc"); !strings.Contains(out, "0 object ids of cert-eu in eu-japan now belong to jpcert-cc") {
+		t.Errorf("owner transfer: %q", out)
+	}
+	h.fails(t, exitFailed, []string{"no member nobody"}, "owner", "transfer", "eu-japan", "cert-eu", "nobody")
 	var detail admin.PartnershipDetail
 	h.mustJSON(t, &detail, "partnership", "show", "eu-japan")
 	if len(detail.Collections) != 1 || len(detail.Grants) != 2 {

@@ -35,6 +35,7 @@ type Admin interface {
 
 	PutGrant(ctx context.Context, actor string, g admin.Grant) (admin.GrantResult, error)
 	RemoveGrant(ctx context.Context, actor, memberID, slug, ref string) (admin.Change, error)
+	TransferOwnership(ctx context.Context, actor string, t admin.OwnershipTransfer) (admin.OwnershipResult, error)
 
 	IssueToken(ctx context.Context, actor string, r admin.TokenRequest) (admin.IssuedToken, error)
 	Tokens(ctx context.Context, f admin.TokenFilter) ([]admin.Token, error)
@@ -94,6 +95,7 @@ func (a *api) mountAdmin(e *gin.Engine) {
 	route(g, http.MethodDelete, "/partnerships/:slug/collections/:collection/", h.handle(h.deleteCollection))
 	route(g, http.MethodPut, "/partnerships/:slug/collections/:collection/grants/:member/", h.handle(h.putGrant))
 	route(g, http.MethodDelete, "/partnerships/:slug/collections/:collection/grants/:member/", h.handle(h.removeGrant))
+	route(g, http.MethodPost, "/partnerships/:slug/ownership/", h.handle(h.transferOwnership))
 	route(g, http.MethodGet, "/members/", h.handle(h.listMembers))
 	route(g, http.MethodPost, "/members/", h.handle(h.addMember))
 	route(g, http.MethodDelete, "/members/:member/", h.handle(h.removeMember))
@@ -336,6 +338,20 @@ func (h adminAPI) removeGrant(c *gin.Context) error {
 		return err
 	}
 	writeAdminJSON(c, http.StatusOK, ch)
+	return nil
+}
+
+func (h adminAPI) transferOwnership(c *gin.Context) error {
+	var body admin.OwnershipTransfer
+	if err := decodeAdminBody(c, &body); err != nil {
+		return err
+	}
+	body.Partnership = c.Param("slug")
+	res, err := h.svc.TransferOwnership(c.Request.Context(), actor(c), body)
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, res)
 	return nil
 }
 

@@ -128,6 +128,10 @@ func (s *Store) Delete(ctx context.Context, d store.Deletion) (int, error) {
 	return observe(s, "Delete", func() (int, error) { return s.Store.Delete(ctx, d) })
 }
 
+func (s *Store) TransferOwnership(ctx context.Context, t store.Transfer) (int, error) {
+	return observe(s, "TransferOwnership", func() (int, error) { return s.Store.TransferOwnership(ctx, t) })
+}
+
 func (s *Store) CreateMember(ctx context.Context, m store.Member) error {
 	return s.observe("CreateMember", func() error { return s.Store.CreateMember(ctx, m) })
 }

@@ -25,6 +25,9 @@ const (
 	LedgerWithdraw LedgerKind = "withdraw"
 	// LedgerDelete records a member deleting versions of its object: the versions removed.
 	LedgerDelete LedgerKind = "delete"
+	// LedgerTransfer records an operator moving the ownership of objects from one member to another:
+	// Member is the new owner, TokenID the operator, Endpoint the former owner, the items the ids.
+	LedgerTransfer LedgerKind = "transfer"
 	// LedgerProbe records a dry run: what a member asked about, and what the hub would have done,
 	// since an answer tells the member about the collection as a pull does.
 	LedgerProbe LedgerKind = "probe"
@@ -395,6 +398,16 @@ func ReadKind(kind LedgerKind) LedgerKind {
 		return LedgerProbe
 	}
 	return LedgerPull
+}
+
+// TransferEntry is the ledger entry of a transfer of the ownership of ids.
+func TransferEntry(t Transfer, ids []string) LedgerEntry {
+	e := LedgerEntry{Kind: LedgerTransfer, Member: t.To, TokenID: t.Operator, APIRoot: t.APIRoot, Endpoint: t.From,
+		Items: make([]LedgerItem, len(ids))}
+	for i, id := range ids {
+		e.Items[i] = LedgerItem{ID: id, Verdict: "transferred"}
+	}
+	return e
 }
 
 // VerdictDeleted is the verdict of a version a member deleted.

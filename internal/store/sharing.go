@@ -178,7 +178,13 @@ func MayVersion(owner, member string, o Object) bool {
 func WithdrawalBars(withdrawer, member string) bool { return withdrawer == member }
 
 // OriginKeyID is the origin key of an object id.
-func OriginKeyID(id string) string { return "id:" + id }
+func OriginKeyID(id string) string { return originIDPrefix + id }
+
+// originIDPrefix starts the origin keys of object ids.
+const originIDPrefix = "id:"
+
+// IDOfOriginKey returns the object id an origin key is of; ok is false for a fingerprint's key.
+func IDOfOriginKey(key string) (id string, ok bool) { return strings.CutPrefix(key, originIDPrefix) }
 
 // OriginKeyFingerprint is the origin key of a content fingerprint.
 func OriginKeyFingerprint(fp string) string { return "fp:" + fp }

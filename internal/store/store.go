@@ -138,6 +138,10 @@ type Store interface {
 	// transaction. Withdrawing again changes nothing and reports Unchanged. ErrNotFound if the
 	// collection holds no version of the object.
 	Withdraw(ctx context.Context, w Withdrawal) (Outcome, error)
+	// TransferOwnership makes t.To the owner, in t.APIRoot, of what t.From published first there
+	// (one object, or everything), its withdrawals included, and appends a transfer ledger entry
+	// listing the ids, all in one transaction. It returns how many ids moved; none is no error.
+	TransferOwnership(ctx context.Context, t Transfer) (int, error)
 	// Origins returns the origins recorded for any of the keys (OriginKeyID, OriginKeyFingerprint),
 	// in any API root.
 	Origins(ctx context.Context, keys []string) ([]Origin, error)
@@ -367,6 +371,18 @@ type Deletion struct {
 	// Member and TokenID say who deletes; the ledger entry records them.
 	Member  string
 	TokenID string
+}
+
+// Transfer is an operator's move of the ownership of a member's objects in a partnership to another
+// member, as when an organisation is renamed or its tasks pass to another.
+type Transfer struct {
+	APIRoot  string
+	From, To string
+	// ObjectID, when set, moves that object alone; otherwise everything From published first in
+	// the partnership moves.
+	ObjectID string
+	// Operator is who ordered it; the ledger entry names it as its token.
+	Operator string
 }
 
 // Withdrawal is a publisher's request to withdraw one object from a collection.

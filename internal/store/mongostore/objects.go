@@ -655,6 +655,55 @@ func (s *Store) withdraw(ctx context.Context, w store.Withdrawal) (out store.Out
 	return out, logged, nil
 }
 
+// TransferOwnership moves origins and withdrawals from one member to another and adds the transfer
+// ledger entry, pending, in one transaction; then it chains the entry, as Publish does.
+func (s *Store) TransferOwnership(ctx context.Context, t store.Transfer) (int, error) {
+	var ids []string
+	err := s.transact(ctx, func(ctx context.Context) error {
+		ids = nil
+		// Everything: every key the member holds there, fingerprints too. One object: its id alone.
+		origins := bson.D{{Key: "api_root", Value: t.APIRoot}, {Key: "member_id", Value: t.From}}
+		withdrawals := bson.D{{Key: "api_root", Value: t.APIRoot}, {Key: "member_id", Value: t.From}}
+		if t.ObjectID != "" {
+			origins = append(origins, bson.E{Key: "key", Value: store.OriginKeyID(t.ObjectID)})
+			withdrawals = append(withdrawals, bson.E{Key: "object_id", Value: t.ObjectID})
+		}
+		cur, err := s.origins.Find(ctx, origins, options.Find().SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "key", Value: 1}}))
+		if err != nil {
+			return err
+		}
+		var docs []originDoc
+		if err := cur.All(ctx, &docs); err != nil {
+			return err
+		}
+		for _, d := range docs {
+			if id, ok := store.IDOfOriginKey(d.Key); ok {
+				ids = append(ids, id)
+			}
+		}
+		to := bson.D{{Key: "$set", Value: bson.D{{Key: "member_id", Value: t.To}}}}
+		if _, err := s.origins.UpdateMany(ctx, origins, to); err != nil {
+			return err
+		}
+		if _, err := s.withdrawals.UpdateMany(ctx, withdrawals, to); err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		slices.Sort(ids)
+		return s.insertPending(ctx, store.TransferEntry(t, ids))
+	})
+	if err != nil {
+		return 0, fmt.Errorf("mongostore: transfer %s's objects in %s to %s: %w", t.From, t.APIRoot, t.To, err)
+	}
+	if len(ids) > 0 {
+		// Not an error of the transfer, which is committed: see Publish.
+		_ = s.sequence(ctx, nil)
+	}
+	return len(ids), nil
+}
+
 // Origins returns the origins recorded for any of the keys, in any API root.
 func (s *Store) Origins(ctx context.Context, keys []string) ([]store.Origin, error) {
 	if len(keys) == 0 {

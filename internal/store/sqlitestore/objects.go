@@ -421,6 +421,56 @@ func (s *Store) Withdraw(ctx context.Context, w store.Withdrawal) (store.Outcome
 	return out, nil
 }
 
+// TransferOwnership moves origins and withdrawals from one member to another and records it, in one
+// write transaction.
+func (s *Store) TransferOwnership(ctx context.Context, t store.Transfer) (int, error) {
+	var ids []string
+	err := s.inWrite(ctx, func(tx *sql.Tx) error {
+		ids = nil
+		// Everything: every key the member holds there, fingerprints too. One object: its id alone.
+		which, args := ``, []any{t.APIRoot, t.From}
+		if t.ObjectID != "" {
+			which, args = ` AND key = ?`, append(args, store.OriginKeyID(t.ObjectID))
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT key FROM origins WHERE api_root = ? AND member_id = ?`+which+` ORDER BY key`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var key string
+			if err := rows.Scan(&key); err != nil {
+				return err
+			}
+			if id, ok := store.IDOfOriginKey(key); ok {
+				ids = append(ids, id)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE origins SET member_id = ? WHERE api_root = ? AND member_id = ?`+which,
+			append([]any{t.To}, args...)...); err != nil {
+			return err
+		}
+		withdrawn, wargs := ``, []any{t.To, t.APIRoot, t.From}
+		if t.ObjectID != "" {
+			withdrawn, wargs = ` AND object_id = ?`, append(wargs, t.ObjectID)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE withdrawals SET member_id = ? WHERE api_root = ? AND member_id = ?`+withdrawn, wargs...); err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		return s.appendLedger(ctx, tx, store.TransferEntry(t, ids))
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlitestore: transfer %s's objects in %s to %s: %w", t.From, t.APIRoot, t.To, err)
+	}
+	return len(ids), nil
+}
+
 // Origins returns the origins recorded for any of the keys, in any API root.
 func (s *Store) Origins(ctx context.Context, keys []string) ([]store.Origin, error) {
 	if len(keys) == 0 {

@@ -19,6 +19,7 @@ var ledgerCases = []testCase{
 	{"PublishSavesTheStatusItIsGiven", publishSavesStatus},
 	{"OnlyTheFirstPublisherVersionsAnObject", onlyTheOwnerVersions},
 	{"MemberDeletionsAreRecordedAndSpareTombstones", memberDeletions},
+	{"TransferOwnershipMovesOriginsAndWithdrawals", transferOwnership},
 	{"WithdrawLeavesATombstoneAndIsNeverUndone", withdrawTombstone},
 	{"PullsOfAPublishersObjects", pullsOfMine},
 	{"ConcurrentAppendsStayChained", concurrentAppends},
@@ -280,6 +281,70 @@ func memberDeletions(t *testing.T, s store.Store) {
 	_, err = s.Delete(ctx, store.Deletion{CollectionID: coll, ObjectID: indicatorID(99), Filter: all, Member: "cert-eu"})
 	wantErrIs(t, "deleting what is not there", err, store.ErrNotFound)
 	RequireLedgerVerifies(t, s, 3) // the publication, the withdrawal, the deletion
+}
+
+// transferOwnership checks TransferOwnership: one object, then everything, moves to the new owner,
+// who may then version it while the former owner may not; a withdrawal moves with its object; each
+// transfer is a ledger entry, and another partnership is untouched.
+func transferOwnership(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	coll := newCollection(t, s)
+	root := rootOf(t, s, coll)
+	elsewhere := newCollection(t, s)
+	a, b, gone := tlpObject(1, "2026-01-01T00:00:00.000Z", 0), tlpObject(2, "2026-01-01T00:00:00.000Z", 0), tlpObject(3, "2026-01-01T00:00:00.000Z", 0)
+	mustPublish(t, s, store.Publication{CollectionID: coll, Member: "old-name", Objects: []store.Object{a, b, gone}})
+	mustPublish(t, s, store.Publication{CollectionID: elsewhere, Member: "old-name", Objects: []store.Object{a}})
+	if _, err := s.Withdraw(ctx, store.Withdrawal{CollectionID: coll, ObjectID: gone.ID, Member: "old-name", Tombstone: tombstone}); err != nil {
+		t.Fatal(err)
+	}
+
+	n, err := s.TransferOwnership(ctx, store.Transfer{APIRoot: root, From: "old-name", To: "new-name", ObjectID: a.ID, Operator: "alice"})
+	if err != nil || n != 1 {
+		t.Fatalf("transfer one object: %d, %v", n, err)
+	}
+	// next is a later version of object n.
+	next := func(n int) store.Object { return tlpObject(n, "2026-02-01T00:00:00.000Z", 0) }
+	got := results(mustPublish(t, s, store.Publication{CollectionID: coll, Member: "old-name", Objects: []store.Object{next(1), next(2)}, DryRun: true}))
+	if !slices.Equal(got, []store.Result{store.NotOwner, store.Added}) {
+		t.Errorf("the former owner after one object moved: %v", got)
+	}
+	got = results(mustPublish(t, s, store.Publication{CollectionID: coll, Member: "new-name", Objects: []store.Object{next(1), next(2)}, DryRun: true}))
+	if !slices.Equal(got, []store.Result{store.Added, store.NotOwner}) {
+		t.Errorf("the new owner after one object moved: %v", got)
+	}
+
+	n, err = s.TransferOwnership(ctx, store.Transfer{APIRoot: root, From: "old-name", To: "new-name", Operator: "alice"})
+	if err != nil || n != 2 {
+		t.Fatalf("transfer the rest: %d, %v", n, err)
+	}
+	got = results(mustPublish(t, s, store.Publication{CollectionID: coll, Member: "new-name", Objects: []store.Object{next(2), next(3)}, DryRun: true}))
+	if !slices.Equal(got, []store.Result{store.Added, store.Withdrawn}) {
+		t.Errorf("the new owner after everything moved: %v; want its object open and its withdrawal binding", got)
+	}
+	got = results(mustPublish(t, s, store.Publication{CollectionID: elsewhere, Member: "old-name", Objects: []store.Object{next(1)}, DryRun: true}))
+	if !slices.Equal(got, []store.Result{store.Added}) {
+		t.Errorf("the former owner in another partnership: %v", got)
+	}
+	if n, err := s.TransferOwnership(ctx, store.Transfer{APIRoot: root, From: "old-name", To: "new-name"}); err != nil || n != 0 {
+		t.Errorf("transferring nothing: %d, %v", n, err)
+	}
+	var transfers [][]string
+	for _, e := range ledgerAll(t, s) {
+		if e.Kind == store.LedgerTransfer {
+			if e.Member != "new-name" || e.Endpoint != "old-name" || e.TokenID != "alice" || e.APIRoot != root {
+				t.Errorf("transfer entry %+v", e)
+			}
+			var ids []string
+			for _, it := range e.Items {
+				ids = append(ids, it.ID)
+			}
+			transfers = append(transfers, ids)
+		}
+	}
+	if len(transfers) != 2 || !slices.Equal(transfers[0], []string{a.ID}) || !slices.Equal(transfers[1], []string{b.ID, gone.ID}) {
+		t.Errorf("transfer entries list %v", transfers)
+	}
+	RequireLedgerVerifies(t, s, int64(len(ledgerAll(t, s))))
 }
 
 // publishSavesStatus checks Publication.Status: the plan is completed with the outcomes and saved

@@ -1,0 +1,54 @@
+package admin_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"taxiihub/internal/admin"
+	"taxiihub/internal/store"
+)
+
+// An operator passes a renamed organisation's objects to its new member record: the new member then
+// versions them and the old one may not, and the audit trail records the transfer.
+func TestTransferOwnership(t *testing.T) {
+	e := newEnv(t)
+	c := seedOne(t, e)
+	ctx := t.Context()
+	if _, err := e.svc.AddMember(ctx, "alice", admin.Member{ID: "cert-eu-2", Name: "CERT-EU (renamed)", Jurisdiction: "EU"}); err != nil {
+		t.Fatal(err)
+	}
+	object := func(modified string) store.Object {
+		v, _ := time.Parse(time.RFC3339, modified)
+		return store.Object{ID: "indicator--00000000-0000-4000-8000-000000000001", Type: "indicator", SpecVersion: "2.1",
+			Version: v, Content: []byte(`{"modified":"` + modified + `"}`)}
+	}
+	if _, err := e.store.Publish(ctx, store.Publication{CollectionID: c.ID, Member: "cert-eu",
+		Objects: []store.Object{object("2026-01-01T00:00:00Z")}}); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, bad := range []admin.OwnershipTransfer{
+		{Partnership: "eu-japan", From: "cert-eu", To: "cert-eu"},
+		{Partnership: "eu-japan", From: "cert-eu", To: "nobody"},
+		{Partnership: "no-such", From: "cert-eu", To: "cert-eu-2"},
+	} {
+		if _, err := e.svc.TransferOwnership(ctx, "alice", bad); err == nil {
+			t.Errorf("transfer %+v succeeded", bad)
+		}
+	}
+	res, err := e.svc.TransferOwnership(ctx, "alice", admin.OwnershipTransfer{Partnership: "eu-japan", From: "cert-eu", To: "cert-eu-2"})
+	if err != nil || res.Moved != 1 {
+		t.Fatalf("transfer: %+v, %v", res, err)
+	}
+	for member, want := range map[string]store.Result{"cert-eu": store.NotOwner, "cert-eu-2": store.Added} {
+		out, err := e.store.Publish(ctx, store.Publication{CollectionID: c.ID, Member: member,
+			Objects: []store.Object{object("2026-02-01T00:00:00Z")}, DryRun: true})
+		if err != nil || out[0].Result != want {
+			t.Errorf("%s versioning after the transfer: %+v, %v; want %v", member, out, err, want)
+		}
+	}
+	if got := auditActions(t, e.store); !slices.Contains(got, "alice ownership.transfer ownership eu-japan") {
+		t.Errorf("audit trail %v lacks the transfer", got)
+	}
+}
