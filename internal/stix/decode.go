@@ -14,6 +14,8 @@ import (
 // map[string]any, arrays as []any and numbers as json.Number. gojsonschema needs json.Number
 // (float64 would lose the integer/number distinction), so the decoded value is handed to it
 // directly instead of through NewGoLoader, which would marshal and decode it a second time.
+// The decoded form cannot show repeated member names; callers check raw with duplicateKeys,
+// which needs to know what the value holds to bound its report per object.
 func decode(raw []byte) (any, *Problem) {
 	// encoding/json silently replaces invalid UTF-8 with U+FFFD; STIX content must be UTF-8.
 	if !utf8.Valid(raw) {

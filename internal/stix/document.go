@@ -2,6 +2,7 @@ package stix
 
 import (
 	"strconv"
+	"strings"
 )
 
 // DocumentKind says what shape of document was validated.
@@ -60,19 +61,37 @@ func (v *Validator) Document(raw []byte) DocumentVerdict {
 	switch doc := doc.(type) {
 	case []any:
 		d.Kind = KindList
-		v.members(&d, doc, "")
+		found := duplicateKeys(raw, 1)
+		if dups, ok := byMember(found, ""); ok {
+			v.members(&d, doc, "", dups)
+		} else {
+			d.Errors = found
+		}
 	case map[string]any:
 		typ, hasType := doc["type"]
 		switch {
-		case typ == "bundle":
-			d.Kind = KindBundle
-			v.bundle(&d, doc)
-		case !hasType && has(doc, "objects"):
+		case typ == "bundle" || !hasType && has(doc, "objects"):
 			d.Kind = KindEnvelope
-			v.envelope(&d, doc)
+			if typ == "bundle" {
+				d.Kind = KindBundle
+			}
+			found := duplicateKeys(raw, 2)
+			dups, ok := byMember(found, "/objects")
+			switch {
+			case !ok:
+				d.Errors = found
+			case d.Kind == KindBundle:
+				v.bundle(&d, doc, dups)
+			default:
+				v.envelope(&d, doc, dups)
+			}
 		default:
 			d.Kind = KindObject
-			d.Objects = []ObjectVerdict{{Verdict: v.object(doc)}}
+			if dups := duplicateKeys(raw, 0); len(dups) > 0 {
+				d.Objects = []ObjectVerdict{{Verdict: repeated(doc, dups)}}
+			} else {
+				d.Objects = []ObjectVerdict{{Verdict: v.object(doc)}}
+			}
 		}
 	default:
 		d.Errors = []Problem{{Code: CodeNotAnObject, Message: "A STIX document is a JSON object (a bundle, an envelope or an object) or a list of objects, not " + jsonKind(doc) + "."}}
@@ -81,7 +100,7 @@ func (v *Validator) Document(raw []byte) DocumentVerdict {
 	return d
 }
 
-func (v *Validator) bundle(d *DocumentVerdict, bundle map[string]any) {
+func (v *Validator) bundle(d *DocumentVerdict, bundle map[string]any, dups map[int][]Problem) {
 	var r report
 	switch sv, present := bundle["spec_version"]; {
 	case !present:
@@ -110,21 +129,48 @@ func (v *Validator) bundle(d *DocumentVerdict, bundle map[string]any) {
 	r.finish()
 	d.Errors, d.Warnings = r.errors, r.warnings
 	if objects, ok := bundle["objects"].([]any); ok {
-		v.members(d, objects, "/objects")
+		v.members(d, objects, "/objects", dups)
 	}
 }
 
-func (v *Validator) envelope(d *DocumentVerdict, envelope map[string]any) {
+func (v *Validator) envelope(d *DocumentVerdict, envelope map[string]any, dups map[int][]Problem) {
 	objects, ok := envelope["objects"].([]any)
 	if !ok {
 		d.Errors = append(d.Errors, Problem{Code: CodeWrongType, Path: "/objects", Message: "objects must be a list of STIX objects."})
 		return
 	}
-	v.members(d, objects, "/objects")
+	v.members(d, objects, "/objects", dups)
 }
 
-// members validates the objects of a bundle, envelope or list, whose pointer is prefix.
-func (v *Validator) members(d *DocumentVerdict, objects []any, prefix string) {
+// byMember sorts the repeated member names of a document (see duplicateKeys) by the member of
+// its list, at prefix, that they are in: dups[i] holds those of the member at prefix/i, with paths
+// relative to it. ok is false when some lie outside every member: they put in doubt which list
+// the document holds, so the document is refused as a whole.
+func byMember(found []Problem, prefix string) (dups map[int][]Problem, ok bool) {
+	if len(found) == 0 {
+		return nil, true
+	}
+	dups = make(map[int][]Problem)
+	for _, p := range found {
+		rest, in := strings.CutPrefix(p.Path, prefix+"/")
+		index, rel, _ := strings.Cut(rest, "/")
+		i, err := strconv.Atoi(index)
+		if !in || err != nil || i < 0 {
+			return nil, false
+		}
+		if rel != "" {
+			p.Path = "/" + rel
+		} else {
+			p.Path = ""
+		}
+		dups[i] = append(dups[i], p)
+	}
+	return dups, true
+}
+
+// members validates the objects of a bundle, envelope or list, whose pointer is prefix. dups
+// holds the repeated member names of each, which refuse it.
+func (v *Validator) members(d *DocumentVerdict, objects []any, prefix string, dups map[int][]Problem) {
 	d.Objects = make([]ObjectVerdict, len(objects))
 	for i, m := range objects {
 		pointer := prefix + "/" + strconv.Itoa(i)
@@ -135,7 +181,12 @@ func (v *Validator) members(d *DocumentVerdict, objects []any, prefix string) {
 			}}}}
 			continue
 		}
-		verdict := v.object(obj)
+		var verdict Verdict
+		if len(dups[i]) > 0 {
+			verdict = repeated(obj, dups[i])
+		} else {
+			verdict = v.object(obj)
+		}
 		for j := range verdict.Errors {
 			verdict.Errors[j].Path = pointer + verdict.Errors[j].Path
 		}

@@ -38,6 +38,9 @@ func (v *Validator) Object(raw []byte) Verdict {
 	if !ok {
 		return Verdict{Errors: []Problem{{Code: CodeNotAnObject, Message: "A STIX object must be a JSON object, not " + jsonKind(doc) + "."}}}
 	}
+	if dups := duplicateKeys(raw, 0); len(dups) > 0 {
+		return repeated(obj, dups)
+	}
 	vd := v.object(obj)
 	vd.Object = obj
 	return vd
@@ -54,6 +57,23 @@ func (v *Validator) object(obj map[string]any) Verdict {
 	vd.Type, _ = str(obj, "type")
 	vd.SpecVersion, _ = str(obj, "spec_version")
 	return vd
+}
+
+// repeated is the verdict on an object that repeats member names (see duplicateKeys): it is
+// refused without further checks, which would judge only the values encoding/json kept. Its id,
+// type and spec_version are given when they are not among the repeated names, so that a status
+// can still say which object was refused.
+func repeated(obj map[string]any, dups []Problem) Verdict {
+	single := func(name string) string {
+		for _, p := range dups {
+			if p.Path == "/"+name {
+				return ""
+			}
+		}
+		s, _ := str(obj, name)
+		return s
+	}
+	return Verdict{Errors: dups, ID: single("id"), Type: single("type"), SpecVersion: single("spec_version")}
 }
 
 // objectVersion is what the store keys an object version by: modified, else created, else
