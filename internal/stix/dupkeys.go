@@ -56,11 +56,11 @@ func duplicateKeys(raw []byte, unitDepth int) []Problem {
 				top.index++
 			}
 		case '"':
-			end, escaped := stringEnd(raw, i)
+			end := stringEnd(raw, i)
 			if expectName {
 				expectName = false
 				name := raw[i+1 : end-1]
-				if escaped {
+				if bytes.IndexByte(name, '\\') >= 0 {
 					name = unescape(raw[i:end])
 				}
 				top := &frames[len(frames)-1]
@@ -106,9 +106,8 @@ type memberName struct {
 // one, which for the usual STIX object costs less than hashing them.
 const linearMembers = 32
 
-// stringEnd returns the offset just past the string literal starting at raw[start], and
-// whether the literal holds escapes.
-func stringEnd(raw []byte, start int) (end int, escaped bool) {
+// stringEnd returns the offset just past the string literal starting at raw[start].
+func stringEnd(raw []byte, start int) int {
 	i := start + 1
 	for {
 		q := i + bytes.IndexByte(raw[i:], '"')
@@ -118,9 +117,8 @@ func stringEnd(raw []byte, start int) (end int, escaped bool) {
 			b--
 		}
 		if (q-b)%2 == 0 {
-			return q + 1, escaped || bytes.IndexByte(raw[start+1:q], '\\') >= 0
+			return q + 1
 		}
-		escaped = true
 		i = q + 1
 	}
 }
