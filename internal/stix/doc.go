@@ -51,8 +51,8 @@
 // the report is full: gojsonschema formats every error it finds with text/template, and a
 // single hostile list of a million bad members would otherwise cost seconds and gigabytes.
 // Numbers beyond 100 characters or an exponent of ±400 are refused before gojsonschema
-// evaluates them with math/big. Repeated member names are found by one more pass over the
-// bytes, which costs a few percent of decoding and allocates nothing for usual objects.
+// evaluates them with math/big. They and repeated member names are found by one pass over the
+// bytes after decoding, which allocates nothing for usual objects.
 //
 // # Deliberate differences from the OASIS validator
 //

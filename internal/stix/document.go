@@ -57,47 +57,60 @@ func (v *Validator) Document(raw []byte) DocumentVerdict {
 	if p != nil {
 		return DocumentVerdict{Errors: []Problem{*p}}
 	}
-	var d DocumentVerdict
-	switch doc := doc.(type) {
-	case []any:
-		d.Kind = KindList
-		found := duplicateKeys(raw, 1)
-		if dups, ok := byMember(found, ""); ok {
-			v.members(&d, doc, "", dups)
+	d := DocumentVerdict{Kind: documentKind(doc)}
+	// Repeated names are reported per object of the document (see scanRaw), which lies at
+	// prefix/i, depth 1 in a list and 2 in a bundle or envelope.
+	unitDepth, prefix := 2, "/objects"
+	switch d.Kind {
+	case KindList:
+		unitDepth, prefix = 1, ""
+	case KindObject:
+		unitDepth = 0
+	}
+	found, p := scanRaw(raw, unitDepth)
+	if p != nil {
+		return DocumentVerdict{Errors: []Problem{*p}}
+	}
+	if d.Kind == KindObject {
+		if obj := doc.(map[string]any); len(found) > 0 {
+			d.Objects = []ObjectVerdict{{Verdict: repeated(obj, found)}}
 		} else {
-			d.Errors = found
+			d.Objects = []ObjectVerdict{{Verdict: v.object(obj)}}
 		}
-	case map[string]any:
-		typ, hasType := doc["type"]
-		switch {
-		case typ == "bundle" || !hasType && has(doc, "objects"):
-			d.Kind = KindEnvelope
-			if typ == "bundle" {
-				d.Kind = KindBundle
-			}
-			found := duplicateKeys(raw, 2)
-			dups, ok := byMember(found, "/objects")
-			switch {
-			case !ok:
-				d.Errors = found
-			case d.Kind == KindBundle:
-				v.bundle(&d, doc, dups)
-			default:
-				v.envelope(&d, doc, dups)
-			}
-		default:
-			d.Kind = KindObject
-			if dups := duplicateKeys(raw, 0); len(dups) > 0 {
-				d.Objects = []ObjectVerdict{{Verdict: repeated(doc, dups)}}
-			} else {
-				d.Objects = []ObjectVerdict{{Verdict: v.object(doc)}}
-			}
-		}
+		return d
+	}
+	dups, ok := byMember(found, prefix)
+	switch {
+	case !ok:
+		d.Errors = found
+	case d.Kind == KindList:
+		v.members(&d, doc.([]any), "", dups)
+	case d.Kind == KindBundle:
+		v.bundle(&d, doc.(map[string]any), dups)
+	case d.Kind == KindEnvelope:
+		v.envelope(&d, doc.(map[string]any), dups)
 	default:
 		d.Errors = []Problem{{Code: CodeNotAnObject, Message: "A STIX document is a JSON object (a bundle, an envelope or an object) or a list of objects, not " + jsonKind(doc) + "."}}
 	}
 	duplicates(&d)
 	return d
+}
+
+// documentKind says what a decoded document is, or "" when it is none of the kinds.
+func documentKind(doc any) DocumentKind {
+	switch doc := doc.(type) {
+	case []any:
+		return KindList
+	case map[string]any:
+		switch typ, hasType := doc["type"]; {
+		case typ == "bundle":
+			return KindBundle
+		case !hasType && has(doc, "objects"):
+			return KindEnvelope
+		}
+		return KindObject
+	}
+	return ""
 }
 
 func (v *Validator) bundle(d *DocumentVerdict, bundle map[string]any, dups map[int][]Problem) {
@@ -142,7 +155,7 @@ func (v *Validator) envelope(d *DocumentVerdict, envelope map[string]any, dups m
 	v.members(d, objects, "/objects", dups)
 }
 
-// byMember sorts the repeated member names of a document (see duplicateKeys) by the member of
+// byMember sorts the repeated member names of a document (see scanRaw) by the member of
 // its list, at prefix, that they are in: dups[i] holds those of the member at prefix/i, with paths
 // relative to it. ok is false when some lie outside every member: they put in doubt which list
 // the document holds, so the document is refused as a whole.

@@ -34,11 +34,15 @@ func (v *Validator) Object(raw []byte) Verdict {
 	if p != nil {
 		return Verdict{Errors: []Problem{*p}}
 	}
+	dups, p := scanRaw(raw, 0)
+	if p != nil {
+		return Verdict{Errors: []Problem{*p}}
+	}
 	obj, ok := doc.(map[string]any)
 	if !ok {
 		return Verdict{Errors: []Problem{{Code: CodeNotAnObject, Message: "A STIX object must be a JSON object, not " + jsonKind(doc) + "."}}}
 	}
-	if dups := duplicateKeys(raw, 0); len(dups) > 0 {
+	if len(dups) > 0 {
 		return repeated(obj, dups)
 	}
 	vd := v.object(obj)
@@ -59,7 +63,7 @@ func (v *Validator) object(obj map[string]any) Verdict {
 	return vd
 }
 
-// repeated is the verdict on an object that repeats member names (see duplicateKeys): it is
+// repeated is the verdict on an object that repeats member names (see scanRaw): it is
 // refused without further checks, which would judge only the values encoding/json kept. Its id,
 // type and spec_version are given when they are not among the repeated names, so that a status
 // can still say which object was refused.

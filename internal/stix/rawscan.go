@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// Duplicate member names. STIX 2.1 content is I-JSON (RFC 7493), whose objects never repeat a
+// Repeated member names. STIX 2.1 content is I-JSON (RFC 7493), whose objects never repeat a
 // member name (§2.3). The rule matters beyond form: encoding/json keeps the last of repeated
 // members, so every check of the hub, the content rules included, would judge one value while
 // the bytes stored and served byte for byte to partners carry both, and a reader elsewhere may
@@ -16,36 +16,36 @@ import (
 // "clean"}, or a RED marking followed by a GREEN one in object_marking_refs, past the rules. The
 // object judged and the bytes stored must be the same object, so such content is refused.
 
-// duplicateKeys reports the member names that appear more than once in one JSON object of raw,
-// at any depth, comparing them after unescaping ("a" and "\u0061" are the same name). Each
-// repeated name is reported once per object, at its second occurrence; the problem's path is a
-// JSON Pointer into raw.
+// scanRaw reads raw, which decode has read as a single JSON value, for what the decoded form
+// cannot show. It returns huge, a number-too-big problem, for the first number literal beyond
+// the bounds (see numberTooBig); and otherwise, as dups, the member names that appear more
+// than once in one JSON object, at any depth, compared after unescaping ("a" and "\u0061" are
+// the same name). Each repeated name is reported once per object, at its second occurrence.
+// Problem paths are JSON Pointers into raw.
 //
-// raw must be a single valid JSON value: decode checks that first, so the scan does not
-// validate again. It reads raw once, and allocates only for unescaped names, for objects with
-// many members and for the problems found.
+// unitDepth bounds the repetitions reported. Each value at that depth (0: raw as a whole; 1:
+// each element of a top-level array; 2: each element of an array held by a top-level member,
+// such as a bundle's objects) gets at most maxProblems of them, and so does everything outside
+// such values, so that the verdict of every object of a document still says it repeats names.
 //
-// unitDepth bounds the problems reported. Each value at that depth (0: raw as a whole; 1: each
-// element of a top-level array; 2: each element of an array held by a top-level member, such as
-// a bundle's objects) gets at most maxProblems of them, and so does everything outside such
-// values, so that the verdict of every object of a document still says it repeats names.
-func duplicateKeys(raw []byte, unitDepth int) []Problem {
+// The scan does not validate raw again. It is linear in the size of raw, and allocates only for
+// names with escapes, for objects of many members and for the problems found.
+func scanRaw(raw []byte, unitDepth int) (dups []Problem, huge *Problem) {
 	// The scan is one function so that its buffers, sized for usual objects, stay on the stack.
 	var frameBuf [16]keyFrame
 	var nameBuf [64]memberName
 	frames, names := frameBuf[:0], nameBuf[:0]
-	var found []Problem
 	// inUnit and outside count the repetitions found in the current unit and outside any unit.
 	inUnit, outside := 0, 0
 	expectName := false
 	for i := 0; i < len(raw); i++ {
-		switch raw[i] {
+		switch c := raw[i]; c {
 		case '{', '[':
-			frames = append(frames, keyFrame{object: raw[i] == '{', first: len(names)})
+			frames = append(frames, keyFrame{object: c == '{', first: len(names)})
 			if len(frames) == unitDepth+1 {
 				inUnit = 0
 			}
-			expectName = raw[i] == '{'
+			expectName = c == '{'
 		case '}', ']':
 			names = names[:frames[len(frames)-1].first]
 			frames = frames[:len(frames)-1]
@@ -72,14 +72,42 @@ func duplicateKeys(raw []byte, unitDepth int) []Problem {
 						count = &inUnit
 					}
 					*count++
-					found = appendRepeated(found, frames, unitDepth, count == &inUnit, *count, name)
+					dups = appendRepeated(dups, frames, unitDepth, count == &inUnit, *count, name)
 				}
 			}
 			i = end - 1
+		case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+			end := i + 1
+			for end < len(raw) && isNumberByte(raw[end]) {
+				end++
+			}
+			if numberTooBig(raw[i:end]) {
+				return nil, hugeNumber(raw[i:end], frames)
+			}
+			i = end - 1
 		}
-		// Anything else is white space, a colon, a number, true, false or null.
+		// Anything else is white space, a colon, true, false or null.
 	}
-	return found
+	return dups, nil
+}
+
+func isNumberByte(c byte) bool {
+	return c >= '0' && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-'
+}
+
+// hugeNumber is the problem of the number literal lit, found where frames are reading.
+func hugeNumber(lit []byte, frames []keyFrame) *Problem {
+	var at loc
+	for _, f := range frames {
+		if f.object {
+			at = at.key(string(f.name))
+		} else {
+			at = at.index(f.index)
+		}
+	}
+	return &Problem{Code: CodeNumberTooBig, Path: framePointer(frames), Message: fmt.Sprintf(
+		"The number %.40s at %s is too large to be STIX content (at most %d characters and an exponent within ±%d).",
+		lit, at, maxNumberLen, maxNumberExponent)}
 }
 
 // keyFrame is an open object or array.

@@ -154,7 +154,8 @@ func TestDuplicateKeysManyMembers(t *testing.T) {
 	}
 	b.WriteString(`"k\u0031": 0, "k5": 0, "k5": 0, "k70": 0, "z": {"k1": 1}, "k2": 0}, "k1": 0}`)
 	var got []string
-	for _, p := range duplicateKeys([]byte(b.String()), 0) {
+	dups, _ := scanRaw([]byte(b.String()), 0)
+	for _, p := range dups {
 		got = append(got, p.Path)
 	}
 	if want := []string{"/x/k1", "/x/k5", "/x/k70", "/x/k2"}; !slices.Equal(got, want) {
@@ -189,7 +190,7 @@ func TestDuplicateKeysAreBounded(t *testing.T) {
 func TestCorpusDuplicateKeys(t *testing.T) {
 	v := newTestValidator(t)
 	for _, c := range loadCorpus(t) {
-		if !json.Valid(c.input) || !utf8.Valid(c.input) {
+		if _, p := decode(c.input); p != nil {
 			continue
 		}
 		if got, want := scannedPaths(c.input), referenceDuplicates(t, c.input); !slices.Equal(got, want) {
@@ -229,24 +230,119 @@ func TestCorpusDuplicateKeys(t *testing.T) {
 	}
 }
 
-// FuzzDuplicateKeys compares the scan with an independent one on any JSON input.
-func FuzzDuplicateKeys(f *testing.F) {
-	for _, seed := range []string{indicatorJSON, observedJSON, `{"a": 1, "\u0061": [{"b": {}, "b": "\"}"}]}`, `[{"":1,"":2},"a"]`} {
+// FuzzScanRaw compares the scan with independent ones on any input decode accepts: the
+// repeated names with referenceDuplicates, the numbers with a walk of the decoded value.
+func FuzzScanRaw(f *testing.F) {
+	for _, seed := range []string{indicatorJSON, observedJSON, `{"a": 1, "\u0061": [{"b": {}, "b": "\"}"}]}`, `[{"":1,"":2},"a"]`,
+		`{"a": [1, -2.5e+3, {"b": 1e401}]}`, `{"e": "1e999", "n": 1E-400}`} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		if !json.Valid(raw) || !utf8.Valid(raw) { // what decode refuses before the scan
+		doc, p := decode(raw)
+		if p != nil {
 			return
 		}
-		if got, want := scannedPaths(raw), referenceDuplicates(t, raw); !slices.Equal(got, want) {
-			t.Errorf("scan finds %q, reference finds %q", got, want)
+		dups, huge := scanRaw(raw, 0)
+		if huge != nil {
+			if dups != nil || huge.Code != CodeNumberTooBig {
+				t.Fatalf("huge number %v with repetitions %v", huge, dups)
+			}
+			if lit, ok := pointed(doc, huge.Path).(json.Number); !ok || !numberTooBig([]byte(lit)) {
+				t.Errorf("%s points at %v, not a number too big", huge.Path, pointed(doc, huge.Path))
+			}
+		} else if hasHugeNumber(doc) {
+			t.Errorf("the scan misses a number too big")
+		}
+		if huge == nil {
+			if got, want := scannedPaths(raw), referenceDuplicates(t, raw); !slices.Equal(got, want) {
+				t.Errorf("scan finds %q, reference finds %q", got, want)
+			}
 		}
 	})
 }
 
+func TestNumbersTooBig(t *testing.T) {
+	v := newTestValidator(t)
+	base := indicatorJSON[:len(indicatorJSON)-1]
+	for _, tc := range []struct{ name, raw, path string }{
+		{"long literal", base + `, "x_n": ` + strings.Repeat("9", maxNumberLen+1) + `}`, "/x_n"},
+		{"large exponent", base + `, "x_n": 1e401}`, "/x_n"},
+		{"small exponent", base + `, "x_n": -2.5E-401}`, "/x_n"},
+		{"in a list", base + `, "x_l": [1, 2, {"a": [0, 1e100000]}]}`, "/x_l/2/a/1"},
+		{"the first of two", base + `, "x_a": 1e999, "x_b": 1e999}`, "/x_a"},
+		{"before a repeated name", base + `, "x_a": 1e999, "name": "x"}`, "/x_a"},
+		{"alone", `1e999`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vd := v.Object([]byte(tc.raw))
+			if len(vd.Errors) != 1 || vd.Errors[0].Code != CodeNumberTooBig || vd.Errors[0].Path != tc.path {
+				t.Errorf("got %v, want number-too-big at %q", vd.Errors, tc.path)
+			}
+		})
+	}
+	for _, tc := range []struct{ name, raw string }{
+		{"bounds", base + `, "x_n": [` + strings.Repeat("9", maxNumberLen) + `, 1e400, 1E-400, -0.5e+400]}`},
+		{"in strings", base + `, "x_n": "1e999", "x_1e999": 0}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if vd := v.Object([]byte(tc.raw)); slices.Contains(codes(vd.Errors), CodeNumberTooBig) {
+				t.Errorf("got %v", vd.Errors)
+			}
+		})
+	}
+	d := v.Document([]byte(`{"objects": [` + indicatorJSON + `, ` + base + `, "x_n": 1e999}]}`))
+	if d.Valid() || len(d.Errors) != 1 || d.Errors[0].Code != CodeNumberTooBig || d.Errors[0].Path != "/objects/1/x_n" || d.Kind != "" {
+		t.Errorf("document: kind %q, errors %v", d.Kind, d.Errors)
+	}
+}
+
+// pointed returns the value at the JSON Pointer path in doc.
+func pointed(doc any, path string) any {
+	if path == "" {
+		return doc
+	}
+	for _, token := range strings.Split(path[1:], "/") {
+		token = strings.NewReplacer("~1", "/", "~0", "~").Replace(token)
+		switch d := doc.(type) {
+		case map[string]any:
+			doc = d[token]
+		case []any:
+			i, err := strconv.Atoi(token)
+			if err != nil || i >= len(d) {
+				return nil
+			}
+			doc = d[i]
+		default:
+			return nil
+		}
+	}
+	return doc
+}
+
+func hasHugeNumber(v any) bool {
+	switch v := v.(type) {
+	case json.Number:
+		return numberTooBig([]byte(v))
+	case map[string]any:
+		for _, e := range v {
+			if hasHugeNumber(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if hasHugeNumber(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func scannedPaths(raw []byte) []string {
 	var out []string
-	for _, p := range duplicateKeys(raw, 0) {
+	dups, _ := scanRaw(raw, 0)
+	for _, p := range dups {
 		if p.Code == CodeDuplicateKey {
 			out = append(out, p.Path)
 		}
