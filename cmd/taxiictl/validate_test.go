@@ -149,3 +149,28 @@ func TestValidateTextReport(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateReportsDuplicateKeys(t *testing.T) {
+	repeated := `{"objects": [
+		{"type": "identity", "spec_version": "2.1", "id": "identity--8ae20dde-83d4-4218-88fd-41ef0dabf9d1",
+		 "created": "2016-08-22T14:09:00.123Z", "modified": "2016-08-22T14:09:00.123Z", "name": "someone@example.org",
+		 "identity_class": "organization", "name": "mitre.org"}]}`
+	files := writeFiles(t, repeated)
+	status, stdout, _ := runTool("", "validate", "--json", files[0])
+	var line struct {
+		Objects []struct {
+			ID     string `json:"id"`
+			Errors []struct{ Code, Path string }
+		} `json:"objects"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &line); err != nil {
+		t.Fatalf("output %q: %v", stdout, err)
+	}
+	if status != 1 || len(line.Objects) != 1 || len(line.Objects[0].Errors) != 1 || line.Objects[0].ID != "identity--8ae20dde-83d4-4218-88fd-41ef0dabf9d1" ||
+		line.Objects[0].Errors[0].Code != "duplicate-key" || line.Objects[0].Errors[0].Path != "/objects/0/name" {
+		t.Errorf("status %d, report %s", status, stdout)
+	}
+	if _, stdout, _ := runTool("", "validate", files[0]); !strings.Contains(stdout, "/objects/0/name [duplicate-key]") {
+		t.Errorf("text report lacks the repeated name:\n%s", stdout)
+	}
+}

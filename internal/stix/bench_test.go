@@ -100,3 +100,21 @@ func TestIndicatorEnvelopeIsValid(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkScanRaw measures the scan for large numbers and repeated member names alone, over the
+// benchmark indicators, to set against BenchmarkIndicatorEnvelope.
+func BenchmarkScanRaw(b *testing.B) {
+	objs := indicatorEnvelope(10_000)
+	size := 0
+	for _, o := range objs {
+		size += len(o)
+	}
+	b.SetBytes(int64(size))
+	for b.Loop() {
+		for _, o := range objs {
+			if dups, huge := scanRaw(o, 0); dups != nil || huge != nil {
+				b.Fatal("a benchmark indicator repeats a name")
+			}
+		}
+	}
+}

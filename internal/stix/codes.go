@@ -9,6 +9,7 @@ const (
 	CodeInvalidUTF8   = "invalid-utf8"   // the input is not UTF-8
 	CodeNotAnObject   = "not-an-object"  // a JSON object was expected
 	CodeNumberTooBig  = "number-too-big" // a number literal beyond what STIX content can hold
+	CodeDuplicateKey  = "duplicate-key"  // a member name repeated within one JSON object
 	CodeNotSTIX21     = "not-stix-2.1"   // STIX 2.0 content, or an unknown spec_version
 	CodeNestedBundle  = "nested-bundle"  // a bundle where a STIX object is expected
 	CodeDuplicateID   = "duplicate-object"

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -14,6 +13,8 @@ import (
 // map[string]any, arrays as []any and numbers as json.Number. gojsonschema needs json.Number
 // (float64 would lose the integer/number distinction), so the decoded value is handed to it
 // directly instead of through NewGoLoader, which would marshal and decode it a second time.
+// Callers then read raw once more with scanRaw, for what the decoded form cannot show: the
+// size of number literals and repeated member names.
 func decode(raw []byte) (any, *Problem) {
 	// encoding/json silently replaces invalid UTF-8 with U+FFFD; STIX content must be UTF-8.
 	if !utf8.Valid(raw) {
@@ -27,11 +28,6 @@ func decode(raw []byte) (any, *Problem) {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, &Problem{Code: CodeInvalidJSON, Message: "The input holds more than one JSON value."}
-	}
-	if at, bad := findHugeNumber(v); bad != "" {
-		return nil, &Problem{Code: CodeNumberTooBig, Path: at.pointer(), Message: fmt.Sprintf(
-			"The number %.40s at %s is too large to be STIX content (at most %d characters and an exponent within ±%d).",
-			bad, at, maxNumberLen, maxNumberExponent)}
 	}
 	return v, nil
 }
@@ -69,34 +65,11 @@ const (
 	maxNumberExponent = 400
 )
 
-// findHugeNumber returns the location and literal of the first number beyond the bounds.
-func findHugeNumber(v any) (loc, string) {
-	switch v := v.(type) {
-	case json.Number:
-		if numberTooBig(string(v)) {
-			return nil, string(v)
-		}
-	case map[string]any:
-		for k, e := range v {
-			if l, bad := findHugeNumber(e); bad != "" {
-				return append(loc{{name: k}}, l...), bad
-			}
-		}
-	case []any:
-		for i, e := range v {
-			if l, bad := findHugeNumber(e); bad != "" {
-				return append(loc{{index: i}}, l...), bad
-			}
-		}
-	}
-	return nil, ""
-}
-
-func numberTooBig(lit string) bool {
+func numberTooBig(lit []byte) bool {
 	if len(lit) > maxNumberLen {
 		return true
 	}
-	i := strings.IndexAny(lit, "eE")
+	i := bytes.IndexAny(lit, "eE")
 	if i < 0 {
 		return false
 	}

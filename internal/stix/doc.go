@@ -3,6 +3,10 @@
 //
 // # What is checked
 //
+// An object, or a document, that repeats a member name within one JSON object is refused
+// before anything else (I-JSON, RFC 7493 §2.3): encoding/json keeps only the last value, so
+// the checks would judge an object other than the bytes stored and served.
+//
 // Each object is checked against the JSON Schema of its type (module directory schemas/,
 // compiled once by NewValidator; custom types fall back to the common core schemas), then by
 // Go code for what the schemas leave out, following the MUST rules of STIX 2.1:
@@ -47,7 +51,8 @@
 // the report is full: gojsonschema formats every error it finds with text/template, and a
 // single hostile list of a million bad members would otherwise cost seconds and gigabytes.
 // Numbers beyond 100 characters or an exponent of ±400 are refused before gojsonschema
-// evaluates them with math/big.
+// evaluates them with math/big. They and repeated member names are found by one pass over the
+// bytes after decoding, which allocates nothing for usual objects.
 //
 // # Deliberate differences from the OASIS validator
 //

@@ -2,6 +2,7 @@ package stix
 
 import (
 	"strconv"
+	"strings"
 )
 
 // DocumentKind says what shape of document was validated.
@@ -56,24 +57,38 @@ func (v *Validator) Document(raw []byte) DocumentVerdict {
 	if p != nil {
 		return DocumentVerdict{Errors: []Problem{*p}}
 	}
-	var d DocumentVerdict
-	switch doc := doc.(type) {
-	case []any:
-		d.Kind = KindList
-		v.members(&d, doc, "")
-	case map[string]any:
-		typ, hasType := doc["type"]
-		switch {
-		case typ == "bundle":
-			d.Kind = KindBundle
-			v.bundle(&d, doc)
-		case !hasType && has(doc, "objects"):
-			d.Kind = KindEnvelope
-			v.envelope(&d, doc)
-		default:
-			d.Kind = KindObject
-			d.Objects = []ObjectVerdict{{Verdict: v.object(doc)}}
+	d := DocumentVerdict{Kind: documentKind(doc)}
+	// Repeated names are reported per object of the document (see scanRaw), which lies at
+	// prefix/i, depth 1 in a list and 2 in a bundle or envelope.
+	unitDepth, prefix := 2, "/objects"
+	switch d.Kind {
+	case KindList:
+		unitDepth, prefix = 1, ""
+	case KindObject:
+		unitDepth = 0
+	}
+	found, p := scanRaw(raw, unitDepth)
+	if p != nil {
+		return DocumentVerdict{Errors: []Problem{*p}}
+	}
+	if d.Kind == KindObject {
+		if obj := doc.(map[string]any); len(found) > 0 {
+			d.Objects = []ObjectVerdict{{Verdict: repeated(obj, found)}}
+		} else {
+			d.Objects = []ObjectVerdict{{Verdict: v.object(obj)}}
 		}
+		return d
+	}
+	dups, ok := byMember(found, prefix)
+	switch {
+	case !ok:
+		d.Errors = found
+	case d.Kind == KindList:
+		v.members(&d, doc.([]any), "", dups)
+	case d.Kind == KindBundle:
+		v.bundle(&d, doc.(map[string]any), dups)
+	case d.Kind == KindEnvelope:
+		v.envelope(&d, doc.(map[string]any), dups)
 	default:
 		d.Errors = []Problem{{Code: CodeNotAnObject, Message: "A STIX document is a JSON object (a bundle, an envelope or an object) or a list of objects, not " + jsonKind(doc) + "."}}
 	}
@@ -81,7 +96,24 @@ func (v *Validator) Document(raw []byte) DocumentVerdict {
 	return d
 }
 
-func (v *Validator) bundle(d *DocumentVerdict, bundle map[string]any) {
+// documentKind says what a decoded document is, or "" when it is none of the kinds.
+func documentKind(doc any) DocumentKind {
+	switch doc := doc.(type) {
+	case []any:
+		return KindList
+	case map[string]any:
+		switch typ, hasType := doc["type"]; {
+		case typ == "bundle":
+			return KindBundle
+		case !hasType && has(doc, "objects"):
+			return KindEnvelope
+		}
+		return KindObject
+	}
+	return ""
+}
+
+func (v *Validator) bundle(d *DocumentVerdict, bundle map[string]any, dups map[int][]Problem) {
 	var r report
 	switch sv, present := bundle["spec_version"]; {
 	case !present:
@@ -110,21 +142,48 @@ func (v *Validator) bundle(d *DocumentVerdict, bundle map[string]any) {
 	r.finish()
 	d.Errors, d.Warnings = r.errors, r.warnings
 	if objects, ok := bundle["objects"].([]any); ok {
-		v.members(d, objects, "/objects")
+		v.members(d, objects, "/objects", dups)
 	}
 }
 
-func (v *Validator) envelope(d *DocumentVerdict, envelope map[string]any) {
+func (v *Validator) envelope(d *DocumentVerdict, envelope map[string]any, dups map[int][]Problem) {
 	objects, ok := envelope["objects"].([]any)
 	if !ok {
 		d.Errors = append(d.Errors, Problem{Code: CodeWrongType, Path: "/objects", Message: "objects must be a list of STIX objects."})
 		return
 	}
-	v.members(d, objects, "/objects")
+	v.members(d, objects, "/objects", dups)
 }
 
-// members validates the objects of a bundle, envelope or list, whose pointer is prefix.
-func (v *Validator) members(d *DocumentVerdict, objects []any, prefix string) {
+// byMember sorts the repeated member names of a document (see scanRaw) by the member of
+// its list, at prefix, that they are in: dups[i] holds those of the member at prefix/i, with paths
+// relative to it. ok is false when some lie outside every member: they put in doubt which list
+// the document holds, so the document is refused as a whole.
+func byMember(found []Problem, prefix string) (dups map[int][]Problem, ok bool) {
+	if len(found) == 0 {
+		return nil, true
+	}
+	dups = make(map[int][]Problem)
+	for _, p := range found {
+		rest, in := strings.CutPrefix(p.Path, prefix+"/")
+		index, rel, _ := strings.Cut(rest, "/")
+		i, err := strconv.Atoi(index)
+		if !in || err != nil || i < 0 {
+			return nil, false
+		}
+		if rel != "" {
+			p.Path = "/" + rel
+		} else {
+			p.Path = ""
+		}
+		dups[i] = append(dups[i], p)
+	}
+	return dups, true
+}
+
+// members validates the objects of a bundle, envelope or list, whose pointer is prefix. dups
+// holds the repeated member names of each, which refuse it.
+func (v *Validator) members(d *DocumentVerdict, objects []any, prefix string, dups map[int][]Problem) {
 	d.Objects = make([]ObjectVerdict, len(objects))
 	for i, m := range objects {
 		pointer := prefix + "/" + strconv.Itoa(i)
@@ -135,7 +194,12 @@ func (v *Validator) members(d *DocumentVerdict, objects []any, prefix string) {
 			}}}}
 			continue
 		}
-		verdict := v.object(obj)
+		var verdict Verdict
+		if len(dups[i]) > 0 {
+			verdict = repeated(obj, dups[i])
+		} else {
+			verdict = v.object(obj)
+		}
 		for j := range verdict.Errors {
 			verdict.Errors[j].Path = pointer + verdict.Errors[j].Path
 		}

@@ -34,9 +34,16 @@ func (v *Validator) Object(raw []byte) Verdict {
 	if p != nil {
 		return Verdict{Errors: []Problem{*p}}
 	}
+	dups, p := scanRaw(raw, 0)
+	if p != nil {
+		return Verdict{Errors: []Problem{*p}}
+	}
 	obj, ok := doc.(map[string]any)
 	if !ok {
 		return Verdict{Errors: []Problem{{Code: CodeNotAnObject, Message: "A STIX object must be a JSON object, not " + jsonKind(doc) + "."}}}
+	}
+	if len(dups) > 0 {
+		return repeated(obj, dups)
 	}
 	vd := v.object(obj)
 	vd.Object = obj
@@ -54,6 +61,23 @@ func (v *Validator) object(obj map[string]any) Verdict {
 	vd.Type, _ = str(obj, "type")
 	vd.SpecVersion, _ = str(obj, "spec_version")
 	return vd
+}
+
+// repeated is the verdict on an object that repeats member names (see scanRaw): it is
+// refused without further checks, which would judge only the values encoding/json kept. Its id,
+// type and spec_version are given when they are not among the repeated names, so that a status
+// can still say which object was refused.
+func repeated(obj map[string]any, dups []Problem) Verdict {
+	single := func(name string) string {
+		for _, p := range dups {
+			if p.Path == "/"+name {
+				return ""
+			}
+		}
+		s, _ := str(obj, name)
+		return s
+	}
+	return Verdict{Errors: dups, ID: single("id"), Type: single("type"), SpecVersion: single("spec_version")}
 }
 
 // objectVersion is what the store keys an object version by: modified, else created, else
