@@ -50,6 +50,19 @@ func TestAPartnerWhoTries(t *testing.T) {
 			}
 		}
 
+		// An object judged on one value and stored with another: JSON keys given twice are refused.
+		twice := []struct{ path, object, id, want string }{
+			{china, sdo("indicator", 704, indicatorOf(704)+`,"description":"call +32 2 299 11 11","description":"clean"`),
+				stixID("indicator", 704), "[duplicate-key] /description"},
+			{japan, sdo("indicator", 705, indicatorOf(705)+`,"object_marking_refs":["`+tlp2Red+`"],"object_marking_refs":["`+tlp2Green+`"]`),
+				stixID("indicator", 705), "[duplicate-key] /object_marking_refs"},
+		}
+		for _, d := range twice {
+			if got := reasons(postStatus(t, h.hub, d.path, h.tokens["cert-eu"], d.object))[d.id]; !slices.Equal(got, []string{d.want}) {
+				t.Errorf("a key given twice: %v, want %v", got, d.want)
+			}
+		}
+
 		// Deleting another's object answers not-owner, and names nobody.
 		del := h.hub.do(request{method: http.MethodDelete, path: china + "objects/" + victimID + "/?match[version]=all", token: h.tokens["cncert-cc"]})
 		if e := checkError(t, "deleting another's object", del, http.StatusForbidden); e.ErrorCode != "not-owner" || strings.Contains(e.Description, "cert-eu") {
