@@ -45,6 +45,11 @@ var grantGroup = group{name: "grant", actions: []action{
 	{"remove", "MEMBER PARTNERSHIP COLLECTION", "take a member's access to a collection away", grantRemove},
 }}
 
+var objectGroup = group{name: "object", actions: []action{
+	{"delete", "PARTNERSHIP COLLECTION OBJECT-ID",
+		"remove every version of an object, a withdrawal's tombstone included (recorded in the ledger and audit trail)", objectDelete},
+}}
+
 var ownerGroup = group{name: "owner", actions: []action{
 	{"transfer", "PARTNERSHIP FROM TO [--object ID]",
 		"pass the ownership of FROM's objects in a partnership (or of one object) to member TO", ownerTransfer},
@@ -339,6 +344,19 @@ func grantRemove(inv *invocation) error {
 	}
 	var c admin.Change
 	if err := inv.call(http.MethodDelete, grantPath(args), nil, &c); err != nil {
+		return err
+	}
+	return inv.printChange(c)
+}
+
+func objectDelete(inv *invocation) error {
+	args, err := inv.parse(3, 3)
+	if err != nil {
+		return err
+	}
+	var c admin.Change
+	path := "/admin/partnerships/" + seg(args[0]) + "/collections/" + seg(args[1]) + "/objects/" + seg(args[2]) + "/"
+	if err := inv.call(http.MethodDelete, path, nil, &c); err != nil {
 		return err
 	}
 	return inv.printChange(c)

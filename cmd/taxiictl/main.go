@@ -23,6 +23,7 @@ var commands = []command{
 	{name: "collection", summary: "create, list or delete a partnership's collections", run: collectionGroup.run},
 	{name: "member", summary: "add, list or remove partner organisations", run: memberGroup.run},
 	{name: "grant", summary: "add or remove a member's read/write access to a collection", run: grantGroup.run},
+	{name: "object", summary: "remove an object from a collection, tombstone included (operators only)", run: objectGroup.run},
 	{name: "owner", summary: "pass the ownership of a member's objects in a partnership to another member", run: ownerGroup.run},
 	{name: "token", summary: "issue, list or revoke partner and operator tokens", run: tokenGroup.run},
 	{name: "key", summary: "list, rotate or retire token signing keys", run: keyGroup.run},

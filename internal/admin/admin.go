@@ -67,6 +67,7 @@ type Store interface {
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
 	Audit(ctx context.Context, after int64, limit int) ([]store.AuditEntry, error)
 	TransferOwnership(ctx context.Context, t store.Transfer) (int, error)
+	Delete(ctx context.Context, d store.Deletion) (int, error)
 
 	// The ledger, which operators verify and read.
 	store.PullSource

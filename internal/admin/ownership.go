@@ -1,7 +1,9 @@
 package admin
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 
 	"taxiihub/internal/store"
@@ -58,4 +60,26 @@ func (s *Service) TransferOwnership(ctx context.Context, actor string, t Ownersh
 		return OwnershipResult{Change: c}, nil
 	}
 	return OwnershipResult{Moved: n, Change: c}, s.record(ctx, actor, c)
+}
+
+// DeleteObject removes every version of an object from a collection, a withdrawal's tombstone
+// included, which no partner may do: for content that must go, such as personal data shared by
+// mistake. The ledger records the versions removed under the operator's name, and the audit trail
+// the act.
+func (s *Service) DeleteObject(ctx context.Context, actor, slug, ref, objectID string) (Change, error) {
+	c, err := s.collection(ctx, slug, ref)
+	if err != nil {
+		return Change{}, err
+	}
+	n, err := s.store.Delete(ctx, store.Deletion{CollectionID: c.ID, ObjectID: objectID,
+		Filter: store.VersionFilter{Versions: store.VersionMatch{All: true}}, Operator: actor})
+	if errors.Is(err, store.ErrNotFound) {
+		return Change{}, notFound(err, "collection %s/%s holds no object %s", slug, ref, objectID)
+	}
+	if err != nil {
+		return Change{}, fmt.Errorf("admin: delete %s from %s/%s: %w", objectID, slug, ref, err)
+	}
+	ch := Change{Action: "delete", Kind: "object", Target: slug + "/" + cmp.Or(c.Alias, c.ID) + "/" + objectID,
+		Detail: fmt.Sprintf("%d versions", n)}
+	return ch, s.record(ctx, actor, ch)
 }

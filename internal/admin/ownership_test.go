@@ -52,3 +52,37 @@ func TestTransferOwnership(t *testing.T) {
 		t.Errorf("audit trail %v lacks the transfer", got)
 	}
 }
+
+// Only an operator removes a withdrawal's tombstone; the ledger and the audit trail record it.
+func TestOperatorDeletesATombstone(t *testing.T) {
+	e := newEnv(t)
+	c := seedOne(t, e)
+	ctx := t.Context()
+	id := "indicator--00000000-0000-4000-8000-000000000002"
+	obj := store.Object{ID: id, Type: "indicator", SpecVersion: "2.1", Version: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		Content: []byte(`{"modified":"2026-01-01T00:00:00.000Z"}`)}
+	if _, err := e.store.Publish(ctx, store.Publication{CollectionID: c.ID, Member: "cert-eu", Objects: []store.Object{obj}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Withdraw(ctx, store.Withdrawal{CollectionID: c.ID, ObjectID: id, Member: "cert-eu",
+		Tombstone: func(newest []byte, at time.Time) ([]byte, time.Time, error) { return []byte(`{"gone":true}`), time.Time{}, nil }}); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := e.svc.DeleteObject(ctx, "alice", "eu-japan", "cyber-threats", id)
+	if err != nil || ch.Detail != "1 versions" {
+		t.Fatalf("delete the tombstone: %+v, %v", ch, err)
+	}
+	if _, err := e.svc.DeleteObject(ctx, "alice", "eu-japan", "cyber-threats", id); err == nil {
+		t.Error("deleting it again succeeded")
+	}
+	if got := auditActions(t, e.store); !slices.Contains(got, "alice object.delete object eu-japan/cyber-threats/"+id) {
+		t.Errorf("audit trail %v lacks the deletion", got)
+	}
+	entries, err := e.store.Ledger(ctx, 0, store.MaxLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := entries[len(entries)-1]; last.Kind != store.LedgerDelete || last.TokenID != "alice" || len(last.Items) != 1 {
+		t.Errorf("the last ledger entry is %+v; want alice's deletion", last)
+	}
+}

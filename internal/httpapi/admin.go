@@ -36,6 +36,7 @@ type Admin interface {
 	PutGrant(ctx context.Context, actor string, g admin.Grant) (admin.GrantResult, error)
 	RemoveGrant(ctx context.Context, actor, memberID, slug, ref string) (admin.Change, error)
 	TransferOwnership(ctx context.Context, actor string, t admin.OwnershipTransfer) (admin.OwnershipResult, error)
+	DeleteObject(ctx context.Context, actor, slug, ref, objectID string) (admin.Change, error)
 
 	IssueToken(ctx context.Context, actor string, r admin.TokenRequest) (admin.IssuedToken, error)
 	Tokens(ctx context.Context, f admin.TokenFilter) ([]admin.Token, error)
@@ -96,6 +97,7 @@ func (a *api) mountAdmin(e *gin.Engine) {
 	route(g, http.MethodPut, "/partnerships/:slug/collections/:collection/grants/:member/", h.handle(h.putGrant))
 	route(g, http.MethodDelete, "/partnerships/:slug/collections/:collection/grants/:member/", h.handle(h.removeGrant))
 	route(g, http.MethodPost, "/partnerships/:slug/ownership/", h.handle(h.transferOwnership))
+	route(g, http.MethodDelete, "/partnerships/:slug/collections/:collection/objects/:object/", h.handle(h.deleteObject))
 	route(g, http.MethodGet, "/members/", h.handle(h.listMembers))
 	route(g, http.MethodPost, "/members/", h.handle(h.addMember))
 	route(g, http.MethodDelete, "/members/:member/", h.handle(h.removeMember))
@@ -352,6 +354,15 @@ func (h adminAPI) transferOwnership(c *gin.Context) error {
 		return err
 	}
 	writeAdminJSON(c, http.StatusOK, res)
+	return nil
+}
+
+func (h adminAPI) deleteObject(c *gin.Context) error {
+	ch, err := h.svc.DeleteObject(c.Request.Context(), actor(c), c.Param("slug"), c.Param("collection"), c.Param("object"))
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, ch)
 	return nil
 }
 

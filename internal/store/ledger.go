@@ -416,7 +416,11 @@ const VerdictDeleted = "deleted"
 // DeleteEntry is the ledger entry of a deletion from a collection of root that removed the versions
 // removed.
 func DeleteEntry(d Deletion, root string, removed []Record) LedgerEntry {
-	e := LedgerEntry{Kind: LedgerDelete, Member: d.Member, TokenID: d.TokenID, APIRoot: root,
+	token := d.TokenID
+	if d.Operator != "" {
+		token = d.Operator
+	}
+	e := LedgerEntry{Kind: LedgerDelete, Member: d.Member, TokenID: token, APIRoot: root,
 		Collection: d.CollectionID, Items: make([]LedgerItem, len(removed))}
 	for i, r := range removed {
 		e.Items[i] = LedgerItem{ID: r.ID, Version: r.Version, Verdict: VerdictDeleted}

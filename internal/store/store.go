@@ -113,9 +113,10 @@ type Store interface {
 	// removed. ErrNotFound if the collection holds no version of the object. It is an operator's act:
 	// a member's deletion is Delete.
 	DeleteVersions(ctx context.Context, collectionID, objectID string, f VersionFilter) (int, error)
-	// Delete is DeleteVersions on behalf of a member: it refuses with ErrTombstone, removing nothing,
-	// when the selection holds a withdrawal's tombstone, and appends a delete ledger entry listing
-	// the versions it removed in the same transaction, so that no deletion goes unrecorded.
+	// Delete is DeleteVersions on behalf of a member or an operator: it appends a delete ledger entry
+	// listing the versions it removed in the same transaction, so that no deletion goes unrecorded.
+	// A member's deletion refuses with ErrTombstone, removing nothing, when the selection holds a
+	// withdrawal's tombstone; an operator's may remove one.
 	Delete(ctx context.Context, d Deletion) (int, error)
 
 	// Publish is AddObjects on behalf of a member: besides storing the objects as AddObjects does,
@@ -371,6 +372,9 @@ type Deletion struct {
 	// Member and TokenID say who deletes; the ledger entry records them.
 	Member  string
 	TokenID string
+	// Operator, when set, makes it an operator's deletion, which may remove a tombstone; the ledger
+	// entry names the operator as its token.
+	Operator string
 }
 
 // Transfer is an operator's move of the ownership of a member's objects in a partnership to another

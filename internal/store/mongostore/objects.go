@@ -973,9 +973,9 @@ func (s *Store) Delete(ctx context.Context, d store.Deletion) (int, error) {
 	return s.deleteVersions(ctx, d, true)
 }
 
-// deleteVersions removes the versions d selects; byMember makes it a member's deletion, which spares
-// tombstones and is recorded.
-func (s *Store) deleteVersions(ctx context.Context, d store.Deletion, byMember bool) (int, error) {
+// deleteVersions removes the versions d selects; recorded makes it a member's or operator's deletion, which
+// is recorded, and spares tombstones unless an operator's.
+func (s *Store) deleteVersions(ctx context.Context, d store.Deletion, recorded bool) (int, error) {
 	var deleted int
 	err := s.transact(ctx, func(ctx context.Context) error {
 		deleted = 0
@@ -990,7 +990,7 @@ func (s *Store) deleteVersions(ctx context.Context, d store.Deletion, byMember b
 		if len(selected) == 0 {
 			return nil
 		}
-		if byMember && store.HoldsTombstone(selected) {
+		if recorded && d.Operator == "" && store.HoldsTombstone(selected) {
 			return store.ErrTombstone
 		}
 		// Dates added are unique per collection, so they name the versions exactly.
@@ -1007,7 +1007,7 @@ func (s *Store) deleteVersions(ctx context.Context, d store.Deletion, byMember b
 			return err
 		}
 		deleted = int(res.DeletedCount)
-		if !byMember {
+		if !recorded {
 			return nil
 		}
 		var coll collectionDoc
@@ -1019,7 +1019,7 @@ func (s *Store) deleteVersions(ctx context.Context, d store.Deletion, byMember b
 	if err != nil {
 		return 0, fmt.Errorf("mongostore: delete versions of %s in %s: %w", d.ObjectID, d.CollectionID, err)
 	}
-	if byMember && deleted > 0 {
+	if recorded && deleted > 0 {
 		// Not an error of the deletion, which is committed: see Publish.
 		_ = s.sequence(ctx, nil)
 	}

@@ -549,9 +549,9 @@ func (s *Store) Delete(ctx context.Context, d store.Deletion) (int, error) {
 	return s.deleteVersions(ctx, d, true)
 }
 
-// deleteVersions removes the versions d selects; byMember makes it a member's deletion, which spares
-// tombstones and is recorded.
-func (s *Store) deleteVersions(ctx context.Context, d store.Deletion, byMember bool) (int, error) {
+// deleteVersions removes the versions d selects; recorded makes it a member's or operator's deletion, which
+// is recorded, and spares tombstones unless an operator's.
+func (s *Store) deleteVersions(ctx context.Context, d store.Deletion, recorded bool) (int, error) {
 	var n int
 	err := s.inWrite(ctx, func(tx *sql.Tx) error {
 		all, err := versions{q: tx, collection: d.CollectionID}.VersionsOf(ctx, []string{d.ObjectID}, store.TLPNone)
@@ -565,7 +565,7 @@ func (s *Store) deleteVersions(ctx context.Context, d store.Deletion, byMember b
 		if len(selected) == 0 {
 			return nil
 		}
-		if byMember && store.HoldsTombstone(selected) {
+		if recorded && d.Operator == "" && store.HoldsTombstone(selected) {
 			return store.ErrTombstone
 		}
 		del, err := tx.PrepareContext(ctx,
@@ -580,7 +580,7 @@ func (s *Store) deleteVersions(ctx context.Context, d store.Deletion, byMember b
 			}
 		}
 		n = len(selected)
-		if !byMember {
+		if !recorded {
 			return nil
 		}
 		var root string

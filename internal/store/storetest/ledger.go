@@ -274,13 +274,16 @@ func memberDeletions(t *testing.T, s store.Store) {
 	if err != nil || len(page.Records) != 1 || !page.Records[0].Withdrawn {
 		t.Errorf("the tombstone after a refused deletion: %+v, %v", page.Records, err)
 	}
-	// An operator's deletion may remove it, and is not a member's act in the ledger.
-	if n, err := s.DeleteVersions(ctx, coll, gone.ID, all); err != nil || n != 1 {
+	// An operator's deletion may remove it, and is recorded under the operator's name.
+	if n, err := s.Delete(ctx, store.Deletion{CollectionID: coll, ObjectID: gone.ID, Filter: all, Operator: "alice"}); err != nil || n != 1 {
 		t.Errorf("an operator deleting the tombstone: %d, %v", n, err)
+	}
+	if e := ledgerAll(t, s); e[len(e)-1].Kind != store.LedgerDelete || e[len(e)-1].TokenID != "alice" || e[len(e)-1].Member != "" {
+		t.Errorf("operator's delete entry: %+v", e[len(e)-1])
 	}
 	_, err = s.Delete(ctx, store.Deletion{CollectionID: coll, ObjectID: indicatorID(99), Filter: all, Member: "cert-eu"})
 	wantErrIs(t, "deleting what is not there", err, store.ErrNotFound)
-	RequireLedgerVerifies(t, s, 3) // the publication, the withdrawal, the deletion
+	RequireLedgerVerifies(t, s, 4) // the publication, the withdrawal, the two deletions
 }
 
 // transferOwnership checks TransferOwnership: one object, then everything, moves to the new owner,
