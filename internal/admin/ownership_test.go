@@ -65,7 +65,9 @@ func TestOperatorDeletesATombstone(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := e.store.Withdraw(ctx, store.Withdrawal{CollectionID: c.ID, ObjectID: id, Member: "cert-eu",
-		Tombstone: func(newest []byte, at time.Time) ([]byte, time.Time, error) { return []byte(`{"gone":true}`), time.Time{}, nil }}); err != nil {
+		Tombstone: func(newest []byte, at time.Time) ([]byte, time.Time, error) {
+			return []byte(`{"gone":true}`), time.Time{}, nil
+		}}); err != nil {
 		t.Fatal(err)
 	}
 	ch, err := e.svc.DeleteObject(ctx, "alice", "eu-japan", "cyber-threats", id)
