@@ -176,6 +176,9 @@ func TestEveryCommand(t *testing.T) {
 		t.Errorf("owner transfer: %q", out)
 	}
 	h.fails(t, exitFailed, []string{"no member nobody"}, "owner", "transfer", "eu-japan", "cert-eu", "nobody")
+	h.fails(t, exitFailed, []string{"404", "holds no object indicator--00000000-0000-4000-8000-000000000001"},
+		"object", "delete", "eu-japan", "cyber-threats", "indicator--00000000-0000-4000-8000-000000000001")
+	h.fails(t, exitUsage, []string{"missing arguments"}, "object", "delete", "eu-japan")
 	var detail admin.PartnershipDetail
 	h.mustJSON(t, &detail, "partnership", "show", "eu-japan")
 	if len(detail.Collections) != 1 || len(detail.Grants) != 2 {
