@@ -184,6 +184,12 @@ CREATE TABLE ledger_head (
 	hash BLOB NOT NULL
 );
 `,
+	// 4 to 5: the members collection of each partnership, which holds its members' identities.
+	`
+ALTER TABLE collections ADD COLUMN members INTEGER NOT NULL DEFAULT 0;
+-- One members collection per root, also when two hub processes create it at once.
+CREATE UNIQUE INDEX collections_members ON collections(api_root) WHERE members;
+`,
 }
 
 // schemaVersion is the schema this build writes.
