@@ -67,6 +67,10 @@ type Store interface {
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
 	Audit(ctx context.Context, after int64, limit int) ([]store.AuditEntry, error)
 
+	// The members collections, into which the service writes members' identities on nobody's behalf.
+	AddObjects(ctx context.Context, collectionID string, objs []store.Object) ([]store.Outcome, error)
+	Objects(ctx context.Context, collectionID string, q store.Query) (store.Page, error)
+
 	// The ledger, which operators verify and read.
 	store.PullSource
 }
