@@ -172,10 +172,11 @@ func TestEveryCommand(t *testing.T) {
 	h.fails(t, exitUsage, []string{"--read, --write or both"}, "grant", "add", "jpcert-cc", "eu-japan", "cyber-threats")
 	var detail admin.PartnershipDetail
 	h.mustJSON(t, &detail, "partnership", "show", "eu-japan")
-	if len(detail.Collections) != 1 || len(detail.Grants) != 2 {
+	if len(detail.Collections) != 1 || len(detail.Grants) != 2 || detail.MembersCollection == nil {
 		t.Errorf("show --json: %+v", detail)
 	}
-	if out := h.must(t, "partnership", "show", "eu-japan"); !strings.Contains(out, "jpcert-cc") || !strings.Contains(out, "Grants (2)") {
+	if out := h.must(t, "partnership", "show", "eu-japan"); !strings.Contains(out, "jpcert-cc") || !strings.Contains(out, "Grants (2)") ||
+		!strings.Contains(out, "Members collection: "+detail.MembersCollection.ID+" (alias members)") {
 		t.Errorf("show:\n%s", out)
 	}
 
