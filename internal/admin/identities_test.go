@@ -357,3 +357,13 @@ grants:
 		t.Errorf("deleting a partnership left with its members collection only: %v", err)
 	}
 }
+
+func TestLedgerEntriesNameTheMembersIdentity(t *testing.T) {
+	e := admin.LedgerEntryOf(store.LedgerEntry{Seq: 1, Kind: store.LedgerPull, Member: "cert-eu"})
+	if e.MemberIdentity != "identity--e12073d7-cd06-5e1c-b3ad-93922c0d080d" {
+		t.Errorf("member_identity %q", e.MemberIdentity)
+	}
+	if e := admin.LedgerEntryOf(store.LedgerEntry{Seq: 2, Kind: store.LedgerPull}); e.MemberIdentity != "" {
+		t.Errorf("an entry without member names identity %q", e.MemberIdentity)
+	}
+}

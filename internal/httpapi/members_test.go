@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"taxiihub/internal/admin"
 	"taxiihub/internal/identity"
 	"taxiihub/internal/store"
 )
@@ -72,6 +73,36 @@ func TestPartnersReadTheirPartnershipsMembers(t *testing.T) {
 		}
 		if r := h.hub.get(collectionPath("eu-japan", "members")+"objects/", h.tokens["cncert-cc"]); r.status != http.StatusNotFound {
 			t.Errorf("cncert-cc reads eu-japan/members: %d", r.status)
+		}
+	})
+}
+
+// The ledger, as operators and publishers read it, names each member by its identity as well, the
+// one its partnerships serve.
+func TestLedgerAndPullsNameTheMembersIdentity(t *testing.T) {
+	backends(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		h := newExampleHub(t, open(t))
+		japan := collectionPath("eu-japan", "cyber-threats")
+		postStatus(t, h.hub, japan, h.tokens["cert-eu"], sdo("indicator", 1, indicatorOf(1)))
+		h.hub.get(japan+"objects/", h.tokens["jpcert-cc"])
+
+		var mine struct {
+			Pulls []map[string]any `json:"pulls"`
+		}
+		h.hub.get("/eu-japan/pulls/", h.tokens["cert-eu"]).json(t, &mine)
+		if len(mine.Pulls) != 1 || mine.Pulls[0]["member"] != "jpcert-cc" ||
+			mine.Pulls[0]["member_identity"] != identity.OfMember("jpcert-cc") {
+			t.Errorf("pulls of cert-eu's objects: %+v", mine.Pulls)
+		}
+		var entries struct{ Entries []admin.LedgerEntry }
+		h.ok("ledger", h.call("GET", "/admin/ledger/?limit=1000", nil), 200, &entries)
+		if len(entries.Entries) != 2 {
+			t.Fatalf("ledger: %+v", entries.Entries)
+		}
+		for _, e := range entries.Entries {
+			if e.MemberIdentity != identity.OfMember(e.Member) {
+				t.Errorf("%s entry of %s names identity %q", e.Kind, e.Member, e.MemberIdentity)
+			}
 		}
 	})
 }
