@@ -167,6 +167,10 @@ func partnershipShow(inv *invocation) error {
 				fmt.Fprintf(tw, "%s\t%s\t%s\n", c.ID, orDash(c.Alias), c.Title)
 			}
 		})
+		if mc := d.MembersCollection; mc != nil {
+			fmt.Fprintf(w, "\nMembers collection: %s (alias %s), the members' identities; the hub keeps it, "+
+				"every member holding a grant reads it\n", mc.ID, orDash(mc.Alias))
+		}
 		fmt.Fprintf(w, "\nGrants (%d):\n", len(d.Grants))
 		table(w, "MEMBER\tCOLLECTION\tREAD\tWRITE", func(tw io.Writer) {
 			for _, g := range d.Grants {

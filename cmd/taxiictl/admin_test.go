@@ -181,10 +181,11 @@ func TestEveryCommand(t *testing.T) {
 	h.fails(t, exitUsage, []string{"missing arguments"}, "object", "delete", "eu-japan")
 	var detail admin.PartnershipDetail
 	h.mustJSON(t, &detail, "partnership", "show", "eu-japan")
-	if len(detail.Collections) != 1 || len(detail.Grants) != 2 {
+	if len(detail.Collections) != 1 || len(detail.Grants) != 2 || detail.MembersCollection == nil {
 		t.Errorf("show --json: %+v", detail)
 	}
-	if out := h.must(t, "partnership", "show", "eu-japan"); !strings.Contains(out, "jpcert-cc") || !strings.Contains(out, "Grants (2)") {
+	if out := h.must(t, "partnership", "show", "eu-japan"); !strings.Contains(out, "jpcert-cc") || !strings.Contains(out, "Grants (2)") ||
+		!strings.Contains(out, "Members collection: "+detail.MembersCollection.ID+" (alias members)") {
 		t.Errorf("show:\n%s", out)
 	}
 

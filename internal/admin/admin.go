@@ -69,6 +69,10 @@ type Store interface {
 	TransferOwnership(ctx context.Context, t store.Transfer) (int, error)
 	Delete(ctx context.Context, d store.Deletion) (int, error)
 
+	// The members collections, into which the service writes members' identities on nobody's behalf.
+	AddObjects(ctx context.Context, collectionID string, objs []store.Object) ([]store.Outcome, error)
+	Objects(ctx context.Context, collectionID string, q store.Query) (store.Page, error)
+
 	// The ledger, which operators verify and read.
 	store.PullSource
 }

@@ -27,6 +27,9 @@ import (
 // The whole spec is checked, against itself and against the hub, before anything is changed; every
 // problem found is reported at once. Applying the same spec twice changes nothing the second time
 // and returns no changes. With dryRun, Apply reports the changes it would make and makes none.
+//
+// Once the spec is applied, Apply makes the members collections whole (KeepIdentities): the hub's
+// own upkeep, which follows from the changes and is not listed among them.
 func (s *Service) Apply(ctx context.Context, actor string, spec Spec, dryRun bool) (ApplyResult, error) {
 	steps, err := s.plan(ctx, spec)
 	if err != nil {
@@ -45,6 +48,12 @@ func (s *Service) Apply(ctx context.Context, actor string, spec Spec, dryRun boo
 			}
 		}
 		res.Changes = append(res.Changes, st.change)
+	}
+	if dryRun {
+		return res, nil
+	}
+	if err := s.KeepIdentities(ctx); err != nil {
+		return res, fmt.Errorf("admin: the spec is applied, but members' identities are not all served (apply again): %w", err)
 	}
 	return res, nil
 }
@@ -178,6 +187,13 @@ func (p *planner) collection(ctx context.Context, slug string, rootExists bool, 
 		have, err = st.Collection(ctx, slug, cs.Alias)
 	}
 	switch {
+	case errors.Is(err, store.ErrNotFound) && cs.Alias == membersAlias:
+		// The members collection the hub keeps in every partnership takes this alias.
+		p.bad.add("collection %s: alias %q is the hub's members collection's; choose another", target, membersAlias)
+		return nil // and grants naming it are judged against the hub
+	case err == nil && have.Members:
+		p.bad.add("collection %s: that is the hub's members collection, which the hub alone keeps; choose another alias", target)
+		return nil
 	case errors.Is(err, store.ErrNotFound):
 		want.ID = uuid.NewString()
 		p.add(Change{Action: "create", Kind: "collection", Target: target, Detail: cs.Title},
@@ -229,12 +245,17 @@ func (p *planner) member(ctx context.Context, m Member) error {
 
 func (p *planner) grant(ctx context.Context, g GrantSpec) error {
 	target := g.Member + " on " + g.Partnership + "/" + g.Collection
-	id, known, err := p.collectionID(ctx, g.Partnership, g.Collection)
+	id, known, members, err := p.collectionID(ctx, g.Partnership, g.Collection)
 	if err != nil {
 		return err
 	}
 	if !known {
 		p.bad.add("grant of %s: there is no collection %s/%s in the spec or the hub", g.Member, g.Partnership, g.Collection)
+	}
+	if members {
+		p.bad.add("grant of %s on %s/%s: that is the hub's members collection, which every member holding a grant "+
+			"in the partnership reads and none writes into; it takes no grants", g.Member, g.Partnership, g.Collection)
+		return nil
 	}
 	memberKnown, err := p.memberKnown(ctx, g.Member)
 	if err != nil {
@@ -389,21 +410,22 @@ func widest(a, b []string) []string {
 }
 
 // collectionID resolves a partnership slug and alias to a collection id, from the spec or else
-// from the hub; known is false when neither has it.
-func (p *planner) collectionID(ctx context.Context, slug, alias string) (id string, known bool, err error) {
+// from the hub; known is false when neither has it, members true when it is the hub's members
+// collection.
+func (p *planner) collectionID(ctx context.Context, slug, alias string) (id string, known, members bool, err error) {
 	if inSpec, ok := p.collections[slug]; ok {
 		if id, ok := inSpec[alias]; ok {
-			return id, true, nil
+			return id, true, false, nil
 		}
 	}
 	c, err := p.s.store.Collection(ctx, slug, alias)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return "", false, nil
+		return "", false, false, nil
 	case err != nil:
-		return "", false, fmt.Errorf("admin: collection %s/%s: %w", slug, alias, err)
+		return "", false, false, fmt.Errorf("admin: collection %s/%s: %w", slug, alias, err)
 	}
-	return c.ID, true, nil
+	return c.ID, true, c.Members, nil
 }
 
 func (p *planner) heldGrant(ctx context.Context, memberID, collectionID string) (store.Grant, bool, error) {

@@ -6,23 +6,28 @@ import (
 	"fmt"
 	"time"
 
+	"taxiihub/internal/identity"
 	"taxiihub/internal/store"
 )
 
 // LedgerEntry is one entry of the hub's ledger of publishes, pulls and withdrawals, as the admin API
 // shows it. Hashes are hexadecimal.
 type LedgerEntry struct {
-	Seq         int64        `json:"seq"`
-	At          time.Time    `json:"at"`
-	Kind        string       `json:"kind"`
-	Member      string       `json:"member"`
-	TokenID     string       `json:"token_id,omitempty"`
-	Partnership string       `json:"partnership"`
-	Collection  string       `json:"collection"`
-	Endpoint    string       `json:"endpoint,omitempty"`
-	Items       []LedgerItem `json:"items"`
-	PrevHash    string       `json:"prev_hash"`
-	Hash        string       `json:"hash"`
+	Seq    int64     `json:"seq"`
+	At     time.Time `json:"at"`
+	Kind   string    `json:"kind"`
+	Member string    `json:"member"`
+	// MemberIdentity is the id of the member's STIX identity, which its partnerships serve in their
+	// members collections: how readers know the member. Derived, not recorded, so the entry's hash
+	// does not cover it.
+	MemberIdentity string       `json:"member_identity,omitempty"`
+	TokenID        string       `json:"token_id,omitempty"`
+	Partnership    string       `json:"partnership"`
+	Collection     string       `json:"collection"`
+	Endpoint       string       `json:"endpoint,omitempty"`
+	Items          []LedgerItem `json:"items"`
+	PrevHash       string       `json:"prev_hash"`
+	Hash           string       `json:"hash"`
 }
 
 // LedgerItem is one object version in a ledger entry.
@@ -64,6 +69,9 @@ func LedgerEntryOf(e store.LedgerEntry) LedgerEntry {
 	out := LedgerEntry{Seq: e.Seq, At: e.At, Kind: string(e.Kind), Member: e.Member, TokenID: e.TokenID,
 		Partnership: e.APIRoot, Collection: e.Collection, Endpoint: e.Endpoint, Items: make([]LedgerItem, len(e.Items)),
 		PrevHash: hex.EncodeToString(e.PrevHash), Hash: hex.EncodeToString(e.Hash)}
+	if e.Member != "" {
+		out.MemberIdentity = identity.OfMember(e.Member)
+	}
 	for i, it := range e.Items {
 		out.Items[i] = LedgerItem{ID: it.ID, Verdict: it.Verdict}
 		if !it.Version.IsZero() {

@@ -71,6 +71,10 @@ func (s *Service) PutGrant(ctx context.Context, actor string, g Grant) (GrantRes
 	if err != nil {
 		return GrantResult{}, err
 	}
+	if c.Members {
+		return GrantResult{}, refusedMembersCollection(g.Partnership,
+			"every member holding a grant in the partnership reads it, and none writes into it")
+	}
 	prev, held, err := s.grant(ctx, g.Member, c.ID)
 	if err != nil {
 		return GrantResult{}, err
@@ -82,7 +86,7 @@ func (s *Service) PutGrant(ctx context.Context, actor string, g Grant) (GrantRes
 	if err := s.putGrant(ctx, actor, out, held); err != nil {
 		return GrantResult{}, err
 	}
-	return GrantResult{Grant: out, Changed: true}, nil
+	return GrantResult{Grant: out, Changed: true}, s.keepIdentity(ctx, g.Member)
 }
 
 func (s *Service) putGrant(ctx context.Context, actor string, g Grant, replacing bool) error {

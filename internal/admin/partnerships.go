@@ -29,8 +29,12 @@ func (s *Service) CreatePartnership(ctx context.Context, actor string, p Partner
 	if err != nil {
 		return Partnership{}, fmt.Errorf("admin: create partnership %s: %w", p.Slug, err)
 	}
-	return partnershipOf(root), s.record(ctx, actor, Change{Action: "create", Kind: "partnership", Target: p.Slug,
-		Detail: p.Title + "; " + describePartnershipPolicy(root.Policy)})
+	if err := s.record(ctx, actor, Change{Action: "create", Kind: "partnership", Target: p.Slug,
+		Detail: p.Title + "; " + describePartnershipPolicy(root.Policy)}); err != nil {
+		return partnershipOf(root), err
+	}
+	_, err = s.membersCollection(ctx, p.Slug)
+	return partnershipOf(root), err
 }
 
 // Partnerships lists every partnership, ordered by slug.
@@ -65,6 +69,11 @@ func (s *Service) Partnership(ctx context.Context, slug string) (PartnershipDeta
 		d.Memberships = append(d.Memberships, membershipOf(m))
 	}
 	for _, c := range colls {
+		if c.Members {
+			mc := collectionOf(c)
+			d.MembersCollection = &mc
+			continue
+		}
 		d.Collections = append(d.Collections, collectionOf(c))
 		grants, err := s.store.CollectionGrants(ctx, c.ID)
 		if err != nil {
@@ -78,7 +87,8 @@ func (s *Service) Partnership(ctx context.Context, slug string) (PartnershipDeta
 }
 
 // DeletePartnership removes a partnership. It refuses while the partnership holds collections, so
-// that deleting a partnership can never drop shared intelligence as a side effect.
+// that deleting a partnership can never drop shared intelligence as a side effect; its members
+// collection, which only repeats what the hub knows of the members, goes with it.
 func (s *Service) DeletePartnership(ctx context.Context, actor, slug string) (Change, error) {
 	err := s.store.DeleteAPIRoot(ctx, slug)
 	switch {
@@ -113,6 +123,9 @@ func (s *Service) CreateCollection(ctx context.Context, actor string, c Collecti
 	if c.ID != "" {
 		bad.add("the hub assigns collection ids; leave id empty")
 	}
+	if c.Alias == membersAlias {
+		bad.add("alias %q is the hub's members collection's; choose another", membersAlias)
+	}
 	if err := bad.err("the collection"); err != nil {
 		return Collection{}, err
 	}
@@ -134,7 +147,8 @@ func (s *Service) CreateCollection(ctx context.Context, actor string, c Collecti
 		Target: collectionName(c.Partnership, c.ID, c.Alias), Detail: "id " + c.ID + "; " + describeCollectionPolicy(sc.Policy)})
 }
 
-// Collections lists a partnership's collections, ordered by title then id.
+// Collections lists a partnership's collections, ordered by title then id: the operators' own, not
+// the members collection the hub keeps (Partnership shows that one apart).
 func (s *Service) Collections(ctx context.Context, slug string) ([]Collection, error) {
 	colls, err := s.store.Collections(ctx, slug)
 	if errors.Is(err, store.ErrNotFound) {
@@ -143,9 +157,11 @@ func (s *Service) Collections(ctx context.Context, slug string) ([]Collection, e
 	if err != nil {
 		return nil, fmt.Errorf("admin: collections of %s: %w", slug, err)
 	}
-	out := make([]Collection, len(colls))
-	for i, c := range colls {
-		out[i] = collectionOf(c)
+	out := make([]Collection, 0, len(colls))
+	for _, c := range colls {
+		if !c.Members {
+			out = append(out, collectionOf(c))
+		}
 	}
 	return out, nil
 }
@@ -156,6 +172,9 @@ func (s *Service) DeleteCollection(ctx context.Context, actor, slug, ref string)
 	c, err := s.collection(ctx, slug, ref)
 	if err != nil {
 		return Change{}, err
+	}
+	if c.Members {
+		return Change{}, refusedMembersCollection(slug, "it goes only with the partnership")
 	}
 	err = s.store.DeleteCollection(ctx, slug, c.ID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -181,6 +200,13 @@ func (s *Service) collection(ctx context.Context, slug, ref string) (store.Colle
 		return store.Collection{}, fmt.Errorf("admin: collection %s/%s: %w", slug, ref, err)
 	}
 	return c, nil
+}
+
+// refusedMembersCollection refuses an operator's change to a partnership's members collection,
+// which the hub alone keeps.
+func refusedMembersCollection(slug, why string) error {
+	return &Error{Kind: Conflict, Message: fmt.Sprintf(
+		"the members collection of %s is the hub's: %s", slug, why)}
 }
 
 func storeCollection(c Collection) store.Collection {

@@ -244,6 +244,9 @@ func (s *Service) SetCollectionPolicy(ctx context.Context, actor, slug, ref stri
 	if err != nil {
 		return Collection{}, err
 	}
+	if c.Members {
+		return Collection{}, refusedMembersCollection(slug, "it holds identities only, and no member writes into it")
+	}
 	want := storeCollectionPolicy(p)
 	if c.Policy.Equal(want) {
 		return collectionOf(c), nil
@@ -303,8 +306,12 @@ func (s *Service) PutMembership(ctx context.Context, actor string, m Membership)
 	if held {
 		action = "update"
 	}
-	return MembershipResult{Membership: out, Changed: true}, s.record(ctx, actor, Change{Action: action, Kind: "membership",
-		Target: m.Member + " in " + m.Partnership, Detail: describeMembership(want)})
+	res := MembershipResult{Membership: out, Changed: true}
+	if err := s.record(ctx, actor, Change{Action: action, Kind: "membership",
+		Target: m.Member + " in " + m.Partnership, Detail: describeMembership(want)}); err != nil {
+		return res, err
+	}
+	return res, s.keepIdentity(ctx, m.Member)
 }
 
 // refusedJurisdiction is the refusal of a member joining a partnership that excludes its jurisdiction.

@@ -23,6 +23,10 @@ type PartnershipDetail struct {
 	Collections []Collection `json:"collections"`
 	Grants      []Grant      `json:"grants"`
 	Memberships []Membership `json:"memberships"`
+	// MembersCollection is the collection of the members' identities, which the hub keeps: every
+	// member holding a grant reads it, none writes into it. Absent only until the hub first runs
+	// with members collections.
+	MembersCollection *Collection `json:"members_collection,omitempty"`
 }
 
 // PartnershipPolicy holds the rules of a partnership that apply to all its collections.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"taxiihub/internal/identity"
 	"taxiihub/internal/store"
 	"taxiihub/internal/taxii"
 )
@@ -47,6 +48,20 @@ func TestAPartnerWhoTries(t *testing.T) {
 			got := reasons(postStatus(t, h.hub, row.path, h.tokens[row.member], row.object))[victimID]
 			if !slices.Equal(got, row.want) {
 				t.Errorf("%s: %v, want %v", row.attack, got, row.want)
+			}
+		}
+
+		// Speaking for another member: its identity's id, or its identity as created_by_ref.
+		certEU := identity.OfMember("cert-eu")
+		impersonations := []struct{ member, object, id, want string }{
+			{"cncert-cc", sdo("indicator", 706, indicatorOf(706)+`,"created_by_ref":"`+certEU+`"`), stixID("indicator", 706), "[not-creator] /created_by_ref"},
+			{"cncert-cc", strings.Replace(sdo("identity", 0, `"name":"CERT-EU","identity_class":"organization"`), stixID("identity", 0), certEU, 1),
+				certEU, "[member-identity] /id"},
+			{"cert-eu", sdo("indicator", 707, indicatorOf(707)+`,"created_by_ref":"`+certEU+`"`), stixID("indicator", 707), "stored"},
+		}
+		for _, im := range impersonations {
+			if got := reasons(postStatus(t, h.hub, china, h.tokens[im.member], im.object))[im.id]; !slices.Equal(got, []string{im.want}) {
+				t.Errorf("%s posting %s: %v, want %v", im.member, im.id, got, im.want)
 			}
 		}
 

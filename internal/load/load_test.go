@@ -100,10 +100,11 @@ func TestEveryAcceptedObjectReachesEveryEntitledPollerOnce(t *testing.T) {
 		t.Errorf("accepted %d of %d sent; want 600 of 600", rep.Accepted, rep.Sent)
 	}
 	// Five collections; cert-eu reads four of them, its partners one or two each, the two
-	// counter-terrorism readers the fifth: ten member-collection pairs, two pollers each, and a
-	// final read per collection.
-	if got := len(rep.Pollers); got != 10*2+5 {
-		t.Errorf("%d pollers; want 25", got)
+	// counter-terrorism readers the fifth: ten member-collection pairs. Each of the three
+	// partnerships' members collections adds its two readers: six pairs more. Two pollers each, and
+	// a final read per collection.
+	if got := len(rep.Pollers); got != (10+6)*2+5+3 {
+		t.Errorf("%d pollers; want 40", got)
 	}
 	for _, p := range rep.Pollers {
 		if p.Member == "frontex" || p.Member == "nl-ind" {

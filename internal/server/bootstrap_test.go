@@ -250,6 +250,14 @@ func TestNewcomerWalkthrough(t *testing.T) {
 		"europol-ectc": {"eu-immigration-ct": {"administrative-records": {true, false}}},
 		"nl-nctv":      {"eu-immigration-ct": {"administrative-records": {true, false}}},
 	}
+	// Every member holding a grant in a partnership also sees its members collection, read-only,
+	// and reads it unless it only publishes there.
+	for member, roots := range grants {
+		for root := range roots {
+			publisher := member == "frontex" || member == "nl-ind"
+			roots[root]["members"] = access{read: !publisher}
+		}
+	}
 	allCollections := map[string][]string{
 		"eu-china-cyber":    {"indicators", "incidents"},
 		"eu-japan":          {"cyber-threats", "critical-infrastructure"},

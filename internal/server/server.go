@@ -121,6 +121,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err erro
 			return nil, err
 		}
 	}
+	// Partnerships and members from before members collections existed get theirs here; on a hub
+	// that has them, nothing changes.
+	if err := svc.KeepIdentities(ctx); err != nil {
+		return nil, fmt.Errorf("serve members' identities: %w", err)
+	}
 	scrape := promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		Registry: reg, // counts its own failures in promhttp_metric_handler_errors_total
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),

@@ -97,7 +97,7 @@ func (s *Service) Access(ctx context.Context, caller auth.Principal, root, ref s
 }
 
 func (s *Service) access(ctx context.Context, caller auth.Principal, root store.APIRoot, coll store.Collection) (Access, error) {
-	read, write, seen := caller.Access(root.Slug, coll.ID)
+	read, write, seen := rights(caller, root.Slug, coll)
 	if !seen {
 		return Access{}, notFound(noCollection)
 	}
@@ -168,7 +168,7 @@ func (s *Service) Collections(ctx context.Context, caller auth.Principal, slug s
 	}
 	var out []Access
 	for _, coll := range all {
-		if read, write, seen := caller.Access(root.Slug, coll.ID); seen {
+		if read, write, seen := rights(caller, root.Slug, coll); seen {
 			out = append(out, Access{Caller: caller, Root: root, Collection: coll, GrantedRead: read, GrantedWrite: write, Membership: m})
 		}
 	}

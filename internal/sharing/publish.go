@@ -37,7 +37,12 @@ func (s *Service) Publish(ctx context.Context, acc Access, raws []json.RawMessag
 	if err := acc.RequireWrite(); err != nil {
 		return store.Status{}, err
 	}
-	r := &request{svc: s, acc: acc, dryRun: dryRun, rules: policy.Rules{Partnership: acc.Root.Policy, Collection: acc.Collection.Policy},
+	identities, err := s.identities(ctx)
+	if err != nil {
+		return store.Status{}, err
+	}
+	r := &request{svc: s, acc: acc, dryRun: dryRun, identities: identities,
+		rules: policy.Rules{Partnership: acc.Root.Policy, Collection: acc.Collection.Policy},
 		status: store.Status{ID: uuid.NewString(), APIRoot: acc.Root.Slug, Submitter: acc.Caller.MemberID,
 			RequestTimestamp: s.now(), Successes: []store.StatusDetail{}, Failures: []store.StatusDetail{},
 			Pendings: []store.StatusDetail{}}}
@@ -61,6 +66,8 @@ type request struct {
 	acc    Access
 	rules  policy.Rules
 	dryRun bool
+	// identities are the members' identity ids, to the member each is.
+	identities map[string]string
 	// status records every part so far.
 	status store.Status
 	// stored counts the objects stored so far; failed is the store's failure, after which no part
@@ -72,7 +79,7 @@ type request struct {
 
 // publish checks and stores one part, and records its objects in the status.
 func (r *request) publish(ctx context.Context, raws []json.RawMessage, last bool) {
-	p := r.svc.check(raws, r.rules)
+	p := r.svc.check(raws, r.rules, speaksFor{caller: r.acc.Caller.MemberID, identities: r.identities})
 	clear(raws) // the part's verdicts hold what is still needed
 	if r.failed == nil {
 		r.failed = r.svc.checkOnward(ctx, r.acc, p)
@@ -176,16 +183,20 @@ type part struct{ verdicts []verdict }
 // object's decoded form, which the validator hands on so that the rules need not decode it again,
 // is dropped as soon as the rules have read it, so that a request never holds every object decoded
 // (several times the size of its bytes) at once.
-func (s *Service) check(raws []json.RawMessage, rules policy.Rules) *part {
+func (s *Service) check(raws []json.RawMessage, rules policy.Rules, author speaksFor) *part {
 	p := &part{verdicts: make([]verdict, len(raws))}
-	inParallel(len(raws), func(i int) { p.verdicts[i] = s.checkOne(raws[i], rules) })
+	inParallel(len(raws), func(i int) { p.verdicts[i] = s.checkOne(raws[i], rules, author) })
 	return p
 }
 
-func (s *Service) checkOne(raw []byte, rules policy.Rules) verdict {
+func (s *Service) checkOne(raw []byte, rules policy.Rules, author speaksFor) verdict {
 	sv := s.checker.Object(raw)
 	v := verdict{id: sv.ID, version: sv.Version, errors: sv.Errors, warnings: sv.Warnings}
 	if !sv.Valid() {
+		return v
+	}
+	if problem := author.check(sv.ID, sv.Object); problem != nil {
+		v.errors = append(v.errors, *problem)
 		return v
 	}
 	rv := rules.CheckDecoded(raw, sv.Object)

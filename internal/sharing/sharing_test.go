@@ -250,7 +250,7 @@ func TestCheckAppliesTheRulesAfterTheValidator(t *testing.T) {
 		json.RawMessage(`{"type":"note","spec_version":"2.1","id":"note--00000000-0000-4000-8000-000000000004",` +
 			`"created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","content":"n","object_refs":["indicator--00000000-0000-4000-8000-000000000001"]}`),
 	}
-	p := svc.check(raws, rules)
+	p := svc.check(raws, rules, speaksFor{})
 	acc := p.accepted()
 	if len(acc) != 1 || acc[0].TLP != store.TLPGreen || acc[0].Fingerprint == "" || acc[0].ID != "indicator--00000000-0000-4000-8000-000000000001" {
 		t.Fatalf("accepted %+v", acc)
@@ -317,7 +317,7 @@ func TestCheckInParallelKeepsOrder(t *testing.T) {
 			raws[i] = indicator(i, "")
 		}
 	}
-	p := svc.check(raws, policy.Rules{Collection: store.CollectionPolicy{DeniedProperties: []string{"x_secret"}}})
+	p := svc.check(raws, policy.Rules{Collection: store.CollectionPolicy{DeniedProperties: []string{"x_secret"}}}, speaksFor{})
 	if peak.Load() < 2 {
 		t.Errorf("at most %d object was checked at a time; want several", peak.Load())
 	}

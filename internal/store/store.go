@@ -75,19 +75,21 @@ type Store interface {
 	// is none; ErrJurisdiction if the new policy excludes the jurisdiction of a member that holds a
 	// grant or membership in it.
 	UpdateAPIRoot(ctx context.Context, root APIRoot) error
-	// DeleteAPIRoot removes an API root and the memberships in it. ErrNotFound if there is none;
-	// ErrConflict while it still holds collections, so that a slip of an operator cannot drop a
-	// partnership's data.
+	// DeleteAPIRoot removes an API root, the memberships in it and its members collection (with its
+	// objects), which only repeats what the hub knows of the members. ErrNotFound if there is none;
+	// ErrConflict while it still holds any other collection, so that a slip of an operator cannot
+	// drop a partnership's data.
 	DeleteAPIRoot(ctx context.Context, slug string) error
 
 	// CreateCollection adds a collection to an existing API root. ErrNotFound if the root does not
-	// exist; ErrConflict if the id is taken anywhere or the alias is taken within the root.
+	// exist; ErrConflict if the id is taken anywhere, the alias is taken within the root, or the
+	// collection is a members collection and the root has one already.
 	CreateCollection(ctx context.Context, c Collection) error
 	// Collection returns the collection of the root whose id, or else whose alias, is ref.
 	// ErrNotFound if there is none in that root.
 	Collection(ctx context.Context, root, ref string) (Collection, error)
 	// UpdateCollection replaces the title, alias, description, media types and policy of a
-	// collection; its id and API root never change. ErrNotFound if the root holds no collection with
+	// collection; its id, API root and Members never change. ErrNotFound if the root holds no collection with
 	// that id; ErrConflict if the alias is taken by another collection of the root.
 	UpdateCollection(ctx context.Context, c Collection) error
 	// Collections lists the collections of a root, ordered by title then id. ErrNotFound if the root
@@ -248,6 +250,11 @@ type Collection struct {
 	Description string
 	MediaTypes  []string
 	Policy      CollectionPolicy
+	// Members marks the root's members collection: the identities of the partnership's members,
+	// which the hub writes on nobody's behalf (AddObjects) and every member holding a grant in the
+	// partnership reads. A root has at most one. Set when the collection is created; it never
+	// changes.
+	Members bool
 }
 
 // Object is one STIX object version to be added. The caller has parsed and validated it; the store

@@ -5,7 +5,8 @@
 // Documents:
 //
 //	api_roots         {_id: slug, title, description, writes}
-//	collections       {_id: collection id, api_root, title, alias, description, media_types, last_added, writes}
+//	collections       {_id: collection id, api_root, title, alias, description, media_types, members (true
+//	                  in the root's members collection only), last_added, writes}
 //	objects           {collection_id, object_id, version, spec_version, type, date_added, sha256, content}
 //	statuses          {_id: {api_root, id}, submitter, pending, request_timestamp, successes, failures, pendings}
 //	members           {_id: member id, name, jurisdiction, contact, writes}
@@ -92,6 +93,7 @@ const (
 	indexObjectDateAdded = "collection_object_date_added"
 	indexRootAlias       = "api_root_alias"
 	indexRootTitle       = "api_root_title"
+	indexRootMembers     = "api_root_members"
 
 	indexCollectionMember     = "collection_member"
 	indexMemberRootCollection = "member_root_collection"
@@ -425,6 +427,12 @@ func collectionIndexes() []mongo.IndexModel {
 			// Collections lists a root's collections in this order.
 			Keys:    bson.D{{Key: "api_root", Value: 1}, {Key: "title", Value: 1}, {Key: "_id", Value: 1}},
 			Options: options.Index().SetName(indexRootTitle),
+		},
+		{
+			// One members collection per root, also when two hub processes create it at once.
+			Keys: bson.D{{Key: "api_root", Value: 1}},
+			Options: options.Index().SetName(indexRootMembers).SetUnique(true).
+				SetPartialFilterExpression(bson.D{{Key: "members", Value: true}}),
 		},
 	}
 }

@@ -114,6 +114,7 @@ func TestOpenTwiceCreatesIndexesOnce(t *testing.T) {
 		"collections": {
 			"_id_:_id",
 			"api_root_alias:api_root,alias:unique:partial",
+			"api_root_members:api_root:unique:partial",
 			"api_root_title:api_root,title,_id",
 		},
 		"api_roots": {"_id_:_id"},

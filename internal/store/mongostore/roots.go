@@ -58,6 +58,8 @@ type collectionDoc struct {
 	AllowedTypes     []string `bson:"allowed_types,omitempty"`
 	DeniedProperties []string `bson:"denied_properties,omitempty"`
 	MaxTLP           int      `bson:"max_tlp,omitempty"`
+	// Members marks the root's members collection; absent in every other collection.
+	Members bool `bson:"members,omitempty"`
 	// LastAdded is the latest date added in the collection, in Unix microseconds; AddObjects assigns
 	// dates after it.
 	LastAdded int64 `bson:"last_added"`
@@ -78,6 +80,7 @@ func (d collectionDoc) collection() store.Collection {
 			DeniedProperties: store.SortedSet(d.DeniedProperties),
 			MaxTLP:           store.TLP(d.MaxTLP),
 		},
+		Members: d.Members,
 	}
 }
 
@@ -166,14 +169,15 @@ func (s *Store) UpdateAPIRoot(ctx context.Context, root store.APIRoot) error {
 	return nil
 }
 
-// DeleteAPIRoot removes an API root. ErrNotFound if there is none; ErrConflict while it holds
-// collections.
+// DeleteAPIRoot removes an API root with its members collection. ErrNotFound if there is none;
+// ErrConflict while it holds any other collection.
 func (s *Store) DeleteAPIRoot(ctx context.Context, slug string) error {
+	var members []string
 	err := s.transact(ctx, func(ctx context.Context) error {
 		// CreateCollection writes to the root's document in its transaction, so a collection created
 		// concurrently either is seen here or makes this delete (or itself) retry: the check and the
 		// delete cannot be split by a create.
-		err := s.collections.FindOne(ctx, bson.D{{Key: "api_root", Value: slug}},
+		err := s.collections.FindOne(ctx, bson.D{{Key: "api_root", Value: slug}, {Key: "members", Value: bson.D{{Key: "$ne", Value: true}}}},
 			options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
 		switch {
 		case err == nil:
@@ -192,16 +196,58 @@ func (s *Store) DeleteAPIRoot(ctx context.Context, slug string) error {
 		if _, err := s.memberships.DeleteMany(ctx, bson.D{{Key: "api_root", Value: slug}}); err != nil {
 			return fmt.Errorf("delete memberships: %w", err)
 		}
-		return nil
+		members, err = s.deleteMembersCollection(ctx, slug)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("mongostore: delete API root %s: %w", slug, err)
 	}
+	// Outside the transaction, for the reason DeleteCollection gives; versions left behind are
+	// unreachable once their collection's document is gone.
+	if len(members) > 0 {
+		if _, err := s.objects.DeleteMany(ctx, bson.D{{Key: "collection_id", Value: bson.D{{Key: "$in", Value: members}}}}); err != nil {
+			return fmt.Errorf("mongostore: delete the members' identities of API root %s: %w", slug, err)
+		}
+	}
 	return nil
 }
 
+// deleteMembersCollection removes the members collection of a root and the grants on it, within
+// the caller's transaction, and returns its id (none when the root has none), whose objects are
+// then the caller's to remove.
+func (s *Store) deleteMembersCollection(ctx context.Context, slug string) ([]string, error) {
+	filter := bson.D{{Key: "api_root", Value: slug}, {Key: "members", Value: true}}
+	cur, err := s.collections.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("find the members collection: %w", err)
+	}
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("find the members collection: %w", err)
+	}
+	if len(docs) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.ID
+	}
+	// Deleting the document conflicts with an AddObjects transaction that has locked it, as in
+	// DeleteCollection, so nothing lands in the collection after this.
+	if _, err := s.collections.DeleteMany(ctx, filter); err != nil {
+		return nil, fmt.Errorf("delete the members collection: %w", err)
+	}
+	if _, err := s.grants.DeleteMany(ctx, bson.D{{Key: "collection_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
+		return nil, fmt.Errorf("delete grants on the members collection: %w", err)
+	}
+	return ids, nil
+}
+
 // CreateCollection adds a collection to an existing API root. ErrNotFound if the root does not exist;
-// ErrConflict if the id is taken in any root or the alias is taken within the root.
+// ErrConflict if the id is taken in any root, the alias is taken within the root, or the root has a
+// members collection already and this is another (the unique index api_root_members).
 func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error {
 	if c.ID == "" {
 		return errors.New("mongostore: create collection: empty id")
@@ -217,6 +263,7 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error 
 		AllowedTypes:     store.SortedSet(c.Policy.AllowedTypes),
 		DeniedProperties: store.SortedSet(c.Policy.DeniedProperties),
 		MaxTLP:           int(c.Policy.MaxTLP),
+		Members:          c.Members,
 	}
 	err := s.transact(ctx, func(ctx context.Context) error {
 		var root apiRootDoc

@@ -101,14 +101,14 @@ func (s *Store) UpdateAPIRoot(ctx context.Context, root store.APIRoot) error {
 	return nil
 }
 
-// DeleteAPIRoot removes an API root and its status resources. ErrNotFound if there is none;
-// ErrConflict while it still holds collections.
+// DeleteAPIRoot removes an API root, its status resources and its members collection. ErrNotFound
+// if there is none; ErrConflict while it still holds any other collection.
 func (s *Store) DeleteAPIRoot(ctx context.Context, slug string) error {
 	err := s.inWrite(ctx, func(tx *sql.Tx) error {
 		var exists, busy bool
 		err := tx.QueryRowContext(ctx, `SELECT
 			EXISTS (SELECT 1 FROM api_roots WHERE slug = ?),
-			EXISTS (SELECT 1 FROM collections WHERE api_root = ?)`, slug, slug).Scan(&exists, &busy)
+			EXISTS (SELECT 1 FROM collections WHERE api_root = ? AND NOT members)`, slug, slug).Scan(&exists, &busy)
 		switch {
 		case err != nil:
 			return err
@@ -116,6 +116,17 @@ func (s *Store) DeleteAPIRoot(ctx context.Context, slug string) error {
 			return store.ErrNotFound
 		case busy:
 			return store.ErrConflict
+		}
+		// Only the members collection is left; it goes with the root, its objects and grants first,
+		// as DeleteCollection removes them.
+		for _, q := range []string{
+			`DELETE FROM objects WHERE collection_id IN (SELECT id FROM collections WHERE api_root = ?)`,
+			`DELETE FROM grants WHERE collection_id IN (SELECT id FROM collections WHERE api_root = ?)`,
+			`DELETE FROM collections WHERE api_root = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, slug); err != nil {
+				return err
+			}
 		}
 		// Statuses only report on past requests; left behind, they would reappear under a new root
 		// that reuses the slug, as would memberships.
@@ -135,7 +146,8 @@ func (s *Store) DeleteAPIRoot(ctx context.Context, slug string) error {
 }
 
 // CreateCollection adds a collection to an existing API root. ErrNotFound if the root does not
-// exist; ErrConflict if the id is taken anywhere or the alias is taken within the root.
+// exist; ErrConflict if the id is taken anywhere, the alias is taken within the root, or the root
+// has a members collection already and this is another (the unique index collections_members).
 func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error {
 	if c.ID == "" {
 		return fmt.Errorf("sqlitestore: create collection in %s: empty id", c.APIRoot)
@@ -155,10 +167,10 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error 
 		}
 		p := c.Policy
 		_, err := tx.ExecContext(ctx, `INSERT INTO collections
-			(id, api_root, title, alias, description, media_types, allowed_types, denied_properties, max_tlp)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			(id, api_root, title, alias, description, media_types, allowed_types, denied_properties, max_tlp, members)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.APIRoot, c.Title, c.Alias, c.Description, string(media),
-			encodeList(p.AllowedTypes), encodeList(p.DeniedProperties), int(p.MaxTLP))
+			encodeList(p.AllowedTypes), encodeList(p.DeniedProperties), int(p.MaxTLP), c.Members)
 		if isTaken(err) {
 			return store.ErrConflict
 		}
@@ -171,7 +183,7 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error 
 }
 
 const collectionColumns = `id, api_root, title, alias, description, media_types,
-	allowed_types, denied_properties, max_tlp`
+	allowed_types, denied_properties, max_tlp, members`
 
 func scanCollection(row interface{ Scan(...any) error }) (store.Collection, error) {
 	var (
@@ -179,7 +191,7 @@ func scanCollection(row interface{ Scan(...any) error }) (store.Collection, erro
 		media, types, denied string
 		maxTLP               int
 	)
-	if err := row.Scan(&c.ID, &c.APIRoot, &c.Title, &c.Alias, &c.Description, &media, &types, &denied, &maxTLP); err != nil {
+	if err := row.Scan(&c.ID, &c.APIRoot, &c.Title, &c.Alias, &c.Description, &media, &types, &denied, &maxTLP, &c.Members); err != nil {
 		return store.Collection{}, err
 	}
 	if err := json.Unmarshal([]byte(media), &c.MediaTypes); err != nil {

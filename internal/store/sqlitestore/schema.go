@@ -201,6 +201,12 @@ INSERT INTO withdrawals_by_root (api_root, object_id, collection_id, member_id, 
 DROP TABLE withdrawals;
 ALTER TABLE withdrawals_by_root RENAME TO withdrawals;
 `,
+	// 5 to 6: the members collection of each partnership, which holds its members' identities.
+	`
+ALTER TABLE collections ADD COLUMN members INTEGER NOT NULL DEFAULT 0;
+-- One members collection per root, also when two hub processes create it at once.
+CREATE UNIQUE INDEX collections_members ON collections(api_root) WHERE members;
+`,
 }
 
 // schemaVersion is the schema this build writes.

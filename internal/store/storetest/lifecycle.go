@@ -240,7 +240,8 @@ func statusRoundTrip(t *testing.T, s store.Store) {
 // sameCollection compares collections treating a nil and an empty list alike, as backends may.
 func sameCollection(a, b store.Collection) bool {
 	return a.ID == b.ID && a.APIRoot == b.APIRoot && a.Title == b.Title && a.Alias == b.Alias &&
-		a.Description == b.Description && slices.Equal(a.MediaTypes, b.MediaTypes) && a.Policy.Equal(b.Policy)
+		a.Description == b.Description && slices.Equal(a.MediaTypes, b.MediaTypes) && a.Policy.Equal(b.Policy) &&
+		a.Members == b.Members
 }
 
 func sameStatus(a, b store.Status) bool {
