@@ -30,6 +30,9 @@ type LedgerItem struct {
 	ID      string     `json:"id"`
 	Version *time.Time `json:"version,omitempty"`
 	Verdict string     `json:"verdict,omitempty"`
+	// SHA256 is the digest of the version's content, in hex, where the entry records one.
+	SHA256      string `json:"sha256,omitempty"`
+	Fingerprint string `json:"fingerprint,omitempty"`
 }
 
 // LedgerVerification is the result of checking the ledger's hash chain.
@@ -65,7 +68,7 @@ func LedgerEntryOf(e store.LedgerEntry) LedgerEntry {
 		Partnership: e.APIRoot, Collection: e.Collection, Endpoint: e.Endpoint, Items: make([]LedgerItem, len(e.Items)),
 		PrevHash: hex.EncodeToString(e.PrevHash), Hash: hex.EncodeToString(e.Hash)}
 	for i, it := range e.Items {
-		out.Items[i] = LedgerItem{ID: it.ID, Verdict: it.Verdict}
+		out.Items[i] = LedgerItem{ID: it.ID, Verdict: it.Verdict, SHA256: hex.EncodeToString(it.SHA256), Fingerprint: it.Fingerprint}
 		if !it.Version.IsZero() {
 			v := it.Version
 			out.Items[i].Version = &v

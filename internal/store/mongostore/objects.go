@@ -635,7 +635,7 @@ func (s *Store) withdraw(ctx context.Context, w store.Withdrawal) (out store.Out
 		}
 		out = store.Outcome{Result: store.Added, Version: fromMicros(v), DateAdded: fromMicros(date)}
 		logged = true
-		return s.insertPending(ctx, store.WithdrawEntry(w, coll.APIRoot, out))
+		return s.insertPending(ctx, store.WithdrawEntry(w, coll.APIRoot, out, content))
 	})
 	if err != nil {
 		return store.Outcome{}, false, err

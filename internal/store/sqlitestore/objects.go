@@ -414,7 +414,7 @@ func (s *Store) Withdraw(ctx context.Context, w store.Withdrawal) (store.Outcome
 			return fmt.Errorf("record the withdrawal of %s: %w", w.ObjectID, err)
 		}
 		out = store.Outcome{Result: store.Added, Version: fromMicros(v), DateAdded: fromMicros(d)}
-		return s.appendLedger(ctx, tx, store.WithdrawEntry(w, root, out))
+		return s.appendLedger(ctx, tx, store.WithdrawEntry(w, root, out, content))
 	})
 	if err != nil {
 		return store.Outcome{}, fmt.Errorf("sqlitestore: withdraw %s from %s: %w", w.ObjectID, w.CollectionID, err)

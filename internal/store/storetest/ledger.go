@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -22,6 +23,7 @@ var ledgerCases = []testCase{
 	{"WithdrawLeavesATombstoneAndIsNeverUndone", withdrawTombstone},
 	{"PullsOfAPublishersObjects", pullsOfMine},
 	{"ConcurrentAppendsStayChained", concurrentAppends},
+	{"LedgerItemsKeepDigestsAndFingerprints", ledgerKeepsDigests},
 }
 
 func mustPublish(t *testing.T, s store.Store, p store.Publication) []store.Outcome {
@@ -393,6 +395,42 @@ func withdrawTombstone(t *testing.T, s store.Store) {
 		t.Errorf("%d withdraw entries, want 1 (withdrawing again changes nothing)", withdrawals)
 	}
 	RequireLedgerVerifies(t, s, int64(len(entries)))
+}
+
+// ledgerKeepsDigests: the digests and fingerprints of ledger items come back as they were chained,
+// so that the chain still verifies and deep verification can compare them with what is stored.
+func ledgerKeepsDigests(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	coll := newCollection(t, s)
+	a := fingerprinted(tlpObject(1, "2026-01-01T00:00:00.000Z", 0), "fp-a")
+	mustPublish(t, s, store.Publication{CollectionID: coll, Member: "cert-eu", Objects: []store.Object{a}})
+	mustPublish(t, s, store.Publication{CollectionID: coll, Member: "cert-eu", Objects: []store.Object{a}})
+	out, err := s.Withdraw(ctx, store.Withdrawal{CollectionID: coll, ObjectID: a.ID, Member: "cert-eu", Tombstone: tombstone})
+	if err != nil {
+		t.Fatalf("withdraw: %v", err)
+	}
+	stored := readAll(t, s, coll, store.Query{Limit: 10, IDs: []string{a.ID}}, false)
+	if len(stored) != 1 {
+		t.Fatalf("versions after withdrawal: %+v", stored)
+	}
+	digest := func(content []byte) []byte { sum := sha256.Sum256(content); return sum[:] }
+	entries := ledgerAll(t, s)
+	if len(entries) != 3 {
+		t.Fatalf("ledger holds %d entries, want 3", len(entries))
+	}
+	want := []store.LedgerItem{
+		{Verdict: store.VerdictAdded, SHA256: digest(a.Content), Fingerprint: "fp-a"},
+		{Verdict: store.VerdictUnchanged, SHA256: digest(a.Content)},
+		{Verdict: store.VerdictWithdrawn, SHA256: digest(stored[0].Content), Version: out.Version},
+	}
+	for i, e := range entries {
+		got := e.Items[0]
+		if got.Verdict != want[i].Verdict || !bytes.Equal(got.SHA256, want[i].SHA256) || got.Fingerprint != want[i].Fingerprint {
+			t.Errorf("entry %d's item: %s %x %q; want %s %x %q", e.Seq, got.Verdict, got.SHA256, got.Fingerprint,
+				want[i].Verdict, want[i].SHA256, want[i].Fingerprint)
+		}
+	}
+	RequireLedgerVerifies(t, s, 3)
 }
 
 func pullsOfMine(t *testing.T, s store.Store) {
