@@ -200,6 +200,10 @@ func (s *Store) Audit(ctx context.Context, after int64, limit int) ([]store.Audi
 	return observe(s, "Audit", func() ([]store.AuditEntry, error) { return s.Store.Audit(ctx, after, limit) })
 }
 
+func (s *Store) AuditHead(ctx context.Context) (store.AuditHead, error) {
+	return observe(s, "AuditHead", func() (store.AuditHead, error) { return s.Store.AuditHead(ctx) })
+}
+
 func (s *Store) SaveStatus(ctx context.Context, st store.Status) error {
 	return s.observe("SaveStatus", func() error { return s.Store.SaveStatus(ctx, st) })
 }

@@ -64,6 +64,9 @@ func NextDateAdded(now time.Time, last int64) int64 {
 //     changed, removed or moved. A backend may number and chain a committed entry in a step of its
 //     own, so that writers of different collections need not queue on the chain (MongoDB does);
 //     it does so before the write returns, or else before Ledger or LedgerHead next answers.
+//   - Audit trail. AppendAudit chains each entry to the one before as the ledger does, so that
+//     VerifyAudit detects an entry changed, removed or moved. Entries of a trail written before
+//     the store chained them are chained, in order, when the store first opens the database.
 type Store interface {
 	// CreateAPIRoot adds an API root. ErrConflict if its slug is taken.
 	CreateAPIRoot(ctx context.Context, root APIRoot) error
@@ -205,11 +208,16 @@ type Store interface {
 	// keeps the first time. ErrNotFound if there is none.
 	RetireVerificationKey(ctx context.Context, kid string, at time.Time) error
 
-	// AppendAudit records one operator action. The log is append-only: nothing in the contract
-	// changes or removes an entry.
+	// AppendAudit records one operator action, chained after the last one (see AuditEntry.Chain),
+	// and moves the audit head; the store sets Seq and the hashes. The log is append-only: nothing
+	// in the contract changes or removes an entry.
 	AppendAudit(ctx context.Context, e AuditEntry) error
-	// Audit returns up to limit entries with a sequence number above after, in order.
+	// Audit returns up to limit entries with a sequence number above after, in order. A limit
+	// outside 1..MaxLimit is refused with a *QueryError.
 	Audit(ctx context.Context, after int64, limit int) ([]AuditEntry, error)
+	// AuditHead returns the sequence number and hash of the last audit entry appended, as recorded
+	// apart from the entries; zero and empty before the first.
+	AuditHead(ctx context.Context) (AuditHead, error)
 
 	// SaveStatus creates or replaces a status resource.
 	SaveStatus(ctx context.Context, s Status) error

@@ -4,7 +4,9 @@ package mongostore_test
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -91,5 +93,42 @@ func TestVersionsWithoutALevelAreSeenByAll(t *testing.T) {
 	p, err := s.Objects(t.Context(), coll, store.Query{Limit: 10, MaxTLP: store.TLPClear})
 	if err != nil || len(p.Records) != 1 || p.Records[0].TLP != store.TLPNone {
 		t.Errorf("a version without a level at the lowest clearance: %+v, %v", p.Records, err)
+	}
+}
+
+// TestAuditTrailWrittenUnchainedIsChainedOnce: entries an older build wrote, without hashes, are
+// chained in order when this build opens the database, and new entries follow them. Opening it
+// again chains nothing more, so an entry changed since still shows.
+func TestAuditTrailWrittenUnchainedIsChainedOnce(t *testing.T) {
+	client, err := mongo.Connect(options.Client().ApplyURI(mongod.URI()).SetWriteConcern(writeconcern.Majority()))
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	db := mongod.Database(t)
+	audit := client.Database(db).Collection("audit")
+	at := time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC).UnixMicro()
+	for seq, target := range []string{"partnership eu-japan", "member cert-eu", "grant cert-eu"} {
+		if _, err := audit.InsertOne(t.Context(), bson.D{{Key: "_id", Value: int64(seq + 1)}, {Key: "at", Value: at},
+			{Key: "actor", Value: "alice"}, {Key: "action", Value: "thing.create"}, {Key: "target", Value: target},
+			{Key: "detail", Value: ""}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := openStore(t, db)
+	storetest.RequireAuditVerifies(t, s, 3)
+	if err := s.AppendAudit(t.Context(), store.AuditEntry{At: time.Now(), Actor: "bob", Action: "member.remove", Target: "member x"}); err != nil {
+		t.Fatalf("append: %v", err)
+	}
+	storetest.RequireAuditVerifies(t, s, 4)
+
+	if _, err := audit.UpdateOne(t.Context(), bson.D{{Key: "_id", Value: int64(2)}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "actor", Value: "mallory"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	again := openStore(t, db)
+	v, err := store.VerifyAudit(t.Context(), again)
+	if err != nil || v.OK || v.BrokenAt != 2 || !strings.Contains(v.Problem, "altered") {
+		t.Errorf("verify after changing an entry and opening again: %+v, %v; want entry 2 altered", v, err)
 	}
 }
