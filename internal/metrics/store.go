@@ -224,6 +224,22 @@ func (s *Store) Origins(ctx context.Context, keys []string) ([]store.Origin, err
 	return observe(s, "Origins", func() ([]store.Origin, error) { return s.Store.Origins(ctx, keys) })
 }
 
+func (s *Store) StoredVersions(ctx context.Context, collectionID string, after time.Time, limit int, withContent bool) ([]store.StoredVersion, error) {
+	return observe(s, "StoredVersions", func() ([]store.StoredVersion, error) {
+		return s.Store.StoredVersions(ctx, collectionID, after, limit, withContent)
+	})
+}
+
+func (s *Store) OriginsAfter(ctx context.Context, after store.Origin, limit int) ([]store.Origin, error) {
+	return observe(s, "OriginsAfter", func() ([]store.Origin, error) { return s.Store.OriginsAfter(ctx, after, limit) })
+}
+
+func (s *Store) WithdrawalsAfter(ctx context.Context, afterObjectID string, limit int) ([]store.WithdrawnObject, error) {
+	return observe(s, "WithdrawalsAfter", func() ([]store.WithdrawnObject, error) {
+		return s.Store.WithdrawalsAfter(ctx, afterObjectID, limit)
+	})
+}
+
 func (s *Store) RecordPull(ctx context.Context, e store.LedgerEntry) error {
 	return s.observe("RecordPull", func() error { return s.Store.RecordPull(ctx, e) })
 }

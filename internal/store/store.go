@@ -143,6 +143,21 @@ type Store interface {
 	// in any API root.
 	Origins(ctx context.Context, keys []string) ([]Origin, error)
 
+	// StoredVersions returns up to limit versions of a collection added after the date added after
+	// (zero: from the first), in date-added order: every version of every object, whatever its
+	// level, each with the digest of its content the store recorded when it stored it, and with
+	// its content when withContent. VerifyDeep reads it. ErrNotFound if the collection does not
+	// exist; a limit outside 1..MaxLimit is refused with a *QueryError.
+	StoredVersions(ctx context.Context, collectionID string, after time.Time, limit int, withContent bool) ([]StoredVersion, error)
+	// OriginsAfter returns up to limit origins, of every API root, ordered by key then API root,
+	// starting after the one with after's key and root (zero: from the first). A limit outside
+	// 1..MaxLimit is refused with a *QueryError.
+	OriginsAfter(ctx context.Context, after Origin, limit int) ([]Origin, error)
+	// WithdrawalsAfter returns up to limit withdrawn objects ordered by object id, starting after
+	// afterObjectID (empty: from the first). A limit outside 1..MaxLimit is refused with a
+	// *QueryError.
+	WithdrawalsAfter(ctx context.Context, afterObjectID string, limit int) ([]WithdrawnObject, error)
+
 	// RecordPull appends a pull entry to the ledger; the store sets its Seq, At and hashes.
 	RecordPull(ctx context.Context, e LedgerEntry) error
 	// Ledger returns up to limit entries with a sequence number above after, in order. A limit

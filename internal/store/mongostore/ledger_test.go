@@ -60,6 +60,83 @@ func TestLedgerTampering(t *testing.T) {
 	})
 }
 
+// TestDeepTampering edits objects, origins, withdrawals and the audit trail directly, as someone
+// with write access to the database could.
+func TestDeepTampering(t *testing.T) {
+	// Majority writes, so that the store's majority reads see the tampering at once.
+	client, err := mongo.Connect(options.Client().ApplyURI(mongod.URI()).SetWriteConcern(writeconcern.Majority()))
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	storetest.RunDeepTampering(t, func(t *testing.T) (store.Store, storetest.DeepTamper) {
+		name := mongod.Database(t)
+		s := openStore(t, name)
+		db := client.Database(name)
+		changed := func(t *testing.T, res *mongo.UpdateResult, err error) {
+			t.Helper()
+			if err != nil || res.MatchedCount+res.UpsertedCount != 1 {
+				t.Fatalf("tamper: %+v, %v; want one document changed", res, err)
+			}
+		}
+		deleted := func(t *testing.T, res *mongo.DeleteResult, err error) {
+			t.Helper()
+			if err != nil || res.DeletedCount != 1 {
+				t.Fatalf("tamper: %+v, %v; want one document removed", res, err)
+			}
+		}
+		version := func(collection, id string, v time.Time) bson.D {
+			return bson.D{{Key: "collection_id", Value: collection}, {Key: "object_id", Value: id}, {Key: "version", Value: v.UnixMicro()}}
+		}
+		set := func(fields bson.D) bson.D { return bson.D{{Key: "$set", Value: fields}} }
+		upsert := options.UpdateOne().SetUpsert(true)
+		return s, storetest.DeepTamper{
+			SetContent: func(t *testing.T, collection, id string, v time.Time, content, digest []byte) {
+				fields := bson.D{{Key: "content", Value: content}}
+				if digest != nil {
+					fields = append(fields, bson.E{Key: "sha256", Value: digest})
+				}
+				res, err := db.Collection("objects").UpdateOne(t.Context(), version(collection, id, v), set(fields))
+				changed(t, res, err)
+			},
+			DeleteVersion: func(t *testing.T, collection, id string, v time.Time) {
+				res, err := db.Collection("objects").DeleteOne(t.Context(), version(collection, id, v))
+				deleted(t, res, err)
+			},
+			SetOrigin: func(t *testing.T, o store.Origin) {
+				res, err := db.Collection("origins").UpdateOne(t.Context(),
+					bson.D{{Key: "key", Value: o.Key}, {Key: "api_root", Value: o.APIRoot}},
+					bson.D{{Key: "$set", Value: bson.D{{Key: "member_id", Value: o.Member}}},
+						{Key: "$setOnInsert", Value: bson.D{{Key: "at", Value: int64(1)}}}}, upsert)
+				changed(t, res, err)
+			},
+			DeleteOrigin: func(t *testing.T, root, key string) {
+				res, err := db.Collection("origins").DeleteOne(t.Context(), bson.D{{Key: "key", Value: key}, {Key: "api_root", Value: root}})
+				deleted(t, res, err)
+			},
+			SetWithdrawal: func(t *testing.T, w store.WithdrawnObject) {
+				res, err := db.Collection("withdrawals").UpdateOne(t.Context(), bson.D{{Key: "_id", Value: w.ObjectID}},
+					set(bson.D{{Key: "collection_id", Value: w.CollectionID}, {Key: "member_id", Value: w.Member},
+						{Key: "at", Value: w.At.UnixMicro()}}), upsert)
+				changed(t, res, err)
+			},
+			DeleteWithdrawal: func(t *testing.T, objectID string) {
+				res, err := db.Collection("withdrawals").DeleteOne(t.Context(), bson.D{{Key: "_id", Value: objectID}})
+				deleted(t, res, err)
+			},
+			AlterAudit: func(t *testing.T, seq int64) {
+				res, err := db.Collection("audit").UpdateOne(t.Context(), bson.D{{Key: "_id", Value: seq}},
+					set(bson.D{{Key: "actor", Value: "mallory"}}))
+				changed(t, res, err)
+			},
+			DeleteAudit: func(t *testing.T, seq int64) {
+				res, err := db.Collection("audit").DeleteOne(t.Context(), bson.D{{Key: "_id", Value: seq}})
+				deleted(t, res, err)
+			},
+		}
+	})
+}
+
 // withID is the document d under another _id.
 func withID(d bson.D, id int64) bson.D {
 	out := bson.D{{Key: "_id", Value: id}}
