@@ -13,7 +13,9 @@ import (
 // no current backend writes any more.
 type hubInMemory struct {
 	trail
-	ledger      []LedgerEntry
+	ledger []LedgerEntry
+	// ledgerHeads, while there are any, answer LedgerHead in turn, in place of the ledger's end.
+	ledgerHeads []LedgerHead
 	collections map[string][]StoredVersion // by collection id, in date-added order; all in root "r"
 	origins     []Origin                   // in key, root order
 	withdrawals []WithdrawnObject
@@ -30,6 +32,11 @@ func (h *hubInMemory) Ledger(_ context.Context, after int64, limit int) ([]Ledge
 }
 
 func (h *hubInMemory) LedgerHead(context.Context) (LedgerHead, error) {
+	if len(h.ledgerHeads) > 0 {
+		head := h.ledgerHeads[0]
+		h.ledgerHeads = h.ledgerHeads[1:]
+		return head, nil
+	}
 	if len(h.ledger) == 0 {
 		return LedgerHead{}, nil
 	}
@@ -163,5 +170,46 @@ func TestCheckpointsReadBackAsWritten(t *testing.T) {
 		if _, err := ParseCheckpoint(bad); err == nil {
 			t.Errorf("ParseCheckpoint(%q) succeeded", bad)
 		}
+	}
+}
+
+// TestVerifyLedgerTakesEntriesAppendedMeanwhile: an entry appended after the head was read is not
+// beyond the end of the ledger; the head has moved. One beyond a head that stays is.
+func TestVerifyLedgerTakesEntriesAppendedMeanwhile(t *testing.T) {
+	h := &hubInMemory{}
+	for range 3 {
+		h.appendEntry(LedgerEntry{Kind: LedgerPull, Member: "jpcert"})
+	}
+	before := LedgerHead{Seq: 2, Hash: h.ledger[1].Hash}
+	h.ledgerHeads = []LedgerHead{before}
+	if v, err := VerifyLedger(t.Context(), h); err != nil || !v.OK || v.Entries != 3 {
+		t.Errorf("verify with an entry appended meanwhile: %+v, %v", v, err)
+	}
+	h.ledgerHeads = []LedgerHead{before, before}
+	if v, err := VerifyLedger(t.Context(), h); err != nil || v.OK || v.BrokenAt != 3 {
+		t.Errorf("verify with an entry beyond a head that stays: %+v, %v", v, err)
+	}
+}
+
+// TestDeepVerificationLeavesOutWhatIsWrittenWhileItRuns: versions added after the check began are
+// not checked, and a ledger that grew while it ran is reported, so that findings about recent
+// writes can be confirmed by a second run.
+func TestDeepVerificationLeavesOutWhatIsWrittenWhileItRuns(t *testing.T) {
+	h := &hubInMemory{trail: trail{heads: []AuditHead{{}}}, collections: map[string][]StoredVersion{"c": nil}}
+	h.appendEntry(LedgerEntry{Kind: LedgerPull, Member: "jpcert"})
+	sum := sha256.Sum256([]byte("{}"))
+	h.collections["c"] = append(h.collections["c"], StoredVersion{Record: Record{ID: "indicator--1",
+		Version: time.Now().Add(time.Hour), DateAdded: time.Now().Add(time.Hour), Content: []byte("{}")}, SHA256: sum[:]})
+	first := LedgerHead{Seq: 1, Hash: h.ledger[0].Hash}
+	h.appendEntry(LedgerEntry{Kind: LedgerPull, Member: "jpcert"})
+	// The check reads the head first when it begins, then the verification of the chain, which finds
+	// it moved, then at the end.
+	h.ledgerHeads = []LedgerHead{first, first}
+	v, err := VerifyDeep(t.Context(), h, DeepOptions{})
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	if !v.OK || v.UnrecordedCount != 0 || v.Versions != 0 || !v.LedgerMoved || v.LedgerHead != 1 {
+		t.Errorf("a check that ran beside writes: %+v; want OK, the new version left out, and the ledger moved", v)
 	}
 }

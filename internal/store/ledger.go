@@ -211,6 +211,15 @@ func VerifyLedger(ctx context.Context, src LedgerReader) (Verification, error) {
 			break
 		}
 	}
+	if prevSeq > head.Seq {
+		// Entries appended since the head was read are not beyond the end: the head has moved.
+		if head, err = src.LedgerHead(ctx); err != nil {
+			return Verification{}, fmt.Errorf("store: read ledger head: %w", err)
+		}
+		if head.Seq > prevSeq {
+			return v, nil
+		}
+	}
 	switch {
 	case head.Seq > prevSeq:
 		return broken(prevSeq+1, "entries %d to %d are missing: the ledger ends at %d but the store appended up to %d",

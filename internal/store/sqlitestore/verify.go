@@ -13,6 +13,17 @@ import (
 // The reads deep verification makes: every stored version with its recorded digest, every origin
 // and every withdrawal, each in pages along a primary key or the keyset index.
 
+// The statements deep verification runs, named for TestDeepVerificationQueryPlans. The stored
+// versions' is completed with the content column or not, then the range.
+const (
+	sqlStoredVersions = `SELECT ` + recordColumns + `, content_sha256`
+	sqlStoredRange    = ` FROM objects WHERE collection_id = ? AND date_added > ? ORDER BY date_added LIMIT ?`
+	sqlOriginsAfter   = `SELECT key, api_root, member_id FROM origins
+		WHERE (key, api_root) > (?, ?) ORDER BY key, api_root LIMIT ?`
+	sqlWithdrawalsAfter = `SELECT object_id, collection_id, member_id, at FROM withdrawals
+		WHERE object_id > ? ORDER BY object_id LIMIT ?`
+)
+
 // limitError refuses a page size outside 1..store.MaxLimit, as every paged read does.
 func limitError(limit int) error {
 	if limit < 1 || limit > store.MaxLimit {
@@ -31,11 +42,11 @@ func (s *Store) StoredVersions(ctx context.Context, collectionID string, after t
 	if !after.IsZero() {
 		from = after.UnixMicro()
 	}
-	query := `SELECT ` + recordColumns + `, content_sha256`
+	query := sqlStoredVersions
 	if withContent {
 		query += `, content`
 	}
-	query += ` FROM objects WHERE collection_id = ? AND date_added > ? ORDER BY date_added LIMIT ?`
+	query += sqlStoredRange
 	var out []store.StoredVersion
 	err := s.inRead(ctx, func(tx *sql.Tx) error {
 		var exists bool
@@ -78,8 +89,7 @@ func (s *Store) OriginsAfter(ctx context.Context, after store.Origin, limit int)
 	if err := limitError(limit); err != nil {
 		return nil, fmt.Errorf("sqlitestore: origins: %w", err)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT key, api_root, member_id FROM origins
-		WHERE (key, api_root) > (?, ?) ORDER BY key, api_root LIMIT ?`, after.Key, after.APIRoot, limit)
+	rows, err := s.read.QueryContext(ctx, sqlOriginsAfter, after.Key, after.APIRoot, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: origins after %s in %s: %w", after.Key, after.APIRoot, err)
 	}
@@ -103,8 +113,7 @@ func (s *Store) WithdrawalsAfter(ctx context.Context, afterObjectID string, limi
 	if err := limitError(limit); err != nil {
 		return nil, fmt.Errorf("sqlitestore: withdrawals: %w", err)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT object_id, collection_id, member_id, at FROM withdrawals
-		WHERE object_id > ? ORDER BY object_id LIMIT ?`, afterObjectID, limit)
+	rows, err := s.read.QueryContext(ctx, sqlWithdrawalsAfter, afterObjectID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: withdrawals after %q: %w", afterObjectID, err)
 	}
