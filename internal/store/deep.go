@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -350,7 +351,7 @@ func (c *deepCheck) survey(ctx context.Context) (tracked int64, err error) {
 	if err != nil {
 		return 0, err
 	}
-	c.report.DeletedCollections = slices.Sorted(mapKeys(gone))
+	c.report.DeletedCollections = slices.Sorted(maps.Keys(gone))
 	if cp := c.opts.Ledger; cp != nil && c.report.Ledger.OK {
 		switch {
 		case checkpointHash == nil:
@@ -379,16 +380,6 @@ func (c *deepCheck) checkAuditCheckpoint(ctx context.Context, cp Checkpoint) err
 		fail("entry %d does not have the hash copied out of the hub earlier: the trail was rewritten from it or before", cp.Seq)
 	}
 	return nil
-}
-
-func mapKeys[K comparable, V any](m map[K]V) func(yield func(K) bool) {
-	return func(yield func(K) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // share is which pass checks the thing the parts name.
@@ -554,7 +545,7 @@ func (c *deepCheck) checkVersions(ctx context.Context, st passState, share int) 
 	if withContent {
 		limit = deepContentPage
 	}
-	for _, coll := range slices.Sorted(mapKeys(c.rootOf)) {
+	for _, coll := range slices.Sorted(maps.Keys(c.rootOf)) {
 		root := c.rootOf[coll]
 		for after := (time.Time{}); ; {
 			page, err := c.src.StoredVersions(ctx, coll, after, limit, withContent)
