@@ -30,7 +30,7 @@ var commands = []command{
 	{name: "apply", summary: "make the hub match a YAML spec file (idempotent)", run: single("apply", applyAction)},
 	{name: "policy", summary: "show or set the sharing rules of partnerships and collections", run: policyGroup.run},
 	{name: "membership", summary: "set, list or remove members' roles and TLP clearances in partnerships", run: membershipGroup.run},
-	{name: "audit", summary: "list operator actions; audit verify checks the ledger, audit pulls lists pulls", run: runAudit},
+	{name: "audit", summary: "list operator actions; audit verify [--deep] checks the ledger (and more), audit head prints the chains' heads, audit pulls lists pulls", run: runAudit},
 	{name: "validate", summary: "check STIX 2.1 bundles, envelopes or objects offline", run: runValidate},
 }
 

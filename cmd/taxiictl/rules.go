@@ -29,8 +29,12 @@ var membershipGroup = group{name: "membership", actions: []action{
 }}
 
 var (
-	verifyAction = action{"verify", "", "check the ledger's hash chain and name the first broken entry", ledgerVerify}
-	pullsAction  = action{"pulls", "[--publisher MEMBER] [--partnership SLUG] [--after SEQ] [--limit N]",
+	verifyAction = action{"verify", "[--deep] [--ledger-at SEQ:HASH] [--audit-at SEQ:HASH]",
+		"check the ledger's hash chain and name the first broken entry; --deep also checks every stored object, " +
+			"origin and withdrawal against the ledger, the audit trail's chain, and heads kept outside the hub", ledgerVerify}
+	headAction = action{"head", "", "print where the ledger and the audit trail end, as checkpoints to keep outside the hub " +
+		"and pass back to audit verify --deep", chainHeads}
+	pullsAction = action{"pulls", "[--publisher MEMBER] [--partnership SLUG] [--after SEQ] [--limit N]",
 		"list recorded pulls: all, or those of one publisher's objects", ledgerPulls}
 )
 
@@ -40,6 +44,8 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "verify":
 			return single("audit verify", verifyAction)(args[1:], stdin, stdout, stderr)
+		case "head":
+			return single("audit head", headAction)(args[1:], stdin, stdout, stderr)
 		case "pulls":
 			return single("audit pulls", pullsAction)(args[1:], stdin, stdout, stderr)
 		}
@@ -173,8 +179,14 @@ func (e errLedgerBroken) Error() string {
 }
 
 func ledgerVerify(inv *invocation) error {
+	deep := inv.fs.Bool("deep", false, "also check every stored object, origin and withdrawal against the ledger, and the audit trail's chain")
+	ledgerAt := inv.fs.String("ledger-at", "", "a ledger checkpoint SEQ:HASH from audit head, which the ledger must still hold (implies --deep)")
+	auditAt := inv.fs.String("audit-at", "", "an audit checkpoint SEQ:HASH from audit head, which the audit trail must still hold (implies --deep)")
 	if _, err := inv.parse(0, 0); err != nil {
 		return err
+	}
+	if *deep || *ledgerAt != "" || *auditAt != "" {
+		return deepVerify(inv, *ledgerAt, *auditAt)
 	}
 	var v admin.LedgerVerification
 	if err := inv.call(http.MethodGet, "/admin/ledger/verify/", nil, &v); err != nil {
@@ -191,6 +203,114 @@ func ledgerVerify(inv *invocation) error {
 		return errLedgerBroken{v}
 	}
 	return nil
+}
+
+// errDeepFailed makes audit verify --deep exit 1 when the hub does not verify, after printing why.
+type errDeepFailed struct{ v admin.DeepVerification }
+
+func (e errDeepFailed) Error() string {
+	var parts []string
+	if !e.v.Ledger.OK {
+		parts = append(parts, fmt.Sprintf("the ledger is broken at entry %d", e.v.Ledger.BrokenAt))
+	}
+	if !e.v.Audit.OK {
+		parts = append(parts, fmt.Sprintf("the audit trail is broken at entry %d", e.v.Audit.BrokenAt))
+	}
+	if e.v.ProblemCount > 0 {
+		parts = append(parts, fmt.Sprintf("problems with what the hub stores: %d", e.v.ProblemCount))
+	}
+	return "deep verification failed: " + strings.Join(parts, "; ")
+}
+
+func deepVerify(inv *invocation, ledgerAt, auditAt string) error {
+	q := url.Values{}
+	if ledgerAt != "" {
+		q.Set("ledger_at", ledgerAt)
+	}
+	if auditAt != "" {
+		q.Set("audit_at", auditAt)
+	}
+	var v admin.DeepVerification
+	if err := inv.call(http.MethodGet, "/admin/ledger/verify/deep/?"+q.Encode(), nil, &v); err != nil {
+		return err
+	}
+	if err := inv.output(v, func(w io.Writer) { printDeep(w, v) }); err != nil {
+		return err
+	}
+	if !v.OK {
+		return errDeepFailed{v}
+	}
+	return nil
+}
+
+func printDeep(w io.Writer, v admin.DeepVerification) {
+	chain := func(name string, c admin.LedgerVerification) {
+		if c.OK {
+			fmt.Fprintf(w, "%s intact: %d entries, each committing to the one before\n", name, c.Entries)
+		} else {
+			fmt.Fprintf(w, "%s BROKEN at entry %d: %s\n", name, c.BrokenAt, c.Problem)
+		}
+	}
+	chain("ledger", v.Ledger)
+	chain("audit trail", v.Audit)
+	fmt.Fprintf(w, "checked against the ledger up to entry %d: stored versions %d, origins %d, withdrawals %d\n",
+		v.LedgerHead, v.Versions, v.Origins, v.Withdrawals)
+	findings := func(fs []admin.Finding, count int64) {
+		for _, f := range fs {
+			fmt.Fprintf(w, "  %s: %s: %s\n", f.Kind, findingSubject(f), f.Detail)
+		}
+		if more := count - int64(len(fs)); more > 0 {
+			fmt.Fprintf(w, "  and %d more not listed\n", more)
+		}
+	}
+	fmt.Fprintf(w, "problems: %d\n", v.ProblemCount)
+	findings(v.Problems, v.ProblemCount)
+	if v.UnrecordedCount > 0 {
+		fmt.Fprintf(w, "unrecorded versions: %d (no ledger entry mentions them: loaded without a publication, or put in the database "+
+			"by hand; not counted as problems, but treat them as such if the hub never loads data that way)\n", v.UnrecordedCount)
+		findings(v.Unrecorded, v.UnrecordedCount)
+	}
+	if v.LegacyVersions > 0 || v.LegacyOrigins > 0 {
+		fmt.Fprintf(w, "resting on ledger entries written before it recorded digests: versions %d, origins %d "+
+			"(their presence is checked, their content is not)\n", v.LegacyVersions, v.LegacyOrigins)
+	}
+	if len(v.DeletedCollections) > 0 {
+		fmt.Fprintf(w, "collections deleted by an operator, which the ledger names: %s\n", strings.Join(v.DeletedCollections, " "))
+	}
+	if v.LedgerMoved {
+		fmt.Fprintln(w, "note: the hub was written to while the check ran; run it again to confirm findings about recent writes")
+	}
+}
+
+// findingSubject names what a finding is about: an object version or an origin, and where.
+func findingSubject(f admin.Finding) string {
+	where := f.Partnership
+	if f.Collection != "" {
+		where = orDash(f.Partnership) + "/" + f.Collection
+	}
+	switch {
+	case f.Key != "":
+		return fmt.Sprintf("origin %s in %s (%s)", f.Key, where, orDash(f.Member))
+	case f.Version != nil:
+		return fmt.Sprintf("%s version %s in %s", f.ObjectID, f.Version.UTC().Format("2006-01-02T15:04:05.000000Z"), where)
+	default:
+		return fmt.Sprintf("%s in %s (%s)", f.ObjectID, where, orDash(f.Member))
+	}
+}
+
+// chainHeads prints the heads on one line, for a log system to keep: each is a checkpoint that
+// audit verify --deep takes back.
+func chainHeads(inv *invocation) error {
+	if _, err := inv.parse(0, 0); err != nil {
+		return err
+	}
+	var h admin.Heads
+	if err := inv.call(http.MethodGet, "/admin/ledger/heads/", nil, &h); err != nil {
+		return err
+	}
+	return inv.output(h, func(w io.Writer) {
+		fmt.Fprintf(w, "ledger %s audit %s\n", orDash(h.Ledger.Checkpoint), orDash(h.Audit.Checkpoint))
+	})
 }
 
 func ledgerPulls(inv *invocation) error {

@@ -72,6 +72,17 @@ func TestRulesCommands(t *testing.T) {
 	if out := h.must(t, "audit", "verify"); !strings.Contains(out, "ledger intact: 2 entries") {
 		t.Errorf("audit verify:\n%s", out)
 	}
+	// The heads, as a log system would keep them, then checked deeply.
+	head := strings.Fields(h.must(t, "audit", "head"))
+	if len(head) != 4 || head[0] != "ledger" || !strings.HasPrefix(head[1], "2:") || head[2] != "audit" || len(head[3]) < 66 {
+		t.Fatalf("audit head: %q; want ledger 2:HASH audit SEQ:HASH", head)
+	}
+	out = h.must(t, "audit", "verify", "--ledger-at", head[1], "--audit-at", head[3])
+	for _, want := range []string{"ledger intact: 2 entries", "audit trail intact", "stored versions 1, origins 2, withdrawals 0", "problems: 0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit verify --deep does not say %q:\n%s", want, out)
+		}
+	}
 	out = h.must(t, "audit", "pulls", "--publisher", "cert-eu")
 	if !strings.Contains(out, "jpcert-cc") || !strings.Contains(out, "indicator--0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9") {
 		t.Errorf("audit pulls of cert-eu's objects:\n%s", out)
@@ -122,5 +133,43 @@ func TestAuditVerifyNamesTheBrokenEntry(t *testing.T) {
 	status, _, stderr := runTool("", "audit", "verify", "--url", srv.URL, "--token-file", tokenFile)
 	if status != exitFailed || !strings.Contains(stderr, "broken at entry 4: entry 4 was altered") {
 		t.Errorf("audit verify of a broken ledger: exit %d, %s", status, stderr)
+	}
+}
+
+// TestAuditVerifyDeepNamesWhatIsWrong: when the hub finds stored data that disagrees with the ledger,
+// audit verify --deep lists it and exits 1.
+func TestAuditVerifyDeepNamesWhatIsWrong(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/admin/ledger/verify/deep/" || r.URL.Query().Get("ledger_at") != "7:ab" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"ok":false,"ledger":{"entries":9,"ok":true},"audit":{"entries":3,"ok":true},"ledger_head":9,
+			"versions":4,"origins":3,"withdrawals":1,"passes":1,"problem_count":2,"problems":[
+			{"kind":"missing","partnership":"eu-japan","collection":"c1","object_id":"indicator--1","version":"2026-01-01T00:00:00Z","ledger_seq":2,"detail":"it is not stored"},
+			{"kind":"origin-missing","partnership":"eu-japan","key":"fp:abc","member":"cert-eu","ledger_seq":2,"detail":"no origin"}],
+			"unrecorded_count":1,"unrecorded":[{"kind":"unrecorded","partnership":"eu-japan","collection":"c1","object_id":"indicator--5","version":"2026-01-01T00:00:00Z","detail":"no entry"}],
+			"deleted_collections":[]}`))
+	}))
+	defer srv.Close()
+	tokenFile := filepath.Join(t.TempDir(), "operator.token")
+	if err := os.WriteFile(tokenFile, []byte("token"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	status, stdout, stderr := runTool("", "audit", "verify", "--ledger-at", "7:ab", "--url", srv.URL, "--token-file", tokenFile)
+	if status != exitFailed || !strings.Contains(stderr, "deep verification failed: problems with what the hub stores: 2") {
+		t.Errorf("audit verify --deep of a hub with problems: exit %d, %s", status, stderr)
+	}
+	for _, want := range []string{
+		"problems: 2",
+		"missing: indicator--1 version 2026-01-01T00:00:00.000000Z in eu-japan/c1: it is not stored",
+		"origin-missing: origin fp:abc in eu-japan (cert-eu): no origin",
+		"unrecorded versions: 1",
+		"unrecorded: indicator--5 version",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("audit verify --deep does not say %q:\n%s", want, stdout)
+		}
 	}
 }

@@ -75,6 +75,9 @@ type Store interface {
 
 	// The ledger, which operators verify and read.
 	store.PullSource
+	// What deep verification checks against the ledger: stored versions, origins, withdrawals and
+	// the audit trail.
+	store.DeepSource
 }
 
 // Signer signs the tokens the service issues.

@@ -35,6 +35,9 @@ type LedgerItem struct {
 	ID      string     `json:"id"`
 	Version *time.Time `json:"version,omitempty"`
 	Verdict string     `json:"verdict,omitempty"`
+	// SHA256 is the digest of the version's content, in hex, where the entry records one.
+	SHA256      string `json:"sha256,omitempty"`
+	Fingerprint string `json:"fingerprint,omitempty"`
 }
 
 // LedgerVerification is the result of checking the ledger's hash chain.
@@ -73,7 +76,7 @@ func LedgerEntryOf(e store.LedgerEntry) LedgerEntry {
 		out.MemberIdentity = identity.OfMember(e.Member)
 	}
 	for i, it := range e.Items {
-		out.Items[i] = LedgerItem{ID: it.ID, Verdict: it.Verdict}
+		out.Items[i] = LedgerItem{ID: it.ID, Verdict: it.Verdict, SHA256: hex.EncodeToString(it.SHA256), Fingerprint: it.Fingerprint}
 		if !it.Version.IsZero() {
 			v := it.Version
 			out.Items[i].Version = &v
@@ -118,7 +121,7 @@ func (s *Service) VerifyLedger(ctx context.Context) (LedgerVerification, error) 
 	if !v.OK {
 		s.log.WarnContext(ctx, "ledger verification failed", "broken_at", v.BrokenAt, "problem", v.Problem)
 	}
-	return LedgerVerification{Entries: v.Entries, OK: v.OK, BrokenAt: v.BrokenAt, Problem: v.Problem}, nil
+	return verificationOf(v), nil
 }
 
 // Pulls returns pulls recorded in the ledger: every one, or, with a publisher, the pulls of objects
@@ -136,4 +139,144 @@ func (s *Service) Pulls(ctx context.Context, q PullQuery) (PullPage, error) {
 		out.Entries[i] = LedgerEntryOf(e)
 	}
 	return out, nil
+}
+
+// DeepQuery asks for a deep verification. Ledger and Audit, when set, are checkpoints (SEQ:HASH,
+// as Heads gives them) copied out of the hub earlier, which the chains must still hold.
+type DeepQuery struct {
+	Ledger string
+	Audit  string
+}
+
+// DeepVerification is the result of checking the stored objects, origins and withdrawals against the
+// ledger, and both chains; see store.VerifyDeep. Ledger and Audit have the shape of a ledger
+// verification.
+type DeepVerification struct {
+	OK     bool               `json:"ok"`
+	Ledger LedgerVerification `json:"ledger"`
+	Audit  LedgerVerification `json:"audit"`
+	// LedgerHead is the entry the ledger was read up to; LedgerMoved says entries were appended
+	// while the check ran, so that findings about recent writes may need a second run.
+	LedgerHead  int64 `json:"ledger_head"`
+	LedgerMoved bool  `json:"ledger_moved,omitempty"`
+	Versions    int64 `json:"versions"`
+	Origins     int64 `json:"origins"`
+	Withdrawals int64 `json:"withdrawals"`
+	Passes      int   `json:"passes"`
+	// Problems lists the first problems found; ProblemCount counts them all.
+	Problems     []Finding `json:"problems"`
+	ProblemCount int64     `json:"problem_count"`
+	// Unrecorded lists the first versions no ledger entry mentions: loaded without a publication,
+	// or put in the database by hand. They do not make OK false.
+	Unrecorded      []Finding `json:"unrecorded"`
+	UnrecordedCount int64     `json:"unrecorded_count"`
+	// LegacyVersions and LegacyOrigins count what entries written before the ledger recorded
+	// digests and fingerprints account for, which cannot be checked in full.
+	LegacyVersions     int64    `json:"legacy_versions"`
+	LegacyOrigins      int64    `json:"legacy_origins"`
+	DeletedCollections []string `json:"deleted_collections"`
+}
+
+// Finding is one thing deep verification found; fields that do not apply are left out.
+type Finding struct {
+	Kind        string     `json:"kind"`
+	Partnership string     `json:"partnership,omitempty"`
+	Collection  string     `json:"collection,omitempty"`
+	ObjectID    string     `json:"object_id,omitempty"`
+	Version     *time.Time `json:"version,omitempty"`
+	Key         string     `json:"key,omitempty"`
+	Member      string     `json:"member,omitempty"`
+	// LedgerSeq is the ledger entry the finding rests on.
+	LedgerSeq int64  `json:"ledger_seq,omitempty"`
+	Detail    string `json:"detail"`
+}
+
+// Heads are where the ledger and the audit trail end. An operator copies them out of the hub
+// regularly, to a log system the hub cannot write, and later passes them to VerifyDeep: a rewrite
+// of a whole chain from before a head copied out cannot keep that head's hash.
+type Heads struct {
+	Ledger Head `json:"ledger"`
+	Audit  Head `json:"audit"`
+}
+
+// Head is the last entry of a chain: its sequence number and hash, and both as one checkpoint.
+type Head struct {
+	Seq        int64  `json:"seq"`
+	Hash       string `json:"hash"`
+	Checkpoint string `json:"checkpoint"`
+}
+
+func headOf(seq int64, hash []byte) Head {
+	h := Head{Seq: seq, Hash: hex.EncodeToString(hash)}
+	if seq > 0 {
+		h.Checkpoint = store.FormatCheckpoint(seq, hash)
+	}
+	return h
+}
+
+// Heads returns where the ledger and the audit trail end.
+func (s *Service) Heads(ctx context.Context) (Heads, error) {
+	lh, err := s.store.LedgerHead(ctx)
+	if err != nil {
+		return Heads{}, fmt.Errorf("admin: read ledger head: %w", err)
+	}
+	ah, err := s.store.AuditHead(ctx)
+	if err != nil {
+		return Heads{}, fmt.Errorf("admin: read audit head: %w", err)
+	}
+	return Heads{Ledger: headOf(lh.Seq, lh.Hash), Audit: headOf(ah.Seq, ah.Hash)}, nil
+}
+
+// VerifyDeep checks every stored version, origin and withdrawal against the ledger, the audit trail's
+// chain, and the checkpoints given, and names what is missing or changed. It reads every object's
+// content once and the ledger a few times, so it takes time in proportion to the hub.
+func (s *Service) VerifyDeep(ctx context.Context, q DeepQuery) (DeepVerification, error) {
+	var opts store.DeepOptions
+	for _, c := range []struct {
+		name, value string
+		into        **store.Checkpoint
+	}{{"ledger", q.Ledger, &opts.Ledger}, {"audit", q.Audit, &opts.Audit}} {
+		if c.value == "" {
+			continue
+		}
+		cp, err := store.ParseCheckpoint(c.value)
+		if err != nil {
+			return DeepVerification{}, &Error{Kind: Invalid, Message: fmt.Sprintf("the %s checkpoint: %v", c.name, err)}
+		}
+		*c.into = &cp
+	}
+	v, err := store.VerifyDeep(ctx, s.store, opts)
+	if err != nil {
+		return DeepVerification{}, fmt.Errorf("admin: deep verification: %w", err)
+	}
+	if !v.OK {
+		s.log.WarnContext(ctx, "deep verification failed", "problems", v.ProblemCount,
+			"ledger_broken_at", v.Ledger.BrokenAt, "audit_broken_at", v.Audit.BrokenAt)
+	}
+	out := DeepVerification{OK: v.OK, Ledger: verificationOf(v.Ledger), Audit: verificationOf(v.Audit),
+		LedgerHead: v.LedgerHead, LedgerMoved: v.LedgerMoved, Versions: v.Versions, Origins: v.Origins,
+		Withdrawals: v.Withdrawals, Passes: v.Passes, Problems: findingsOf(v.Problems), ProblemCount: v.ProblemCount,
+		Unrecorded: findingsOf(v.Unrecorded), UnrecordedCount: v.UnrecordedCount, LegacyVersions: v.LegacyVersions,
+		LegacyOrigins: v.LegacyOrigins, DeletedCollections: v.DeletedCollections}
+	if out.DeletedCollections == nil {
+		out.DeletedCollections = []string{}
+	}
+	return out, nil
+}
+
+func verificationOf(v store.Verification) LedgerVerification {
+	return LedgerVerification{Entries: v.Entries, OK: v.OK, BrokenAt: v.BrokenAt, Problem: v.Problem}
+}
+
+func findingsOf(fs []store.Finding) []Finding {
+	out := make([]Finding, len(fs))
+	for i, f := range fs {
+		out[i] = Finding{Kind: string(f.Kind), Partnership: f.APIRoot, Collection: f.Collection, ObjectID: f.ObjectID,
+			Key: f.Key, Member: f.Member, LedgerSeq: f.Seq, Detail: f.Detail}
+		if !f.Version.IsZero() {
+			v := f.Version
+			out[i].Version = &v
+		}
+	}
+	return out
 }

@@ -88,3 +88,26 @@ func TestOperatorDeletesATombstone(t *testing.T) {
 		t.Errorf("the last ledger entry is %+v; want alice's deletion", last)
 	}
 }
+
+// The identities the hub writes into members collections are its own, not content a member
+// published: deep verification does not count them as unrecorded.
+func TestDeepVerificationLeavesMembersCollectionsAside(t *testing.T) {
+	e := newEnv(t)
+	seedOne(t, e)
+	ctx := t.Context()
+	if _, err := e.svc.PutGrant(ctx, "alice", admin.Grant{Member: "cert-eu", Partnership: "eu-japan", Collection: "cyber-threats", Read: true}); err != nil {
+		t.Fatal(err)
+	}
+	detail, err := e.svc.Partnership(ctx, "eu-japan")
+	if err != nil || detail.MembersCollection == nil {
+		t.Fatalf("partnership: %+v, %v", detail, err)
+	}
+	page, err := e.store.Objects(ctx, detail.MembersCollection.ID, store.Query{Limit: 10})
+	if err != nil || len(page.Records) != 1 {
+		t.Fatalf("the members collection holds %d objects, %v; want cert-eu's identity", len(page.Records), err)
+	}
+	v, err := store.VerifyDeep(ctx, e.store, store.DeepOptions{})
+	if err != nil || !v.OK || v.UnrecordedCount != 0 {
+		t.Errorf("deep verification: %+v, %v", v, err)
+	}
+}

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"encoding/hex"
 	"time"
 
 	"taxiihub/internal/store"
@@ -182,6 +183,9 @@ type AuditEntry struct {
 	Action string    `json:"action"`
 	Target string    `json:"target"`
 	Detail string    `json:"detail,omitempty"`
+	// PrevHash and Hash chain the entry to the one before, in hex, as ledger entries are.
+	PrevHash string `json:"prev_hash"`
+	Hash     string `json:"hash"`
 }
 
 func partnershipOf(r store.APIRoot) Partnership {
@@ -221,5 +225,6 @@ func keyOf(k store.VerificationKey, signingKID string) Key {
 }
 
 func auditEntryOf(e store.AuditEntry) AuditEntry {
-	return AuditEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: e.Detail}
+	return AuditEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: e.Detail,
+		PrevHash: hex.EncodeToString(e.PrevHash), Hash: hex.EncodeToString(e.Hash)}
 }

@@ -58,6 +58,8 @@ type Admin interface {
 
 	Ledger(ctx context.Context, after int64, limit int) ([]admin.LedgerEntry, error)
 	VerifyLedger(ctx context.Context) (admin.LedgerVerification, error)
+	VerifyDeep(ctx context.Context, q admin.DeepQuery) (admin.DeepVerification, error)
+	Heads(ctx context.Context) (admin.Heads, error)
 	Pulls(ctx context.Context, q admin.PullQuery) (admin.PullPage, error)
 }
 
@@ -554,6 +556,8 @@ func (h adminAPI) mountRules(g *gin.RouterGroup) {
 	route(g, http.MethodDelete, "/partnerships/:slug/memberships/:member/", h.handle(h.removeMembership))
 	route(g, http.MethodGet, "/ledger/", h.handle(h.ledger))
 	route(g, http.MethodGet, "/ledger/verify/", h.handle(h.verifyLedger))
+	route(g, http.MethodGet, "/ledger/verify/deep/", h.handle(h.verifyDeep))
+	route(g, http.MethodGet, "/ledger/heads/", h.handle(h.heads))
 	route(g, http.MethodGet, "/ledger/pulls/", h.handle(h.pulls))
 }
 
@@ -643,6 +647,27 @@ func (h adminAPI) verifyLedger(c *gin.Context) error {
 		return err
 	}
 	writeAdminJSON(c, http.StatusOK, v)
+	return nil
+}
+
+// verifyDeep answers 200 whether or not the hub verifies, as verifyLedger does. ledger_at and
+// audit_at are checkpoints (SEQ:HASH) copied out of the hub earlier.
+func (h adminAPI) verifyDeep(c *gin.Context) error {
+	q := c.Request.URL.Query()
+	v, err := h.svc.VerifyDeep(c.Request.Context(), admin.DeepQuery{Ledger: q.Get("ledger_at"), Audit: q.Get("audit_at")})
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, v)
+	return nil
+}
+
+func (h adminAPI) heads(c *gin.Context) error {
+	heads, err := h.svc.Heads(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, heads)
 	return nil
 }
 

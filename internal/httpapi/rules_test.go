@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -521,6 +522,39 @@ func TestStripStoresWithoutPersonalData(t *testing.T) {
 		r := h.hub.get(china+"objects/"+stixID("indicator", 1)+"/", h.tokens["cert-eu"])
 		if strings.Contains(string(r.body), "jane") || strings.Contains(string(r.body), "1234") || !strings.Contains(string(r.body), "[personal data removed]") {
 			t.Errorf("stored object %s", r.body)
+		}
+	})
+}
+
+// TestDeepVerificationThroughTheAdminAPI: a hub used through its APIs verifies deeply, also against
+// the heads it gave out; a checkpoint it no longer holds is named, and one that does not parse is
+// refused.
+func TestDeepVerificationThroughTheAdminAPI(t *testing.T) {
+	backends(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		h := newExampleHub(t, open(t))
+		japan := collectionPath("eu-japan", "cyber-threats")
+		postStatus(t, h.hub, japan, h.tokens["cert-eu"], sdo("indicator", 1, indicatorOf(1)), sco("ipv4-addr", 2, `"value":"198.51.100.2"`))
+		h.hub.get(japan+"objects/", h.tokens["jpcert-cc"])
+
+		var heads admin.Heads
+		h.ok("heads", h.call("GET", "/admin/ledger/heads/", nil), 200, &heads)
+		if heads.Ledger.Seq != 2 || heads.Audit.Seq == 0 || heads.Ledger.Checkpoint == "" || heads.Audit.Checkpoint == "" {
+			t.Fatalf("heads %+v", heads)
+		}
+		var v admin.DeepVerification
+		h.ok("deep verification", h.call("GET", "/admin/ledger/verify/deep/?ledger_at="+url.QueryEscape(heads.Ledger.Checkpoint)+
+			"&audit_at="+url.QueryEscape(heads.Audit.Checkpoint), nil), 200, &v)
+		if !v.OK || v.Versions != 2 || v.ProblemCount != 0 || v.UnrecordedCount != 0 || v.Audit.Entries != heads.Audit.Seq {
+			t.Errorf("deep verification of a hub used through its APIs: %+v", v)
+		}
+		rewritten := fmt.Sprintf("1:%064x", 1)
+		h.ok("deep verification against another hash", h.call("GET", "/admin/ledger/verify/deep/?ledger_at="+rewritten, nil), 200, &v)
+		if v.OK || v.Ledger.OK || v.Ledger.BrokenAt != 1 {
+			t.Errorf("deep verification against a hash the ledger does not hold: %+v", v)
+		}
+		r := h.call("GET", "/admin/ledger/verify/deep/?audit_at=nonsense", nil)
+		if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "audit checkpoint") {
+			t.Errorf("a checkpoint that does not parse: %d %s", r.status, r.body)
 		}
 	})
 }

@@ -204,6 +204,10 @@ func (s *Store) Audit(ctx context.Context, after int64, limit int) ([]store.Audi
 	return observe(s, "Audit", func() ([]store.AuditEntry, error) { return s.Store.Audit(ctx, after, limit) })
 }
 
+func (s *Store) AuditHead(ctx context.Context) (store.AuditHead, error) {
+	return observe(s, "AuditHead", func() (store.AuditHead, error) { return s.Store.AuditHead(ctx) })
+}
+
 func (s *Store) SaveStatus(ctx context.Context, st store.Status) error {
 	return s.observe("SaveStatus", func() error { return s.Store.SaveStatus(ctx, st) })
 }
@@ -222,6 +226,22 @@ func (s *Store) Withdraw(ctx context.Context, w store.Withdrawal) (store.Outcome
 
 func (s *Store) Origins(ctx context.Context, keys []string) ([]store.Origin, error) {
 	return observe(s, "Origins", func() ([]store.Origin, error) { return s.Store.Origins(ctx, keys) })
+}
+
+func (s *Store) StoredVersions(ctx context.Context, collectionID string, after time.Time, limit int, withContent bool) ([]store.StoredVersion, error) {
+	return observe(s, "StoredVersions", func() ([]store.StoredVersion, error) {
+		return s.Store.StoredVersions(ctx, collectionID, after, limit, withContent)
+	})
+}
+
+func (s *Store) OriginsAfter(ctx context.Context, after store.Origin, limit int) ([]store.Origin, error) {
+	return observe(s, "OriginsAfter", func() ([]store.Origin, error) { return s.Store.OriginsAfter(ctx, after, limit) })
+}
+
+func (s *Store) WithdrawalsAfter(ctx context.Context, after store.WithdrawnObject, limit int) ([]store.WithdrawnObject, error) {
+	return observe(s, "WithdrawalsAfter", func() ([]store.WithdrawnObject, error) {
+		return s.Store.WithdrawalsAfter(ctx, after, limit)
+	})
 }
 
 func (s *Store) RecordPull(ctx context.Context, e store.LedgerEntry) error {

@@ -62,7 +62,8 @@ type VerificationKey struct {
 	RetiredAt time.Time
 }
 
-// AuditEntry is one operator action: who did what to which thing, and when.
+// AuditEntry is one operator action: who did what to which thing, and when. Seq, PrevHash and Hash
+// are assigned by the store when it appends the entry.
 type AuditEntry struct {
 	// Seq is assigned by the store: unique and increasing in the order entries were appended.
 	Seq    int64
@@ -73,4 +74,8 @@ type AuditEntry struct {
 	Target string
 	// Detail is a short human-readable account, free of secrets.
 	Detail string
+	// PrevHash is the hash of the entry before, or GenesisHash for the first.
+	PrevHash []byte
+	// Hash commits to every field above: see AuditEntry.ComputeHash.
+	Hash []byte
 }

@@ -61,6 +61,16 @@ type LedgerItem struct {
 	// Verdict is, for a publish, what became of the version: added, unchanged, kept-existing, or
 	// the reason codes it was refused with, such as "refused: personal-data". Empty in pulls.
 	Verdict string
+	// SHA256 is the SHA-256 of the content the collection holds for the version, in the items whose
+	// version the entry stored or found stored with that content: publish items added or unchanged,
+	// and a withdrawal's tombstone. It lets VerifyDeep tell a stored version changed in the database
+	// from one the ledger accounts for. Nil in other items, and in entries appended before the
+	// ledger recorded it.
+	SHA256 []byte
+	// Fingerprint is the content fingerprint (see Object.Fingerprint) of a version a publish added,
+	// which the publication recorded an origin for; VerifyDeep checks that origin. Empty in other
+	// items, and in entries appended before the ledger recorded it.
+	Fingerprint string
 }
 
 // GenesisHash returns what the first entry's PrevHash holds: sha256.Size zero bytes. Each call
@@ -68,7 +78,8 @@ type LedgerItem struct {
 func GenesisHash() []byte { return make([]byte, sha256.Size) }
 
 // ledgerHashVersion names the encoding ComputeHash hashes; a new encoding needs a new name, so that
-// entries hashed the old way still verify.
+// entries hashed the old way still verify. Fields added to the encoding since are left out of it
+// when empty, so that an entry that does not use them encodes, and hashes, as it always did.
 const ledgerHashVersion = "taxiihub-ledger-v1"
 
 // hashedEntry is what ComputeHash encodes. Its fields are in a fixed order and hold only strings and
@@ -91,6 +102,9 @@ type hashedItem struct {
 	ID      string `json:"id"`
 	Version int64  `json:"version"` // Unix microseconds; 0 for none
 	Verdict string `json:"verdict"`
+	// Added later: omitted when empty (see ledgerHashVersion).
+	SHA256      string `json:"sha256,omitempty"` // hex
+	Fingerprint string `json:"fp,omitempty"`
 }
 
 func micros(t time.Time) int64 {
@@ -110,7 +124,8 @@ func (e LedgerEntry) ComputeHash() []byte {
 		Items: make([]hashedItem, len(e.Items)), PrevHash: hex.EncodeToString(e.PrevHash),
 	}
 	for i, it := range e.Items {
-		h.Items[i] = hashedItem{ID: it.ID, Version: micros(it.Version), Verdict: it.Verdict}
+		h.Items[i] = hashedItem{ID: it.ID, Version: micros(it.Version), Verdict: it.Verdict,
+			SHA256: hex.EncodeToString(it.SHA256), Fingerprint: it.Fingerprint}
 	}
 	body, err := json.Marshal(h)
 	if err != nil {
@@ -200,6 +215,15 @@ func VerifyLedger(ctx context.Context, src LedgerReader) (Verification, error) {
 		}
 		if len(batch) < verifyBatch {
 			break
+		}
+	}
+	if prevSeq > head.Seq {
+		// Entries appended since the head was read are not beyond the end: the head has moved.
+		if head, err = src.LedgerHead(ctx); err != nil {
+			return Verification{}, fmt.Errorf("store: read ledger head: %w", err)
+		}
+		if head.Seq > prevSeq {
+			return v, nil
 		}
 	}
 	switch {
@@ -369,8 +393,9 @@ func verdict(o Outcome) string {
 }
 
 // PublishEntry is the ledger entry of a publication to a collection of root: the objects with the
-// outcomes the store gave them (the version the collection holds, or the object's own), then the
-// objects refused before. Backends append it in the transaction that stores the objects.
+// outcomes the store gave them (the version the collection holds, or the object's own, and for the
+// versions it holds the digest of their content), then the objects refused before. Backends append
+// it in the transaction that stores the objects.
 func PublishEntry(p Publication, root string, outcomes []Outcome) LedgerEntry {
 	e := LedgerEntry{Kind: LedgerPublish, Member: p.Member, TokenID: p.TokenID, APIRoot: root,
 		Collection: p.CollectionID, Items: make([]LedgerItem, 0, len(p.Objects)+len(p.Refused))}
@@ -380,6 +405,14 @@ func PublishEntry(p Publication, root string, outcomes []Outcome) LedgerEntry {
 			it.Verdict = verdict(outcomes[i])
 			if outcomes[i].Result.Stored() {
 				it.Version = outcomes[i].Version
+			}
+			switch outcomes[i].Result {
+			case Added:
+				it.SHA256, it.Fingerprint = contentSHA256(o.Content), o.Fingerprint
+			case Unchanged:
+				// The collection holds this version with exactly this content: an observable is
+				// unchanged only when its content is, a versioned object only when its digest is.
+				it.SHA256 = contentSHA256(o.Content)
 			}
 		}
 		e.Items = append(e.Items, it)
@@ -401,13 +434,29 @@ func ReadKind(kind LedgerKind) LedgerKind {
 }
 
 // TransferEntry is the ledger entry of a transfer of the ownership of ids.
-func TransferEntry(t Transfer, ids []string) LedgerEntry {
+// TransferEntry is the ledger entry of a transfer of the origins with the keys given (of ids and of
+// fingerprints), so that VerifyDeep can follow the origins and withdrawals it moved.
+func TransferEntry(t Transfer, keys []string) LedgerEntry {
 	e := LedgerEntry{Kind: LedgerTransfer, Member: t.To, TokenID: t.Operator, APIRoot: t.APIRoot, Endpoint: t.From,
-		Items: make([]LedgerItem, len(ids))}
-	for i, id := range ids {
-		e.Items[i] = LedgerItem{ID: id, Verdict: "transferred"}
+		Items: make([]LedgerItem, len(keys))}
+	for i, key := range keys {
+		it := LedgerItem{Verdict: "transferred"}
+		if id, ok := IDOfOriginKey(key); ok {
+			it.ID = id
+		} else {
+			it.Fingerprint = strings.TrimPrefix(key, OriginKeyFingerprint(""))
+		}
+		e.Items[i] = it
 	}
 	return e
+}
+
+// transferredKey is the origin key a transfer entry's item moved.
+func transferredKey(it LedgerItem) string {
+	if it.ID != "" {
+		return OriginKeyID(it.ID)
+	}
+	return OriginKeyFingerprint(it.Fingerprint)
 }
 
 // VerdictDeleted is the verdict of a version a member deleted.
@@ -433,9 +482,16 @@ func HoldsTombstone(selected []Record) bool {
 	return slices.ContainsFunc(selected, func(r Record) bool { return r.Withdrawn })
 }
 
-// WithdrawEntry is the ledger entry of a withdrawal from a collection of root that stored the
-// tombstone with outcome out.
-func WithdrawEntry(w Withdrawal, root string, out Outcome) LedgerEntry {
+// WithdrawEntry is the ledger entry of a withdrawal from a collection of root that stored tombstone,
+// the content of the version that replaced the object's versions, with outcome out.
+func WithdrawEntry(w Withdrawal, root string, out Outcome, tombstone []byte) LedgerEntry {
 	return LedgerEntry{Kind: LedgerWithdraw, Member: w.Member, TokenID: w.TokenID, APIRoot: root,
-		Collection: w.CollectionID, Items: []LedgerItem{{ID: w.ObjectID, Version: out.Version, Verdict: VerdictWithdrawn}}}
+		Collection: w.CollectionID, Items: []LedgerItem{{ID: w.ObjectID, Version: out.Version, Verdict: VerdictWithdrawn,
+			SHA256: contentSHA256(tombstone)}}}
+}
+
+// contentSHA256 is the digest of an object version's content, as ledger items record it.
+func contentSHA256(content []byte) []byte {
+	sum := sha256.Sum256(content)
+	return sum[:]
 }

@@ -64,6 +64,9 @@ func NextDateAdded(now time.Time, last int64) int64 {
 //     changed, removed or moved. A backend may number and chain a committed entry in a step of its
 //     own, so that writers of different collections need not queue on the chain (MongoDB does);
 //     it does so before the write returns, or else before Ledger or LedgerHead next answers.
+//   - Audit trail. AppendAudit chains each entry to the one before as the ledger does, so that
+//     VerifyAudit detects an entry changed, removed or moved. Entries of a trail written before
+//     the store chained them are chained, in order, when the store first opens the database.
 type Store interface {
 	// CreateAPIRoot adds an API root. ErrConflict if its slug is taken.
 	CreateAPIRoot(ctx context.Context, root APIRoot) error
@@ -149,6 +152,21 @@ type Store interface {
 	// in any API root.
 	Origins(ctx context.Context, keys []string) ([]Origin, error)
 
+	// StoredVersions returns up to limit versions of a collection added after the date added after
+	// (zero: from the first), in date-added order: every version of every object, whatever its
+	// level, each with the digest of its content the store recorded when it stored it, and with
+	// its content when withContent. VerifyDeep reads it. ErrNotFound if the collection does not
+	// exist; a limit outside 1..MaxLimit is refused with a *QueryError.
+	StoredVersions(ctx context.Context, collectionID string, after time.Time, limit int, withContent bool) ([]StoredVersion, error)
+	// OriginsAfter returns up to limit origins, of every API root, ordered by key then API root,
+	// starting after the one with after's key and root (zero: from the first). A limit outside
+	// 1..MaxLimit is refused with a *QueryError.
+	OriginsAfter(ctx context.Context, after Origin, limit int) ([]Origin, error)
+	// WithdrawalsAfter returns up to limit withdrawals, of every API root, in an order of the
+	// backend's that pages resume in, starting after the one with after's APIRoot and ObjectID
+	// (zero: from the first). A limit outside 1..MaxLimit is refused with a *QueryError.
+	WithdrawalsAfter(ctx context.Context, after WithdrawnObject, limit int) ([]WithdrawnObject, error)
+
 	// RecordPull appends an entry of what a member learnt without changing anything: a pull, or,
 	// when e.Kind is LedgerProbe, a dry run's probe. The store sets its Seq, At and hashes.
 	RecordPull(ctx context.Context, e LedgerEntry) error
@@ -215,11 +233,16 @@ type Store interface {
 	// keeps the first time. ErrNotFound if there is none.
 	RetireVerificationKey(ctx context.Context, kid string, at time.Time) error
 
-	// AppendAudit records one operator action. The log is append-only: nothing in the contract
-	// changes or removes an entry.
+	// AppendAudit records one operator action, chained after the last one (see AuditEntry.Chain),
+	// and moves the audit head; the store sets Seq and the hashes. The log is append-only: nothing
+	// in the contract changes or removes an entry.
 	AppendAudit(ctx context.Context, e AuditEntry) error
-	// Audit returns up to limit entries with a sequence number above after, in order.
+	// Audit returns up to limit entries with a sequence number above after, in order. A limit
+	// outside 1..MaxLimit is refused with a *QueryError.
 	Audit(ctx context.Context, after int64, limit int) ([]AuditEntry, error)
+	// AuditHead returns the sequence number and hash of the last audit entry appended, as recorded
+	// apart from the entries; zero and empty before the first.
+	AuditHead(ctx context.Context) (AuditHead, error)
 
 	// SaveStatus creates or replaces a status resource.
 	SaveStatus(ctx context.Context, s Status) error

@@ -108,8 +108,10 @@ func (s *Store) RetireVerificationKey(ctx context.Context, kid string, at time.T
 // The audit log.
 //
 // An entry's sequence number is its _id, so the _id index is the unique index on it, and the one an
-// Audit page reads. Numbers come from the counter document {_id: "audit", seq} in counters: AppendAudit
-// increments it and inserts the entry under the number it got in one transaction. Hence:
+// Audit page reads. Numbers come from the counter document {_id: "audit", seq, chained, hash} in
+// counters: AppendAudit increments seq, chains the entry after the head (chained, the number of the
+// last entry chained, and hash, its hash), inserts it and moves the head, all in one transaction.
+// Hence:
 //
 //   - No duplicates: incrementing the counter takes its write lock until the transaction ends, so a
 //     concurrent append, in this process or another, conflicts and is retried on a snapshot that
@@ -120,13 +122,27 @@ func (s *Store) RetireVerificationKey(ctx context.Context, kid string, at time.T
 //     a reader paging with Audit(after) never sees N+1 without N. An increment outside the
 //     transaction would break this: N+1 could commit first, and a reader resuming after it would
 //     never see N.
+//   - Chained in append order: the same lock orders the links, so each entry commits to the one
+//     appended before it.
 //   - Gaps: none in practice, since a failed insert aborts the increment with it; but the contract
 //     promises only unique and increasing numbers, and readers must not count on density.
 const auditCounterID = "audit"
 
-type counterDoc struct {
-	ID  string `bson:"_id"`
-	Seq int64  `bson:"seq"`
+// auditCounterDoc is the audit counter and head. A trail written before it was chained has neither
+// chained nor hash until Open chains it.
+type auditCounterDoc struct {
+	ID      string `bson:"_id"`
+	Seq     int64  `bson:"seq"`
+	Chained int64  `bson:"chained"`
+	Hash    []byte `bson:"hash"`
+}
+
+// prevHash is what the next entry chained commits to.
+func (c auditCounterDoc) prevHash() []byte {
+	if len(c.Hash) == 0 {
+		return store.GenesisHash()
+	}
+	return c.Hash
 }
 
 type auditDoc struct {
@@ -137,11 +153,14 @@ type auditDoc struct {
 	Action string `bson:"action"`
 	Target string `bson:"target"`
 	Detail string `bson:"detail"`
+	// Absent from entries written before the trail was chained, until Open chains them.
+	PrevHash []byte `bson:"prev_hash,omitempty"`
+	Hash     []byte `bson:"hash,omitempty"`
 }
 
 func (d auditDoc) entry() store.AuditEntry {
 	return store.AuditEntry{Seq: d.Seq, At: fromMicros(d.At), Actor: d.Actor, Action: d.Action,
-		Target: d.Target, Detail: d.Detail}
+		Target: d.Target, Detail: d.Detail, PrevHash: d.PrevHash, Hash: d.Hash}
 }
 
 // seedAuditCounter creates the audit counter if it is missing, and moves it up to the highest number
@@ -170,7 +189,64 @@ func (s *Store) seedAuditCounter(ctx context.Context) error {
 	return nil
 }
 
-// AppendAudit records one operator action, under the next sequence number; e.Seq is ignored.
+// chainAuditBatch bounds the entries one transaction of chainAudit chains, well within MongoDB's
+// limits on a transaction's size and age.
+const chainAuditBatch = 500
+
+// chainAudit chains, in order, the entries after the head that have no hash: those of a trail written
+// before the trail was chained. It stops at the first entry that has one, which only a change made
+// by hand can put there, and leaves it for VerifyAudit to report, so that nothing here can make an
+// altered entry verify. Each batch takes the counter's lock, so concurrent Opens and appends take
+// turns; an append chains after whatever is chained by then.
+func (s *Store) chainAudit(ctx context.Context) error {
+	for done := false; !done; {
+		err := s.transact(ctx, func(ctx context.Context) error {
+			done = false
+			var c auditCounterDoc
+			if err := lockDoc(ctx, s.counters, auditCounterID, &c); err != nil {
+				return fmt.Errorf("read the audit head: %w", err)
+			}
+			var docs []auditDoc
+			if err := findAll(ctx, findQuery{coll: s.audit, filter: bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: c.Chained}}}},
+				sort: bson.D{{Key: "_id", Value: 1}}, limit: chainAuditBatch}, &docs); err != nil {
+				return fmt.Errorf("read entries to chain: %w", err)
+			}
+			done = len(docs) < chainAuditBatch
+			head, hash := c.Chained, c.prevHash()
+			for _, d := range docs {
+				if len(d.Hash) > 0 {
+					done = true
+					break
+				}
+				e := d.entry().Chain(d.Seq, hash)
+				if _, err := s.audit.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.Seq}},
+					bson.D{{Key: "$set", Value: bson.D{{Key: "prev_hash", Value: e.PrevHash}, {Key: "hash", Value: e.Hash}}}}); err != nil {
+					return fmt.Errorf("chain entry %d: %w", d.Seq, err)
+				}
+				head, hash = d.Seq, e.Hash
+			}
+			if head == c.Chained {
+				return nil
+			}
+			return s.moveAuditHead(ctx, head, hash)
+		})
+		if err != nil {
+			return fmt.Errorf("mongostore: chain the audit trail: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) moveAuditHead(ctx context.Context, seq int64, hash []byte) error {
+	if _, err := s.counters.UpdateOne(ctx, bson.D{{Key: "_id", Value: auditCounterID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "chained", Value: seq}, {Key: "hash", Value: hash}}}}); err != nil {
+		return fmt.Errorf("move the audit head: %w", err)
+	}
+	return nil
+}
+
+// AppendAudit records one operator action, under the next sequence number, chained after the head;
+// e.Seq is ignored.
 func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 	// Queue this process's appenders here instead of failing each other's transactions on the
 	// counter; appenders in other processes still conflict, and are retried with backoff.
@@ -180,26 +256,37 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 	}
 	defer unlock()
 	err = s.transact(ctx, func(ctx context.Context) error {
-		var c counterDoc
+		var c auditCounterDoc
 		err := s.counters.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: auditCounterID}},
 			bson.D{{Key: "$inc", Value: bson.D{{Key: "seq", Value: int64(1)}}}},
 			options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&c)
 		if err != nil {
 			return fmt.Errorf("take a sequence number: %w", err)
 		}
-		doc := auditDoc{Seq: c.Seq, At: e.At.UnixMicro(), Actor: e.Actor, Action: e.Action,
-			Target: e.Target, Detail: e.Detail}
+		chained := e.Chain(c.Seq, c.prevHash())
+		doc := auditDoc{Seq: chained.Seq, At: chained.At.UnixMicro(), Actor: e.Actor, Action: e.Action,
+			Target: e.Target, Detail: e.Detail, PrevHash: chained.PrevHash, Hash: chained.Hash}
 		if _, err := s.audit.InsertOne(ctx, doc); err != nil {
 			// A duplicate key here means the counter is behind the log; it is not the caller's
 			// conflict, so it is not reported as ErrConflict.
 			return fmt.Errorf("insert entry %d: %w", c.Seq, err)
 		}
-		return nil
+		return s.moveAuditHead(ctx, chained.Seq, chained.Hash)
 	})
 	if err != nil {
 		return fmt.Errorf("mongostore: append audit entry: %w", err)
 	}
 	return nil
+}
+
+// AuditHead returns where the audit trail ends.
+func (s *Store) AuditHead(ctx context.Context) (store.AuditHead, error) {
+	var c auditCounterDoc
+	err := s.counters.FindOne(ctx, bson.D{{Key: "_id", Value: auditCounterID}}).Decode(&c)
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return store.AuditHead{}, fmt.Errorf("mongostore: audit head: %w", err)
+	}
+	return store.AuditHead{Seq: c.Chained, Hash: c.Hash}, nil
 }
 
 func (s *Store) auditQuery(after int64, limit int) findQuery {

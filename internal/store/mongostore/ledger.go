@@ -60,6 +60,9 @@ type ledgerItemDoc struct {
 	// Version is in Unix microseconds; absent for none.
 	Version int64  `bson:"version,omitempty"`
 	Verdict string `bson:"verdict,omitempty"`
+	// Absent from items written before the ledger recorded them.
+	SHA256      []byte `bson:"sha256,omitempty"`
+	Fingerprint string `bson:"fp,omitempty"`
 }
 
 // ledgerBody is what an entry says, chained or not.
@@ -94,7 +97,7 @@ func ledgerBodyOf(e store.LedgerEntry) ledgerBody {
 	b := ledgerBody{Kind: string(e.Kind), MemberID: e.Member, TokenID: e.TokenID, APIRoot: e.APIRoot,
 		CollectionID: e.Collection, Endpoint: e.Endpoint, Items: make([]ledgerItemDoc, len(e.Items))}
 	for i, it := range e.Items {
-		b.Items[i] = ledgerItemDoc{ID: it.ID, Verdict: it.Verdict}
+		b.Items[i] = ledgerItemDoc{ID: it.ID, Verdict: it.Verdict, SHA256: it.SHA256, Fingerprint: it.Fingerprint}
 		if !it.Version.IsZero() {
 			b.Items[i].Version = it.Version.UnixMicro()
 		}
@@ -106,7 +109,7 @@ func (b ledgerBody) entry() store.LedgerEntry {
 	e := store.LedgerEntry{Kind: store.LedgerKind(b.Kind), Member: b.MemberID, TokenID: b.TokenID,
 		APIRoot: b.APIRoot, Collection: b.CollectionID, Endpoint: b.Endpoint, Items: make([]store.LedgerItem, len(b.Items))}
 	for i, it := range b.Items {
-		e.Items[i] = store.LedgerItem{ID: it.ID, Verdict: it.Verdict}
+		e.Items[i] = store.LedgerItem{ID: it.ID, Verdict: it.Verdict, SHA256: it.SHA256, Fingerprint: it.Fingerprint}
 		if it.Version != 0 {
 			e.Items[i].Version = fromMicros(it.Version)
 		}

@@ -312,6 +312,9 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 	if err := s.seedAuditCounter(ctx); err != nil {
 		return err
 	}
+	if err := s.chainAudit(ctx); err != nil {
+		return err
+	}
 	if err := s.seedLedgerHead(ctx); err != nil {
 		return err
 	}

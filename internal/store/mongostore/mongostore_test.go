@@ -145,7 +145,7 @@ func TestOpenTwiceCreatesIndexesOnce(t *testing.T) {
 			"_id_:_id",
 			"key_api_root:key,api_root:unique",
 		},
-		"withdrawals": {"_id_:_id"}, // _id is the object id
+		"withdrawals": {"_id_:_id"}, // _id is the partnership and the object id
 		"ledger":      {"_id_:_id"}, // _id is the sequence number
 		"ledger_pending": {
 			"_id_:_id",

@@ -647,7 +647,7 @@ func (s *Store) withdraw(ctx context.Context, w store.Withdrawal) (out store.Out
 		}
 		out = store.Outcome{Result: store.Added, Version: fromMicros(v), DateAdded: fromMicros(date)}
 		logged = true
-		return s.insertPending(ctx, store.WithdrawEntry(w, coll.APIRoot, out))
+		return s.insertPending(ctx, store.WithdrawEntry(w, coll.APIRoot, out, content))
 	})
 	if err != nil {
 		return store.Outcome{}, false, err
@@ -658,9 +658,9 @@ func (s *Store) withdraw(ctx context.Context, w store.Withdrawal) (out store.Out
 // TransferOwnership moves origins and withdrawals from one member to another and adds the transfer
 // ledger entry, pending, in one transaction; then it chains the entry, as Publish does.
 func (s *Store) TransferOwnership(ctx context.Context, t store.Transfer) (int, error) {
-	var ids []string
+	var ids, keys []string
 	err := s.transact(ctx, func(ctx context.Context) error {
-		ids = nil
+		ids, keys = nil, nil
 		// Everything: every key the member holds there, fingerprints too. One object: its id alone.
 		origins := bson.D{{Key: "api_root", Value: t.APIRoot}, {Key: "member_id", Value: t.From}}
 		withdrawals := bson.D{{Key: "api_root", Value: t.APIRoot}, {Key: "member_id", Value: t.From}}
@@ -677,6 +677,7 @@ func (s *Store) TransferOwnership(ctx context.Context, t store.Transfer) (int, e
 			return err
 		}
 		for _, d := range docs {
+			keys = append(keys, d.Key)
 			if id, ok := store.IDOfOriginKey(d.Key); ok {
 				ids = append(ids, id)
 			}
@@ -688,16 +689,16 @@ func (s *Store) TransferOwnership(ctx context.Context, t store.Transfer) (int, e
 		if _, err := s.withdrawals.UpdateMany(ctx, withdrawals, to); err != nil {
 			return err
 		}
-		if len(ids) == 0 {
+		if len(keys) == 0 {
 			return nil
 		}
-		slices.Sort(ids)
-		return s.insertPending(ctx, store.TransferEntry(t, ids))
+		slices.Sort(keys)
+		return s.insertPending(ctx, store.TransferEntry(t, keys))
 	})
 	if err != nil {
 		return 0, fmt.Errorf("mongostore: transfer %s's objects in %s to %s: %w", t.From, t.APIRoot, t.To, err)
 	}
-	if len(ids) > 0 {
+	if len(keys) > 0 {
 		// Not an error of the transfer, which is committed: see Publish.
 		_ = s.sequence(ctx, nil)
 	}

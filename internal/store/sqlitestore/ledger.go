@@ -16,12 +16,15 @@ type itemJSON struct {
 	ID      string `json:"id"`
 	Version int64  `json:"version,omitempty"`
 	Verdict string `json:"verdict,omitempty"`
+	// Absent from items written before the ledger recorded them.
+	SHA256      []byte `json:"sha256,omitempty"` // base64, as encoding/json writes bytes
+	Fingerprint string `json:"fp,omitempty"`
 }
 
 func encodeItems(items []store.LedgerItem) (string, error) {
 	out := make([]itemJSON, len(items))
 	for i, it := range items {
-		out[i] = itemJSON{ID: it.ID, Verdict: it.Verdict}
+		out[i] = itemJSON{ID: it.ID, Verdict: it.Verdict, SHA256: it.SHA256, Fingerprint: it.Fingerprint}
 		if !it.Version.IsZero() {
 			out[i].Version = it.Version.UnixMicro()
 		}
@@ -37,7 +40,7 @@ func decodeItems(s string) ([]store.LedgerItem, error) {
 	}
 	out := make([]store.LedgerItem, len(in))
 	for i, it := range in {
-		out[i] = store.LedgerItem{ID: it.ID, Verdict: it.Verdict}
+		out[i] = store.LedgerItem{ID: it.ID, Verdict: it.Verdict, SHA256: it.SHA256, Fingerprint: it.Fingerprint}
 		if it.Version != 0 {
 			out[i].Version = fromMicros(it.Version)
 		}

@@ -413,7 +413,7 @@ func (s *Store) Withdraw(ctx context.Context, w store.Withdrawal) (store.Outcome
 			return fmt.Errorf("record the withdrawal of %s: %w", w.ObjectID, err)
 		}
 		out = store.Outcome{Result: store.Added, Version: fromMicros(v), DateAdded: fromMicros(d)}
-		return s.appendLedger(ctx, tx, store.WithdrawEntry(w, root, out))
+		return s.appendLedger(ctx, tx, store.WithdrawEntry(w, root, out, content))
 	})
 	if err != nil {
 		return store.Outcome{}, fmt.Errorf("sqlitestore: withdraw %s from %s: %w", w.ObjectID, w.CollectionID, err)
@@ -424,9 +424,9 @@ func (s *Store) Withdraw(ctx context.Context, w store.Withdrawal) (store.Outcome
 // TransferOwnership moves origins and withdrawals from one member to another and records it, in one
 // write transaction.
 func (s *Store) TransferOwnership(ctx context.Context, t store.Transfer) (int, error) {
-	var ids []string
+	var ids, keys []string
 	err := s.inWrite(ctx, func(tx *sql.Tx) error {
-		ids = nil
+		ids, keys = nil, nil
 		// Everything: every key the member holds there, fingerprints too. One object: its id alone.
 		which, args := ``, []any{t.APIRoot, t.From}
 		if t.ObjectID != "" {
@@ -442,6 +442,7 @@ func (s *Store) TransferOwnership(ctx context.Context, t store.Transfer) (int, e
 			if err := rows.Scan(&key); err != nil {
 				return err
 			}
+			keys = append(keys, key)
 			if id, ok := store.IDOfOriginKey(key); ok {
 				ids = append(ids, id)
 			}
@@ -460,10 +461,10 @@ func (s *Store) TransferOwnership(ctx context.Context, t store.Transfer) (int, e
 		if _, err := tx.ExecContext(ctx, `UPDATE withdrawals SET member_id = ? WHERE api_root = ? AND member_id = ?`+withdrawn, wargs...); err != nil {
 			return err
 		}
-		if len(ids) == 0 {
+		if len(keys) == 0 {
 			return nil
 		}
-		return s.appendLedger(ctx, tx, store.TransferEntry(t, ids))
+		return s.appendLedger(ctx, tx, store.TransferEntry(t, keys))
 	})
 	if err != nil {
 		return 0, fmt.Errorf("sqlitestore: transfer %s's objects in %s to %s: %w", t.From, t.APIRoot, t.To, err)

@@ -207,6 +207,18 @@ ALTER TABLE collections ADD COLUMN members INTEGER NOT NULL DEFAULT 0;
 -- One members collection per root, also when two hub processes create it at once.
 CREATE UNIQUE INDEX collections_members ON collections(api_root) WHERE members;
 `,
+	// 6 to 7: the audit trail is hash-chained like the ledger. Entries written before have empty
+	// hashes here; Open chains them (see chainAudit), which SQL alone cannot, and creates the head.
+	`
+ALTER TABLE audit ADD COLUMN prev_hash BLOB NOT NULL DEFAULT x'';
+ALTER TABLE audit ADD COLUMN hash BLOB NOT NULL DEFAULT x'';
+-- Where the audit trail ends, kept apart from the entries so that removing the last ones shows.
+CREATE TABLE audit_head (
+	id   INTEGER PRIMARY KEY CHECK (id = 1),
+	seq  INTEGER NOT NULL,
+	hash BLOB NOT NULL
+);
+`,
 }
 
 // schemaVersion is the schema this build writes.

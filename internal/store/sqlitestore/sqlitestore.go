@@ -91,7 +91,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := read.PingContext(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("sqlitestore: open %s for reading: %w", path, err), read.Close(), write.Close())
 	}
-	return &Store{write: write, read: read, now: o.now}, nil
+	s := &Store{write: write, read: read, now: o.now}
+	if err := s.chainAudit(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("sqlitestore: open %s: %w", path, err), read.Close(), write.Close())
+	}
+	return s, nil
 }
 
 // Close closes both connection pools. When they hold the last connections to the file, SQLite

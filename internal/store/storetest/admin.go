@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"fmt"
 	"reflect"
 	"slices"
@@ -15,6 +16,7 @@ var adminCases = []testCase{
 	{"UpdatesReplaceDescriptions", updatesReplace},
 	{"VerificationKeysSaveListRetire", verificationKeys},
 	{"AuditIsAppendOnlyAndOrdered", auditLog},
+	{"AnEmptyAuditTrailHasNoHead", emptyAuditHead},
 }
 
 func updatesReplace(t *testing.T, s store.Store) {
@@ -147,4 +149,30 @@ func auditLog(t *testing.T, s store.Store) {
 			t.Errorf("entry %d: %+v", i, e)
 		}
 	}
+	// Concurrent appends stay chained: each entry commits to the one appended before it.
+	RequireAuditVerifies(t, s, writers*each)
+	last := all[len(all)-1]
+	if head, err := s.AuditHead(ctx); err != nil || head.Seq != last.Seq || !bytes.Equal(head.Hash, last.Hash) {
+		t.Errorf("audit head: %+v, %v; want entry %d's hash", head, err, last.Seq)
+	}
+}
+
+// RequireAuditVerifies fails t unless the audit trail of s verifies and holds exactly entries entries.
+func RequireAuditVerifies(t *testing.T, s store.Store, entries int64) {
+	t.Helper()
+	v, err := store.VerifyAudit(t.Context(), s)
+	if err != nil {
+		t.Fatalf("verify audit trail: %v", err)
+	}
+	if !v.OK || v.Entries != entries {
+		t.Errorf("verify audit trail: %+v, want OK with %d entries", v, entries)
+	}
+}
+
+func emptyAuditHead(t *testing.T, s store.Store) {
+	head, err := s.AuditHead(t.Context())
+	if err != nil || head.Seq != 0 || len(head.Hash) != 0 {
+		t.Errorf("audit head of an empty trail: %+v, %v; want zero", head, err)
+	}
+	RequireAuditVerifies(t, s, 0)
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -23,6 +24,7 @@ var ledgerCases = []testCase{
 	{"WithdrawLeavesATombstoneAndIsNeverUndone", withdrawTombstone},
 	{"PullsOfAPublishersObjects", pullsOfMine},
 	{"ConcurrentAppendsStayChained", concurrentAppends},
+	{"LedgerItemsKeepDigestsAndFingerprints", ledgerKeepsDigests},
 }
 
 func mustPublish(t *testing.T, s store.Store, p store.Publication) []store.Outcome {
@@ -284,6 +286,9 @@ func memberDeletions(t *testing.T, s store.Store) {
 	_, err = s.Delete(ctx, store.Deletion{CollectionID: coll, ObjectID: indicatorID(99), Filter: all, Member: "cert-eu"})
 	wantErrIs(t, "deleting what is not there", err, store.ErrNotFound)
 	RequireLedgerVerifies(t, s, 4) // the publication, the withdrawal, the two deletions
+	if v := verifyDeep(t, s, store.DeepOptions{}); !v.OK || v.ProblemCount != 0 {
+		t.Errorf("deep verification after deletions: %+v", v.Problems)
+	}
 }
 
 // transferOwnership checks TransferOwnership: one object, then everything, moves to the new owner,
@@ -294,7 +299,7 @@ func transferOwnership(t *testing.T, s store.Store) {
 	coll := newCollection(t, s)
 	root := rootOf(t, s, coll)
 	elsewhere := newCollection(t, s)
-	a, b, gone := tlpObject(1, "2026-01-01T00:00:00.000Z", 0), tlpObject(2, "2026-01-01T00:00:00.000Z", 0), tlpObject(3, "2026-01-01T00:00:00.000Z", 0)
+	a, b, gone := fingerprinted(tlpObject(1, "2026-01-01T00:00:00.000Z", 0), "fp-a"), tlpObject(2, "2026-01-01T00:00:00.000Z", 0), tlpObject(3, "2026-01-01T00:00:00.000Z", 0)
 	mustPublish(t, s, store.Publication{CollectionID: coll, Member: "old-name", Objects: []store.Object{a, b, gone}})
 	mustPublish(t, s, store.Publication{CollectionID: elsewhere, Member: "old-name", Objects: []store.Object{a}})
 	if _, err := s.Withdraw(ctx, store.Withdrawal{CollectionID: coll, ObjectID: gone.ID, Member: "old-name", Tombstone: tombstone}); err != nil {
@@ -344,10 +349,16 @@ func transferOwnership(t *testing.T, s store.Store) {
 			transfers = append(transfers, ids)
 		}
 	}
-	if len(transfers) != 2 || !slices.Equal(transfers[0], []string{a.ID}) || !slices.Equal(transfers[1], []string{b.ID, gone.ID}) {
+	// The second moves the fingerprint's origin too, listed by fingerprint rather than by id.
+	if len(transfers) != 2 || !slices.Equal(transfers[0], []string{a.ID}) || !slices.Equal(transfers[1], []string{"", b.ID, gone.ID}) {
 		t.Errorf("transfer entries list %v", transfers)
 	}
 	RequireLedgerVerifies(t, s, int64(len(ledgerAll(t, s))))
+	// Deep verification follows the transfers: the origins and the withdrawal it finds moved are
+	// the ones the ledger moved.
+	if v := verifyDeep(t, s, store.DeepOptions{}); !v.OK || v.ProblemCount != 0 {
+		t.Errorf("deep verification after transfers: %+v", v.Problems)
+	}
 }
 
 // publishSavesStatus checks Publication.Status: the plan is completed with the outcomes and saved
@@ -480,6 +491,42 @@ func withdrawTombstone(t *testing.T, s store.Store) {
 		t.Errorf("%d withdraw entries, want 1 (withdrawing again changes nothing)", withdrawals)
 	}
 	RequireLedgerVerifies(t, s, int64(len(entries)))
+}
+
+// ledgerKeepsDigests: the digests and fingerprints of ledger items come back as they were chained,
+// so that the chain still verifies and deep verification can compare them with what is stored.
+func ledgerKeepsDigests(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	coll := newCollection(t, s)
+	a := fingerprinted(tlpObject(1, "2026-01-01T00:00:00.000Z", 0), "fp-a")
+	mustPublish(t, s, store.Publication{CollectionID: coll, Member: "cert-eu", Objects: []store.Object{a}})
+	mustPublish(t, s, store.Publication{CollectionID: coll, Member: "cert-eu", Objects: []store.Object{a}})
+	out, err := s.Withdraw(ctx, store.Withdrawal{CollectionID: coll, ObjectID: a.ID, Member: "cert-eu", Tombstone: tombstone})
+	if err != nil {
+		t.Fatalf("withdraw: %v", err)
+	}
+	stored := readAll(t, s, coll, store.Query{Limit: 10, IDs: []string{a.ID}}, false)
+	if len(stored) != 1 {
+		t.Fatalf("versions after withdrawal: %+v", stored)
+	}
+	digest := func(content []byte) []byte { sum := sha256.Sum256(content); return sum[:] }
+	entries := ledgerAll(t, s)
+	if len(entries) != 3 {
+		t.Fatalf("ledger holds %d entries, want 3", len(entries))
+	}
+	want := []store.LedgerItem{
+		{Verdict: store.VerdictAdded, SHA256: digest(a.Content), Fingerprint: "fp-a"},
+		{Verdict: store.VerdictUnchanged, SHA256: digest(a.Content)},
+		{Verdict: store.VerdictWithdrawn, SHA256: digest(stored[0].Content), Version: out.Version},
+	}
+	for i, e := range entries {
+		got := e.Items[0]
+		if got.Verdict != want[i].Verdict || !bytes.Equal(got.SHA256, want[i].SHA256) || got.Fingerprint != want[i].Fingerprint {
+			t.Errorf("entry %d's item: %s %x %q; want %s %x %q", e.Seq, got.Verdict, got.SHA256, got.Fingerprint,
+				want[i].Verdict, want[i].SHA256, want[i].Fingerprint)
+		}
+	}
+	RequireLedgerVerifies(t, s, 3)
 }
 
 func pullsOfMine(t *testing.T, s store.Store) {
