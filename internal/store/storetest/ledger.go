@@ -19,6 +19,7 @@ var ledgerCases = []testCase{
 	{"PublishDryRunCommitsNothing", publishDryRun},
 	{"PublishSavesTheStatusItIsGiven", publishSavesStatus},
 	{"OnlyTheFirstPublisherVersionsAnObject", onlyTheOwnerVersions},
+	{"OneOfTwoMembersFirstPublishingAnIDAtOnceOwnsIt", ownershipRace},
 	{"MemberDeletionsAreRecordedAndSpareTombstones", memberDeletions},
 	{"TransferOwnershipMovesOriginsAndWithdrawals", transferOwnership},
 	{"WithdrawLeavesATombstoneAndIsNeverUndone", withdrawTombstone},
@@ -676,5 +677,39 @@ func RunLedgerTampering(t *testing.T, open func(t *testing.T) (store.Store, Tamp
 				t.Errorf("verify after tampering: %+v; want entry %d named broken (%q)", v, tc.broken, tc.says)
 			}
 		})
+	}
+}
+
+// ownershipRace has two members publish the same new ids at once into two collections of one
+// partnership: for each id exactly one wins and the other is told not-owner, on every backend and
+// however the writes interleave.
+func ownershipRace(t *testing.T, s store.Store) {
+	coll := newCollection(t, s)
+	sibling := newCollectionIn(t, s, rootOf(t, s, coll))
+	const ids = 20
+	results := make([][]store.Outcome, 2)
+	var wg sync.WaitGroup
+	for i, p := range []struct{ member, coll string }{{"cert-eu", coll}, {"cncert", sibling}} {
+		wg.Go(func() {
+			for n := range ids {
+				out, err := s.Publish(t.Context(), store.Publication{CollectionID: p.coll, Member: p.member,
+					Objects: []store.Object{tlpObject(500+n, "2026-01-01T00:00:00.000Z", 0)}})
+				if err != nil {
+					t.Errorf("%s publishing: %v", p.member, err)
+					return
+				}
+				results[i] = append(results[i], out[0])
+			}
+		})
+	}
+	wg.Wait()
+	if len(results[0]) != ids || len(results[1]) != ids {
+		t.Fatalf("outcomes %d and %d, want %d each", len(results[0]), len(results[1]), ids)
+	}
+	for n := range ids {
+		a, b := results[0][n].Result, results[1][n].Result
+		if (a == store.Added) == (b == store.Added) || (a != store.Added && a != store.NotOwner) || (b != store.Added && b != store.NotOwner) {
+			t.Errorf("id %d: %v and %v; want one added and one not-owner", n, a, b)
+		}
 	}
 }
