@@ -15,7 +15,7 @@ import (
 
 var deepCases = []testCase{
 	{"StoredVersionsListEveryVersionWithItsDigest", storedVersions},
-	{"OriginsAndWithdrawalsListInKeyOrder", originsAndWithdrawalsInOrder},
+	{"OriginsAndWithdrawalsListInPages", originsAndWithdrawalsInOrder},
 	{"DeepVerificationOfAnUntouchedHub", deepUntouched},
 	{"DeepVerificationChecksCheckpoints", deepCheckpoints},
 }
