@@ -145,20 +145,8 @@ func (s *Store) addVersions(ctx context.Context, tx *sql.Tx, collectionID, root 
 		}
 		sum := sha256.Sum256(o.Content)
 		if pub != nil && !store.MayVersion(owners[o.ID], pub.Member, o) {
-			// Another member's object: a copy of a version it holds changes nothing, and any other
-			// content would be a version only its publisher may add.
-			out[i] = store.Outcome{Result: store.NotOwner}
-			var (
-				stored []byte
-				added  int64
-			)
-			v := o.Version.UnixMicro()
-			err := byVersion.QueryRowContext(ctx, collectionID, o.ID, v).Scan(&stored, &added)
-			switch {
-			case err == nil && bytes.Equal(stored, sum[:]):
-				out[i] = store.Outcome{Result: store.Unchanged, Version: fromMicros(v), DateAdded: fromMicros(added)}
-			case err != nil && !errors.Is(err, sql.ErrNoRows):
-				return fmt.Errorf("read stored %s: %w", o.ID, err)
+			if out[i], err = othersObject(ctx, byVersion, collectionID, o, sum[:]); err != nil {
+				return err
 			}
 			continue
 		}
@@ -225,6 +213,24 @@ func (s *Store) addVersions(ctx context.Context, tx *sql.Tx, collectionID, root 
 		return recordOrigins(ctx, tx, root, pub.Member, objs, out)
 	}
 	return nil
+}
+
+// othersObject is the outcome of o, which another member owns: a copy of a version the collection
+// holds changes nothing, and any other content would be a version only its publisher may add.
+func othersObject(ctx context.Context, byVersion *sql.Stmt, collectionID string, o store.Object, sum []byte) (store.Outcome, error) {
+	var (
+		stored []byte
+		added  int64
+	)
+	v := o.Version.UnixMicro()
+	err := byVersion.QueryRowContext(ctx, collectionID, o.ID, v).Scan(&stored, &added)
+	switch {
+	case err == nil && bytes.Equal(stored, sum):
+		return store.Outcome{Result: store.Unchanged, Version: fromMicros(v), DateAdded: fromMicros(added)}, nil
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return store.Outcome{}, fmt.Errorf("read stored %s: %w", o.ID, err)
+	}
+	return store.Outcome{Result: store.NotOwner}, nil
 }
 
 // withdrawnAmong reads which of the objects' ids were withdrawn in root, and by whom.
