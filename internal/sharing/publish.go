@@ -89,7 +89,7 @@ func (r *request) publish(ctx context.Context, raws []json.RawMessage, last bool
 	// and so would answering some objects so and others not.
 	plan := p.plan(r.status, !r.acc.SeesAll())
 	if r.failed != nil {
-		r.status = plan.Complete(nil) // not stored: the caller submits these again
+		plan.Record(&r.status, nil) // not stored: the caller submits these again
 		return
 	}
 	pub := store.Publication{CollectionID: r.acc.Collection.ID, Member: r.acc.Caller.MemberID,
@@ -114,7 +114,7 @@ func (r *request) publish(ctx context.Context, raws []json.RawMessage, last bool
 			r.stored++
 		}
 	}
-	r.status = plan.Complete(outcomes)
+	plan.Record(&r.status, outcomes)
 }
 
 // finish returns the request's status, saved unless a dry run, or the store's failure when

@@ -530,13 +530,22 @@ type PlannedDetail struct {
 	Discreet bool
 }
 
-// Complete records the outcome of each published object of the plan: outcomes are the store's
-// answers for the publication's objects, in order; an object without one was not stored.
+// Complete returns the plan's status with the outcome of each of its objects recorded: outcomes are
+// the store's answers for the publication's objects, in order; an object without one was not
+// stored. It leaves p.Status as it was, so that it may be called again (a backend retrying).
 func (p StatusPlan) Complete(outcomes []Outcome) Status {
 	st := p.Status
 	st.Successes = slices.Clone(st.Successes)
 	st.Failures = slices.Clone(st.Failures)
 	st.Pendings = slices.Clone(st.Pendings)
+	p.Record(&st, outcomes)
+	return st
+}
+
+// Record appends the outcome of each of the plan's objects to st, in place, by the same rule as
+// Complete: for a caller keeping a request's status part by part, which would otherwise copy the
+// whole status once per part.
+func (p StatusPlan) Record(st *Status, outcomes []Outcome) {
 	next := 0
 	for _, d := range p.Details {
 		detail := d.Detail
@@ -568,7 +577,6 @@ func (p StatusPlan) Complete(outcomes []Outcome) Status {
 		}
 		st.Successes = append(st.Successes, detail)
 	}
-	return st
 }
 
 // statusMessage is what a status says of an object the store answered r for.
