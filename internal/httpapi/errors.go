@@ -50,6 +50,10 @@ func notFound(description string) error {
 	return &requestError{status: http.StatusNotFound, code: "not-found", title: "Not found", description: description}
 }
 
+// statusClientClosedRequest is the status a request the client abandoned is counted and logged
+// with, as nginx does; no client reads it.
+const statusClientClosedRequest = 499
+
 // classification is the one table that turns an error into what the client sees.
 type classification struct {
 	status int
@@ -109,6 +113,10 @@ func classify(err error) (classification, string) {
 	case errors.Is(err, store.ErrConflict):
 		return classification{http.StatusConflict, "conflict", "Conflict"},
 			"The request conflicts with the hub's current state; look again and retry."
+	case errors.Is(err, context.Canceled):
+		// The client went away: nobody reads this answer, and the hub did nothing wrong.
+		return classification{statusClientClosedRequest, "client-closed-request", "Client closed the request"},
+			"The client closed the request before the hub answered."
 	case errors.Is(err, context.DeadlineExceeded):
 		return classification{http.StatusServiceUnavailable, "timeout", "The request took too long"},
 			"The hub could not answer within its deadline; retry later."
@@ -157,7 +165,10 @@ func writeError(c *gin.Context, log *slog.Logger, err error) {
 		// Two challenges: Basic for the many clients that speak nothing else, Bearer for the rest.
 		c.Header("WWW-Authenticate", `Basic realm="taxiihub", charset="UTF-8", Bearer realm="taxiihub"`)
 	}
-	if cl.status >= http.StatusInternalServerError {
+	switch {
+	case cl.status == statusClientClosedRequest:
+		log.InfoContext(c.Request.Context(), "client closed the request", "error", err)
+	case cl.status >= http.StatusInternalServerError:
 		log.ErrorContext(c.Request.Context(), "request failed", "status", cl.status, "error", err)
 	}
 	writeTAXII(c, cl.status, errorResource{

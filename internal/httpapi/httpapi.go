@@ -134,7 +134,7 @@ func New(cfg Config) http.Handler {
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		panic(fmt.Sprintf("httpapi: trusted proxies: %v", err))
 	}
-	e.Use(a.requestContext, a.recoverPanics, a.accessLog, ops.observe, ops.limitFailures)
+	e.Use(protectAnswers, a.requestContext, a.recoverPanics, a.accessLog, ops.observe, ops.limitFailures)
 	ops.mount(e)
 	e.NoRoute(a.handle(func(*gin.Context) error {
 		return notFound("There is no TAXII resource at this path.")
@@ -152,6 +152,19 @@ func New(cfg Config) http.Handler {
 func route(r gin.IRoutes, method, path string, h gin.HandlerFunc) {
 	r.Handle(method, path, h)
 	r.Handle(method, strings.TrimSuffix(path, "/"), h)
+}
+
+// protectAnswers marks every answer for what it is: never to be cached (answers carry partners'
+// intelligence and their rights, and a shared cache would hand them to the next caller), never to be
+// sniffed into another content type by a browser, and, over TLS, to be asked for over TLS only.
+func protectAnswers(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if c.Request.TLS != nil {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	c.Next()
 }
 
 const requestIDKey = "request_id"

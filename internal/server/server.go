@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -37,6 +38,10 @@ const DatabaseFile = "taxiihub.db"
 
 // readHeaderTimeout stops clients that open connections and never finish their headers.
 const readHeaderTimeout = 10 * time.Second
+
+// idleTimeout closes keep-alive connections left unused this long, so that idle clients cannot hold
+// file descriptors for good; pollers that come back sooner keep their connection.
+const idleTimeout = 2 * time.Minute
 
 // Server is a wired hub, ready to serve.
 type Server struct {
@@ -189,17 +194,43 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (store.Store, 
 		log.InfoContext(ctx, "using MongoDB", "database", cfg.MongoDatabase)
 		return st, nil
 	}
-	// The data directory also holds the signing key and tokens: only the hub's user may read it.
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
-	}
 	path := filepath.Join(cfg.DataDir, DatabaseFile)
+	if err := ownerOnly(cfg.DataDir, path); err != nil {
+		return nil, err
+	}
 	st, err := sqlitestore.Open(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("open embedded store: %w", err)
 	}
 	log.InfoContext(ctx, "using the embedded database", "path", path)
 	return st, nil
+}
+
+// ownerOnly makes the data directory and the database's files readable by the hub's user alone,
+// also when they exist already with wider modes (created by hand, or by an older build): the
+// directory holds the signing key and tokens, the database every partner's intelligence. The
+// database file is created before SQLite opens it, because SQLite gives its journal files the
+// database file's mode.
+func ownerOnly(dir, database string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("restrict data directory: %w", err)
+	}
+	f, err := os.OpenFile(database, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("create the database file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create the database file: %w", err)
+	}
+	for _, p := range []string{database, database + "-wal", database + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("restrict %s: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // Handler is the hub's HTTP handler, for tests that serve it themselves.
@@ -292,6 +323,7 @@ func (s *Server) httpServer(ctx context.Context, h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}

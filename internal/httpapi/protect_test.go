@@ -1,0 +1,61 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"taxiihub/internal/auth"
+	"taxiihub/internal/httpapi"
+	"taxiihub/internal/taxii"
+)
+
+// Every answer, success or error, TAXII or probe, forbids caching and content sniffing; over TLS it
+// also asks browsers to come back over TLS only.
+func TestEveryAnswerIsProtected(t *testing.T) {
+	h, path, tok := oneCollection(t, openSQLite(t))
+	for what, r := range map[string]response{
+		"discovery":       h.get("/taxii2/", tok),
+		"objects":         h.get(path+"objects/", tok),
+		"unauthenticated": h.get("/taxii2/", ""),
+		"no such path":    h.get("/nowhere/", tok),
+		"liveness probe":  h.get("/healthz", ""),
+	} {
+		if got := r.header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("%s: Cache-Control %q", what, got)
+		}
+		if got := r.header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("%s: X-Content-Type-Options %q", what, got)
+		}
+		if got := r.header.Get("Strict-Transport-Security"); got != "" {
+			t.Errorf("%s over plain HTTP: Strict-Transport-Security %q", what, got)
+		}
+	}
+
+	st := openSQLite(t)
+	log := slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil))
+	key, err := auth.GenerateSigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := auth.NewTokens(auth.NewKeyring(key), "", time.Now)
+	srv := httptest.NewTLSServer(httpapi.New(httpapi.Config{Sharing: newSharing(t, st, log, nil), Store: st,
+		Auth: auth.NewAuthenticator(tokens, st), Logger: log}))
+	t.Cleanup(srv.Close)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/taxii2/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", taxii.MediaType)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("Strict-Transport-Security"); got != "max-age=31536000" {
+		t.Errorf("over TLS: Strict-Transport-Security %q", got)
+	}
+}
