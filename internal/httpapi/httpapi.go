@@ -134,7 +134,7 @@ func New(cfg Config) http.Handler {
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		panic(fmt.Sprintf("httpapi: trusted proxies: %v", err))
 	}
-	e.Use(protectAnswers, a.requestContext, a.recoverPanics, a.accessLog, ops.observe, ops.limitFailures)
+	e.Use(protectAnswers, a.requestContext, a.recoverPanics, a.accessLog, ops.observe, ops.limitFailures, a.boundQuery)
 	ops.mount(e)
 	e.NoRoute(a.handle(func(*gin.Context) error {
 		return notFound("There is no TAXII resource at this path.")
@@ -152,6 +152,17 @@ func New(cfg Config) http.Handler {
 func route(r gin.IRoutes, method, path string, h gin.HandlerFunc) {
 	r.Handle(method, path, h)
 	r.Handle(method, strings.TrimSuffix(path, "/"), h)
+}
+
+// boundQuery refuses a query string longer than taxii.MaxQueryLength before anything parses it.
+func (a *api) boundQuery(c *gin.Context) {
+	if n := len(c.Request.URL.RawQuery); n > taxii.MaxQueryLength {
+		writeError(c, a.log, &taxii.FilterError{Param: "query", Reason: fmt.Sprintf(
+			"is %d bytes long, more than the %d accepted; split the request", n, taxii.MaxQueryLength)})
+		c.Abort()
+		return
+	}
+	c.Next()
 }
 
 // protectAnswers marks every answer for what it is: never to be cached (answers carry partners'

@@ -2,9 +2,11 @@ package httpapi_test
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,5 +59,23 @@ func TestEveryAnswerIsProtected(t *testing.T) {
 	resp.Body.Close()
 	if got := resp.Header.Get("Strict-Transport-Security"); got != "max-age=31536000" {
 		t.Errorf("over TLS: Strict-Transport-Security %q", got)
+	}
+}
+
+// Filters are bounded before they cost anything: more than taxii.MaxFilterValues values in one
+// filter, or a query longer than taxii.MaxQueryLength, answer 400 with a TAXII error.
+func TestQueriesAreBounded(t *testing.T) {
+	h, path, tok := oneCollection(t, openSQLite(t))
+	versions := make([]string, taxii.MaxFilterValues+1)
+	for i := range versions {
+		versions[i] = fmt.Sprintf("2026-01-01T00:00:%02d.000Z", i%60)
+	}
+	checkError(t, "too many values", h.get(path+"objects/?match[version]="+strings.Join(versions, ","), tok), http.StatusBadRequest)
+	if r := h.get(path+"objects/?match[version]="+strings.Join(versions[:taxii.MaxFilterValues], ","), tok); r.status != http.StatusOK {
+		t.Errorf("%d values: %d %s", taxii.MaxFilterValues, r.status, r.body)
+	}
+	long := path + "objects/?match[type]=" + strings.Repeat("a", taxii.MaxQueryLength)
+	if e := checkError(t, "a long query", h.get(long, tok), http.StatusBadRequest); e.ErrorCode != "invalid-filter" {
+		t.Errorf("a long query: %+v", e)
 	}
 }

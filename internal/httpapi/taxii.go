@@ -53,6 +53,7 @@ func (a *api) apiRoot(c *gin.Context) error {
 		Description:      root.Description,
 		Versions:         []string{taxii.MediaType},
 		MaxContentLength: a.maxContentLength,
+		MaxObjectSize:    sharing.MaxObjectSize,
 	})
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -18,6 +19,15 @@ import (
 	"taxiihub/internal/stix"
 	"taxiihub/internal/store"
 )
+
+// MaxObjectSize is the largest object, in bytes of its JSON, the hub accepts. An object stays well
+// below MongoDB's 16 MB document limit with the hub's own fields beside it, so that every object
+// either backend accepts, the other does too; a larger one is refused alone, before anything decodes
+// it, and its neighbours are stored.
+const MaxObjectSize = 8 << 20
+
+// CodeObjectTooLarge refuses an object larger than MaxObjectSize.
+const CodeObjectTooLarge = "object-too-large"
 
 // publishPart is how many objects of a request are checked and stored together. A request holds
 // its objects once and the verdicts and store copies of one part only, not of all of them.
@@ -190,6 +200,10 @@ func (s *Service) check(raws []json.RawMessage, rules policy.Rules, author speak
 }
 
 func (s *Service) checkOne(raw []byte, rules policy.Rules, author speaksFor) verdict {
+	if len(raw) > MaxObjectSize {
+		return verdict{errors: []stix.Problem{{Code: CodeObjectTooLarge, Message: fmt.Sprintf(
+			"the object is %d bytes; the hub accepts objects of at most %d bytes", len(raw), MaxObjectSize)}}}
+	}
 	sv := s.checker.Object(raw)
 	v := verdict{id: sv.ID, version: sv.Version, errors: sv.Errors, warnings: sv.Warnings}
 	if !sv.Valid() {
@@ -261,9 +275,10 @@ func (p *part) refused() []store.Refusal {
 		if v.valid() {
 			continue
 		}
-		codes := make([]string, len(v.errors))
-		for i, e := range v.errors {
-			codes[i] = e.Code
+		// The ledger keeps the codes of the problems a status shows, for the same reason.
+		codes := make([]string, min(len(v.errors), maxProblemsShown))
+		for i := range codes {
+			codes[i] = v.errors[i].Code
 		}
 		out = append(out, store.Refusal{ID: v.id, Version: v.version, Codes: codes})
 	}
@@ -291,12 +306,37 @@ func (p *part) plan(st store.Status, discreet bool) store.StatusPlan {
 	return plan
 }
 
+// A status says at most maxProblemsShown problems of one object, each in at most maxProblemBytes,
+// so that what a status holds (and the store keeps) is a small multiple of the request whatever the
+// objects: an object with a hundred faulty property names would otherwise make a status ten times
+// its size. The first problems are the ones to fix first.
+const (
+	maxProblemsShown = 20
+	maxProblemBytes  = 300
+)
+
 func joinProblems(ps []stix.Problem) string {
-	parts := make([]string, len(ps))
-	for i, p := range ps {
-		parts[i] = p.String()
+	shown := ps[:min(len(ps), maxProblemsShown)]
+	parts := make([]string, len(shown), len(shown)+1)
+	for i, p := range shown {
+		parts[i] = truncate(p.String(), maxProblemBytes)
+	}
+	if more := len(ps) - len(shown); more > 0 {
+		parts = append(parts, fmt.Sprintf("and %d more", more))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// truncate cuts s to at most n bytes, at a character boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // checkOnward applies the no-onward-sharing rule to the objects of a part that passed every other

@@ -368,3 +368,42 @@ func TestNoOracleBelowClearance(t *testing.T) {
 		t.Errorf("the owner's object afterwards: %+v, %v", page.Records, err)
 	}
 }
+
+// An object with a hundred faults makes a status entry of twenty problems and a count of the rest,
+// each problem of bounded length, and the ledger keeps the same twenty codes.
+func TestStatusSaysABoundedNumberOfProblems(t *testing.T) {
+	f := newFixture(t, store.PartnershipPolicy{}, member{id: "cert-eu", read: true, write: true})
+	var props strings.Builder
+	for i := range 100 {
+		fmt.Fprintf(&props, `,"BAD-%03d-%s":1`, i, strings.Repeat("x", 200))
+	}
+	st, err := f.svc.Publish(t.Context(), f.access(t, "cert-eu"), []json.RawMessage{indicator(1, props.String())}, false)
+	if err != nil || len(st.Failures) != 1 {
+		t.Fatalf("publish: %+v, %v", st, err)
+	}
+	msg := st.Failures[0].Message
+	if n := strings.Count(msg, "["); n != maxProblemsShown || !strings.HasSuffix(msg, "; and 80 more") {
+		t.Errorf("%d problems shown, ending %q", n, msg[max(0, len(msg)-40):])
+	}
+	if len(msg) > maxProblemsShown*(maxProblemBytes+2)+len("rejected: ; and 80 more") {
+		t.Errorf("a message of %d bytes", len(msg))
+	}
+	entries, err := f.store.Ledger(t.Context(), 0, store.MaxLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := entries[len(entries)-1].Items[0].Verdict; strings.Count(v, ",") != maxProblemsShown-1 {
+		t.Errorf("the ledger's verdict lists %d codes: %s", strings.Count(v, ",")+1, v)
+	}
+}
+
+// An object over MaxObjectSize is refused alone, without being decoded, and its neighbour stored.
+func TestAnObjectTooLargeIsRefusedAlone(t *testing.T) {
+	f := newFixture(t, store.PartnershipPolicy{}, member{id: "cert-eu", read: true, write: true})
+	huge := indicator(1, `,"x_blob":"`+strings.Repeat("a", MaxObjectSize)+`"`)
+	st, err := f.svc.Publish(t.Context(), f.access(t, "cert-eu"), []json.RawMessage{huge, indicator(2, "")}, false)
+	if err != nil || len(st.Failures) != 1 || len(st.Successes) != 1 ||
+		!strings.Contains(st.Failures[0].Message, "["+CodeObjectTooLarge+"]") {
+		t.Errorf("publish: %+v, %v", st, err)
+	}
+}

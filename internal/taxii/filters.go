@@ -20,6 +20,15 @@ const (
 	MaxPageSize     = 1000
 )
 
+// Query limits, checked before any work: a filter is matched against every candidate version, so
+// its size bounds the CPU a request costs.
+const (
+	// MaxFilterValues is the most comma-separated values one match filter may list.
+	MaxFilterValues = 100
+	// MaxQueryLength is the longest query string, in bytes, a request may carry.
+	MaxQueryLength = 16 << 10
+)
+
 // Endpoint names the request kinds whose allowed filters differ.
 type Endpoint int
 
@@ -156,6 +165,9 @@ func parseVersionMatch(value string) (store.VersionMatch, error) {
 }
 
 func list(value string) ([]string, error) {
+	if n := strings.Count(value, ",") + 1; n > MaxFilterValues {
+		return nil, fmt.Errorf("lists %d values, more than the %d accepted; split the query", n, MaxFilterValues)
+	}
 	var out []string
 	for _, item := range strings.Split(value, ",") {
 		item = strings.TrimSpace(item)

@@ -29,6 +29,9 @@ type APIRoot struct {
 	Description      string   `json:"description,omitempty"`
 	Versions         []string `json:"versions"`
 	MaxContentLength int64    `json:"max_content_length"`
+	// MaxObjectSize, a custom property, is the largest single object accepted, in bytes; a larger
+	// one is refused alone with object-too-large.
+	MaxObjectSize int64 `json:"x_taxiihub_max_object_size"`
 }
 
 // Collection is the collection resource, with the caller's own rights and the sharing rules the hub
