@@ -165,6 +165,12 @@ func writeError(c *gin.Context, log *slog.Logger, err error) {
 		// Two challenges: Basic for the many clients that speak nothing else, Bearer for the rest.
 		c.Header("WWW-Authenticate", `Basic realm="taxiihub", charset="UTF-8", Bearer realm="taxiihub"`)
 	}
+	if c.Request.ContentLength != 0 {
+		// A refused request's body may still be on its way, and the server would wait to read it
+		// before answering on a connection it keeps: a client trickling a body with no token could
+		// hold the connection for good. Closing it answers at once and reads nothing more.
+		c.Header("Connection", "close")
+	}
 	switch {
 	case cl.status == statusClientClosedRequest:
 		log.InfoContext(c.Request.Context(), "client closed the request", "error", err)

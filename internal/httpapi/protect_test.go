@@ -1,9 +1,11 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -77,5 +79,30 @@ func TestQueriesAreBounded(t *testing.T) {
 	long := path + "objects/?match[type]=" + strings.Repeat("a", taxii.MaxQueryLength)
 	if e := checkError(t, "a long query", h.get(long, tok), http.StatusBadRequest); e.ErrorCode != "invalid-filter" {
 		t.Errorf("a long query: %+v", e)
+	}
+}
+
+// A POST without credentials whose body never finishes arriving is answered 401 at once, and its
+// connection closed, instead of the hub waiting for the rest of the body.
+func TestARefusedBodyIsNotWaitedFor(t *testing.T) {
+	h, path, _ := oneCollection(t, openSQLite(t))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(h.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST %sobjects/ HTTP/1.1\r\nHost: hub\r\nAccept: %s\r\nContent-Type: %s\r\nContent-Length: 100000\r\n\r\n{\"objects\":[",
+		path, taxii.MediaType, taxii.MediaType)
+	// Generous, so that only a hub waiting for the body misses it.
+	if err := conn.SetReadDeadline(time.Now().Add(20 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer while the body is incomplete: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || !resp.Close {
+		t.Errorf("answer %d, close %v; want 401 and the connection closed", resp.StatusCode, resp.Close)
 	}
 }
