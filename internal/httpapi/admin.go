@@ -169,6 +169,7 @@ type adminDetails struct {
 
 // writeAdminError is writeError for the admin API: the same classification, as JSON.
 func writeAdminError(c *gin.Context, log *slog.Logger, err error) {
+	err = refuseFailure(c, err)
 	cl, description := classify(err)
 	id := requestID(c)
 	if cl.status == http.StatusUnauthorized {

@@ -159,6 +159,7 @@ func sharingClassification(k sharing.Kind) classification {
 // writeError answers with a TAXII error resource. Server faults are logged with the request id,
 // which the body carries as error_id so an operator can find the cause.
 func writeError(c *gin.Context, log *slog.Logger, err error) {
+	err = refuseFailure(c, err)
 	cl, description := classify(err)
 	id := requestID(c)
 	if cl.status == http.StatusUnauthorized {

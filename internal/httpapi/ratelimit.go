@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -206,20 +205,42 @@ func (o *operations) limitFailures(c *gin.Context) {
 		return
 	}
 	key := clientKey(c.ClientIP())
-	if wait, ok := o.failures.check(key, o.now()); !ok {
-		o.metrics.limited.WithLabelValues("address").Inc()
-		c.Header("Retry-After", retryAfter(wait))
-		err := tooManyRequests(wait, "Too many requests from your address failed to authenticate.")
-		if strings.HasPrefix(c.FullPath(), "/admin/") {
-			writeAdminError(c, o.log, err)
-		} else {
-			writeError(c, o.log, err)
-		}
-		c.Abort()
-		return
+	wait, ok := o.failures.check(key, o.now())
+	if !ok {
+		// Over its budget, an address still gets through with valid credentials: it may be a NAT
+		// or a proxy that partners share with the one guessing. Its failures answer 429 instead
+		// of 401 (see refuseFailure); checking a credential costs a signature check, and a store
+		// read only for a signature the hub made.
+		c.Set(failureWaitKey, wait)
 	}
 	c.Next()
-	if c.Writer.Status() == http.StatusUnauthorized {
+	switch status := c.Writer.Status(); {
+	case status == http.StatusUnauthorized:
 		o.failures.take(key, o.now())
+	case status == http.StatusTooManyRequests && !ok && c.GetBool(failureRefusedKey):
+		o.metrics.limited.WithLabelValues("address").Inc()
 	}
+}
+
+// failureWaitKey holds, for a request from an address over its failed-authentication budget, how
+// long until the budget allows another failure; failureRefusedKey marks the request refused so.
+const (
+	failureWaitKey    = "failure_wait"
+	failureRefusedKey = "failure_refused"
+)
+
+// refuseFailure turns a failed authentication from an address over its budget into a 429 with
+// Retry-After; any other error is returned as it is.
+func refuseFailure(c *gin.Context, err error) error {
+	v, over := c.Get(failureWaitKey)
+	if !over {
+		return err
+	}
+	if cl, _ := classify(err); cl.status != http.StatusUnauthorized {
+		return err
+	}
+	wait := v.(time.Duration)
+	c.Set(failureRefusedKey, true)
+	c.Header("Retry-After", retryAfter(wait))
+	return tooManyRequests(wait, "Too many requests from your address failed to authenticate.")
 }
