@@ -70,8 +70,10 @@ type Config struct {
 
 	// Metrics receives the HTTP layer's metrics; nil keeps them in a registry nobody reads.
 	Metrics prometheus.Registerer
-	// MetricsHandler, when set, answers GET /metrics without authentication. The server leaves it
-	// unset when metrics have an address of their own.
+	// MetricsHandler, when set, answers GET /metrics on this handler to operators only: the series
+	// name every member, and this is the partners' listener. It needs Operators; without them
+	// /metrics is not served here. The server leaves it unset when metrics have an address of
+	// their own, where scrapers need no token.
 	MetricsHandler http.Handler
 	// Limits are the per-member and per-address request limits; the zero value limits nothing.
 	Limits Limits

@@ -30,18 +30,21 @@ type operations struct {
 	certs    CertificateAuthenticator
 	store    Store
 	scrape   http.Handler // nil: /metrics is served elsewhere, or not at all
+	// operators authenticate the scrapers of /metrics on this listener.
+	operators OperatorAuthenticator
 }
 
 func newOperations(cfg Config, st Store, log *slog.Logger, now func() time.Time) *operations {
 	return &operations{
-		log:      log,
-		now:      now,
-		metrics:  newHTTPMetrics(cfg.Metrics),
-		members:  newBuckets(cfg.Limits.MemberRate, cfg.Limits.MemberBurst, maxBuckets),
-		failures: newBuckets(cfg.Limits.FailureRate, cfg.Limits.FailureBurst, maxBuckets),
-		certs:    cfg.Certificates,
-		store:    st,
-		scrape:   cfg.MetricsHandler,
+		log:       log,
+		now:       now,
+		metrics:   newHTTPMetrics(cfg.Metrics),
+		members:   newBuckets(cfg.Limits.MemberRate, cfg.Limits.MemberBurst, maxBuckets),
+		failures:  newBuckets(cfg.Limits.FailureRate, cfg.Limits.FailureBurst, maxBuckets),
+		certs:     cfg.Certificates,
+		store:     st,
+		scrape:    cfg.MetricsHandler,
+		operators: cfg.Operators,
 	}
 }
 
@@ -105,9 +108,23 @@ const readyTimeout = 2 * time.Second
 func (o *operations) mount(e *gin.Engine) {
 	e.GET("/healthz", o.healthz)
 	e.GET("/readyz", o.readyz)
-	if o.scrape != nil {
-		e.GET("/metrics", gin.WrapH(o.scrape))
+	if o.scrape != nil && o.operators != nil {
+		e.GET("/metrics", o.operatorOnly, gin.WrapH(o.scrape))
 	}
+}
+
+// operatorOnly admits operator tokens alone: on the partners' listener, /metrics would otherwise
+// tell anyone who reaches the port which members there are and what they do. Prometheus sends the
+// token as a bearer credential (authorization.credentials_file).
+func (o *operations) operatorOnly(c *gin.Context) {
+	if _, err := o.operators.Operator(c.Request.Context(), c.GetHeader("Authorization")); err != nil {
+		o.metrics.authFailed("metrics", err)
+		c.Header("Cache-Control", "no-store")
+		writeAdminError(c, o.log, err)
+		c.Abort()
+		return
+	}
+	c.Next()
 }
 
 type health struct {

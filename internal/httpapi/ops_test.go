@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -16,16 +17,33 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"taxiihub/internal/auth"
 	"taxiihub/internal/httpapi"
 	"taxiihub/internal/store"
 )
 
-// withMetrics gives the hub its own registry and serves it at /metrics.
+// withMetrics gives the hub its own registry and serves it at /metrics, to operators.
 func withMetrics(reg *prometheus.Registry) hubOption {
 	return func(c *httpapi.Config) {
 		c.Metrics = reg
 		c.MetricsHandler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+		c.Operators = c.Auth.(httpapi.OperatorAuthenticator)
 	}
+}
+
+// operator records an operator token and returns it.
+func (h *hub) operator(name string) string {
+	h.t.Helper()
+	now := time.Now()
+	c := auth.Claims{ID: auth.NewTokenID(), Subject: name, Audience: auth.OperatorAudience, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+	raw, err := h.tokens.Sign(c)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.store.SaveToken(h.t.Context(), store.Token{ID: c.ID, Kind: store.OperatorToken, Subject: name, IssuedAt: now, ExpiresAt: c.ExpiresAt}); err != nil {
+		h.t.Fatal(err)
+	}
+	return raw
 }
 
 func withLimits(l httpapi.Limits) hubOption {
@@ -41,7 +59,7 @@ type series struct {
 // scrape reads /metrics over HTTP, as Prometheus does, and returns the samples of each family.
 func (h *hub) scrape(t *testing.T) map[string][]series {
 	t.Helper()
-	r := h.do(request{path: "/metrics", headers: map[string]string{"Accept": "text/plain"}})
+	r := h.do(request{path: "/metrics", token: h.operator("prometheus"), headers: map[string]string{"Accept": "text/plain"}})
 	if r.status != http.StatusOK {
 		t.Fatalf("GET /metrics: %d %s", r.status, r.body)
 	}
@@ -247,6 +265,19 @@ func TestMetricsServedOnlyWhenConfigured(t *testing.T) {
 	h := newHub(t, openSQLite(t))
 	if r := h.get("/metrics", ""); r.status == http.StatusOK {
 		t.Errorf("/metrics answered without a metrics handler: %s", r.body)
+	}
+}
+
+// On the partners' listener /metrics, which names every member, answers operators alone.
+func TestMetricsAnswerOperatorsOnly(t *testing.T) {
+	h := newHub(t, openSQLite(t), withMetrics(prometheus.NewRegistry()))
+	for what, tok := range map[string]string{"no token": "", "a partner's": h.partner("cert-eu"), "a made-up one": "guess"} {
+		if r := h.get("/metrics", tok); r.status != http.StatusUnauthorized || strings.Contains(string(r.body), "taxiihub_") {
+			t.Errorf("/metrics with %s token: %d", what, r.status)
+		}
+	}
+	if r := h.get("/metrics", h.operator("prometheus")); r.status != http.StatusOK || !strings.Contains(string(r.body), "taxiihub_http_requests_total") {
+		t.Errorf("/metrics with an operator token: %d", r.status)
 	}
 }
 
