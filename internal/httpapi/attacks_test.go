@@ -58,6 +58,10 @@ func TestAPartnerWhoTries(t *testing.T) {
 			{"cncert-cc", strings.Replace(sdo("identity", 0, `"name":"CERT-EU","identity_class":"organization"`), stixID("identity", 0), certEU, 1),
 				certEU, "[member-identity] /id"},
 			{"cert-eu", sdo("indicator", 707, indicatorOf(707)+`,"created_by_ref":"`+certEU+`"`), stixID("indicator", 707), "stored"},
+			// JPCERT/CC takes no part in the EU–China taskforce: its identity is not checked there,
+			// so posting cannot tell whether some member id exists elsewhere on the hub.
+			{"cncert-cc", sdo("indicator", 708, indicatorOf(708)+`,"created_by_ref":"`+identity.OfMember("jpcert-cc")+`"`), stixID("indicator", 708), "stored"},
+			{"cncert-cc", sdo("indicator", 709, indicatorOf(709)+`,"created_by_ref":"`+identity.OfMember("no-such-member")+`"`), stixID("indicator", 709), "stored"},
 		}
 		for _, im := range impersonations {
 			if got := reasons(postStatus(t, h.hub, china, h.tokens[im.member], im.object))[im.id]; !slices.Equal(got, []string{im.want}) {

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"taxiihub/internal/auth"
+	"taxiihub/internal/identity"
 	"taxiihub/internal/policy"
 	"taxiihub/internal/stix"
 	"taxiihub/internal/store"
@@ -47,7 +48,7 @@ func (s *Service) Publish(ctx context.Context, acc Access, raws []json.RawMessag
 	if err := acc.RequireWrite(); err != nil {
 		return store.Status{}, err
 	}
-	identities, err := s.identities(ctx)
+	identities, err := s.identities(ctx, acc.Root.Slug)
 	if err != nil {
 		return store.Status{}, err
 	}
@@ -76,8 +77,8 @@ type request struct {
 	acc    Access
 	rules  policy.Rules
 	dryRun bool
-	// identities are the members' identity ids, to the member each is.
-	identities map[string]string
+	// identities are the ids of the partnership's members' identities.
+	identities map[string]bool
 	// status records every part so far.
 	status store.Status
 	// stored counts the objects stored so far; failed is the store's failure, after which no part
@@ -89,7 +90,7 @@ type request struct {
 
 // publish checks and stores one part, and records its objects in the status.
 func (r *request) publish(ctx context.Context, raws []json.RawMessage, last bool) {
-	p := r.svc.check(raws, r.rules, speaksFor{caller: r.acc.Caller.MemberID, identities: r.identities})
+	p := r.svc.check(raws, r.rules, speaksFor{caller: identity.OfMember(r.acc.Caller.MemberID), identities: r.identities})
 	clear(raws) // the part's verdicts hold what is still needed
 	if r.failed == nil {
 		r.failed = r.svc.checkOnward(ctx, r.acc, p)

@@ -41,7 +41,6 @@ type Store interface {
 	SaveStatus(ctx context.Context, s store.Status) error
 	Status(ctx context.Context, root, id string) (store.Status, error)
 
-	Members(ctx context.Context) ([]store.Member, error)
 	RecordPull(ctx context.Context, e store.LedgerEntry) error
 	store.PullSource
 }
