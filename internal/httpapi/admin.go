@@ -88,7 +88,8 @@ func (a *api) mountAdmin(e *gin.Engine) {
 		panic("httpapi: Config.Admin is set without Config.Operators to authenticate its callers")
 	}
 	h := adminAPI{svc: a.admin, log: a.log}
-	g := e.Group("/admin", h.noStore, a.authenticateOperator)
+	// Answers are kept out of caches (some carry freshly issued tokens) by protectAnswers, as all are.
+	g := e.Group("/admin", a.authenticateOperator)
 	route(g, http.MethodGet, "/partnerships/", h.handle(h.listPartnerships))
 	route(g, http.MethodPost, "/partnerships/", h.handle(h.createPartnership))
 	route(g, http.MethodGet, "/partnerships/:slug/", h.handle(h.showPartnership))
@@ -133,12 +134,6 @@ func (a *api) authenticateOperator(c *gin.Context) {
 type adminAPI struct {
 	svc Admin
 	log *slog.Logger
-}
-
-// noStore keeps answers out of caches: some carry freshly issued tokens, all describe access.
-func (h adminAPI) noStore(c *gin.Context) {
-	c.Header("Cache-Control", "no-store")
-	c.Next()
 }
 
 func (h adminAPI) handle(fn func(*gin.Context) error) gin.HandlerFunc {

@@ -119,7 +119,6 @@ func (o *operations) mount(e *gin.Engine) {
 func (o *operations) operatorOnly(c *gin.Context) {
 	if _, err := o.operators.Operator(c.Request.Context(), c.GetHeader("Authorization")); err != nil {
 		o.metrics.authFailed("metrics", err)
-		c.Header("Cache-Control", "no-store")
 		writeAdminError(c, o.log, err)
 		c.Abort()
 		return
@@ -135,14 +134,12 @@ type health struct {
 // healthz says the process serves HTTP, and nothing more: a liveness probe that also checked the
 // store would have every node restarted while the database fails over.
 func (o *operations) healthz(c *gin.Context) {
-	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, health{Status: "ok"})
 }
 
 // readyz says whether this node can serve: its store answers within readyTimeout. The cause of a
 // failure goes to the log only, since the probe is open to anyone who reaches the port.
 func (o *operations) readyz(c *gin.Context) {
-	c.Header("Cache-Control", "no-store")
 	ctx, cancel := context.WithTimeout(c.Request.Context(), readyTimeout)
 	defer cancel()
 	if _, err := o.store.APIRoots(ctx); err != nil {
