@@ -39,6 +39,7 @@ const (
 	CodeInvalidReference    = "invalid-reference"
 	CodeReferenceTarget     = "reference-target"
 	CodeInvalidPropertyName = "invalid-property-name"
+	CodePropertyNameCase    = "property-name-case" // a property name with upper-case letters
 	CodeReservedProperty    = "reserved-property"
 	CodeCustomProperty      = "custom-property"
 	CodeCustomType          = "custom-type"

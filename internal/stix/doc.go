@@ -20,8 +20,10 @@
 //     ID-contributing properties; references pointing to permitted types;
 //   - STIX 2.1 only: SDOs, SROs and meta objects must say "spec_version": "2.1", and a bundle
 //     declaring a spec_version other than 2.1 is STIX 2.0 content;
-//   - names: type names, custom property names (3 to 250 of a-z, 0-9 and _), reserved
-//     property names, extension names and extension_type;
+//   - names: type names, custom property names (3 to 250 of a-z, A-Z, 0-9 and _, starting
+//     with a letter; upper case is a warning, and a name that differs only in case from a STIX
+//     property or from another member of the same object is refused), reserved property names,
+//     extension names and extension_type;
 //   - markings: object_marking_refs and granular marking_ref name marking definitions, selectors
 //     resolve, a marking definition does not mark itself, and the predefined TLP 1.0 and TLP 2.0
 //     marking definitions are reproduced exactly (their ids are theirs alone);
@@ -61,6 +63,9 @@
 //
 //   - property names longer than 250 characters are refused (the OASIS schema anchors its
 //     name pattern at the start only);
+//   - property names may hold upper-case letters, as STIX 2.1 allows (a warning, since they
+//     SHOULD be lower case; MISP's export writes x_misp_* names in mixed case), where the OASIS
+//     schemas allow lower case only;
 //   - a marking definition carrying the id of a predefined TLP marking definition must be that
 //     definition, whatever its definition_type (the OASIS validator only compares objects with
 //     definition_type tlp, so another object could take over the TLP:GREEN id);
