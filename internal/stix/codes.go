@@ -77,6 +77,12 @@ const (
 	CodeExternalReference  = "invalid-external-reference"
 	CodeInvalidPattern     = "invalid-pattern"
 
+	// Patterns that are valid but cannot match (warnings; see patternquality.go).
+	CodePatternUnknownType     = "pattern-unknown-type"     // an object type STIX 2.1 does not define, without x-
+	CodePatternUnknownProperty = "pattern-unknown-property" // a property or extension the type does not have
+	CodePatternHashAlgorithm   = "pattern-hash-algorithm"   // a hash key outside the vocabulary, or misspelled
+	CodePatternValue           = "pattern-value"            // a constant that cannot be a value of its property
+
 	// Type-specific rules.
 	CodeRelationshipType   = "invalid-relationship-type"
 	CodeObservedReference  = "observed-object-reference"
