@@ -22,6 +22,9 @@ const (
 	formatHashes
 	formatHex
 	formatBinary
+	// formatDictionary is a dictionary of any of the value types below: its keys are checked
+	// in Go, its values by the schema.
+	formatDictionary
 )
 
 var formatDefinitions = map[string]format{
@@ -30,6 +33,12 @@ var formatDefinitions = map[string]format{
 	commonFile + "#/definitions/hashes":     formatHashes,
 	commonFile + "#/definitions/hex":        formatHex,
 	commonFile + "#/definitions/binary":     formatBinary,
+	// Dictionaries: the schema checks their values (additionalProperties), the Go code their
+	// keys, which would need patternProperties, compiled by gojsonschema on every validation.
+	commonFile + "#/definitions/dictionary":                   formatDictionary,
+	commonFile + "#/definitions/string-dictionary":            formatDictionary,
+	commonFile + "#/definitions/integer-dictionary":           formatDictionary,
+	commonFile + "#/definitions/integer-or-string-dictionary": formatDictionary,
 }
 
 // shape is what the schemas say about an object of one type, in the form the Go checks walk:
