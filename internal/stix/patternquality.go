@@ -30,6 +30,9 @@ type patternQuality struct {
 	// reported holds the paths already warned about, so that a path repeated across a long
 	// pattern is reported once; it is searched linearly and bounded by the report.
 	reported []string
+	// bufs back the candidates of the current and of the next step, so that walking a usual
+	// path allocates nothing.
+	bufs [2][4]candidate
 }
 
 // candidate is one object type a path can be at, after following references, and where in it.
@@ -43,9 +46,7 @@ type candidate struct {
 
 func (c *objectCheck) checkPatternQuality(p *pattern.Pattern) {
 	q := patternQuality{c: c, p: p}
-	for _, cmp := range p.Comparisons() {
-		q.comparison(cmp)
-	}
+	p.EachComparison(q.comparison)
 }
 
 func (q *patternQuality) warn(code string, offset int, format string, args ...any) {
@@ -77,11 +78,11 @@ func (q *patternQuality) comparison(cmp *pattern.Comparison) {
 		}
 		return
 	}
-	cands := []candidate{{typ: typ, shape: sh}}
+	cands := append(q.bufs[0][:0], candidate{typ: typ, shape: sh})
 	for i, step := range path.Steps {
 		if step.Kind != pattern.KeyStep {
 			// A list index: the members of a list. Indexing anything else leaves the schema.
-			next := cands[:0]
+			next := cands[:0] // in place: each candidate gives at most one
 			for _, cd := range cands {
 				if cd.shape.items != nil {
 					next = append(next, candidate{typ: cd.typ, shape: cd.shape.items, path: cd.path})
@@ -110,8 +111,11 @@ func (q *patternQuality) comparison(cmp *pattern.Comparison) {
 // the rest of the path cannot be judged, or was reported.
 func (q *patternQuality) property(cmp *pattern.Comparison, cands []candidate, step pattern.PathStep) ([]candidate, bool) {
 	name := step.Key
-	var next []candidate
-	var owners []string // the types the property was looked for in, for the message
+	// next goes in whichever buffer cands is not in.
+	next := q.bufs[0][:0]
+	if len(cands) > 0 && &cands[:1][0] == &q.bufs[0][0] {
+		next = q.bufs[1][:0]
+	}
 	for _, cd := range cands {
 		if cd.shape.format == formatIdentifier {
 			rule := referenceTargets[cd.typ][cd.path]
@@ -119,9 +123,7 @@ func (q *patternQuality) property(cmp *pattern.Comparison, cands []candidate, st
 				return nil, true // the reference may point anywhere: nothing to judge
 			}
 			for _, target := range rule.allow {
-				ts := q.c.v.schemas.shapes[target]
-				owners = append(owners, target)
-				if ps := ts.prop(name); ps != nil {
+				if ps := q.c.v.schemas.shapes[target].prop(name); ps != nil {
 					next = append(next, candidate{typ: target, shape: ps, path: name})
 				}
 			}
@@ -130,7 +132,6 @@ func (q *patternQuality) property(cmp *pattern.Comparison, cands []candidate, st
 		if len(cd.shape.props) == 0 {
 			return nil, true // a dictionary or a value: its keys are not the schema's to know
 		}
-		owners = append(owners, cd.typ)
 		if ps := cd.shape.props[name]; ps != nil {
 			next = append(next, candidate{typ: cd.typ, shape: ps, path: joinPath(cd.path, name)})
 		}
@@ -154,10 +155,24 @@ func (q *patternQuality) property(cmp *pattern.Comparison, cands []candidate, st
 	default:
 		if q.once(cmp.Path.String()) {
 			q.warn(CodePatternUnknownProperty, step.Pos, "%s is not a property of %s, so the comparison can never be true",
-				quote(name), joinOr(dedupe(owners)))
+				quote(name), joinOr(owners(cands)))
 		}
 	}
 	return nil, true
+}
+
+// owners names the types a property was looked for in: those of the candidates, or those
+// their references point to.
+func owners(cands []candidate) []string {
+	var names []string
+	for _, cd := range cands {
+		if cd.shape.format == formatIdentifier {
+			names = append(names, referenceTargets[cd.typ][cd.path].allow...)
+		} else {
+			names = append(names, cd.typ)
+		}
+	}
+	return dedupe(names)
 }
 
 func joinPath(path, name string) string {

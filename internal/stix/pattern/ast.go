@@ -27,6 +27,10 @@ func (p *Pattern) String() string {
 	return b.String()
 }
 
+// EachComparison calls fn for every comparison of the pattern in source order: Comparisons
+// without the slice, for checks that run on every indicator.
+func (p *Pattern) EachComparison(fn func(*Comparison)) { walkObservations(p.Root, fn) }
+
 // Comparisons returns every comparison of the pattern in source order.
 func (p *Pattern) Comparisons() []*Comparison {
 	var out []*Comparison
