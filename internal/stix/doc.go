@@ -32,7 +32,14 @@
 //     2.3 names, base64 and hex;
 //   - per-type rules, such as one of payload_bin or url on an artifact, references within the
 //     deprecated objects dictionary of observed-data, and STIX patterns, which the subpackage
-//     pattern parses.
+//     pattern parses;
+//   - the types STIX 2.1 gives observable properties: dictionary keys (1 to 250 of a-z, A-Z,
+//     0-9, - and _), dictionary values (ipfix and exif_tags integers or strings, request_header
+//     strings, socket options integers), integers within ±(2^53 - 1) and floats within a double.
+//
+// A pattern that parses can still be unable to match: an object type or property STIX does not
+// define, a hash key outside the vocabulary, a constant that cannot be a value of its property.
+// Those are warnings (patternquality.go), judged with the same schemas that validate objects.
 //
 // SHOULD-level findings (open vocabularies, UUIDv5 for observables, custom properties and types
 // not declared through an extension-definition, recommended properties...) are warnings: they
@@ -74,7 +81,9 @@
 //   - an extension-definition requires created_by_ref;
 //   - language tags are checked against the IANA registry through golang.org/x/text rather
 //     than a fixed list of 232 tags, with three-letter primary subtags limited to ISO 639-2;
-//   - character set names are compared without regard to case, as the IANA registry says.
+//   - character set names are compared without regard to case, as the IANA registry says;
+//   - dictionary keys, dictionary value types, integer ranges and the targets of a file's
+//     contains_refs are checked as STIX 2.1 states them, where the OASIS tools check some or none.
 //
 // And where the OASIS validator is more lenient for reasons that hold, this package is too:
 // references made by cyber-observable objects are checked for their target type, while a

@@ -7,7 +7,8 @@ import (
 )
 
 // TestPatternQuality checks each pattern warning on patterns that carry it and on close
-// patterns that must not: a false warning would teach authors to ignore them.
+// patterns that must not: a false warning would teach authors to ignore them. The examples of
+// the README's STIX validation section are among the cases.
 func TestPatternQuality(t *testing.T) {
 	v := newTestValidator(t)
 	const (
