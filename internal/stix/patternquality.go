@@ -50,6 +50,12 @@ func (c *objectCheck) checkPatternQuality(p *pattern.Pattern) {
 }
 
 func (q *patternQuality) warn(code string, offset int, format string, args ...any) {
+	if len(q.c.r.warnings) >= maxProblems {
+		// Before locating the offset, which reads the pattern up to it: a hostile pattern of
+		// many bad comparisons would otherwise cost its length squared.
+		q.c.r.moreWarnings++
+		return
+	}
 	line, col := q.p.Position(offset)
 	where := fmt.Sprintf("column %d", col)
 	if line != 1 {
@@ -58,8 +64,12 @@ func (q *patternQuality) warn(code string, offset int, format string, args ...an
 	q.c.r.warnf(code, at("pattern"), "pattern, %s: %s.", where, fmt.Sprintf(format, args...))
 }
 
-// once reports whether key has not been reported yet, and records it.
+// once reports whether key has not been reported yet, and records it. Once the report is full
+// nothing is recorded, so that the list stays short and its search cheap.
 func (q *patternQuality) once(key string) bool {
+	if len(q.reported) >= maxProblems {
+		return true
+	}
 	if slices.Contains(q.reported, key) {
 		return false
 	}
