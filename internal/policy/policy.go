@@ -106,11 +106,20 @@ func (r Rules) CheckDecoded(raw []byte, obj map[string]any) Verdict {
 			Message: fmt.Sprintf("this collection accepts only %s; %q is not among them",
 				strings.Join(r.Collection.AllowedTypes, ", "), typ)})
 	}
-	for _, path := range propertiesWhere(obj, func(k string) bool { return slices.Contains(r.Collection.DeniedProperties, k) }) {
+	// Names are compared without regard to case: STIX 2.1 allows upper-case letters in property
+	// names, and a reader that ignores case would take X_Interview_Notes, or
+	// X_TAXIIHUB_withdrawn, for the property the rule is about.
+	denied := func(k string) bool {
+		return slices.ContainsFunc(r.Collection.DeniedProperties, func(d string) bool { return strings.EqualFold(d, k) })
+	}
+	for _, path := range propertiesWhere(obj, denied) {
 		d.Errors = append(d.Errors, stix.Problem{Code: CodePropertyDenied, Path: path,
 			Message: "this collection does not accept this property; send the object without it"})
 	}
-	for _, path := range propertiesWhere(obj, func(k string) bool { return strings.HasPrefix(k, HubPropertyPrefix) }) {
+	hubs := func(k string) bool {
+		return len(k) >= len(HubPropertyPrefix) && strings.EqualFold(k[:len(HubPropertyPrefix)], HubPropertyPrefix)
+	}
+	for _, path := range propertiesWhere(obj, hubs) {
 		d.Errors = append(d.Errors, stix.Problem{Code: CodeHubProperty, Path: path,
 			Message: "properties named " + HubPropertyPrefix + "... are the hub's own (it marks withdrawals with one); send the object without it"})
 	}

@@ -60,6 +60,8 @@ func TestCheck(t *testing.T) {
 			[]string{"hub-property /x_taxiihub_withdrawn"}, nil, 0},
 		{"a hub property in an extension", Rules{}, obj("indicator", `"extensions":{"x-ext":{"extension_type":"property-extension","x_taxiihub_owner":"cert-eu"}}`),
 			[]string{"hub-property /extensions/x-ext/x_taxiihub_owner"}, nil, 0},
+		{"a forged withdrawal mark in upper case", Rules{}, obj("indicator", `"revoked":true,"X_TAXIIHUB_Withdrawn":true`),
+			[]string{"hub-property /X_TAXIIHUB_Withdrawn"}, nil, 0},
 		// No personal data.
 		{"email-addr object", reject, obj("email-addr", `"value":"jane@example.org"`), []string{"personal-data /type"}, nil, 0},
 		{"user-account object", strip, obj("user-account", `"user_id":"jdoe"`), []string{"personal-data /type"}, nil, 0},
@@ -103,6 +105,8 @@ func TestCheck(t *testing.T) {
 		{"denied property, also nested", admin, obj("identity",
 			`"name":"Case 42","x_interview_notes":"...","extensions":{"x-ext":{"x_grounds_of_protection":"..."}}`),
 			[]string{"property-denied /extensions/x-ext/x_grounds_of_protection", "property-denied /x_interview_notes"}, nil, 0},
+		{"denied property in another case", admin, obj("identity", `"name":"Case 42","X_Interview_Notes":"..."`),
+			[]string{"property-denied /X_Interview_Notes"}, nil, 0},
 		{"administrative identity passes", admin, obj("identity", `"name":"Case 42","identity_class":"individual"`), nil, nil, 0},
 	}
 	for _, tc := range cases {
