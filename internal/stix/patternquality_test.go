@@ -181,3 +181,33 @@ func TestPatternQualityBounded(t *testing.T) {
 		t.Errorf("4 times the comparisons took %.1f times as long (%v, then %v): checking is not linear", float64(large)/float64(small), small, large)
 	}
 }
+
+// FuzzPatternQuality feeds patterns to an indicator: no pattern makes the checks panic, pattern
+// warnings come only with a pattern that is valid, and they point at the pattern.
+func FuzzPatternQuality(f *testing.F) {
+	v := newTestValidator(f)
+	for _, seed := range []string{
+		"[ipv4-addr:value = '2001:db8::1']",
+		"[email-message:from_ref.vaule = 'jdoe@example.com']",
+		"[file:hashes.SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']",
+		"[network-traffic:dst_ref.value = 'not an address' AND network-traffic:dst_port IN (80, 70000)]",
+		"[file:extensions.'windows-pebinary-ext'.sections[*].hashes.'SHA-256' = 'x']",
+		"[domain-name:resolves_to_refs[*].value ISSUBSET '2001:db8::/32'] WITHIN 5 SECONDS",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		vd := v.Object(patternIndicator(p))
+		for _, w := range vd.Warnings {
+			if !strings.HasPrefix(w.Code, "pattern-") {
+				continue
+			}
+			if !vd.Valid() {
+				t.Fatalf("pattern warning %v on an invalid indicator: %v", w, vd.Errors)
+			}
+			if w.Path != "/pattern" {
+				t.Fatalf("pattern warning at %q", w.Path)
+			}
+		}
+	})
+}
