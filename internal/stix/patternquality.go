@@ -263,7 +263,7 @@ func (q *patternQuality) literals(cmp *pattern.Comparison, cands []candidate) {
 		// Blocks of addresses: only ipv4-addr and ipv6-addr values take them.
 		for _, cd := range cands {
 			if cd.path == "value" && (cd.typ == "ipv4-addr" || cd.typ == "ipv6-addr") && cmp.Value.Kind == pattern.StringLit {
-				if why := valueProblem(cd.typ, cmp.Value.Str); why != "" {
+				if why := valueProblem(cd.typ, cd.path, cmp.Value.Str); why != "" {
 					q.warn(CodePatternValue, cmp.Value.Pos, "%s cannot be a value of %s:value: %s", quote(cmp.Value.Str), cd.typ, why)
 				}
 			}
@@ -303,7 +303,13 @@ func literalProblem(cd candidate, lit pattern.Literal, ordering bool) string {
 	s := cd.shape
 	switch s.format {
 	case formatTimestamp:
-		if lit.Kind != pattern.StringLit && lit.Kind != pattern.TimestampLit {
+		switch lit.Kind {
+		case pattern.TimestampLit:
+		case pattern.StringLit:
+			if _, why := parseTimestamp(lit.Str); why != "" && !ordering {
+				return "it is a timestamp (such as t'2016-06-19T14:20:40Z'), and " + why
+			}
+		default:
 			return "it is a timestamp, to compare with t'...'"
 		}
 		return ""
@@ -360,9 +366,7 @@ func literalProblem(cd candidate, lit pattern.Literal, ordering bool) string {
 			if len(s.enum) > 0 && !slices.Contains(s.enum, lit.Str) {
 				return "it is one of " + strings.Join(s.enum, ", ")
 			}
-			if cd.path == "value" {
-				return valueProblem(cd.typ, lit.Str)
-			}
+			return valueProblem(cd.typ, cd.path, lit.Str)
 		}
 	}
 	return ""
@@ -378,9 +382,27 @@ func rangeText(s *shape) string {
 	return fmt.Sprintf("at most %g", s.max)
 }
 
-// valueProblem says why v cannot be the value property of an observable of type typ, by the
-// rules that objects of that type are held to, or "".
-func valueProblem(typ, v string) string {
+// valueProblem says why v cannot be the value of the property at path (dotted names) in an
+// observable of type typ, by the rules that objects of that type are held to, or "".
+func valueProblem(typ, path, v string) string {
+	switch {
+	case typ == "windows-registry-key" && path == "key":
+		return registryKeyProblem(v)
+	case typ == "software" && path == "cpe":
+		if why := cpeProblem(v); why != "" {
+			return "it is not a CPE 2.3 name: " + why
+		}
+	case typ == "software" && path == "languages":
+		if why := languageTagProblem(v); why != "" {
+			return "it is not an RFC 5646 language tag: " + why
+		}
+	case typ == "artifact" && path == "url":
+		if why := uriProblem(v); why != "" {
+			return "it is not a URL: " + why
+		}
+	case path != "value":
+		return ""
+	}
 	switch typ {
 	case "ipv4-addr":
 		if ipProblem(v, 128) == "" {

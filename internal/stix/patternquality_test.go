@@ -114,6 +114,17 @@ func TestPatternQuality(t *testing.T) {
 		{pattern: "[autonomous-system:number = 64500]"},
 		{pattern: "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e'] AND [ipv4-addr:value = '198.51.100.1'] WITHIN 300 SECONDS"},
 		{pattern: "[file:hashes.TLSH = 'T1abc']", want: CodePatternValue, in: "TLSH"},
+		{pattern: "[email-message:date = '2016-06-19T14:20:40.000Z']"},
+		{pattern: "[email-message:date = '19 June 2016']", want: CodePatternValue, in: "timestamp"},
+		{pattern: "[email-message:date > '2016']"},
+		{pattern: "[windows-registry-key:key = 'HKEY_LOCAL_MACHINE\\\\Software\\\\Run']"},
+		{pattern: "[windows-registry-key:key = 'HKLM\\\\Software\\\\Run']", want: CodePatternValue, in: "in full"},
+		{pattern: "[windows-registry-key:key LIKE 'HKLM%']"},
+		{pattern: "[software:languages[*] = 'en-US']"},
+		{pattern: "[software:languages[*] = 'PHP']", want: CodePatternValue, in: "RFC 5646"},
+		{pattern: "[software:cpe = 'cpe:2.3:a:microsoft:word:2000:*:*:*:*:*:*:*']"},
+		{pattern: "[software:cpe = 'word 2000']", want: CodePatternValue, in: "CPE"},
+		{pattern: "[artifact:url = 'https://example.com/a.bin']"},
 	} {
 		t.Run(tc.pattern, func(t *testing.T) {
 			vd := v.Object(patternIndicator(tc.pattern))
