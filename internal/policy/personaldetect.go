@@ -92,7 +92,9 @@ func tokens(text string) []token {
 	return out
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
 
 func trimToken(text string, t token) token {
 	// A label before a colon or equals sign: "tel:+32…", "IBAN:BE71…", "phone=…".
