@@ -14,7 +14,8 @@ type valueRule int
 const (
 	// anyNumber: a word with a digit among the next few words ("DOB: 12.03.1980").
 	anyNumber valueRule = iota
-	// aDate: a date or a year, not just any number ("born on 12 March 1980", not "born 3 times").
+	// aDate: a whole date, not just any number or a year ("born on 12 March 1980", not "born in
+	// 2019 as a fork of Emotet").
 	aDate
 	// aDocumentNumber: a code of 5 to 20 letters and digits with at least 4 digits, separators
 	// allowed ("passport no. AB1234567", not "passport 2024 campaign").
@@ -147,11 +148,14 @@ func cuedValue(text string, words []token, at int, rule valueRule) (int, bool) {
 				end, seen = words[i].to, true
 			}
 		case aDate:
-			if dateToken.MatchString(w) || isYear(w) {
+			if dateToken.MatchString(w) {
 				return words[i].to, true
 			}
 			if countDigits(w) > 0 && countDigits(w) <= 2 && i+1 < len(words) && isMonth(text[words[i+1].from:words[i+1].to]) {
 				end, seen = words[i+1].to, true
+				if i+2 < len(words) && isYear(text[words[i+2].from:words[i+2].to]) {
+					end = words[i+2].to
+				}
 			}
 		case aDocumentNumber:
 			if isDocumentNumber(w) {
@@ -217,9 +221,9 @@ func addressAfter(text string, words []token) (int, bool) {
 		if ipv4Token.MatchString(w) {
 			return 0, false
 		}
-		if countDigits(w) > 0 {
+		if isHouseNumber(w) {
 			number = true
-		} else {
+		} else if countDigits(w) == 0 {
 			word = true
 		}
 		end = words[i].to
@@ -229,6 +233,13 @@ func addressAfter(text string, words []token) (int, bool) {
 		}
 	}
 	return end, number && word
+}
+
+// isHouseNumber reports a word that can be a house number or postal code: mostly digits, short
+// ("12", "12a", "12-14", "1040"), unlike an address in memory (0x7ffd4e2a1000).
+func isHouseNumber(w string) bool {
+	d := countDigits(w)
+	return d > 0 && len(w) <= 8 && 2*d >= len(w)
 }
 
 // propertyKind reports the personal data a property holds by its name alone, whatever its value:
