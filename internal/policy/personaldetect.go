@@ -116,8 +116,20 @@ func trimToken(text string, t token) token {
 	for t.from < t.to && strings.IndexByte(`"'.,;:!?]}>`, text[t.to-1]) >= 0 {
 		t.to--
 	}
+	// Parentheses around a number in prose go; those around an area code, "(030) 1234 5678",
+	// belong to the number.
 	if t.from < t.to && text[t.to-1] == ')' && !strings.Contains(text[t.from:t.to], "(") {
 		t.to--
+	}
+	if t.from < t.to && text[t.from] == '(' {
+		inner := strings.IndexByte(text[t.from:t.to], ')')
+		switch {
+		case inner < 0:
+			t.from++
+		case inner == t.to-t.from-1 && (inner > 6 || !isDigit(text[t.from+1])):
+			t.from++
+			t.to--
+		}
 	}
 	return t
 }
