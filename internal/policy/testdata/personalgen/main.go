@@ -107,7 +107,7 @@ var places = []struct {
 	}},
 	{"external reference", func(g *gen, s string) (map[string]any, string) {
 		return g.sdo("report", map[string]any{"name": "Weekly summary", "published": "2026-01-02T00:00:00Z",
-			"object_refs": []any{g.id("indicator")},
+			"object_refs":         []any{g.id("indicator")},
 			"external_references": []any{map[string]any{"source_name": "ticket", "description": s}}}), "/external_references/0/description"
 	}},
 	{"custom property", func(g *gen, s string) (map[string]any, string) {
