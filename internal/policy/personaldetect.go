@@ -31,12 +31,13 @@ type span struct {
 }
 
 // emailPattern matches an e-mail address in judged text: an unquoted local part of letters (any
-// script), digits and the usual signs, or a quoted one; the "@" also as written to dodge matching
+// script), digits and the usual signs, ending in a letter, digit or underscore (".*@example.com" is
+// a regular expression, not an address), or a quoted one; the "@" also as written to dodge matching
 // (%40 as in URLs, &#64; as in HTML, and the defanged [@], [at], (at)); then labels of letters (any
 // script), digits and hyphens, separated by dots (also defanged: [.], (dot)), ending in a top-level
 // domain of letters or an A-label (xn--…), or an address literal in brackets.
 var emailPattern = regexp.MustCompile(`(?i)` +
-	`(?:[\p{L}\p{N}._%+\-!#$&*=?^~]+|"(?:[^"\\\r\n]|\\.){1,64}")` +
+	`(?:[\p{L}\p{N}._%+\-!#$&*=?^~]*[\p{L}\p{N}_]|"(?:[^"\\\r\n]|\\.){1,64}")` +
 	`(?:@|%40|&#0*64;|&#x0*40;|\s?[\[\(\{]\s?(?:@|at)\s?[\]\)\}]\s?)` +
 	`(?:(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]{0,61}[\p{L}\p{N}])?(?:\.|\s?[\[\(\{]\s?(?:\.|dot)\s?[\]\)\}]\s?))+` +
 	`(?:xn--[a-z0-9\-]{1,59}|\p{L}{2,63})|\[[0-9a-f:.]{2,45}\])`)
