@@ -1,8 +1,8 @@
 package policy
 
 import (
-	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -111,66 +111,109 @@ func findPersonalData(obj map[string]any) []personalMatch {
 			}
 		}
 	}
-	for _, k := range sortedKeys(obj) {
+	w := walker{found: found}
+	for k := range obj {
 		if slices.Contains(unjudged, k) || (typ == "email-message" && slices.Contains(emailRefs, k)) {
 			continue
 		}
-		path := "/" + pointerEscape(k)
 		whole := typ == "indicator" && k == "pattern"
-		found = judgeValue(found, obj[k], path, propertyKind(k), whole, func(s string) { obj[k] = s })
+		w.segments = append(w.segments[:0], k)
+		w.value(obj[k], slot{m: obj, k: k}, propertyKind(k), whole)
 	}
-	return found
+	// Findings in the order of their paths, whatever the order of the map.
+	slices.SortStableFunc(w.found, func(a, b personalMatch) int { return strings.Compare(a.path, b.path) })
+	return w.found
 }
 
-// judgeValue looks for personal data in v, found at path, at any depth. named is the kind of
-// personal data the property's name (or an enclosing one's) announces; whole says that findings
-// here cannot be cut out; set replaces v when it is a string.
-func judgeValue(found []personalMatch, v any, path string, named personalKind, whole bool, set func(string)) []personalMatch {
+// walker judges every value of an object, keeping the path to where it is as a list of
+// segments, made into a JSON pointer only for a finding: most values hold nothing, and building
+// every path would cost more than judging.
+type walker struct {
+	segments []string
+	found    []personalMatch
+}
+
+func (w *walker) path() string {
+	var b strings.Builder
+	for _, s := range w.segments {
+		b.WriteByte('/')
+		b.WriteString(pointerEscape(s))
+	}
+	return b.String()
+}
+
+// slot is where a value sits, to replace it when it is a string: a key of an object or an index of
+// a list.
+type slot struct {
+	m map[string]any
+	k string
+	a []any
+	i int
+}
+
+func (s slot) set(v string) {
+	if s.m != nil {
+		s.m[s.k] = v
+	} else {
+		s.a[s.i] = v
+	}
+}
+
+// value looks for personal data in v, at any depth. named is the kind of personal data the
+// property's name (or an enclosing one's) announces; whole says that findings here cannot be cut
+// out.
+func (w *walker) value(v any, at slot, named personalKind, whole bool) {
 	switch v := v.(type) {
 	case string:
 		if named != "" {
 			if strings.TrimSpace(v) == "" {
-				return found
+				return
 			}
-			return append(found, personalMatch{path: path, whole: whole,
+			w.found = append(w.found, personalMatch{path: w.path(), whole: whole,
 				message: "the property's name says it holds " + string(named) + ", which is personal data",
 				removed: string(named) + " was removed",
-				remove:  func() { set(redacted) }})
+				remove:  func() { at.set(redacted) }})
+			return
 		}
-		if m, ok := textMatch(v, path, whole, set); ok {
-			found = append(found, m)
+		if m, ok := textMatch(v, w, whole, at, true); ok {
+			w.found = append(w.found, m)
 		}
 	case []any:
+		n := len(w.segments)
 		for i, e := range v {
-			found = judgeValue(found, e, fmt.Sprintf("%s/%d", path, i), named, whole, func(s string) { v[i] = s })
+			w.segments = append(w.segments[:n], strconv.Itoa(i))
+			w.value(e, slot{a: v, i: i}, named, whole)
 		}
+		w.segments = w.segments[:n]
 	case map[string]any:
-		for _, k := range sortedKeys(v) {
-			p := path + "/" + pointerEscape(k)
-			if m, ok := textMatch(k, p, true, nil); ok {
+		n := len(w.segments)
+		for k := range v {
+			w.segments = append(w.segments[:n], k)
+			if m, ok := textMatch(k, w, true, slot{}, false); ok {
 				m.message = "the property's name contains " + strings.TrimPrefix(m.message, "the text contains ")
-				found = append(found, m)
+				w.found = append(w.found, m)
 			}
 			kind := named
 			if kind == "" {
 				kind = propertyKind(k)
 			}
-			found = judgeValue(found, v[k], p, kind, whole, func(s string) { v[k] = s })
+			w.value(v[k], slot{m: v, k: k}, kind, whole)
 		}
+		w.segments = w.segments[:n]
 	case nil, bool:
 	default:
 		// A number under a name that announces personal data (x_ssn: 123456789) cannot be cut out
 		// of a string; it can only be refused.
 		if named != "" {
-			found = append(found, personalMatch{path: path, whole: true,
+			w.found = append(w.found, personalMatch{path: w.path(), whole: true,
 				message: "the property's name says it holds " + string(named) + ", which is personal data"})
 		}
 	}
-	return found
 }
 
-// textMatch judges one string, found at path.
-func textMatch(s, path string, whole bool, set func(string)) (personalMatch, bool) {
+// textMatch judges one string, at the walker's path; settable says whether at can take a
+// redacted string in its place.
+func textMatch(s string, w *walker, whole bool, at slot, settable bool) (personalMatch, bool) {
 	t, spans := judgeText(s)
 	if len(spans) == 0 {
 		return personalMatch{}, false
@@ -185,11 +228,11 @@ func textMatch(s, path string, whole bool, set func(string)) (personalMatch, boo
 	if n := len(kinds); n > 1 {
 		what = strings.Join(kinds[:n-1], ", ") + " and " + kinds[n-1]
 	}
-	m := personalMatch{path: path, whole: whole || set == nil,
+	m := personalMatch{path: w.path(), whole: whole || !settable,
 		message: "the text contains " + what + ", which is personal data",
 		removed: what + " was removed from the text"}
 	if !m.whole {
-		m.remove = func() { set(redact(s, t, spans)) }
+		m.remove = func() { at.set(redact(s, t, spans)) }
 	}
 	return m, true
 }
@@ -256,6 +299,9 @@ func looksLikeIdentifier(s string) bool {
 
 // asciiLower lowers ASCII letters only, so that offsets stay those of text.
 func asciiLower(text string) string {
+	if !strings.ContainsFunc(text, func(r rune) bool { return r >= 'A' && r <= 'Z' }) {
+		return text
+	}
 	b := []byte(text)
 	for i, c := range b {
 		if c >= 'A' && c <= 'Z' {

@@ -100,19 +100,29 @@ var textCues = []textCue{
 	{"woonachtig", kindAddress, anAddress},
 }
 
+// cuesByStart indexes textCues by their first two letters, so that finding cues costs a look-up
+// per word of text rather than a search of the whole text per cue.
+var cuesByStart = func() map[[2]byte][]int {
+	m := map[[2]byte][]int{}
+	for i, c := range textCues {
+		k := [2]byte{c.words[0], c.words[1]}
+		m[k] = append(m[k], i)
+	}
+	return m
+}()
+
 // findCued finds the personal data that a cue in text announces. lower is text in ASCII lower
 // case, byte for byte, and words its words.
 func findCued(text, lower string, words []token) []span {
 	var found []span
-	for _, c := range textCues {
-		for at := 0; ; {
-			k := strings.Index(lower[at:], c.words)
-			if k < 0 {
-				break
-			}
-			from, to := at+k, at+k+len(c.words)
-			at = to
-			if (from > 0 && isWordByte(lower[from-1])) || (to < len(lower) && isWordByte(lower[to]) && lower[to-1] != '.') {
+	for from := 0; from+1 < len(lower); from++ {
+		if from > 0 && isWordByte(lower[from-1]) || !isLetter(lower[from]) {
+			continue
+		}
+		for _, i := range cuesByStart[[2]byte{lower[from], lower[from+1]}] {
+			c := textCues[i]
+			to := from + len(c.words)
+			if !strings.HasPrefix(lower[from:], c.words) || (to < len(lower) && isWordByte(lower[to]) && lower[to-1] != '.') {
 				continue
 			}
 			if end, ok := cuedValue(text, words, to, c.value); ok {
@@ -246,7 +256,10 @@ func isHouseNumber(w string) bool {
 // custom properties such as x_date_of_birth or x_passport_number, and the street address and
 // postal code of a location. Names are compared without case, "x_" and separators.
 func propertyKind(name string) personalKind {
-	n := strings.ToLower(name)
+	n := asciiLower(name)
+	if !mayNamePersonalData(n) {
+		return ""
+	}
 	n = strings.TrimPrefix(n, "x_")
 	parts := strings.FieldsFunc(n, func(r rune) bool { return r == '_' || r == '-' })
 	joined := strings.Join(parts, "")
@@ -275,4 +288,16 @@ func propertyKind(name string) personalKind {
 		return kindAddress
 	}
 	return ""
+}
+
+// mayNamePersonalData is a cheap first look at a lower-case property name: nearly every name
+// holds none of these, and is done with at once.
+func mayNamePersonalData(n string) bool {
+	for _, w := range []string{"birth", "dob", "passport", "ssn", "nin", "bsn", "zip", "post", "national",
+		"social", "card", "personal", "taxpayer", "address"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
 }

@@ -206,7 +206,7 @@ func findNumbers(text string, words []token) []span {
 			}
 			j++
 		}
-		if s, n, ok := numberIn(text, words[i:j], cuedPhone(text, words[i].from)); ok {
+		if s, n, ok := numberIn(text, words[i:j]); ok {
 			found = append(found, s)
 			i += n - 1
 		}
@@ -216,7 +216,8 @@ func findNumbers(text string, words []token) []span {
 
 // numberIn judges the longest phone or card number that the run of words starts with, trying
 // shorter runs when the whole is none, and says how many words it took.
-func numberIn(text string, run []token, cued bool) (span, int, bool) {
+func numberIn(text string, run []token) (span, int, bool) {
+	cued, asked := false, false
 	for n := len(run); n >= 1; n-- {
 		from, to := run[0].from, run[n-1].to
 		candidate := text[from:to]
@@ -229,6 +230,9 @@ func numberIn(text string, run []token, cued bool) (span, int, bool) {
 		}
 		if isCard(candidate, run[:n], text) {
 			return span{from, to, kindCard}, n, true
+		}
+		if !asked {
+			cued, asked = cuedPhone(text, from), true
 		}
 		if digits <= 17 && isPhone(candidate, cued) {
 			return span{from, to, kindPhone}, n, true
