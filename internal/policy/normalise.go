@@ -71,6 +71,11 @@ func appendFolded(out []byte, r rune) []byte {
 		return append(out, ' ')
 	case r == '。' || r == '｡':
 		return append(out, '.')
+	case unicode.In(r, unicode.Han, unicode.Hangul, unicode.Hiragana, unicode.Katakana):
+		// Letters of these scripts are confusable, if at all, with each other and with signs, not
+		// with the Latin letters and digits addresses and numbers are made of; and CJK text can be
+		// long: it is kept as it is, without asking the confusables table rune by rune.
+		return utf8.AppendRune(out, r)
 	}
 	for _, f := range confusables.Skeleton(string(r)) {
 		switch {

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,7 +112,7 @@ func findPersonalData(obj map[string]any) []personalMatch {
 			}
 		}
 	}
-	w := walker{found: found}
+	w := walker{found: found, plans: planBudget{left: MaxPlanLookups}}
 	for k := range obj {
 		if slices.Contains(unjudged, k) || (typ == "email-message" && slices.Contains(emailRefs, k)) {
 			continue
@@ -119,6 +120,10 @@ func findPersonalData(obj map[string]any) []personalMatch {
 		whole := typ == "indicator" && k == "pattern"
 		w.segments = append(w.segments[:0], k)
 		w.value(obj[k], slot{m: obj, k: k}, propertyKind(k), whole)
+	}
+	if w.plans.exhausted {
+		w.found = append(w.found, personalMatch{path: "", whole: true, message: fmt.Sprintf(
+			"the object holds more number-like text than the hub judges (%d numbering-plan look-ups); send it in smaller objects", MaxPlanLookups)})
 	}
 	// Findings in the order of their paths, whatever the order of the map.
 	slices.SortStableFunc(w.found, func(a, b personalMatch) int { return strings.Compare(a.path, b.path) })
@@ -131,6 +136,7 @@ func findPersonalData(obj map[string]any) []personalMatch {
 type walker struct {
 	segments []string
 	found    []personalMatch
+	plans    planBudget
 }
 
 func (w *walker) path() string {
@@ -214,7 +220,7 @@ func (w *walker) value(v any, at slot, named personalKind, whole bool) {
 // textMatch judges one string, at the walker's path; settable says whether at can take a
 // redacted string in its place.
 func textMatch(s string, w *walker, whole bool, at slot, settable bool) (personalMatch, bool) {
-	t, spans := judgeText(s)
+	t, spans := judgeText(s, &w.plans)
 	if len(spans) == 0 {
 		return personalMatch{}, false
 	}
@@ -239,7 +245,7 @@ func textMatch(s string, w *walker, whole bool, at slot, settable bool) (persona
 
 // judgeText returns s as judged and the spans of personal data found in it, in order and without
 // overlaps.
-func judgeText(s string) (judgedText, []span) {
+func judgeText(s string, plans *planBudget) (judgedText, []span) {
 	if isASCII(s) && !hasDigit(s) && !mightHoldEmail(s) || looksLikeIdentifier(s) {
 		return judgedText{text: s}, nil
 	}
@@ -248,9 +254,9 @@ func judgeText(s string) (judgedText, []span) {
 	if mightHoldEmail(t.text) {
 		found = append(found, findEmails(t.text)...)
 	}
-	if hasDigit(t.text) {
+	if hasDigit(t.text) && !plans.exhausted {
 		words := tokens(t.text)
-		found = append(found, findNumbers(t.text, words)...)
+		found = append(found, findNumbers(t.text, words, plans)...)
 		found = append(found, findCued(t.text, asciiLower(t.text), words)...)
 	}
 	if len(found) == 0 {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"taxiihub/internal/store"
 )
@@ -163,4 +164,21 @@ func TestNormaliseMapsEveryDecimalDigit(t *testing.T) {
 func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// TestNumberLikeTextIsBounded: an object made of number-like words costs a bounded number of
+// numbering-plan look-ups, and is refused once they are spent rather than judged at any cost.
+func TestNumberLikeTextIsBounded(t *testing.T) {
+	reject := Rules{Partnership: store.PartnershipPolicy{PersonalData: store.PersonalDataReject}}
+	start := time.Now()
+	d := reject.Check(obj("indicator", `"description":"`+strings.Repeat("0000000 ", 100_000)+`"`))
+	elapsed := time.Since(start)
+	if got := codesAndPaths(d.Errors); !slices.Equal(got, []string{"personal-data "}) || !strings.Contains(d.Errors[0].Message, "smaller objects") {
+		t.Errorf("refusals %v", d.Errors)
+	}
+	t.Logf("judged %d bytes of number-like text in %v", 800_000, elapsed)
+	// A handful of real numbers stays well within the budget.
+	if d := reject.Check(obj("indicator", `"description":"`+strings.Repeat("build 20260101, 4.1.7, 10 000 hits. ", 2000)+`"`)); !d.Valid() {
+		t.Errorf("ordinary numbers refused: %v", d.Errors)
+	}
 }

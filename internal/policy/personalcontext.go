@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"sort"
 	"strings"
 )
 
@@ -142,10 +143,7 @@ const cueReach = 4
 // cuedValue looks for the value a cue announces among the words after offset at, and returns where
 // it ends.
 func cuedValue(text string, words []token, at int, rule valueRule) (int, bool) {
-	first := 0
-	for first < len(words) && words[first].from < at {
-		first++
-	}
+	first := sort.Search(len(words), func(i int) bool { return words[i].from >= at })
 	if rule == anAddress {
 		return addressAfter(text, words[first:])
 	}

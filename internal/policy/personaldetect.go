@@ -184,9 +184,9 @@ var phoneCues = []string{"tel", "tel.", "tél", "phone", "telephone", "télépho
 // Numbers are recognised by their own rules (a numbering plan, a checksum), never by their shape
 // alone, and only among words made of digits: digits inside hashes, identifiers, CVE and ATT&CK
 // ids, versions and timestamps are part of words with letters and are never judged.
-func findNumbers(text string, words []token) []span {
+func findNumbers(text string, words []token, plans *planBudget) []span {
 	var found []span
-	for i := 0; i < len(words); i++ {
+	for i := 0; i < len(words) && !plans.exhausted; i++ {
 		if s, n, ok := ibanAt(text, words, i); ok {
 			found = append(found, s)
 			i += n - 1
@@ -206,7 +206,7 @@ func findNumbers(text string, words []token) []span {
 			}
 			j++
 		}
-		if s, n, ok := numberIn(text, words[i:j]); ok {
+		if s, n, ok := numberIn(text, words[i:j], plans); ok {
 			found = append(found, s)
 			i += n - 1
 		}
@@ -216,7 +216,7 @@ func findNumbers(text string, words []token) []span {
 
 // numberIn judges the longest phone or card number that the run of words starts with, trying
 // shorter runs when the whole is none, and says how many words it took.
-func numberIn(text string, run []token) (span, int, bool) {
+func numberIn(text string, run []token, plans *planBudget) (span, int, bool) {
 	cued, asked := false, false
 	for n := len(run); n >= 1; n-- {
 		from, to := run[0].from, run[n-1].to
@@ -234,7 +234,7 @@ func numberIn(text string, run []token) (span, int, bool) {
 		if !asked {
 			cued, asked = cuedPhone(text, from), true
 		}
-		if digits <= 17 && isPhone(candidate, cued) {
+		if digits <= 17 && isPhone(candidate, cued, plans) {
 			return span{from, to, kindPhone}, n, true
 		}
 	}
@@ -256,17 +256,17 @@ func countDigits(s string) int {
 // national form it must begin as national numbers do (a trunk "0", an area code in parentheses, the
 // North American 3-3-4 grouping) or follow a word such as "tel" or "call", and be valid in one of
 // nationalRegions.
-func isPhone(candidate string, cued bool) bool {
+func isPhone(candidate string, cued bool, plans *planBudget) bool {
 	switch {
 	case candidate[0] == '+':
-		return validPhone(candidate, "ZZ")
+		return plans.valid(candidate, "ZZ")
 	case strings.HasPrefix(candidate, "00") && !strings.HasPrefix(candidate, "000"):
-		return validPhone("+"+candidate[2:], "ZZ")
-	case nanpShape.MatchString(candidate) && validPhone(candidate, "US"):
+		return plans.valid("+"+candidate[2:], "ZZ")
+	case nanpShape.MatchString(candidate) && plans.valid(candidate, "US"):
 		return true
 	case cued || candidate[0] == '0' || candidate[0] == '(':
 		for _, region := range nationalRegions {
-			if validPhone(candidate, region) {
+			if plans.valid(candidate, region) {
 				return true
 			}
 		}
@@ -274,7 +274,27 @@ func isPhone(candidate string, cued bool) bool {
 	return false
 }
 
-func validPhone(candidate, region string) bool {
+// MaxPlanLookups bounds the numbering-plan look-ups spent on one object. A look-up costs tens of
+// microseconds (the plans are regular expressions), a number in national form up to one per region
+// of nationalRegions, and ordinary objects need none or a few; an object crafted with thousands of
+// number-like words would otherwise cost seconds. An object that needs more is refused as
+// personal data, since it cannot be judged; nothing in the labelled set or the corpus comes near.
+const MaxPlanLookups = 256
+
+// planBudget counts the numbering-plan look-ups left for one object.
+type planBudget struct {
+	left      int
+	exhausted bool
+}
+
+// valid asks the numbering plan of region whether candidate is a valid number, while the budget
+// lasts; once it is spent, every answer is no and exhausted is set.
+func (b *planBudget) valid(candidate, region string) bool {
+	if b.left <= 0 {
+		b.exhausted = true
+		return false
+	}
+	b.left--
 	num, err := phonenumbers.Parse(candidate, region)
 	return err == nil && phonenumbers.IsValidNumber(num)
 }

@@ -239,7 +239,7 @@ func TestPhoneNumbers(t *testing.T) {
 		"198.51.100.23": false, "2026-01-01T00:00:00Z": false, "CVE-2024-12345": false, "version 1.2.3": false,
 		"+5 points": false, "10 000 000": false, "T1059.001": false, "port 8443": false,
 	} {
-		_, spans := judgeText("text " + s + " text")
+		_, spans := judgeText("text "+s+" text", &planBudget{left: MaxPlanLookups})
 		phone := len(spans) == 1 && spans[0].kind == kindPhone
 		if phone != want {
 			t.Errorf("%q: phone %v, want %v (%v)", s, phone, want, spans)
