@@ -52,7 +52,17 @@ import (
 //     "lives at", ...) or in a property whose name announces it.
 //
 // Numbers are only judged as whole words of digits: digits inside hashes, identifiers, UUIDs, CVE
-// and ATT&CK ids, versions, timestamps, IPv4 addresses and dates are never taken for numbers.
+// and ATT&CK ids, versions, timestamps, IPv4 addresses and dates are never taken for numbers. At most
+// MaxPlanLookups numbering-plan look-ups are spent on one object; one that needs more is refused.
+//
+// What is a library's and what is written here: the numbering plans are libphonenumber's
+// (github.com/nyaruka/phonenumbers, Parse and IsValidNumber), the confusables table TR39's
+// (github.com/mtibben/confusables), NFKC golang.org/x/text's, and the IBAN countries' lengths and
+// formats github.com/almerlucke/go-iban's. Finding candidate numbers in text is written here because
+// the Go port's PhoneNumberMatcher is not implemented (NewPhoneNumberMatcher returns nil); the
+// mod-97 check is repeated here, without allocating, only to spare the library's regular expressions
+// the candidates that fail it, nearly all; the Luhn check and card-scheme prefixes are a few lines no
+// library would make clearer.
 //
 // Not detected: names of people, anywhere; addresses written out in words (jane at example dot
 // org); phone numbers in national form without trunk prefix, parentheses or a cue, and those valid
