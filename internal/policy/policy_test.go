@@ -124,16 +124,16 @@ func TestCheck(t *testing.T) {
 			[]string{"tlp-unclassifiable /object_marking_refs/1"}, nil, store.TLPUnknown},
 		{"an unknown marking without a ceiling is stored at the unknown level", noCeiling, obj("indicator", `"object_marking_refs":["`+unknownMarking+`"]`),
 			nil, nil, store.TLPUnknown},
-		{"a statement marking definition reading TLP:RED is RED itself", amber, []byte(`{"type":"marking-definition","spec_version":"2.1","id":"`+claimsRed+`",`+
+		{"a statement marking definition reading TLP:RED is RED itself", amber, []byte(`{"type":"marking-definition","spec_version":"2.1","id":"` + claimsRed + `",` +
 			`"created":"2026-01-01T00:00:00.000Z","definition_type":"statement","definition":{"statement":"TLP:RED, do not share"}}`),
 			[]string{"tlp-above-ceiling "}, nil, store.TLPRed},
-		{"the predefined TLP:RED definition itself is public", amber, []byte(`{"type":"marking-definition","spec_version":"2.1","id":"`+tlp1Red+`",`+
+		{"the predefined TLP:RED definition itself is public", amber, []byte(`{"type":"marking-definition","spec_version":"2.1","id":"` + tlp1Red + `",` +
 			`"created":"2017-01-20T00:00:00.000Z","definition_type":"tlp","name":"TLP:RED","definition":{"tlp":"red"}}`), nil, nil, store.TLPNone},
 		{"unmarked refused where the collection says so", refuseUnmarked, obj("indicator", ``), []string{"tlp-unmarked /object_marking_refs"}, nil, store.TLPNone},
 		{"a non-TLP marking alone is no TLP marking", refuseUnmarked, obj("indicator", `"object_marking_refs":["`+statement+`"]`),
 			[]string{"tlp-unmarked /object_marking_refs"}, nil, store.TLPNone},
 		{"a TLP marking where unmarked objects are refused", refuseUnmarked, obj("indicator", `"object_marking_refs":["`+tlp2Clear+`"]`), nil, nil, store.TLPClear},
-		{"a predefined TLP definition where unmarked objects are refused", refuseUnmarked, []byte(`{"type":"marking-definition","spec_version":"2.1","id":"`+tlp1Red+`",`+
+		{"a predefined TLP definition where unmarked objects are refused", refuseUnmarked, []byte(`{"type":"marking-definition","spec_version":"2.1","id":"` + tlp1Red + `",` +
 			`"created":"2017-01-20T00:00:00.000Z","definition_type":"tlp","name":"TLP:RED","definition":{"tlp":"red"}}`), nil, nil, store.TLPNone},
 
 		// Allowed properties (administrative details only).
