@@ -119,7 +119,8 @@ func (r Rules) CheckDecoded(raw []byte, obj map[string]any) Verdict {
 		d.Errors = append(d.Errors, stix.Problem{Code: CodeUnmarked, Path: "/object_marking_refs",
 			Message: "this collection accepts only objects with a TLP marking; mark the object with the TLP level it may be shared at"})
 	}
-	if len(r.Collection.AllowedTypes) > 0 && !slices.Contains(r.Collection.AllowedTypes, typ) {
+	typeAllowed := len(r.Collection.AllowedTypes) == 0 || slices.Contains(r.Collection.AllowedTypes, typ)
+	if !typeAllowed {
 		d.Errors = append(d.Errors, stix.Problem{Code: CodeTypeNotAllowed, Path: "/type",
 			Message: fmt.Sprintf("this collection accepts only %s; %q is not among them",
 				strings.Join(r.Collection.AllowedTypes, ", "), typ)})
@@ -128,7 +129,8 @@ func (r Rules) CheckDecoded(raw []byte, obj map[string]any) Verdict {
 		d.Errors = append(d.Errors, stix.Problem{Code: CodePropertyDenied, Path: path,
 			Message: "this collection does not accept this property; send the object without it"})
 	}
-	if r.Collection.AllowedProperties != nil && !public {
+	// An object of a type the collection refuses is told so; its properties are beside the point.
+	if r.Collection.AllowedProperties != nil && !public && typeAllowed {
 		for _, path := range notAllowed(obj, r.Collection.AllowedProperties[typ]) {
 			d.Errors = append(d.Errors, stix.Problem{Code: CodePropertyNotAllowed, Path: path,
 				Message: fmt.Sprintf("this collection accepts only some properties of %s objects, and not this one; send the object without it", typ)})
