@@ -162,9 +162,9 @@ func TestUnmarkedRule(t *testing.T) {
 			stixID("indicator", 1): {"[tlp-unmarked] /object_marking_refs"},
 			// A marking that is not TLP leaves an object unmarked, and a definition is an object too.
 			stixID("marking-definition", 4): {"[tlp-unmarked] /object_marking_refs"},
-			stixID("indicator", 2):           {"[tlp-unmarked] /object_marking_refs"},
-			stixID("indicator", 3):           {"stored"},
-			tlp1Amber:                        {"stored"},
+			stixID("indicator", 2):          {"[tlp-unmarked] /object_marking_refs"},
+			stixID("indicator", 3):          {"stored"},
+			tlp1Amber:                       {"stored"},
 		} {
 			if !slices.Equal(got[id], want) {
 				t.Errorf("%s: %v, want %v", id, got[id], want)
