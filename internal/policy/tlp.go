@@ -78,12 +78,36 @@ func ScanMarkingIDs(raw []byte, see func(id string)) {
 		if i < 0 || len(rest)-i < idLen {
 			return
 		}
-		id := string(rest[i : i+idLen])
+		candidate := rest[i : i+idLen]
 		rest = rest[i+len(markingIDPrefix):]
+		if !uuidShaped(candidate[len(markingIDPrefix):]) {
+			continue // text that merely mentions the type, not an id
+		}
+		id := string(candidate)
 		if _, fixed := fixedTLP(id); !fixed {
 			see(id)
 		}
 	}
+}
+
+// uuidShaped reports whether b is written as a UUID: hex digits in groups of 8, 4, 4, 4 and 12.
+func uuidShaped(b []byte) bool {
+	if len(b) != 36 {
+		return false
+	}
+	for i, c := range b {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // tlpMention finds a TLP level named in text folded by foldText: "TLP:RED", "tlp amber+strict",

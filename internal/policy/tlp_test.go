@@ -44,7 +44,7 @@ func TestClaimedLevel(t *testing.T) {
 // the predefined TLP ids, in any case, left out.
 func TestScanMarkingIDs(t *testing.T) {
 	raw := []byte(`{"id":"marking-definition--00000000-0000-4000-8000-0000000000ed","object_marking_refs":["` + tlp1Red +
-		`","MARKING-DEFINITION--x","marking-definition--5E57C739-391A-4EB3-B6BE-7D15CA92D5ED","` + statement + `"],"x":"marking-definition--short"}`)
+		`","MARKING-DEFINITION--x","marking-definition--5E57C739-391A-4EB3-B6BE-7D15CA92D5ED","` + statement + `"],"x":"marking-definition--short","y":"marking-definition--ééééééééééééééééééééééééééééééééé"}`)
 	var got []string
 	ScanMarkingIDs(raw, func(id string) { got = append(got, id) })
 	if want := []string{claimsRed, statement}; !slices.Equal(got, want) {

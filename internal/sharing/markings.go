@@ -1,10 +1,10 @@
 package sharing
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 
 	"taxiihub/internal/policy"
@@ -22,10 +22,10 @@ const MaxMarkingDefinitions = 1000
 // markingLookupBatch is how many ids one store query asks for.
 const markingLookupBatch = 100
 
-// markingDefinitionType is the type value of a marking-definition object, as written in JSON. A
-// reference to one is written "marking-definition--…", so only an object of that type (or text
-// quoting the type name) holds it.
-var markingDefinitionType = []byte(`"marking-definition"`)
+// markingDefinitionType finds the type property of a marking-definition object in its JSON, so that
+// only definitions are decoded and validated a second time. One whose type is written with escapes
+// is not found: what refers to it stays unclassifiable.
+var markingDefinitionType = regexp.MustCompile(`"type"\s*:\s*"marking-definition"`)
 
 // markings classifies, once for the whole envelope, every marking definition its objects refer to
 // other than the predefined TLP ones (see policy.Markings): from the definitions in the envelope
@@ -48,7 +48,7 @@ func (s *Service) markings(ctx context.Context, acc Access, raws []json.RawMessa
 				wanted[id] = true
 			}
 		})
-		if found && bytes.Contains(raw, markingDefinitionType) {
+		if found && markingDefinitionType.Match(raw) {
 			definitions = append(definitions, raw)
 		}
 	}
