@@ -5,6 +5,11 @@
 //
 // What each rule looks at is documented on the function that applies it, and in the README's
 // "Sharing rules" section, which operators and partners read.
+//
+// The allow-list walk and the reading of the TLP level a marking definition claims are written
+// here rather than taken from a library: they follow the hub's own rules over STIX's structure
+// (property paths, marking definitions and their TLP 2.0 extension), which no maintained Go STIX
+// library decides; Unicode normalisation comes from golang.org/x/text.
 package policy
 
 import (

@@ -62,8 +62,9 @@ type CollectionPolicy struct {
 	// Unmarked says what becomes of an object that carries no TLP marking.
 	Unmarked UnmarkedRule
 	// AllowedProperties, when not empty, lists per object type the only properties an object of
-	// that type may carry, each a sorted set of property paths (see policy.Rules). A type without an
-	// entry carries the properties every object may carry only.
+	// that type may carry, each a sorted set of property paths (dotted into nested objects; the
+	// README's "Sharing rules" says how they read). A type without an entry carries the properties
+	// every object may carry only.
 	AllowedProperties map[string][]string
 }
 
