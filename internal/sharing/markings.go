@@ -76,10 +76,7 @@ func (s *Service) markings(ctx context.Context, acc Access, raws []json.RawMessa
 		if typ, _ := obj["type"].(string); typ != "marking-definition" {
 			continue
 		}
-		switch claim := policy.ClaimedLevel(obj); {
-		case sv.Valid():
-			see(id, claim)
-		case claim != store.TLPNone:
+		if claim := policy.ClaimedLevel(obj); sv.Valid() || claim != store.TLPNone {
 			see(id, claim)
 		}
 	}
