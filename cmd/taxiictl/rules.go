@@ -3,8 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,7 +19,7 @@ var policyGroup = group{name: "policy", actions: []action{
 	{"show", "PARTNERSHIP", "show the rules of a partnership, its collections and its members", policyShow},
 	{"set", "PARTNERSHIP [--personal-data allow|reject|strip] [--jurisdiction CODE]... [--no-onward-sharing]",
 		"replace a partnership's rules; flags left out mean no such rule", policySet},
-	{"collection", "PARTNERSHIP COLLECTION [--type TYPE]... [--deny-property NAME]... [--tlp-max LEVEL]",
+	{"collection", "PARTNERSHIP COLLECTION [--type TYPE]... [--deny-property NAME]... [--tlp-max LEVEL] [--unmarked clear|refuse] [--allow-property TYPE:PATH]...",
 		"replace a collection's rules; flags left out mean no such rule", policyCollection},
 }}
 
@@ -74,6 +76,11 @@ func policyShow(inv *invocation) error {
 					orDash(strings.Join(c.Policy.DeniedProperties, " ")), orDash(c.Policy.TLPMax))
 			}
 		})
+		table(w, "\nCOLLECTION\tUNMARKED\tALLOWED PROPERTIES", func(tw io.Writer) {
+			for _, c := range d.Collections {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", orDash(c.Alias), orDash(c.Policy.Unmarked), orDash(allowedProperties(c.Policy.AllowedProperties)))
+			}
+		})
 		table(w, "\nMEMBER\tROLE\tCLEARANCE", func(tw io.Writer) {
 			for _, m := range d.Memberships {
 				fmt.Fprintf(tw, "%s\t%s\t%s\n", m.Member, m.Role, orDash(m.Clearance))
@@ -107,19 +114,35 @@ func policyCollection(inv *invocation) error {
 	inv.fs.Var(&types, "type", "a STIX object type the collection accepts; repeat for more (none: any type)")
 	inv.fs.Var(&denied, "deny-property", "a property name the collection refuses wherever it appears; repeat for more")
 	tlpMax := inv.fs.String("tlp-max", "", "the highest TLP level accepted: clear, green, amber, amber+strict or red")
+	unmarked := inv.fs.String("unmarked", "", "what to do with objects without a TLP marking: clear (treat as TLP:CLEAR, the default) or refuse")
+	var allowProps repeated
+	inv.fs.Var(&allowProps, "allow-property", "TYPE:PATH, a property objects of TYPE may carry (a name, or a dotted path into nested objects); repeat for more (none: any property)")
 	args, err := inv.parse(2, 2)
 	if err != nil {
 		return err
 	}
-	body := admin.CollectionPolicy{AllowedTypes: types, DeniedProperties: denied, TLPMax: *tlpMax}
+	var allowed map[string][]string
+	for _, tp := range allowProps {
+		typ, path, ok := strings.Cut(tp, ":")
+		if !ok || typ == "" {
+			return usagef("--allow-property %q: write TYPE:PATH, such as identity:name", tp)
+		}
+		if allowed == nil {
+			allowed = map[string][]string{}
+		}
+		allowed[typ] = append(allowed[typ], path)
+	}
+	body := admin.CollectionPolicy{AllowedTypes: types, DeniedProperties: denied, TLPMax: *tlpMax, Unmarked: *unmarked,
+		AllowedProperties: allowed}
 	var c admin.Collection
 	path := "/admin/partnerships/" + seg(args[0]) + "/collections/" + seg(args[1]) + "/policy/"
 	if err := inv.call(http.MethodPut, path, body, &c); err != nil {
 		return err
 	}
 	return inv.output(c, func(w io.Writer) {
-		fmt.Fprintf(w, "collection %s/%s: types %s; denied properties %s; TLP max %s\n", c.Partnership, orDash(c.Alias),
-			orDash(strings.Join(c.Policy.AllowedTypes, " ")), orDash(strings.Join(c.Policy.DeniedProperties, " ")), orDash(c.Policy.TLPMax))
+		fmt.Fprintf(w, "collection %s/%s: types %s; denied properties %s; TLP max %s; unmarked %s; allowed properties %s\n", c.Partnership, orDash(c.Alias),
+			orDash(strings.Join(c.Policy.AllowedTypes, " ")), orDash(strings.Join(c.Policy.DeniedProperties, " ")), orDash(c.Policy.TLPMax),
+			orDash(c.Policy.Unmarked), orDash(allowedProperties(c.Policy.AllowedProperties)))
 	})
 }
 
@@ -347,4 +370,15 @@ func ledgerPulls(inv *invocation) error {
 			fmt.Fprintf(w, "more: taxiictl audit pulls --after %d\n", page.Next)
 		}
 	})
+}
+
+// allowedProperties writes an allow-list as the --allow-property flags that set it, TYPE:PATH.
+func allowedProperties(props map[string][]string) string {
+	var out []string
+	for _, typ := range slices.Sorted(maps.Keys(props)) {
+		for _, path := range props[typ] {
+			out = append(out, typ+":"+path)
+		}
+	}
+	return strings.Join(out, " ")
 }

@@ -35,6 +35,21 @@ func TestRulesCommands(t *testing.T) {
 			t.Errorf("collection policy after set: %+v", c.Policy)
 		}
 	}
+	h.must(t, "policy", "collection", "eu-japan", "critical-infrastructure", "--tlp-max", "amber", "--unmarked", "refuse",
+		"--allow-property", "indicator:name", "--allow-property", "indicator:pattern", "--allow-property", "indicator:external_references.url")
+	h.mustJSON(t, &d, "policy", "show", "eu-japan")
+	for _, c := range d.Collections {
+		if c.Alias == "critical-infrastructure" && (c.Policy.Unmarked != "refuse" ||
+			strings.Join(c.Policy.AllowedProperties["indicator"], " ") != "external_references.url name pattern") {
+			t.Errorf("collection policy after --unmarked and --allow-property: %+v", c.Policy)
+		}
+	}
+	if out := h.must(t, "policy", "show", "eu-immigration-ct"); !strings.Contains(out, "identity:x_legal_status.status") {
+		t.Errorf("policy show does not list the allowed properties:\n%s", out)
+	}
+	if status, _, _ := h.ctl(t, "policy", "collection", "eu-japan", "cyber-threats", "--allow-property", "name"); status != exitUsage {
+		t.Errorf("--allow-property without a type: exit %d, want %d", status, exitUsage)
+	}
 	if status, _, stderr := h.ctl(t, "policy", "set", "eu-japan", "--jurisdiction", "FR"); status != exitFailed ||
 		!strings.Contains(stderr, "cert-eu (EU)") {
 		t.Errorf("a rule excluding present members: exit %d, %s", status, stderr)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -18,12 +19,25 @@ const (
 	PersonalDataStrip  = "strip"
 )
 
+// What a collection does with objects without a TLP marking, as operators write it.
+const (
+	UnmarkedClear  = "clear"
+	UnmarkedRefuse = "refuse"
+)
+
 // STIX names: object types are 3 to 250 lower-case letters, digits and hyphens, not starting or
 // ending with a hyphen; property names are 3 to 250 ASCII letters, digits and underscores.
 var (
 	typePattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$`)
 	propertyPattern = regexp.MustCompile(`^[A-Za-z0-9_]{3,250}$`)
+	// A segment of an allowed property path: a property name, a dictionary key or an extension's
+	// key (extension-definition--<uuid>, or a predefined name ending -ext).
+	pathSegmentPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,250}$`)
 )
+
+// maxAllowedProperties bounds the paths one collection's allow-list holds, so that judging an
+// object against it stays cheap.
+const maxAllowedProperties = 1000
 
 // coreProperties are properties every object has; denying one would refuse everything.
 var coreProperties = []string{"type", "id", "spec_version"}
@@ -55,6 +69,29 @@ func checkCollectionPolicy(p *problems, where string, pol CollectionPolicy) {
 	}
 	if _, err := store.ParseTLP(pol.TLPMax); err != nil {
 		p.add("%stlp_max: %v", where, err)
+	}
+	switch pol.Unmarked {
+	case "", UnmarkedClear, UnmarkedRefuse:
+	default:
+		p.add("%sunmarked %q must be clear or refuse", where, pol.Unmarked)
+	}
+	count := 0
+	for _, typ := range slices.Sorted(maps.Keys(pol.AllowedProperties)) {
+		if !typePattern.MatchString(typ) {
+			p.add("%sallowed_properties: %q is not a STIX object type name", where, typ)
+		}
+		for _, path := range pol.AllowedProperties[typ] {
+			count++
+			for seg := range strings.SplitSeq(path, ".") {
+				if !pathSegmentPattern.MatchString(seg) {
+					p.add("%sallowed_properties: %s: %q is not a property name or a dotted path of them", where, typ, path)
+					break
+				}
+			}
+		}
+	}
+	if count > maxAllowedProperties {
+		p.add("%sallowed_properties: %d paths; a collection allows at most %d", where, count, maxAllowedProperties)
 	}
 }
 
@@ -90,12 +127,27 @@ func partnershipPolicyOf(p store.PartnershipPolicy) PartnershipPolicy {
 // storeCollectionPolicy converts a policy that passed checkCollectionPolicy.
 func storeCollectionPolicy(p CollectionPolicy) store.CollectionPolicy {
 	tlp, _ := store.ParseTLP(p.TLPMax)
+	unmarked := store.UnmarkedClear
+	if p.Unmarked == UnmarkedRefuse {
+		unmarked = store.UnmarkedRefuse
+	}
 	return store.CollectionPolicy{AllowedTypes: store.SortedSet(p.AllowedTypes),
-		DeniedProperties: store.SortedSet(p.DeniedProperties), MaxTLP: tlp}
+		DeniedProperties: store.SortedSet(p.DeniedProperties), MaxTLP: tlp, Unmarked: unmarked,
+		AllowedProperties: store.SortedProperties(p.AllowedProperties)}
 }
 
 func collectionPolicyOf(p store.CollectionPolicy) CollectionPolicy {
-	return CollectionPolicy{AllowedTypes: p.AllowedTypes, DeniedProperties: p.DeniedProperties, TLPMax: p.MaxTLP.String()}
+	return CollectionPolicy{AllowedTypes: p.AllowedTypes, DeniedProperties: p.DeniedProperties, TLPMax: p.MaxTLP.String(),
+		Unmarked: unmarkedOf(p.Unmarked), AllowedProperties: p.AllowedProperties}
+}
+
+// unmarkedOf names a collection's unmarked rule as operators write it; the default is named too,
+// so that what the hub does with unmarked objects is always shown.
+func unmarkedOf(u store.UnmarkedRule) string {
+	if u == store.UnmarkedRefuse {
+		return UnmarkedRefuse
+	}
+	return UnmarkedClear
 }
 
 // storeMembership converts a membership that passed checkMembership.
@@ -130,6 +182,16 @@ func describeCollectionPolicy(p store.CollectionPolicy) string {
 	}
 	if p.MaxTLP != store.TLPNone {
 		parts = append(parts, "up to TLP:"+strings.ToUpper(p.MaxTLP.String()))
+	}
+	if p.Unmarked == store.UnmarkedRefuse {
+		parts = append(parts, "unmarked objects refused")
+	}
+	if len(p.AllowedProperties) > 0 {
+		var types []string
+		for _, typ := range slices.Sorted(maps.Keys(p.AllowedProperties)) {
+			types = append(types, typ+" "+strings.Join(p.AllowedProperties[typ], " "))
+		}
+		parts = append(parts, "properties allowed: "+strings.Join(types, ", "))
 	}
 	if len(parts) == 0 {
 		return "no rules"

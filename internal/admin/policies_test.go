@@ -50,6 +50,11 @@ func TestPoliciesAndMemberships(t *testing.T) {
 		{"bad collection policy", refuse(e.svc.SetCollectionPolicy(ctx, "alice", p.Slug, "records",
 			admin.CollectionPolicy{AllowedTypes: []string{"Identity"}, DeniedProperties: []string{"id"}, TLPMax: "purple"})),
 			admin.Invalid, []string{`allowed type "Identity"`, `denied property "id"`, `"purple" is not a TLP level`}},
+		{"bad unmarked rule and allowed properties", refuse(e.svc.SetCollectionPolicy(ctx, "alice", p.Slug, "records",
+			admin.CollectionPolicy{Unmarked: "ignore", AllowedProperties: map[string][]string{
+				"Identity": {"name"}, "identity": {"x_legal_status..status", "address street", ""}}})),
+			admin.Invalid, []string{`unmarked "ignore" must be clear or refuse`, `"Identity" is not a STIX object type name`,
+				`"x_legal_status..status" is not a property name`, `"address street" is not a property name`, `"" is not a property name`}},
 		{"bad membership", refuse(e.svc.PutMembership(ctx, "alice", admin.Membership{Member: "frontex", Partnership: p.Slug, Role: "writer"})),
 			admin.Invalid, []string{`role "writer"`}},
 		{"membership from outside", refuse(e.svc.PutMembership(ctx, "alice",

@@ -51,6 +51,13 @@ type CollectionPolicy struct {
 	// TLPMax is the highest TLP level accepted: clear (or white), green, amber, amber+strict or red.
 	// Empty means no ceiling.
 	TLPMax string `json:"tlp_max,omitempty" yaml:"tlp_max"`
+	// Unmarked is what becomes of an object without a TLP marking: clear (the default) treats it as
+	// TLP:CLEAR, refuse refuses it.
+	Unmarked string `json:"unmarked,omitempty" yaml:"unmarked"`
+	// AllowedProperties, when set, lists per object type the only properties an object of that type
+	// may carry: top-level names, or dotted paths into nested objects (see the README's "Sharing
+	// rules"). Types without an entry carry the properties every object may carry only.
+	AllowedProperties map[string][]string `json:"allowed_properties,omitempty" yaml:"allowed_properties"`
 }
 
 // Membership is a member's standing in one partnership. Its role bounds what the member's grants

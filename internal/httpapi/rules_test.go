@@ -163,7 +163,33 @@ func TestSharingRulesTable(t *testing.T) {
 
 			// Allowed content (immigration → counter-terrorism).
 			{"allowed types: case content type", records, "frontex", sdo("note", 20, `"content":"interview held","object_refs":["`+stixID("identity", 21)+`"]`), stixID("note", 20), []string{"[type-not-allowed] /type"}},
-			{"denied properties: case content", records, "frontex", sdo("identity", 21, `"name":"Case 2026-0042","identity_class":"individual","x_grounds_of_protection":"..."`), stixID("identity", 21), []string{"[property-denied] /x_grounds_of_protection"}},
+			{"denied properties: case content", records, "frontex", sdo("identity", 21, `"name":"Case 2026-0042","identity_class":"individual","x_grounds_of_protection":"..."`), stixID("identity", 21),
+				[]string{"[property-denied] /x_grounds_of_protection", "[property-not-allowed] /x_grounds_of_protection"}},
+			// Allowed properties: administrative details only, however case content is dressed up.
+			{"allowed properties: a renamed note", records, "frontex", sdo("identity", 22, `"name":"Case 2026-0043","identity_class":"individual","interview_notes":"..."`), stixID("identity", 22),
+				[]string{"[property-not-allowed] /interview_notes"}},
+			{"allowed properties: a custom note", records, "frontex", sdo("identity", 23, `"name":"Case 2026-0044","identity_class":"individual","x_interview_note":"..."`), stixID("identity", 23),
+				[]string{"[property-not-allowed] /x_interview_note"}},
+			{"allowed properties: notes written into the description", records, "frontex", sdo("identity", 24, `"name":"Case 2026-0045","identity_class":"individual","description":"interviewed on arrival; says ..."`), stixID("identity", 24),
+				[]string{"[property-not-allowed] /description"}},
+			{"allowed properties: a statement marking definition", records, "frontex",
+				`{"type":"marking-definition","spec_version":"2.1","id":"marking-definition--00000000-1111-4111-8111-000000000025","created":"2026-01-01T00:00:00.000Z",` +
+					`"name":"interview","definition_type":"statement","definition":{"statement":"interviewed on arrival; says ..."}}`,
+				"marking-definition--00000000-1111-4111-8111-000000000025",
+				[]string{"[property-not-allowed] /definition", "[property-not-allowed] /definition_type", "[property-not-allowed] /name"}},
+			{"allowed properties: a note nested in a listed x_ property", records, "frontex",
+				sdo("identity", 26, `"name":"Case 2026-0046","identity_class":"individual","x_legal_status":{"status":"asylum-seeker","note":"interviewed on arrival"}`), stixID("identity", 26),
+				[]string{"[property-not-allowed] /x_legal_status/note"}},
+			{"allowed properties: a note nested in an unlisted x_ property", records, "frontex",
+				sdo("identity", 27, `"name":"Case 2026-0047","identity_class":"individual","x_case":{"interview":{"note":"..."}}`), stixID("identity", 27),
+				[]string{"[property-not-allowed] /x_case"}},
+			{"allowed properties: a note in an extension", records, "frontex",
+				sdo("identity", 28, `"name":"Case 2026-0048","identity_class":"individual","extensions":{"x-case-ext":{"note":"..."}}`), stixID("identity", 28),
+				[]string{"[property-not-allowed] /extensions"}},
+			{"allowed properties: administrative details pass", records, "frontex",
+				sdo("identity", 29, `"name":"Case 2026-0049","identity_class":"individual","x_case_reference":"NL-2026-0049",`+
+					`"x_legal_status":{"status":"residence-permit","valid_from":"2026-01-01","valid_until":"2031-01-01"},"object_marking_refs":["`+tlp2Amber+`"]`), stixID("identity", 29),
+				[]string{"stored"}},
 
 			// TLP ceiling (EU–Japan: AMBER), TLP 1.0 and 2.0.
 			{"TLP ceiling: 2.0 RED", japan, "jpcert-cc", marked(30, tlp2Red), stixID("indicator", 30), []string{"[tlp-above-ceiling] /object_marking_refs/0"}},

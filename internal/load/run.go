@@ -294,9 +294,10 @@ func (r *runner) discover(ctx context.Context) (time.Time, error) {
 					CanRead  bool   `json:"can_read"`
 					CanWrite bool   `json:"can_write"`
 					// The sharing rules the hub advertises, so that the load posts what it accepts.
-					AllowedTypes []string `json:"x_taxiihub_allowed_types"`
-					TLPMax       string   `json:"x_taxiihub_tlp_max"`
-					Clearance    string   `json:"x_taxiihub_clearance"`
+					AllowedTypes      []string            `json:"x_taxiihub_allowed_types"`
+					AllowedProperties map[string][]string `json:"x_taxiihub_allowed_properties"`
+					TLPMax            string              `json:"x_taxiihub_tlp_max"`
+					Clearance         string              `json:"x_taxiihub_clearance"`
 				} `json:"collections"`
 			}
 			if _, err := r.getJSON(ctx, m, rootPath+"collections/", &list); err != nil {
@@ -307,7 +308,7 @@ func (r *runner) discover(ctx context.Context) (time.Time, error) {
 				c := byKey[k]
 				if c == nil {
 					c = &collection{rootPath: rootPath, root: strings.Trim(rootPath, "/"),
-						id: lc.ID, alias: lc.Alias, title: lc.Title, shape: shapeFor(lc.AllowedTypes, lc.TLPMax),
+						id: lc.ID, alias: lc.Alias, title: lc.Title, shape: shapeFor(lc.AllowedTypes, lc.AllowedProperties, lc.TLPMax),
 						accepted: make(map[key]struct{}), pending: make(map[key]struct{})}
 					byKey[k] = c
 					r.collections = append(r.collections, c)

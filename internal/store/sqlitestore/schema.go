@@ -219,6 +219,14 @@ CREATE TABLE audit_head (
 	hash BLOB NOT NULL
 );
 `,
+	// 7 to 8: what a collection does with objects without a TLP marking ('' treats them as CLEAR, as
+	// before; 'refuse'), and the properties it allows per object type (a JSON object of type to
+	// sorted property paths; '{}' allows any). Objects of an unclassifiable level need no column:
+	// their tlp is store.TLPUnknown, above every level.
+	`
+ALTER TABLE collections ADD COLUMN unmarked TEXT NOT NULL DEFAULT '';
+ALTER TABLE collections ADD COLUMN allowed_properties TEXT NOT NULL DEFAULT '{}';
+`,
 }
 
 // schemaVersion is the schema this build writes.
