@@ -74,6 +74,7 @@ func classify(err error) (classification, string) {
 		tooMany   *taxii.TooManyObjectsError
 		bodyLimit *http.MaxBytesError
 		unread    *taxii.ReadError
+		slow      *SlowBodyError
 	)
 	switch {
 	case errors.As(err, &re):
@@ -102,6 +103,9 @@ func classify(err error) (classification, string) {
 	case errors.As(err, &bodyLimit):
 		return classification{http.StatusRequestEntityTooLarge, "too-large", "Request too large"},
 			fmt.Sprintf("The body exceeds %d bytes (max_content_length).", bodyLimit.Limit)
+	case errors.As(err, &slow):
+		return classification{http.StatusRequestTimeout, "too-slow", "Body too slow"},
+			fmt.Sprintf("The body arrived more slowly than %d bytes a second; send it faster, or in smaller requests.", slow.Rate)
 	case errors.As(err, &unread):
 		return classification{http.StatusBadRequest, "unreadable-body", "Unreadable body"},
 			"The request body could not be read completely."
