@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -175,6 +176,9 @@ func writeError(c *gin.Context, log *slog.Logger, err error) {
 		// before answering on a connection it keeps: a client trickling a body with no token could
 		// hold the connection for good. Closing it answers at once and reads nothing more.
 		c.Header("Connection", "close")
+		// The server would still read what is left of a body up to 256 KiB before closing, so as to
+		// reuse the connection: a trickled body would hold it all the same. Nothing more is read.
+		_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Now()) // a test's recorder takes none
 	}
 	switch {
 	case cl.status == statusClientClosedRequest:

@@ -42,7 +42,11 @@ func (a *api) paceTransfers(c *gin.Context) {
 	}
 	rc := http.NewResponseController(c.Writer)
 	if c.Request.Body != nil && c.Request.Body != http.NoBody {
-		c.Request.Body = &pacedBody{body: c.Request.Body, rc: rc, pace: a.pace, now: a.now}
+		// On a copy of the request: the server judges by its own request's body whether the
+		// handler left it unread, and then closes the connection rather than wait for the rest.
+		paced := c.Request.WithContext(c.Request.Context())
+		paced.Body = &pacedBody{body: c.Request.Body, rc: rc, pace: a.pace, now: a.now}
+		c.Request = paced
 	}
 	c.Writer = &pacedWriter{ResponseWriter: c.Writer, rc: rc, pace: a.pace, now: a.now}
 	c.Next()
