@@ -4,6 +4,7 @@ package hostile
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -65,13 +66,22 @@ func (a answer) String() string { return fmt.Sprintf("%d %.400s", a.status, a.bo
 // call makes one TAXII request as the member whose token is given ("" for none).
 func call(t testing.TB, method, url, token string, body []byte) answer {
 	t.Helper()
+	a, err := try(t.Context(), method, url, token, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// try is call for goroutines other than the test's: it returns what went wrong.
+func try(ctx context.Context, method, url, token string, body []byte) (answer, error) {
 	var r io.Reader
 	if body != nil {
 		r = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(t.Context(), method, url, r)
+	req, err := http.NewRequestWithContext(ctx, method, url, r)
 	if err != nil {
-		t.Fatal(err)
+		return answer{}, err
 	}
 	req.Header.Set("Accept", taxiiType)
 	if body != nil {
@@ -83,14 +93,14 @@ func call(t testing.TB, method, url, token string, body []byte) answer {
 	client := &http.Client{Timeout: 5 * time.Minute}
 	resp, err := client.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		return answer{}, fmt.Errorf("%s %s: %w", method, url, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("%s %s: read the answer: %v", method, url, err)
+		return answer{}, fmt.Errorf("%s %s: read the answer: %w", method, url, err)
 	}
-	return answer{status: resp.StatusCode, header: resp.Header, body: b}
+	return answer{status: resp.StatusCode, header: resp.Header, body: b}, nil
 }
 
 // status is the part of a TAXII status resource the tests read.

@@ -55,6 +55,10 @@ func notFound(description string) error {
 // with, as nginx does; no client reads it.
 const statusClientClosedRequest = 499
 
+// refusedBodyGrace is how long the server may go on reading a refused request's body, so that a
+// client sending it at any reasonable speed reads the answer instead of a reset connection.
+const refusedBodyGrace = time.Second
+
 // classification is the one table that turns an error into what the client sees.
 type classification struct {
 	status int
@@ -176,9 +180,10 @@ func writeError(c *gin.Context, log *slog.Logger, err error) {
 		// before answering on a connection it keeps: a client trickling a body with no token could
 		// hold the connection for good. Closing it answers at once and reads nothing more.
 		c.Header("Connection", "close")
-		// The server would still read what is left of a body up to 256 KiB before closing, so as to
-		// reuse the connection: a trickled body would hold it all the same. Nothing more is read.
-		_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Now()) // a test's recorder takes none
+		// The server still reads up to 256 KiB of what is left of the body before it closes, so that
+		// the client, still sending, gets the answer rather than a reset: a trickled body would
+		// hold the connection all the same, so that reading gets refusedBodyGrace and no more.
+		_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Now().Add(refusedBodyGrace)) // a test's recorder takes none
 	}
 	switch {
 	case cl.status == statusClientClosedRequest:
