@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Caps the README documents for a status: at most this many problems per object, each of at most
@@ -182,5 +183,49 @@ func TestConcurrentHugeStringPosts(t *testing.T) {
 				t.Error("no POST was accepted, so nothing was checked")
 			}
 		})
+	}
+}
+
+// TestIngestBudgetAnswersBusy fills a hub's ingest budget with one POST whose body is still on its
+// way: a second POST waits its turn, then is answered 503 with Retry-After, its body unread; once
+// the first is gone, the next POST is served.
+func TestIngestBudgetAnswersBusy(t *testing.T) {
+	const budget = 1 << 20
+	h := startHub(t, hubOptions{args: []string{"--max-content-length", fmt.Sprint(budget), "--ingest-memory", fmt.Sprint(budget),
+		"--ingest-wait", "1s", "--transfer-grace", "10m"}})
+	token := h.token(writer)
+	holder := dial(t, h, "")
+	if _, err := fmt.Fprintf(holder, "POST %sobjects/ HTTP/1.1\r\nHost: hub\r\nAccept: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nAuthorization: Bearer %s\r\n\r\n{\"objects\":[",
+		collection, taxiiType, taxiiType, budget, token); err != nil {
+		t.Fatal(err)
+	}
+	// The holder's body has begun to arrive once the hub reads it; a request it answers meanwhile
+	// shows that the hub is serving, and the holder holds the whole budget from its first byte.
+	run := runID()
+	deadline := time.Now().Add(patience)
+	var busy answer
+	for {
+		busy = post(t, h, envelope(indicator(run, 1, "")))
+		if busy.status != http.StatusAccepted || time.Now().After(deadline) {
+			break
+		}
+		// The holder's request was not yet read: it is, within moments.
+		time.Sleep(100 * time.Millisecond)
+	}
+	requireTAXIIError(t, busy, http.StatusServiceUnavailable, "busy")
+	if busy.header.Get("Retry-After") == "" {
+		t.Errorf("503 without Retry-After: %s", busy)
+	}
+	holder.Close()
+	// The holder's reservation is given back when its request ends, which its closed connection causes.
+	for {
+		a := post(t, h, envelope(indicator(run, 2, "")))
+		if a.status == http.StatusAccepted {
+			requireStored(t, h, token, indicatorID(run, 2))
+			break
+		}
+		if a.status != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			t.Fatalf("after the holder left: %s; want 202", a)
+		}
 	}
 }
