@@ -152,7 +152,9 @@ func TestConcurrentHugeStringPosts(t *testing.T) {
 				}
 				body := envelope(objects...)
 				token := h.token(writer)
-				wg.Go(func() { results[p].a, results[p].err = try(t.Context(), http.MethodPost, h.URL()+collection+"objects/", token, body) })
+				wg.Go(func() {
+					results[p].a, results[p].err = try(t.Context(), http.MethodPost, h.URL()+collection+"objects/", token, body)
+				})
 			}
 			wg.Wait()
 			accepted, busy := 0, 0

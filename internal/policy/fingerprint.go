@@ -3,9 +3,9 @@ package policy
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
-	"encoding/hex"
 	"slices"
 	"strings"
 )
