@@ -190,3 +190,43 @@ func TestGiantFiltersAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestUnreadAnswerIsCut: a client that asks for a large page and does not read it has its
+// connection cut once the page is overdue at the minimum transfer rate, instead of holding it and
+// the page's memory for good.
+func TestUnreadAnswerIsCut(t *testing.T) {
+	// A rate high enough that the 8 MiB page is overdue within seconds; a page that fits the
+	// loopback's socket buffers would be taken by the kernel whole.
+	h := startHub(t, hubOptions{args: []string{"--min-transfer-rate", "4194304", "--transfer-grace", "1s"}})
+	token := h.token(writer)
+	run := runID()
+	objects := make([]string, 1000)
+	for i := range objects {
+		objects[i] = indicator(run, i, `,"description":"`+strings.Repeat("d", 8<<10)+`"`)
+	}
+	if a := post(t, h, envelope(objects...)); a.status != http.StatusAccepted {
+		t.Fatalf("POST of the page's objects: %s", a)
+	}
+	c := dial(t, h, "")
+	if _, err := fmt.Fprintf(c, "GET %sobjects/?limit=1000 HTTP/1.1\r\nHost: hub\r\nAccept: %s\r\nAuthorization: Bearer %s\r\n\r\n",
+		collection, taxiiType, token); err != nil {
+		t.Fatal(err)
+	}
+	// Not reading: the hub's write meets its deadline, and it closes the connection.
+	time.Sleep(5 * time.Second)
+	_ = c.SetReadDeadline(time.Now().Add(patience))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer at all: %v", err)
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	t.Logf("answer %d: %d bytes read, then %v", resp.StatusCode, n, err)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("answer %d; want the page", resp.StatusCode)
+	}
+	// The page is sent in chunks; it ends cleanly only if the hub wrote it whole.
+	if err == nil {
+		t.Errorf("a client that read nothing for five seconds still got the whole page (%d bytes): the answer had no deadline", n)
+	}
+}
