@@ -269,6 +269,11 @@ func checkCompose(composeYAML, nginxConf, dockerfile, goMod []byte) problems {
 			bad.add("%s does not trust the load balancer's address %s (TAXIIHUB_TRUSTED_PROXIES=%q): every client would look like the balancer",
 				name, c.Services[lb].ipv4(), env["TAXIIHUB_TRUSTED_PROXIES"])
 		}
+		if lb != "" && env["TAXIIHUB_MAX_CONNECTIONS_PER_ADDRESS"] != "0" {
+			bad.add("%s keeps its per-address connection limit behind the load balancer (TAXIIHUB_MAX_CONNECTIONS_PER_ADDRESS=%q): "+
+				"every client shares the balancer's address, and with it one limit; set it to 0 and limit clients in the balancer",
+				name, env["TAXIIHUB_MAX_CONNECTIONS_PER_ADDRESS"])
+		}
 		for k, v := range env {
 			if strings.HasPrefix(k, "TAXIIHUB_") && strings.Contains(v, "@") {
 				bad.add("%s passes credentials in %s in plain sight; use a secret file", name, k)
@@ -748,6 +753,9 @@ func TestChecksCatchBrokenFiles(t *testing.T) {
 		{"the load balancer not trusted", func(f *files) {
 			f.compose = replace(f.compose, "TAXIIHUB_TRUSTED_PROXIES: 172.28.0.10", "TAXIIHUB_TRUSTED_PROXIES: 10.0.0.1")
 		}, "does not trust the load balancer"},
+		{"the per-address connection limit behind the balancer", func(f *files) {
+			f.compose = replace(f.compose, `TAXIIHUB_MAX_CONNECTIONS_PER_ADDRESS: "0"`, `TAXIIHUB_MAX_CONNECTIONS_PER_ADDRESS: "64"`)
+		}, "per-address connection limit behind the load balancer"},
 		{"a password in compose", func(f *files) {
 			f.compose = replace(f.compose, "mongodb://mongo1:27017,", "mongodb://hub:secret@mongo1:27017,")
 		}, "credentials"},

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -54,6 +55,10 @@ func notFound(description string) error {
 // with, as nginx does; no client reads it.
 const statusClientClosedRequest = 499
 
+// refusedBodyGrace is how long the server may go on reading a refused request's body, so that a
+// client sending it at any reasonable speed reads the answer instead of a reset connection.
+const refusedBodyGrace = time.Second
+
 // classification is the one table that turns an error into what the client sees.
 type classification struct {
 	status int
@@ -74,6 +79,7 @@ func classify(err error) (classification, string) {
 		tooMany   *taxii.TooManyObjectsError
 		bodyLimit *http.MaxBytesError
 		unread    *taxii.ReadError
+		slow      *SlowBodyError
 	)
 	switch {
 	case errors.As(err, &re):
@@ -102,6 +108,9 @@ func classify(err error) (classification, string) {
 	case errors.As(err, &bodyLimit):
 		return classification{http.StatusRequestEntityTooLarge, "too-large", "Request too large"},
 			fmt.Sprintf("The body exceeds %d bytes (max_content_length).", bodyLimit.Limit)
+	case errors.As(err, &slow):
+		return classification{http.StatusRequestTimeout, "too-slow", "Body too slow"},
+			fmt.Sprintf("The body arrived more slowly than %d bytes a second; send it faster, or in smaller requests.", slow.Rate)
 	case errors.As(err, &unread):
 		return classification{http.StatusBadRequest, "unreadable-body", "Unreadable body"},
 			"The request body could not be read completely."
@@ -171,6 +180,10 @@ func writeError(c *gin.Context, log *slog.Logger, err error) {
 		// before answering on a connection it keeps: a client trickling a body with no token could
 		// hold the connection for good. Closing it answers at once and reads nothing more.
 		c.Header("Connection", "close")
+		// The server still reads up to 256 KiB of what is left of the body before it closes, so that
+		// the client, still sending, gets the answer rather than a reset: a trickled body would
+		// hold the connection all the same, so that reading gets refusedBodyGrace and no more.
+		_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Now().Add(refusedBodyGrace)) // a test's recorder takes none
 	}
 	switch {
 	case cl.status == statusClientClosedRequest:

@@ -84,6 +84,14 @@ type Config struct {
 	// client, for the logs and the per-address limit; nil trusts none, since anyone else could name
 	// any address. An entry that does not parse is a programming error: the server validates them.
 	TrustedProxies []string
+	// MinTransferRate, in bytes per second, is the slowest a body may arrive and an answer be
+	// written once TransferGrace has passed; zero turns the check off.
+	MinTransferRate int64
+	TransferGrace   time.Duration
+	// IngestMemory is the hub-wide budget, in bytes, of POST bodies read and checked at once; a POST
+	// beyond it waits up to IngestWait, then is answered 503 with Retry-After. Zero means no budget.
+	IngestMemory int64
+	IngestWait   time.Duration
 }
 
 type api struct {
@@ -101,6 +109,9 @@ type api struct {
 	// by operations.instrument.
 	partners partnerAuthenticator
 	members  memberLimit
+	// pace is the slowest transfer waited for; ingest the budget of bodies read at once.
+	pace   pace
+	ingest *ingestBudget
 }
 
 // UseReleaseMode takes gin, process-wide, out of its debug mode, in which it prints every route and
@@ -121,6 +132,8 @@ func New(cfg Config) http.Handler {
 		now:              cfg.Now,
 		admin:            cfg.Admin,
 		operators:        cfg.Operators,
+		pace:             pace{rate: cfg.MinTransferRate, grace: cfg.TransferGrace},
+		ingest:           newIngestBudget(cfg.IngestMemory, cfg.IngestWait),
 	}
 	if a.now == nil {
 		a.now = time.Now
@@ -136,7 +149,7 @@ func New(cfg Config) http.Handler {
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		panic(fmt.Sprintf("httpapi: trusted proxies: %v", err))
 	}
-	e.Use(protectAnswers, a.requestContext, a.recoverPanics, a.accessLog, ops.observe, ops.limitFailures, a.boundQuery)
+	e.Use(protectAnswers, a.paceTransfers, a.requestContext, a.recoverPanics, a.accessLog, ops.observe, ops.limitFailures, a.boundQuery)
 	ops.mount(e)
 	e.NoRoute(a.handle(func(*gin.Context) error {
 		return notFound("There is no TAXII resource at this path.")

@@ -123,6 +123,17 @@ func (a *api) addObjects(c *gin.Context) error {
 			description: fmt.Sprintf("The body is %d bytes; this API root accepts at most %d (max_content_length).",
 				c.Request.ContentLength, a.maxContentLength)}
 	}
+	// Room in the hub's ingest budget is taken before the first byte is read, and kept until the
+	// answer is written: the body, its objects and their status are what the budget stands for.
+	declared := c.Request.ContentLength
+	if declared < 0 {
+		declared = a.maxContentLength
+	}
+	release, err := a.ingest.reserve(c, declared)
+	if err != nil {
+		return err
+	}
+	defer release()
 	// Decoded as it is read, so that the body is never held whole next to its objects.
 	raws, err := taxii.ReadEnvelope(http.MaxBytesReader(c.Writer, c.Request.Body, a.maxContentLength),
 		taxii.MaxObjectsPerEnvelope)

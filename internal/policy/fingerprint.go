@@ -1,8 +1,11 @@
 package policy
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"io"
 	"slices"
 	"strings"
 )
@@ -46,10 +49,25 @@ func fingerprint(obj map[string]any) string {
 		}
 		content[k] = v
 	}
-	b, err := encode(content)
-	if err != nil {
+	// Encoded straight into the hash rather than into a buffer first: an object holding a string
+	// of megabytes would otherwise be copied once more, and the buffer grown several times over.
+	h := sha256.New()
+	enc := json.NewEncoder(withoutNewline{h})
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(content); err != nil {
 		return ""
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// withoutNewline drops the newline json.Encoder ends a value with, so that the hash is that of the
+// same bytes encode returns. The encoder writes each value, newline included, in one call, and
+// compact JSON holds no other raw newline.
+type withoutNewline struct{ w io.Writer }
+
+func (n withoutNewline) Write(p []byte) (int, error) {
+	if _, err := n.w.Write(bytes.TrimSuffix(p, []byte("\n"))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

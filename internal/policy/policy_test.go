@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"reflect"
 	"slices"
@@ -302,6 +304,37 @@ func TestPhoneNumbers(t *testing.T) {
 		phone := len(spans) == 1 && spans[0].kind == kindPhone
 		if phone != want {
 			t.Errorf("%q: phone %v, want %v (%v)", s, phone, want, spans)
+		}
+	}
+}
+
+// TestFingerprintIsTheHashOfTheCanonicalEncoding: fingerprints are kept in the store and compared
+// with those of later submissions, so the way they are computed may change but never their value,
+// the SHA-256 of the canonical encoding without the submitter's fields; strings with escapes, HTML
+// characters and newlines included.
+func TestFingerprintIsTheHashOfTheCanonicalEncoding(t *testing.T) {
+	for _, raw := range []string{
+		`{"type":"note","spec_version":"2.1","id":"note--0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9","content":"a <b> & \"c\"\nline\u2028end","x_tool":1,"abstract":"` +
+			strings.Repeat("s", 1<<20) + `"}`,
+		`{"type":"indicator","name":"bad","pattern":"[ipv4-addr:value = '198.51.100.1']","confidence":80,"n":1.50,"list":[1,"two",{"z":null,"a":true}]}`,
+	} {
+		obj, err := decode([]byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		content := map[string]any{}
+		for k, v := range obj {
+			if !slices.Contains(submitterFields, k) && !strings.HasPrefix(k, "x_") {
+				content[k] = v
+			}
+		}
+		canonical, err := encode(content)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(canonical)
+		if got, want := Fingerprint([]byte(raw)), hex.EncodeToString(sum[:]); got != want {
+			t.Errorf("fingerprint %s; want %s, the hash of %.80s…", got, want, canonical)
 		}
 	}
 }

@@ -38,6 +38,26 @@ const (
 	// times in a row, then once every five seconds.
 	DefaultAuthFailureRate  = 0.2
 	DefaultAuthFailureBurst = 20
+
+	// DefaultReadHeaderTimeout stops clients that open connections and never finish their headers.
+	DefaultReadHeaderTimeout = 10 * time.Second
+	// DefaultIdleTimeout closes keep-alive connections left unused this long, so that idle clients
+	// cannot hold file descriptors for good; pollers that come back sooner keep their connection.
+	DefaultIdleTimeout = 2 * time.Minute
+	// DefaultMinTransferRate and DefaultTransferGrace are the slowest a body may arrive, and an
+	// answer be taken, once the grace has passed: a 32 MiB body has 17 minutes at 32 KiB/s, while a
+	// client trickling a byte a second is cut after about ten seconds.
+	DefaultMinTransferRate = 32 << 10
+	DefaultTransferGrace   = 10 * time.Second
+	// DefaultMaxConnectionsPerAddress lets one client address (or IPv6 /64) hold this many
+	// connections: far more than a poller and a publisher need, far fewer than a file limit.
+	DefaultMaxConnectionsPerAddress = 64
+	// DefaultIngestWait is how long a POST waits for room in the ingest memory budget before it is
+	// answered 503 with Retry-After.
+	DefaultIngestWait = 5 * time.Second
+	// IngestMemoryPerBody is the default ingest memory budget in bodies of max_content_length: three
+	// maximum POSTs are read and checked at once, and a fourth waits.
+	IngestMemoryPerBody = 3
 )
 
 // Config is everything Run needs, decided before it starts.
@@ -98,6 +118,42 @@ type Config struct {
 	MemberBurst      int
 	AuthFailureRate  float64
 	AuthFailureBurst int
+
+	// ReadHeaderTimeout bounds the wait for a request's headers; IdleTimeout closes a keep-alive
+	// connection left unused.
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	// MinTransferRate, in bytes per second, is the slowest a request body may arrive, and an answer
+	// be taken, once TransferGrace has passed: slower clients are cut, so that trickling a body or
+	// not reading an answer cannot hold a connection for good. 0 turns the check off.
+	MinTransferRate int64
+	TransferGrace   time.Duration
+	// MaxConnections bounds the connections open at once on the partners' listener; 0 means half
+	// the process's open-file limit. MaxConnectionsPerAddress bounds those of one client address
+	// (IPv6: one /64); 0 turns it off. Behind a proxy every client has the proxy's address.
+	MaxConnections           int
+	MaxConnectionsPerAddress int
+	// IngestMemory is the hub-wide budget, in bytes, of request bodies being read and checked at
+	// once; 0 means IngestMemoryPerBody times MaxContentLength. A POST beyond it waits up to
+	// IngestWait, then is answered 503 with Retry-After.
+	IngestMemory int64
+	IngestWait   time.Duration
+}
+
+// ingestMemory is the ingest budget the config gives, with its default worked out.
+func (c Config) ingestMemory() int64 {
+	if c.IngestMemory > 0 {
+		return c.IngestMemory
+	}
+	return IngestMemoryPerBody * c.MaxContentLength
+}
+
+// maxConnections is the limit on open connections the config gives, with its default worked out.
+func (c Config) maxConnections() int {
+	if c.MaxConnections > 0 {
+		return c.MaxConnections
+	}
+	return defaultMaxConnections()
 }
 
 // defaults is the configuration with nothing set.
@@ -116,6 +172,13 @@ func defaults() Config {
 		MemberBurst:      DefaultMemberBurst,
 		AuthFailureRate:  DefaultAuthFailureRate,
 		AuthFailureBurst: DefaultAuthFailureBurst,
+
+		ReadHeaderTimeout:        DefaultReadHeaderTimeout,
+		IdleTimeout:              DefaultIdleTimeout,
+		MinTransferRate:          DefaultMinTransferRate,
+		TransferGrace:            DefaultTransferGrace,
+		MaxConnectionsPerAddress: DefaultMaxConnectionsPerAddress,
+		IngestWait:               DefaultIngestWait,
 	}
 }
 
@@ -171,6 +234,28 @@ var settings = []setting{
 	{"auth-failure-rate", "failed `authentications` per second one client address may sustain; 0 turns the limit off (default 0.2)",
 		floatSetting(func(c *Config) *float64 { return &c.AuthFailureRate })},
 	{"auth-failure-burst", "failed `authentications` a client address may make at once above its rate (default 20)", intSetting(func(c *Config) *int { return &c.AuthFailureBurst })},
+	{"read-header-timeout", "`duration` a client has to send its request headers (default 10s)", durationSetting(func(c *Config) *time.Duration { return &c.ReadHeaderTimeout })},
+	{"idle-timeout", "`duration` after which an unused keep-alive connection is closed (default 2m)", durationSetting(func(c *Config) *time.Duration { return &c.IdleTimeout })},
+	{"min-transfer-rate", "slowest a body may arrive and an answer be read, in `bytes` per second, after --transfer-grace; 0 turns the check off (default 32768)",
+		int64Setting(func(c *Config) *int64 { return &c.MinTransferRate })},
+	{"transfer-grace", "`duration` a transfer may take before --min-transfer-rate applies (default 10s)", durationSetting(func(c *Config) *time.Duration { return &c.TransferGrace })},
+	{"max-connections", "open `connections` on --listen at most; 0 means half the open-file limit (default 0)", intSetting(func(c *Config) *int { return &c.MaxConnections })},
+	{"max-connections-per-address", "open `connections` one client address (IPv6: /64) may hold; 0 turns the limit off (default 64)",
+		intSetting(func(c *Config) *int { return &c.MaxConnectionsPerAddress })},
+	{"ingest-memory", "`bytes` of request bodies read and checked at once, hub-wide; 0 means 3 times --max-content-length (default 0)",
+		int64Setting(func(c *Config) *int64 { return &c.IngestMemory })},
+	{"ingest-wait", "`duration` a POST waits for room in --ingest-memory before it is answered 503 (default 5s)", durationSetting(func(c *Config) *time.Duration { return &c.IngestWait })},
+}
+
+func int64Setting(field func(*Config) *int64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return err
+		}
+		*field(c) = n
+		return nil
+	}
 }
 
 func durationSetting(field func(*Config) *time.Duration) func(*Config, string) error {
@@ -405,6 +490,24 @@ func (c Config) Validate() error {
 		if _, err := netip.ParseAddr(p); err != nil {
 			errs = append(errs, fmt.Errorf("trusted proxy %q is neither an address nor a CIDR range", p))
 		}
+	}
+	for _, d := range []struct {
+		what string
+		d    time.Duration
+	}{{"read header timeout", c.ReadHeaderTimeout}, {"idle timeout", c.IdleTimeout}, {"transfer grace", c.TransferGrace}, {"ingest wait", c.IngestWait}} {
+		if d.d <= 0 {
+			errs = append(errs, fmt.Errorf("%s %v must be positive", d.what, d.d))
+		}
+	}
+	if c.MinTransferRate < 0 {
+		errs = append(errs, fmt.Errorf("min transfer rate %d must be at least 0 (0 turns the check off)", c.MinTransferRate))
+	}
+	if c.MaxConnections < 0 || c.MaxConnectionsPerAddress < 0 {
+		errs = append(errs, fmt.Errorf("connection limits %d and %d must be at least 0", c.MaxConnections, c.MaxConnectionsPerAddress))
+	}
+	if c.IngestMemory < 0 || (c.IngestMemory > 0 && c.IngestMemory < c.MaxContentLength) {
+		errs = append(errs, fmt.Errorf("ingest memory %d must be 0 (the default) or at least the max content length %d, or a largest POST could never be read",
+			c.IngestMemory, c.MaxContentLength))
 	}
 	for _, l := range []struct {
 		what  string

@@ -82,6 +82,13 @@ trusted-proxies: [10.0.0.0/8, 192.0.2.7]
 				c.TokenTTL, c.MemberRate, c.MemberBurst, c.AuthFailureRate = 30*24*time.Hour, 2.5, 9, 0
 				c.TrustedProxies = []string{"10.0.0.0/8", "192.0.2.7"}
 			})},
+		{"transfers, connections and the ingest budget", []string{"--read-header-timeout", "3s", "--idle-timeout", "1m",
+			"--min-transfer-rate", "0", "--transfer-grace", "30s", "--max-connections", "500", "--max-connections-per-address", "0"},
+			map[string]string{"TAXIIHUB_INGEST_MEMORY": "134217728", "TAXIIHUB_INGEST_WAIT": "2s"},
+			with(func(c *Config) {
+				c.ReadHeaderTimeout, c.IdleTimeout, c.MinTransferRate, c.TransferGrace = 3*time.Second, time.Minute, 0, 30*time.Second
+				c.MaxConnections, c.MaxConnectionsPerAddress, c.IngestMemory, c.IngestWait = 500, 0, 128<<20, 2*time.Second
+			})},
 		{"a password in the environment is fine", nil, map[string]string{"TAXIIHUB_MONGO_URI": "mongodb://hub:s3cret@db1,db2,db3/?replicaSet=rs0"},
 			with(func(c *Config) { c.MongoURI = "mongodb://hub:s3cret@db1,db2,db3/?replicaSet=rs0" })},
 		{"a user without a password in a flag is fine", []string{"--mongo-uri", "mongodb://hub@db/?authMechanism=MONGODB-X509"}, nil,
@@ -144,27 +151,35 @@ func TestParseConfigReportsEveryProblemAtOnce(t *testing.T) {
 
 func TestParseConfigRefusesBadInput(t *testing.T) {
 	for name, args := range map[string][]string{
-		"unknown flag":        {"--nope"},
-		"stray argument":      {"serve"},
-		"bad duration":        {"--request-timeout", "soon"},
-		"invalid listen":      {"--listen", "8080"},
-		"help is an error":    {"-help"},
-		"bad token TTL":       {"--token-ttl", "a quarter"},
-		"TTL above max":       {"--token-ttl", "400d"},
-		"TTL below 1m":        {"--token-ttl", "30s"},
-		"max TTL below 1m":    {"--max-token-ttl", "0s", "--token-ttl", "0s"},
-		"bad rate":            {"--member-rate", "fast"},
-		"infinite rate":       {"--member-rate", "+Inf"},
-		"no config file":      {"--config", "/nowhere/taxiihub.yaml"},
-		"key without cert":    {"--tls-key", "key.pem"},
-		"CA without TLS":      {"--client-ca", "ca.pem"},
-		"metrics on the API":  {"--metrics-listen", DefaultListen},
-		"bad trusted proxy":   {"--trusted-proxies", "10.0.0.0/33"},
-		"burst without room":  {"--member-burst", "0"},
-		"URI and URI file":    {"--mongo-uri", "mongodb://db", "--mongo-uri-file", "/dev/null"},
-		"not a MongoDB URI":   {"--mongo-uri", "db.example:27017"},
-		"missing URI file":    {"--mongo-uri-file", "/nowhere/mongo-uri"},
-		"missing certificate": {"--tls-cert", "/nowhere/cert.pem", "--tls-key", "/nowhere/key.pem"},
+		"unknown flag":         {"--nope"},
+		"stray argument":       {"serve"},
+		"bad duration":         {"--request-timeout", "soon"},
+		"invalid listen":       {"--listen", "8080"},
+		"help is an error":     {"-help"},
+		"bad token TTL":        {"--token-ttl", "a quarter"},
+		"TTL above max":        {"--token-ttl", "400d"},
+		"TTL below 1m":         {"--token-ttl", "30s"},
+		"max TTL below 1m":     {"--max-token-ttl", "0s", "--token-ttl", "0s"},
+		"bad rate":             {"--member-rate", "fast"},
+		"infinite rate":        {"--member-rate", "+Inf"},
+		"no config file":       {"--config", "/nowhere/taxiihub.yaml"},
+		"key without cert":     {"--tls-key", "key.pem"},
+		"CA without TLS":       {"--client-ca", "ca.pem"},
+		"metrics on the API":   {"--metrics-listen", DefaultListen},
+		"bad trusted proxy":    {"--trusted-proxies", "10.0.0.0/33"},
+		"burst without room":   {"--member-burst", "0"},
+		"URI and URI file":     {"--mongo-uri", "mongodb://db", "--mongo-uri-file", "/dev/null"},
+		"not a MongoDB URI":    {"--mongo-uri", "db.example:27017"},
+		"missing URI file":     {"--mongo-uri-file", "/nowhere/mongo-uri"},
+		"missing certificate":  {"--tls-cert", "/nowhere/cert.pem", "--tls-key", "/nowhere/key.pem"},
+		"no header timeout":    {"--read-header-timeout", "0s"},
+		"no idle timeout":      {"--idle-timeout", "0s"},
+		"negative rate":        {"--min-transfer-rate", "-1"},
+		"no grace":             {"--transfer-grace", "0s"},
+		"negative connections": {"--max-connections-per-address", "-1"},
+		// A budget below the largest body would leave such a POST waiting for ever.
+		"budget below a body": {"--ingest-memory", "1024"},
+		"no ingest wait":      {"--ingest-wait", "0s"},
 	} {
 		if _, err := ParseConfig(args, env(nil)); err == nil {
 			t.Errorf("%s: accepted %q", name, args)
@@ -254,5 +269,20 @@ func TestDefaultsAreValid(t *testing.T) {
 	}
 	if got := defaults(); got.TokenTTL != admin.DefaultTokenTTL || got.MemberRate != DefaultMemberRate {
 		t.Errorf("defaults %+v", got)
+	}
+}
+
+// TestDefaultIngestMemoryFollowsTheBodyLimit: unset, the ingest budget is three bodies of the
+// largest size, whatever that size is.
+func TestDefaultIngestMemoryFollowsTheBodyLimit(t *testing.T) {
+	cfg, err := ParseConfig([]string{"--max-content-length", "1048576"}, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.ingestMemory(); got != IngestMemoryPerBody<<20 {
+		t.Errorf("ingest budget %d; want %d", got, IngestMemoryPerBody<<20)
+	}
+	if cfg.maxConnections() <= 0 || uint64(cfg.maxConnections()) > fileLimit() {
+		t.Errorf("default connection limit %d with an open-file limit of %d; want half of it", cfg.maxConnections(), fileLimit())
 	}
 }

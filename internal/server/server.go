@@ -36,13 +36,6 @@ import (
 // DatabaseFile is the embedded database's file name inside the data directory.
 const DatabaseFile = "taxiihub.db"
 
-// readHeaderTimeout stops clients that open connections and never finish their headers.
-const readHeaderTimeout = 10 * time.Second
-
-// idleTimeout closes keep-alive connections left unused this long, so that idle clients cannot hold
-// file descriptors for good; pollers that come back sooner keep their connection.
-const idleTimeout = 2 * time.Minute
-
 // Server is a wired hub, ready to serve.
 type Server struct {
 	cfg     Config
@@ -153,7 +146,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err erro
 			MemberRate: cfg.MemberRate, MemberBurst: cfg.MemberBurst,
 			FailureRate: cfg.AuthFailureRate, FailureBurst: cfg.AuthFailureBurst,
 		},
-		TrustedProxies: cfg.TrustedProxies,
+		TrustedProxies:  cfg.TrustedProxies,
+		MinTransferRate: cfg.MinTransferRate,
+		TransferGrace:   cfg.TransferGrace,
+		IngestMemory:    cfg.ingestMemory(),
+		IngestWait:      cfg.IngestWait,
 	}
 	if cfg.MetricsListen == "" {
 		api.MetricsHandler = scrape
@@ -277,6 +274,9 @@ func (s *Server) Serve(ctx context.Context, ln, metricsLn net.Listener) error {
 	}
 	api := s.httpServer(ctx, s.handler)
 	api.TLSConfig = s.tls
+	// Only the partners' listener is limited: scrapers on the metrics address are the operator's.
+	perAddress, total := s.cfg.MaxConnectionsPerAddress, s.cfg.maxConnections()
+	ln = limitConnections(ln, perAddress, total, s.log)
 	servers := []*http.Server{api}
 	served := make(chan error, 2)
 	go func() {
@@ -287,7 +287,8 @@ func (s *Server) Serve(ctx context.Context, ln, metricsLn net.Listener) error {
 		served <- api.Serve(ln)
 	}()
 	s.log.InfoContext(ctx, "serving TAXII 2.1", "address", ln.Addr().String(), "tls", api.TLSConfig != nil,
-		"client_certificates", s.cfg.ClientCA != "")
+		"client_certificates", s.cfg.ClientCA != "", "max_connections", total, "max_connections_per_address", perAddress,
+		"ingest_memory", s.cfg.ingestMemory())
 	if metricsLn != nil {
 		m := s.httpServer(ctx, promOnly(s.metrics))
 		servers = append(servers, m)
@@ -320,13 +321,21 @@ func (s *Server) Serve(ctx context.Context, ln, metricsLn net.Listener) error {
 }
 
 func (s *Server) httpServer(ctx context.Context, h http.Handler) *http.Server {
-	return &http.Server{
+	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       idleTimeout,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	if s.cfg.MinTransferRate > 0 {
+		// A fresh write deadline for every request, long enough for the request timeout; the HTTP
+		// layer moves it on as it writes an answer, by the answer's size and the minimum transfer
+		// rate, so that the largest page still reaches a slow client and a client that reads
+		// nothing cannot hold the connection.
+		srv.WriteTimeout = s.cfg.RequestTimeout + s.cfg.TransferGrace
+	}
+	return srv
 }
 
 // promOnly answers /metrics with h and every other path with 404.

@@ -8,7 +8,10 @@
 //	collections       {_id: collection id, api_root, title, alias, description, media_types, members (true
 //	                  in the root's members collection only), last_added, writes}
 //	objects           {collection_id, object_id, version, spec_version, type, date_added, sha256, content}
-//	statuses          {_id: {api_root, id}, submitter, pending, request_timestamp, successes, failures, pendings}
+//	statuses          {_id: {api_root, id}, submitter, pending, request_timestamp, successes, failures, pendings,
+//	                  parts (absent when the details are in the document itself)}
+//	status_parts      {_id: {api_root, id, n}, successes, failures, pendings}: the details of a status too
+//	                  large for one document, in order (see status.go)
 //	members           {_id: member id, name, jurisdiction, contact, writes}
 //	grants            {member_id, api_root, collection_id, read, write}
 //	tokens            {_id: jti, kind, subject, issued_at, expires_at, revoked_at (absent while usable), note}
@@ -71,6 +74,7 @@ const (
 	collectionsName = "collections"
 	objectsName     = "objects"
 	statusesName    = "statuses"
+	statusPartsName = "status_parts"
 	membersName     = "members"
 	grantsName      = "grants"
 	tokensName      = "tokens"
@@ -142,6 +146,7 @@ type Store struct {
 	collections *mongo.Collection
 	objects     *mongo.Collection
 	statuses    *mongo.Collection
+	statusParts *mongo.Collection
 	members     *mongo.Collection
 	grants      *mongo.Collection
 	tokens      *mongo.Collection
@@ -218,6 +223,7 @@ func open(ctx context.Context, cfg Config, adjust func(*options.ClientOptions)) 
 		collections: db.Collection(collectionsName),
 		objects:     db.Collection(objectsName),
 		statuses:    db.Collection(statusesName),
+		statusParts: db.Collection(statusPartsName),
 		members:     db.Collection(membersName),
 		grants:      db.Collection(grantsName),
 		tokens:      db.Collection(tokensName),
@@ -269,7 +275,7 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 	// Transactions cannot create collections on MongoDB 4.0, so every collection is created here.
 	names := []string{apiRootsName, collectionsName, objectsName, statusesName, membersName, grantsName, tokensName,
 		verificationKeysName, auditName, countersName, membershipsName, originsName, withdrawalsName, ledgerName,
-		ledgerPendingName}
+		ledgerPendingName, statusPartsName}
 	// Only what is missing is created: creating takes a database-wide lock, and a hub restarting
 	// while a crashed peer's transaction still holds a collection's lock would otherwise queue every
 	// reader and writer of every node behind that lock until the transaction times out.

@@ -117,9 +117,10 @@ func TestOpenTwiceCreatesIndexesOnce(t *testing.T) {
 			"api_root_members:api_root:unique:partial",
 			"api_root_title:api_root,title,_id",
 		},
-		"api_roots": {"_id_:_id"},
-		"statuses":  {"_id_:_id"},
-		"members":   {"_id_:_id"},
+		"api_roots":    {"_id_:_id"},
+		"statuses":     {"_id_:_id"},
+		"status_parts": {"_id_:_id"},
+		"members":      {"_id_:_id"},
 		"grants": {
 			"_id_:_id",
 			"collection_member:collection_id,member_id:unique",

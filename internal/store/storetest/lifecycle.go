@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ var lifecycleCases = []testCase{
 	{"CollectionIDsAndAliasesAreUnique", collectionUniqueness},
 	{"DeleteCollectionRemovesItsObjects", deleteCollection},
 	{"StatusSaveReplaceFind", statusRoundTrip},
+	{"StatusLargerThanADocument", statusLargerThanADocument},
 }
 
 func apiRootsCreateListDelete(t *testing.T, s store.Store) {
@@ -248,4 +251,78 @@ func sameStatus(a, b store.Status) bool {
 	return a.ID == b.ID && a.APIRoot == b.APIRoot && a.Submitter == b.Submitter && a.Pending == b.Pending &&
 		a.RequestTimestamp.Equal(b.RequestTimestamp) && slices.Equal(a.Successes, b.Successes) &&
 		slices.Equal(a.Failures, b.Failures) && slices.Equal(a.Pendings, b.Pendings)
+}
+
+// hugeStatus is a status of n refused objects, each with twenty problems of 300 bytes as the sharing
+// layer caps them, and a success: 3,000 such objects make a status of 18 MB, over MongoDB's 16 MB
+// document limit.
+func hugeStatus(id string, n int) store.Status {
+	st := store.Status{ID: id, APIRoot: "eu-japan", Submitter: "cert-eu",
+		RequestTimestamp: time.Date(2026, 3, 1, 10, 0, 0, 123456000, time.UTC),
+		Successes:        []store.StatusDetail{{ID: indicatorID(0), Version: "2026-01-01T00:00:00.000Z", Message: "added"}},
+		Pendings:         []store.StatusDetail{}}
+	problem := strings.Repeat("p", 290)
+	for i := range n {
+		var msg strings.Builder
+		for j := range 20 {
+			fmt.Fprintf(&msg, "[invalid-property] /x_%d_%d: %s; ", i, j, problem)
+		}
+		st.Failures = append(st.Failures, store.StatusDetail{ID: indicatorID(i + 1), Version: "2026-01-01T00:00:00.000Z", Message: msg.String()})
+	}
+	return st
+}
+
+// statusLargerThanADocument saves statuses larger than a MongoDB document, directly and with a
+// publication, and reads them back whole and in order; replaced by a small one, the small one is
+// read back.
+func statusLargerThanADocument(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	huge := hugeStatus(newUUID(), 3000)
+	size := 0
+	for _, d := range huge.Failures {
+		size += len(d.Message)
+	}
+	if size < 16<<20 {
+		t.Fatalf("the status's details are %d bytes, not over 16 MB", size)
+	}
+	if err := s.SaveStatus(ctx, huge); err != nil {
+		t.Fatalf("save a status of %d MB: %v", size>>20, err)
+	}
+	got, err := s.Status(ctx, huge.APIRoot, huge.ID)
+	if err != nil {
+		t.Fatalf("read the status of %d MB back: %v", size>>20, err)
+	}
+	if !sameStatus(got, huge) {
+		t.Errorf("status of %d MB read back with %d successes, %d failures, %d pendings; want it whole (1, %d, 0)",
+			size>>20, len(got.Successes), len(got.Failures), len(got.Pendings), len(huge.Failures))
+	}
+
+	small := huge
+	small.Failures = small.Failures[:1]
+	if err := s.SaveStatus(ctx, small); err != nil {
+		t.Fatalf("replace the large status by a small one: %v", err)
+	}
+	if got, err := s.Status(ctx, small.APIRoot, small.ID); err != nil || !sameStatus(got, small) {
+		t.Errorf("the small status that replaced a large one read back with %d failures (%v); want 1", len(got.Failures), err)
+	}
+
+	// Through a publication, whose status the store saves with its write.
+	coll := newCollection(t, s)
+	published := hugeStatus(newUUID(), 3000)
+	plan := &store.StatusPlan{Status: store.Status{ID: published.ID, APIRoot: published.APIRoot, Submitter: published.Submitter,
+		RequestTimestamp: published.RequestTimestamp, Successes: []store.StatusDetail{}, Failures: []store.StatusDetail{}, Pendings: []store.StatusDetail{}}}
+	obj := tlpObject(1, "2026-01-01T00:00:00.000Z", 0)
+	plan.Details = append(plan.Details, store.PlannedDetail{Detail: store.StatusDetail{ID: obj.ID, Version: "2026-01-01T00:00:00.000Z"}})
+	for _, f := range published.Failures {
+		plan.Details = append(plan.Details, store.PlannedDetail{Detail: f, Refused: true})
+	}
+	mustPublish(t, s, store.Publication{CollectionID: coll, Member: "cert-eu", Objects: []store.Object{obj}, Status: plan})
+	got, err = s.Status(ctx, published.APIRoot, published.ID)
+	if err != nil {
+		t.Fatalf("read back the status of a publication of 3,000 refused objects: %v", err)
+	}
+	if len(got.Successes) != 1 || !slices.Equal(got.Failures, published.Failures) {
+		t.Errorf("the publication's status read back with %d successes and %d failures (same as sent: %v); want 1 and %d",
+			len(got.Successes), len(got.Failures), slices.Equal(got.Failures, published.Failures), len(published.Failures))
+	}
 }

@@ -1,0 +1,21 @@
+package taxii
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// BenchmarkReadEnvelopeHugeString reads an envelope holding one object with a 30 MiB string, as a
+// careless or hostile partner sends: bytes allocated per read, against the 30 MiB of the body.
+func BenchmarkReadEnvelopeHugeString(b *testing.B) {
+	body := []byte(`{"objects":[{"type":"note","description":"` + strings.Repeat("s", 30<<20) + `"},{"type":"note"}]}`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		objs, err := ReadEnvelope(bytes.NewReader(body), MaxObjectsPerEnvelope)
+		if err != nil || len(objs) != 2 {
+			b.Fatal(len(objs), err)
+		}
+	}
+}
