@@ -219,6 +219,15 @@ CREATE TABLE audit_head (
 	hash BLOB NOT NULL
 );
 `,
+	// 7 to 8: the seed files applied at start, so that a restart does not apply one again over what
+	// operators changed since.
+	`
+CREATE TABLE seeds (
+	digest     TEXT PRIMARY KEY,
+	path       TEXT NOT NULL,
+	applied_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
 }
 
 // schemaVersion is the schema this build writes.

@@ -17,6 +17,38 @@ var adminCases = []testCase{
 	{"VerificationKeysSaveListRetire", verificationKeys},
 	{"AuditIsAppendOnlyAndOrdered", auditLog},
 	{"AnEmptyAuditTrailHasNoHead", emptyAuditHead},
+	{"SeedsAreRecordedOnce", seedsRecordedOnce},
+}
+
+// seedsRecordedOnce: a hub applies a seed file only to a store without a seed record, so the record
+// must survive a second recording unchanged and list in the order applied.
+func seedsRecordedOnce(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if got, err := s.Seeds(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("seeds of a new store: %v, %v; want none", got, err)
+	}
+	first := store.Seed{Digest: "aa", Path: "/etc/seed.yaml", AppliedAt: time.UnixMicro(1_700_000_000_000_001).UTC()}
+	second := store.Seed{Digest: "bb", Path: "other.yaml", AppliedAt: first.AppliedAt.Add(time.Hour)}
+	for _, sd := range []store.Seed{second, first} {
+		if err := s.RecordSeed(ctx, sd); err != nil {
+			t.Fatalf("record %s: %v", sd.Digest, err)
+		}
+	}
+	again := first
+	again.Path, again.AppliedAt = "changed.yaml", second.AppliedAt.Add(time.Hour)
+	if err := s.RecordSeed(ctx, again); err != nil {
+		t.Fatalf("record %s again: %v", again.Digest, err)
+	}
+	got, err := s.Seeds(ctx)
+	if err != nil {
+		t.Fatalf("seeds: %v", err)
+	}
+	if want := []store.Seed{first, second}; !reflect.DeepEqual(got, want) {
+		t.Errorf("seeds = %+v; want %+v (oldest first, the first record of a digest kept)", got, want)
+	}
+	if err := s.RecordSeed(ctx, store.Seed{Path: "x"}); err == nil {
+		t.Error("a seed without a digest was recorded")
+	}
 }
 
 func updatesReplace(t *testing.T, s store.Store) {
