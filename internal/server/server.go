@@ -122,7 +122,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err erro
 		return nil, err
 	}
 	if cfg.Seed != "" {
-		if err := seed(ctx, svc, authn, cfg.Seed, cfg.DataDir, log); err != nil {
+		if err := seed(ctx, svc, st, authn, cfg.Seed, cfg.DataDir, time.Now(), log); err != nil {
 			return nil, err
 		}
 	}
