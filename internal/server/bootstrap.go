@@ -141,7 +141,7 @@ func seed(ctx context.Context, svc *admin.Service, st seedRecords, authn *auth.A
 		return nil
 	}
 
-	res, err := svc.Apply(ctx, seedActor, spec, false)
+	res, err := svc.Apply(ctx, seedActor, spec, false, false)
 	if err != nil {
 		return fmt.Errorf("seed %s: %w", path, err)
 	}

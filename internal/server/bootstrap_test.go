@@ -197,7 +197,7 @@ func TestSeedIsAppliedOnceAndRestartsKeepOperatorsChanges(t *testing.T) {
 	if _, err := svc.RemoveGrant(ctx, "test", "jpcert-cc", "eu-japan", "critical-infrastructure"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.SetCollectionPolicy(ctx, "test", "eu-japan", "cyber-threats", admin.CollectionPolicy{TLPMax: "green"}); err != nil {
+	if _, err := svc.SetCollectionPolicy(ctx, "test", "eu-japan", "cyber-threats", admin.CollectionPolicy{TLPMax: "green"}, false); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(ctx); err != nil {

@@ -85,6 +85,10 @@ type AuditEntry struct {
 	Target string
 	// Detail is a short human-readable account, free of secrets.
 	Detail string
+	// Before and After are the state of the rule the action changed, before and after it (JSON, as
+	// the admin API writes rules); empty when there was none, or for actions on other things.
+	Before string
+	After  string
 	// PrevHash is the hash of the entry before, or GenesisHash for the first.
 	PrevHash []byte
 	// Hash commits to every field above: see AuditEntry.ComputeHash.

@@ -220,8 +220,10 @@ CREATE TABLE audit_head (
 );
 `,
 	// 7 to 8: the seed files applied at start, so that a restart does not apply one again over what
-	// operators changed since.
+	// operators changed since; and the state of a rule before and after each audited change.
 	`
+ALTER TABLE audit ADD COLUMN state_before TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN state_after TEXT NOT NULL DEFAULT '';
 CREATE TABLE seeds (
 	digest     TEXT PRIMARY KEY,
 	path       TEXT NOT NULL,

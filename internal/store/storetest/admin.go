@@ -18,6 +18,42 @@ var adminCases = []testCase{
 	{"AuditIsAppendOnlyAndOrdered", auditLog},
 	{"AnEmptyAuditTrailHasNoHead", emptyAuditHead},
 	{"SeedsAreRecordedOnce", seedsRecordedOnce},
+	{"AuditKeepsBeforeAndAfter", auditBeforeAfter},
+}
+
+// auditBeforeAfter: an entry's before and after states come back as appended and are covered by its
+// hash, beside entries without them.
+func auditBeforeAfter(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	at := time.Now().UTC()
+	appended := []store.AuditEntry{
+		{At: at, Actor: "alice", Action: "collection.update", Target: "collection p/c", Detail: "policy: up to TLP:RED",
+			Before: `{"tlp_max":"amber"}`, After: `{"tlp_max":"red"}`},
+		{At: at, Actor: "alice", Action: "member.create", Target: "member m"},
+	}
+	for _, e := range appended {
+		if err := s.AppendAudit(ctx, e); err != nil {
+			t.Fatalf("append: %v", err)
+		}
+	}
+	got, err := s.Audit(ctx, 0, 10)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("audit: %d entries, %v", len(got), err)
+	}
+	for i, e := range got {
+		if e.Before != appended[i].Before || e.After != appended[i].After {
+			t.Errorf("entry %d: before %q after %q, want %q %q", i, e.Before, e.After, appended[i].Before, appended[i].After)
+		}
+		if !bytes.Equal(e.Hash, e.ComputeHash()) {
+			t.Errorf("entry %d does not hash to what it records", i)
+		}
+	}
+	changed := got[0]
+	changed.After = `{"tlp_max":"amber"}`
+	if bytes.Equal(changed.ComputeHash(), got[0].Hash) {
+		t.Error("the hash does not cover the state after the change")
+	}
+	RequireAuditVerifies(t, s, 2)
 }
 
 // seedsRecordedOnce: a hub applies a seed file only to a store without a seed record, so the record
