@@ -184,7 +184,7 @@ func (p *planner) partnership(ctx context.Context, ps PartnershipSpec) error {
 			p.last = append(p.last, step{
 				change: Change{Action: "update", Kind: "partnership", Target: ps.Slug, Detail: "policy: " + describePartnershipPolicy(want.Policy),
 					Before: stateOf(partnershipPolicyOf(first.Policy)), After: stateOf(partnershipPolicyOf(want.Policy))},
-				do:     func(ctx context.Context) error { return translate(st.UpdateAPIRoot(ctx, want), "partnership", ps.Slug) },
+				do: func(ctx context.Context) error { return translate(st.UpdateAPIRoot(ctx, want), "partnership", ps.Slug) },
 			})
 		}
 	}
