@@ -178,15 +178,16 @@ func (s *Service) changePartnershipPolicy(ctx context.Context, actor, slug strin
 	if root.Policy.Equal(want) {
 		return partnershipOf(root), nil
 	}
-	if err := refuseWeakening("partnership "+slug, PartnershipWeakenings(root.Policy, want), confirmWeaken); err != nil {
-		return Partnership{}, err
-	}
+	// Members left outside are a refusal no confirmation lifts, so they are reported first.
 	if outside, err := s.outsiders(ctx, slug, want); err != nil {
 		return Partnership{}, err
 	} else if len(outside) > 0 {
 		return Partnership{}, &Error{Kind: Conflict, Problems: outside,
 			Message: fmt.Sprintf("partnership %s has members from outside %s; remove their grants and memberships first",
 				slug, strings.Join(want.Jurisdictions, ", "))}
+	}
+	if err := refuseWeakening("partnership "+slug, PartnershipWeakenings(root.Policy, want), confirmWeaken); err != nil {
+		return Partnership{}, err
 	}
 	before := root.Policy
 	root.Policy = want
