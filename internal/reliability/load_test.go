@@ -13,12 +13,18 @@ import (
 	"taxiihub/internal/load"
 )
 
+// exampleCollections are the example partnerships' collections, which the tests' hubs hold for
+// the load alone.
+var exampleCollections = []string{"eu-china-cyber/*", "eu-japan/*", "eu-immigration-ct/*"}
+
 // loadConfig is the load every reliability test runs: all seven example members, one publisher
-// and one poller each, through the given hubs, until the test stops it.
+// and one poller each, into every example collection, through the given hubs, until the test
+// stops it.
 func loadConfig(members []load.Member, hubs ...string) load.Config {
 	return load.Config{
-		Hubs:       hubs,
-		Members:    members,
+		Hubs:        hubs,
+		Members:     members,
+		Collections: exampleCollections,
 		Publishers: 1,
 		Pollers:    1,
 		Batch:      100,
