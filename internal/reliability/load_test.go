@@ -25,10 +25,10 @@ func loadConfig(members []load.Member, hubs ...string) load.Config {
 		Hubs:        hubs,
 		Members:     members,
 		Collections: exampleCollections,
-		Publishers: 1,
-		Pollers:    1,
-		Batch:      100,
-		PageSize:   500,
+		Publishers:  1,
+		Pollers:     1,
+		Batch:       100,
+		PageSize:    500,
 		// Short pauses keep pollers close behind the publishers, so that they read while things break.
 		PollInterval: 100 * time.Millisecond,
 		// Generous: a failover or a restart stalls a batch for seconds, and the machine is shared.
