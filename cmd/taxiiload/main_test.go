@@ -171,3 +171,55 @@ func TestRefusesToWriteIntoCollectionsNotNamed(t *testing.T) {
 		t.Errorf("-write-real-data: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
 }
+
+// TestReadmeLoadCommand runs the README's taxiiload command against a hub started as the README
+// says, for a number of objects rather than a minute, on one hub: it loads the collections it names
+// and no other, and withdraws what it published.
+func TestReadmeLoadCommand(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var command string
+	for _, line := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "go run ./cmd/taxiiload ") {
+			command = strings.TrimSpace(line)
+		}
+	}
+	if command == "" {
+		t.Fatal("the README shows no taxiiload command")
+	}
+	url, dir := startHub(t)
+	var args []string
+	words := strings.Fields(strings.TrimPrefix(command, "go run ./cmd/taxiiload "))
+	for i := 0; i < len(words); i++ {
+		switch w := words[i]; {
+		case w == "-data-dir":
+			args = append(args, w, dir)
+			i++
+		case w == "-duration":
+			args = append(args, "-objects", "200", "-quiet")
+			i++
+		case strings.HasPrefix(w, "http://"):
+			args = append(args, url)
+		case strings.HasPrefix(w, "[") || strings.HasSuffix(w, "]"):
+			// further hubs, optional
+		default:
+			args = append(args, w)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(args, noEnv, &stdout, &stderr, false); code != exitOK {
+		t.Fatalf("%v: exit %d\n%s%s", args, code, stdout.String(), stderr.String())
+	}
+	for _, want := range []string{"200 objects accepted", "cleanup: 200 objects withdrawn", "result: OK"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	for _, c := range []string{"eu-japan/critical-infrastructure", "eu-china-cyber/incidents", "eu-immigration-ct/administrative-records"} {
+		if strings.Contains(stdout.String(), c) {
+			t.Errorf("the load used %s, which the command does not name:\n%s", c, stdout.String())
+		}
+	}
+}

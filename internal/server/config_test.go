@@ -293,3 +293,33 @@ func TestDefaultsAreValid(t *testing.T) {
 		t.Errorf("defaults %+v", got)
 	}
 }
+
+// TestReadmeConfigFileExample parses the config file the README shows: every key is known and the
+// configuration is valid (the admin API off the partners' address included), but for the TLS and
+// MongoDB files it names, which this machine does not have.
+func TestReadmeConfigFileExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "**Config file**")
+	if !ok {
+		t.Fatal("the README has no **Config file** paragraph")
+	}
+	_, rest, ok = strings.Cut(rest, "```yaml\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("the README's config file example is not a yaml block")
+	}
+	file := writeFile(t, "hub.yaml", example)
+	_, err = ParseConfig([]string{"--config", file}, env(nil))
+	if err == nil {
+		t.Fatal("the example names TLS files this machine lacks, and was accepted")
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if !strings.HasPrefix(line, "TLS certificate: open") && !strings.HasPrefix(line, "TLS key: open") &&
+			!strings.HasPrefix(line, "MongoDB URI file: open") {
+			t.Errorf("the README's config example has a problem besides missing files: %s", line)
+		}
+	}
+}
