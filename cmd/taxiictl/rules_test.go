@@ -250,3 +250,38 @@ func TestPolicyCommandsChangeOnlyWhatTheyName(t *testing.T) {
 		}
 	}
 }
+
+// taxiictl apply of a spec that weakens a rule is refused, naming it, and changes nothing; its dry
+// run prints the plan with the weakening; --confirm-weaken applies it.
+func TestApplyThatWeakensNeedsConfirmation(t *testing.T) {
+	h := startHub(t, "--seed", "../../deploy/examples/partnerships.yaml")
+	spec := writeSpec(t, `
+partnerships:
+  - slug: eu-japan
+    title: EU–Japan security and defence partnership
+    collections:
+      - {alias: cyber-threats, title: Cyber threats, policy: {tlp_max: red}}
+`)
+	out := h.must(t, "apply", "-f", spec, "--dry-run")
+	if !strings.Contains(out, "weakening the rules") || !strings.Contains(out, "collection eu-japan/cyber-threats: TLP ceiling raised TLP:AMBER → TLP:RED") {
+		t.Errorf("the dry run does not show the weakening:\n%s", out)
+	}
+	if status, _, stderr := h.ctl(t, "apply", "-f", spec); status != exitFailed || !strings.Contains(stderr, "TLP ceiling raised") {
+		t.Errorf("apply unconfirmed: exit %d, %s", status, stderr)
+	}
+	var d admin.PartnershipDetail
+	h.mustJSON(t, &d, "policy", "show", "eu-japan")
+	for _, c := range d.Collections {
+		if c.Alias == "cyber-threats" && c.Policy.TLPMax != "amber" {
+			t.Errorf("a refused apply changed the ceiling to %q", c.Policy.TLPMax)
+		}
+	}
+	h.must(t, "apply", "-f", spec, "--confirm-weaken")
+	d = admin.PartnershipDetail{}
+	h.mustJSON(t, &d, "policy", "show", "eu-japan")
+	for _, c := range d.Collections {
+		if c.Alias == "cyber-threats" && c.Policy.TLPMax != "red" {
+			t.Errorf("the confirmed apply left the ceiling at %q", c.Policy.TLPMax)
+		}
+	}
+}

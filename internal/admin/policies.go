@@ -346,6 +346,10 @@ func (s *Service) changeMembership(ctx context.Context, actor, memberID, slug st
 	if err != nil {
 		return MembershipResult{}, err
 	}
+	if !held && m.Role == "" {
+		return MembershipResult{}, &Error{Kind: Invalid, Message: fmt.Sprintf(
+			"member %s has no membership in %s; a new one needs a role (publisher, reader or both)", memberID, slug)}
+	}
 	var bad problems
 	checkMembership(&bad, "", m)
 	if err := bad.err("the membership"); err != nil {

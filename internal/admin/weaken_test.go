@@ -225,6 +225,29 @@ partnerships:
 	if d, err := e.svc.Partnership(ctx, "p"); err != nil || d.Policy.PersonalData != "strip" || d.Collections[0].Policy.TLPMax != "red" {
 		t.Errorf("the confirmed apply did not change the rules: %+v, %v", d, err)
 	}
+	entries, err := e.svc.Audit(ctx, 0, admin.MaxAuditPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string][2]string{}
+	for _, en := range entries {
+		if strings.HasSuffix(en.Action, ".update") {
+			states[en.Action] = [2]string{en.Before, en.After}
+		}
+	}
+	if got := states["collection.update"]; got != [2]string{`{"tlp_max":"green"}`, `{"tlp_max":"red"}`} {
+		t.Errorf("apply's collection update recorded %q; want the ceiling before and after", got)
+	}
+	if got := states["partnership.update"]; got != [2]string{`{"personal_data":"reject"}`, `{"personal_data":"strip"}`} {
+		t.Errorf("apply's partnership update recorded %q; want personal data before and after", got)
+	}
+
+	// A membership patch for a member without one must say what a new one needs.
+	if _, err := e.svc.AddMember(ctx, "alice", admin.Member{ID: "m", Name: "M", Jurisdiction: "FR"}); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, "a new membership without a role", refuse(e.svc.PatchMembership(ctx, "alice", "m", "p", patch(t, `{"clearance":"green"}`), false)),
+		admin.Invalid, "a new one needs a role")
 }
 
 // refuse keeps the error of a call, for wantKind.

@@ -571,8 +571,7 @@ func (h adminAPI) mountRules(g *gin.RouterGroup) {
 // refused (409 weakens-rules), naming each weakening.
 const confirmWeakenParam = "confirm_weaken"
 
-// ruleChange decodes a rule change's body into v and reads its confirmation, then writes what
-// change returns.
+// ruleChange reads a rule change's confirmation and body, makes the change, and writes its result.
 func ruleChange[T, R any](c *gin.Context, change func(ctx context.Context, body T, confirm bool) (R, error)) error {
 	confirm, err := boolParam(c, confirmWeakenParam)
 	if err != nil {
