@@ -547,7 +547,8 @@ func auditList(inv *invocation) error {
 
 func applySpec(inv *invocation) error {
 	file := inv.fs.String("f", "", "the spec file (YAML); - reads standard input")
-	dryRun := inv.fs.Bool("dry-run", false, "say what would change, and change nothing")
+	dryRun := inv.fs.Bool("dry-run", false, "print the plan: what would change, and which rules it weakens; change nothing")
+	confirm := confirmWeakenFlag(inv)
 	if _, err := inv.parse(0, 0); err != nil {
 		return err
 	}
@@ -562,9 +563,16 @@ func applySpec(inv *invocation) error {
 	if err != nil {
 		return &inputError{fmt.Errorf("%s: %w", *file, err)}
 	}
-	path := "/admin/apply/"
+	q := url.Values{}
 	if *dryRun {
-		path += "?dry_run=true"
+		q.Set("dry_run", "true")
+	}
+	if *confirm {
+		q.Set("confirm_weaken", "true")
+	}
+	path := "/admin/apply/"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
 	}
 	var res admin.ApplyResult
 	if err := inv.call(http.MethodPost, path, spec, &res); err != nil {
@@ -585,5 +593,11 @@ func applySpec(inv *invocation) error {
 				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Action, c.Kind, c.Target, orDash(c.Detail))
 			}
 		})
+		if len(res.Weakenings) > 0 {
+			fmt.Fprintf(w, "weakening the rules (applying needs --confirm-weaken):\n")
+			for _, wk := range res.Weakenings {
+				fmt.Fprintf(w, "  %s\n", wk)
+			}
+		}
 	})
 }

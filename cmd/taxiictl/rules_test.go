@@ -66,7 +66,12 @@ func TestRulesCommands(t *testing.T) {
 	if status, _, _ := h.ctl(t, "membership", "add", "jpcert-cc", "eu-japan"); status != exitUsage {
 		t.Errorf("membership add without --role: exit %d, want %d", status, exitUsage)
 	}
-	h.must(t, "membership", "remove", "jpcert-cc", "eu-japan")
+	// Without its membership jpcert-cc would read everything and publish: a weakening.
+	if status, _, stderr := h.ctl(t, "membership", "remove", "jpcert-cc", "eu-japan"); status != exitFailed ||
+		!strings.Contains(stderr, "may now publish") || !strings.Contains(stderr, "--confirm-weaken") {
+		t.Errorf("membership remove unconfirmed: exit %d, %s", status, stderr)
+	}
+	h.must(t, "membership", "remove", "jpcert-cc", "eu-japan", "--confirm-weaken")
 
 	// A publication and a pull, through the TAXII API, then the ledger.
 	tokens := filepath.Join(h.dataDir, "tokens")
@@ -185,6 +190,113 @@ func TestAuditVerifyDeepNamesWhatIsWrong(t *testing.T) {
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("audit verify --deep does not say %q:\n%s", want, stdout)
+		}
+	}
+}
+
+// The issue's two traps, through the commands: policy set naming the jurisdictions turned personal
+// data from strip to allow, and policy collection naming the types dropped tlp_max, so that TLP:RED
+// was accepted again. Each command now changes only what it names; --clear removes one rule; and a
+// weakening is refused, naming it, until --confirm-weaken.
+func TestPolicyCommandsChangeOnlyWhatTheyName(t *testing.T) {
+	h := startHub(t, "--seed", "../../deploy/examples/partnerships.yaml")
+	h.must(t, "policy", "set", "eu-japan", "--personal-data", "strip")
+	h.must(t, "policy", "set", "eu-japan", "--jurisdiction", "EU", "--jurisdiction", "JP")
+	h.must(t, "policy", "collection", "eu-japan", "cyber-threats", "--type", "indicator")
+	h.must(t, "membership", "add", "jpcert-cc", "eu-japan", "--role", "reader", "--clearance", "green")
+	h.must(t, "membership", "add", "jpcert-cc", "eu-japan", "--clearance", "clear")
+
+	var d admin.PartnershipDetail
+	h.mustJSON(t, &d, "policy", "show", "eu-japan")
+	if d.Policy.PersonalData != "strip" || strings.Join(d.Policy.Jurisdictions, " ") != "EU JP" {
+		t.Errorf("naming the jurisdictions changed personal data: %+v", d.Policy)
+	}
+	for _, c := range d.Collections {
+		if c.Alias == "cyber-threats" && (c.Policy.TLPMax != "amber" || strings.Join(c.Policy.AllowedTypes, " ") != "indicator") {
+			t.Errorf("naming the types changed tlp_max: %+v", c.Policy)
+		}
+	}
+	for _, m := range d.Memberships {
+		if m.Member == "jpcert-cc" && (m.Role != "reader" || m.Clearance != "clear") {
+			t.Errorf("naming the clearance changed the role: %+v", m)
+		}
+	}
+
+	for _, tc := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"policy", "set", "eu-japan", "--personal-data", "allow"}, "personal data strip → allow"},
+		{[]string{"policy", "set", "eu-japan", "--clear", "jurisdictions"}, "jurisdiction rule removed"},
+		{[]string{"policy", "set", "eu-japan", "--jurisdiction", "EU", "--jurisdiction", "JP", "--jurisdiction", "CN"}, "jurisdictions widened: CN added"},
+		{[]string{"policy", "collection", "eu-japan", "cyber-threats", "--clear", "tlp_max"}, "TLP ceiling removed (was TLP:AMBER)"},
+		{[]string{"policy", "collection", "eu-japan", "cyber-threats", "--tlp-max", "red"}, "TLP ceiling raised TLP:AMBER → TLP:RED"},
+		{[]string{"policy", "collection", "eu-japan", "cyber-threats", "--type", "indicator", "--type", "malware"}, "types allowed: malware"},
+		{[]string{"membership", "add", "jpcert-cc", "eu-japan", "--role", "both"}, "may now publish"},
+		{[]string{"membership", "add", "jpcert-cc", "eu-japan", "--clear", "clearance"}, "clearance of jpcert-cc in eu-japan removed"},
+	} {
+		status, _, stderr := h.ctl(t, tc.args...)
+		if status != exitFailed || !strings.Contains(stderr, tc.says) || !strings.Contains(stderr, "--confirm-weaken") {
+			t.Errorf("%v: exit %d, %s; want it refused, saying %q", tc.args, status, stderr, tc.says)
+		}
+	}
+	d = admin.PartnershipDetail{} // decoding into a filled value would keep rules the answer leaves out
+	h.mustJSON(t, &d, "policy", "show", "eu-japan")
+	if d.Policy.PersonalData != "strip" || len(d.Policy.Jurisdictions) != 2 || d.Collections[0].Policy.TLPMax == "" {
+		t.Errorf("a refused change changed something: %+v", d)
+	}
+
+	h.must(t, "policy", "collection", "eu-japan", "cyber-threats", "--clear", "tlp-max", "--confirm-weaken")
+	d = admin.PartnershipDetail{}
+	h.mustJSON(t, &d, "policy", "show", "eu-japan")
+	for _, c := range d.Collections {
+		if c.Alias == "cyber-threats" && (c.Policy.TLPMax != "" || strings.Join(c.Policy.AllowedTypes, " ") != "indicator") {
+			t.Errorf("after --clear tlp_max: %+v", c.Policy)
+		}
+	}
+
+	for _, args := range [][]string{
+		{"policy", "set", "eu-japan"},
+		{"policy", "collection", "eu-japan", "cyber-threats", "--clear", "colour"},
+		{"policy", "collection", "eu-japan", "cyber-threats", "--tlp-max", "red", "--clear", "tlp_max"},
+	} {
+		if status, _, _ := h.ctl(t, args...); status != exitUsage {
+			t.Errorf("%v: exit %d, want a usage error", args, status)
+		}
+	}
+}
+
+// taxiictl apply of a spec that weakens a rule is refused, naming it, and changes nothing; its dry
+// run prints the plan with the weakening; --confirm-weaken applies it.
+func TestApplyThatWeakensNeedsConfirmation(t *testing.T) {
+	h := startHub(t, "--seed", "../../deploy/examples/partnerships.yaml")
+	spec := writeSpec(t, `
+partnerships:
+  - slug: eu-japan
+    title: EU–Japan security and defence partnership
+    collections:
+      - {alias: cyber-threats, title: Cyber threats, policy: {tlp_max: red}}
+`)
+	out := h.must(t, "apply", "-f", spec, "--dry-run")
+	if !strings.Contains(out, "weakening the rules") || !strings.Contains(out, "collection eu-japan/cyber-threats: TLP ceiling raised TLP:AMBER → TLP:RED") {
+		t.Errorf("the dry run does not show the weakening:\n%s", out)
+	}
+	if status, _, stderr := h.ctl(t, "apply", "-f", spec); status != exitFailed || !strings.Contains(stderr, "TLP ceiling raised") {
+		t.Errorf("apply unconfirmed: exit %d, %s", status, stderr)
+	}
+	var d admin.PartnershipDetail
+	h.mustJSON(t, &d, "policy", "show", "eu-japan")
+	for _, c := range d.Collections {
+		if c.Alias == "cyber-threats" && c.Policy.TLPMax != "amber" {
+			t.Errorf("a refused apply changed the ceiling to %q", c.Policy.TLPMax)
+		}
+	}
+	h.must(t, "apply", "-f", spec, "--confirm-weaken")
+	d = admin.PartnershipDetail{}
+	h.mustJSON(t, &d, "policy", "show", "eu-japan")
+	for _, c := range d.Collections {
+		if c.Alias == "cyber-threats" && c.Policy.TLPMax != "red" {
+			t.Errorf("the confirmed apply left the ceiling at %q", c.Policy.TLPMax)
 		}
 	}
 }

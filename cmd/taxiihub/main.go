@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -36,9 +37,15 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	s, err := server.New(ctx, cfg, log)
+	// Bound before the store is opened: a hub that cannot serve must not write anything there.
+	listeners, err := server.Listen(cfg)
 	if err != nil {
 		log.Error("taxiihub could not start", "error", err)
+		return 1
+	}
+	s, err := server.New(ctx, cfg, log)
+	if err != nil {
+		log.Error("taxiihub could not start", "error", errors.Join(err, listeners.Close()))
 		return 1
 	}
 	// The reloader ends with ctx, which stop cancels when run returns, whatever the reason.
@@ -54,7 +61,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 			}
 		}
 	}()
-	if err := s.Run(ctx); err != nil {
+	if err := s.Run(ctx, listeners); err != nil {
 		log.Error("taxiihub stopped", "error", err)
 		return 1
 	}

@@ -548,7 +548,7 @@ func TestLedgerAttributesPublishesAndPulls(t *testing.T) {
 func TestStripStoresWithoutPersonalData(t *testing.T) {
 	backends(t, func(t *testing.T, open func(*testing.T) store.Store) {
 		h := newExampleHub(t, open(t))
-		h.ok("strip", h.call("PUT", "/admin/partnerships/eu-china-cyber/policy/",
+		h.ok("strip", h.call("PUT", "/admin/partnerships/eu-china-cyber/policy/?confirm_weaken=true",
 			admin.PartnershipPolicy{PersonalData: "strip", NoOnwardSharing: true}), 200, nil)
 		china := collectionPath("eu-china-cyber", "indicators")
 		st := postStatus(t, h.hub, china, h.tokens["cncert-cc"],
@@ -596,6 +596,62 @@ func TestDeepVerificationThroughTheAdminAPI(t *testing.T) {
 		r := h.call("GET", "/admin/ledger/verify/deep/?audit_at=nonsense", nil)
 		if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "audit checkpoint") {
 			t.Errorf("a checkpoint that does not parse: %d %s", r.status, r.body)
+		}
+	})
+}
+
+// TestRuleChangesArePatchesAndWeakeningsNeedConfirmation: PATCH changes only the rules it names and
+// null clears one; a change that weakens a rule answers 409 weakens-rules naming each weakening,
+// and passes with confirm_weaken=true; the same holds for PUT and for removing a membership.
+func TestRuleChangesArePatchesAndWeakeningsNeedConfirmation(t *testing.T) {
+	backends(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		h := newExampleHub(t, open(t))
+		const policy = "/admin/partnerships/eu-immigration-ct/policy/"
+		var before, after admin.Partnership
+		h.ok("strengthen", h.call("PATCH", policy, map[string]any{"personal_data": "reject"}), 200, &before)
+		h.ok("narrow nothing", h.call("PATCH", policy, map[string]any{"no_onward_sharing": true}), 200, &after)
+		if after.Policy.PersonalData != "reject" || !slices.Equal(after.Policy.Jurisdictions, before.Policy.Jurisdictions) ||
+			len(after.Policy.Jurisdictions) == 0 || !after.Policy.NoOnwardSharing {
+			t.Errorf("a patch of one rule changed others: %+v → %+v", before.Policy, after.Policy)
+		}
+		body := h.refused("weaken by patch", h.call("PATCH", policy, map[string]any{"personal_data": "allow", "jurisdictions": nil}),
+			http.StatusConflict, "weakens-rules")
+		if len(body.Details.Problems) != 2 || !strings.Contains(body.Details.Problems[0], "personal data reject → allow") ||
+			!strings.Contains(body.Details.Problems[1], "jurisdiction rule removed") {
+			t.Errorf("refusal %+v does not name both weakenings", body)
+		}
+		h.refused("weaken by PUT", h.call("PUT", policy, admin.PartnershipPolicy{PersonalData: "reject", Jurisdictions: after.Policy.Jurisdictions}),
+			http.StatusConflict, "weakens-rules")
+		h.refused("a patch naming no rule", h.call("PATCH", policy, map[string]any{"personal": "reject"}), http.StatusBadRequest, "invalid-request")
+		var confirmed admin.Partnership // decoded fresh: omitted rules must not keep earlier values
+		h.ok("weaken confirmed", h.call("PATCH", policy+"?confirm_weaken=true", map[string]any{"no_onward_sharing": false}), 200, &confirmed)
+		if confirmed.Policy.NoOnwardSharing || confirmed.Policy.PersonalData != "reject" {
+			t.Errorf("after the confirmed patch: %+v", confirmed.Policy)
+		}
+
+		const coll = "/admin/partnerships/eu-immigration-ct/collections/administrative-records/policy/"
+		var c admin.Collection
+		h.ok("set a ceiling", h.call("PATCH", coll, map[string]any{"tlp_max": "green"}), 200, &c)
+		if c.Policy.TLPMax != "green" || len(c.Policy.AllowedTypes) == 0 || len(c.Policy.DeniedProperties) == 0 {
+			t.Errorf("a ceiling patch changed other rules: %+v", c.Policy)
+		}
+		h.refused("clear the ceiling", h.call("PATCH", coll, map[string]any{"tlp_max": nil}), http.StatusConflict, "weakens-rules")
+		var cleared admin.Collection
+		h.ok("clear the ceiling confirmed", h.call("PATCH", coll+"?confirm_weaken=true", map[string]any{"tlp_max": nil}), 200, &cleared)
+		if cleared.Policy.TLPMax != "" || len(cleared.Policy.AllowedTypes) == 0 {
+			t.Errorf("after clearing tlp_max: %+v", cleared.Policy)
+		}
+
+		const membership = "/admin/partnerships/eu-immigration-ct/memberships/europol-ectc/"
+		h.refused("a reader made publisher", h.call("PATCH", membership, map[string]any{"role": "both"}), http.StatusConflict, "weakens-rules")
+		h.refused("a reader's membership removed", h.call("DELETE", membership, nil), http.StatusConflict, "weakens-rules")
+		h.ok("removed, confirmed", h.call("DELETE", membership+"?confirm_weaken=true", nil), 200, nil)
+
+		var audit struct{ Entries []admin.AuditEntry }
+		h.ok("audit", h.call("GET", "/admin/audit/?limit=1000", nil), 200, &audit)
+		last := audit.Entries[len(audit.Entries)-1]
+		if last.Action != "membership.delete" || !strings.Contains(last.Before, `"role":"reader"`) {
+			t.Errorf("the audit entry of the removal does not keep what was removed: %+v", last)
 		}
 	})
 }
