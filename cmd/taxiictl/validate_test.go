@@ -174,3 +174,11 @@ func TestValidateReportsDuplicateKeys(t *testing.T) {
 		t.Errorf("text report lacks the repeated name:\n%s", stdout)
 	}
 }
+
+// TestVersion: taxiictl --version names the build without talking to any hub.
+func TestVersion(t *testing.T) {
+	status, stdout, stderr := runTool("", "--version", "--url", "http://127.0.0.1:1")
+	if status != exitOK || !strings.HasPrefix(stdout, "taxiictl ") || !strings.Contains(stdout, " revision ") || stderr != "" {
+		t.Errorf("taxiictl --version: exit %d, stdout %q, stderr %q", status, stdout, stderr)
+	}
+}

@@ -10,13 +10,23 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
+	"taxiihub/internal/buildinfo"
 	"taxiihub/internal/httpapi"
 	"taxiihub/internal/server"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Getenv, os.Stderr)) }
+func main() {
+	// --version is answered before the configuration is read, so that it works whatever else the
+	// environment or a config file says.
+	if slices.ContainsFunc(os.Args[1:], buildinfo.IsVersionFlag) {
+		fmt.Println(buildinfo.Read().Line("taxiihub"))
+		return
+	}
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stderr))
+}
 
 // run turns the outside world (arguments, environment, signals) into values, so that everything
 // below it can be started by tests without touching process state.

@@ -23,6 +23,7 @@ import (
 
 	"taxiihub/internal/admin"
 	"taxiihub/internal/auth"
+	"taxiihub/internal/buildinfo"
 	"taxiihub/internal/httpapi"
 	"taxiihub/internal/metrics"
 	"taxiihub/internal/requestlog"
@@ -71,6 +72,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err erro
 	// the load tool) do not mix their series.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics.RegisterBuildInfo(reg, buildinfo.Read())
 
 	// TLS files are read before the store is opened: a bad certificate is the cheaper failure.
 	var (
