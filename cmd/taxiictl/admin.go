@@ -132,6 +132,9 @@ func partnershipCreate(inv *invocation) error {
 	if err != nil {
 		return err
 	}
+	if err := inv.require("title"); err != nil {
+		return err
+	}
 	var p admin.Partnership
 	if err := inv.call(http.MethodPost, "/admin/partnerships/", admin.Partnership{Slug: args[0], Title: *title, Description: *description}, &p); err != nil {
 		return err
@@ -228,6 +231,9 @@ func collectionCreate(inv *invocation) error {
 	if err != nil {
 		return err
 	}
+	if err := inv.require("title"); err != nil {
+		return err
+	}
 	var c admin.Collection
 	body := admin.Collection{Alias: *alias, Title: *title, Description: *description, MediaTypes: media}
 	if err := inv.call(http.MethodPost, "/admin/partnerships/"+seg(args[0])+"/collections/", body, &c); err != nil {
@@ -267,6 +273,9 @@ func memberAdd(inv *invocation) error {
 	contact := inv.fs.String("contact", "", "how to reach it")
 	args, err := inv.parse(1, 1)
 	if err != nil {
+		return err
+	}
+	if err := inv.require("name", "jurisdiction"); err != nil {
 		return err
 	}
 	var m admin.Member
@@ -389,6 +398,9 @@ func tokenIssue(inv *invocation) error {
 	out := inv.fs.String("out", "", "write the token to this new file (mode 0600) instead of standard output")
 	args, err := inv.parse(0, 1)
 	if err != nil {
+		return err
+	}
+	if err := checkTTL(*ttl); err != nil {
 		return err
 	}
 	req := admin.TokenRequest{Kind: "partner", TTL: *ttl, Note: *note}

@@ -130,7 +130,8 @@ func TestEveryCommand(t *testing.T) {
 		t.Errorf("create: %q", out)
 	}
 	h.fails(t, exitFailed, []string{"409", "already exists"}, "partnership", "create", "eu-japan", "--title", "again")
-	h.fails(t, exitFailed, []string{"400", `slug "Admin"`, "title is required"}, "partnership", "create", "Admin")
+	h.fails(t, exitFailed, []string{"400", `slug "Admin"`}, "partnership", "create", "Admin", "--title", "Admin")
+	h.fails(t, exitUsage, []string{"missing --title"}, "partnership", "create", "Admin")
 	h.fails(t, exitUsage, []string{"missing arguments", "Usage: taxiictl partnership create"}, "partnership", "create")
 	if out := h.must(t, "partnership", "list"); !strings.Contains(out, "SLUG") || !strings.Contains(out, "eu-japan  EU–Japan") {
 		t.Errorf("list:\n%s", out)
