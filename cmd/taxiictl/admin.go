@@ -570,9 +570,9 @@ func applySpec(inv *invocation) error {
 	if err != nil {
 		return &inputError{err}
 	}
-	spec, err := admin.ParseSpec(data)
+	spec, err := admin.ParseSpecFile(*file, data)
 	if err != nil {
-		return &inputError{fmt.Errorf("%s: %w", *file, err)}
+		return &inputError{err}
 	}
 	path := "/admin/apply/"
 	if *dryRun {

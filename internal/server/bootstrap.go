@@ -79,9 +79,9 @@ func seed(ctx context.Context, svc *admin.Service, authn *auth.Authenticator, pa
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
-	spec, err := admin.ParseSpec(data)
+	spec, err := admin.ParseSpecFile(path, data)
 	if err != nil {
-		return fmt.Errorf("seed %s: %w", path, err)
+		return fmt.Errorf("seed: %w", err)
 	}
 	res, err := svc.Apply(ctx, seedActor, spec, false)
 	if err != nil {
