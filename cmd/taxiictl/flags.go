@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"net/http"
 	"strings"
@@ -31,6 +32,13 @@ func (inv *invocation) require(names ...string) error {
 	default:
 		return usagef("missing %s", strings.Join(missing, ", "))
 	}
+}
+
+// isSet reports whether the command line gave the flag, even with its default value.
+func (inv *invocation) isSet(name string) bool {
+	set := false
+	inv.fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // checkTTL reads --ttl as the hub will, so that a lifetime the hub cannot read is one usage error.
