@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -58,7 +59,7 @@ var ownerGroup = group{name: "owner", actions: []action{
 var tokenGroup = group{name: "token", actions: []action{
 	{"issue", "MEMBER | --operator [NAME]  [--ttl 90d] [--note TEXT] [--out FILE]",
 		"issue a partner token for a member, or an operator token; prints the token", tokenIssue},
-	{"list", "[--member ID] [--operator]", "list issued tokens and whether they are active", tokenList},
+	{"list", "[--member ID] [--operator] [--expiring 14d]", "list issued tokens and whether they are active; --expiring: only active ones expiring within that time, soonest first", tokenList},
 	{"revoke", "TOKEN-ID", "revoke a token; every hub node refuses it from its next request", tokenRevoke},
 }}
 
@@ -479,8 +480,17 @@ func tokenIssue(inv *invocation) error {
 func tokenList(inv *invocation) error {
 	member := inv.fs.String("member", "", "only the tokens of this member")
 	operator := inv.fs.Bool("operator", false, "only operator tokens")
+	expiring := inv.fs.String("expiring", "", "only active tokens that expire within this time, such as 14d or 48h, soonest first")
 	if _, err := inv.parse(0, 0); err != nil {
 		return err
+	}
+	var within time.Duration
+	if *expiring != "" {
+		d, err := admin.ParseTTL(*expiring)
+		if err != nil || d <= 0 {
+			return usagef("--expiring %q: want a time such as 14d or 48h", *expiring)
+		}
+		within = d
 	}
 	q := url.Values{}
 	if *member != "" {
@@ -500,7 +510,20 @@ func tokenList(inv *invocation) error {
 	if err := inv.call(http.MethodGet, path, nil, &res); err != nil {
 		return err
 	}
+	if within > 0 {
+		// Read against the hub's own verdict on each token (active), and this machine's clock
+		// for the window, which is all a reminder needs.
+		horizon := time.Now().Add(within)
+		res.Tokens = slices.DeleteFunc(res.Tokens, func(t admin.Token) bool {
+			return t.Status != admin.TokenActive || !t.ExpiresAt.Before(horizon)
+		})
+		slices.SortFunc(res.Tokens, func(a, b admin.Token) int { return a.ExpiresAt.Compare(b.ExpiresAt) })
+	}
 	return inv.output(res, func(w io.Writer) {
+		if within > 0 && len(res.Tokens) == 0 {
+			fmt.Fprintf(w, "no active token expires within %s\n", *expiring)
+			return
+		}
 		table(w, "ID\tKIND\tSUBJECT\tSTATUS\tISSUED\tEXPIRES\tNOTE", func(tw io.Writer) {
 			for _, t := range res.Tokens {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Kind, t.Subject, t.Status, when(t.IssuedAt), when(t.ExpiresAt), orDash(t.Note))

@@ -84,3 +84,27 @@ func TestPartnershipShowIsComplete(t *testing.T) {
 		t.Errorf("partnership show eu-japan lacks its collections' TLP ceiling:\n%s", out)
 	}
 }
+
+// TestTokenListExpiring: token list --expiring shows only the active tokens expiring within the
+// time given, soonest first.
+func TestTokenListExpiring(t *testing.T) {
+	h := startHub(t)
+	h.must(t, "member", "add", "m1", "--name", "M1", "--jurisdiction", "EU")
+	var soon, later, revoked admin.IssuedToken
+	h.mustJSON(t, &later, "token", "issue", "m1", "--ttl", "10d")
+	h.mustJSON(t, &soon, "token", "issue", "m1", "--ttl", "2d")
+	h.mustJSON(t, &revoked, "token", "issue", "m1", "--ttl", "1d")
+	h.must(t, "token", "revoke", revoked.Token.ID)
+	out := h.must(t, "token", "list", "--expiring", "14d")
+	rows := strings.Split(strings.TrimSpace(out), "\n")
+	// The operator's first token lasts 90 days: not listed, nor the revoked one.
+	if len(rows) != 3 || !strings.HasPrefix(rows[1], soon.Token.ID) || !strings.HasPrefix(rows[2], later.Token.ID) {
+		t.Errorf("token list --expiring 14d:\n%s", out)
+	}
+	if out := h.must(t, "token", "list", "--expiring", "1d"); !strings.Contains(out, "no active token expires within 1d") {
+		t.Errorf("token list --expiring 1d:\n%s", out)
+	}
+	if status, _, stderr := h.ctl(t, "token", "list", "--expiring", "soon"); status != exitUsage || !strings.Contains(stderr, "--expiring") {
+		t.Errorf("token list --expiring soon: exit %d %s", status, stderr)
+	}
+}

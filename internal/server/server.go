@@ -120,6 +120,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err erro
 		DefaultTokenTTL: cfg.TokenTTL,
 		MaxTokenTTL:     cfg.MaxTokenTTL,
 	})
+	metrics.RegisterTokenExpiry(reg, memberExpiries(svc), log)
 	if err := bootstrapOperator(ctx, svc, cfg.DataDir, log); err != nil {
 		return nil, err
 	}
@@ -277,6 +278,17 @@ func (s *Server) Serve(ctx context.Context, ln, metricsLn net.Listener) error {
 	if (metricsLn != nil) != (s.cfg.MetricsListen != "") {
 		return errors.New("serve: a metrics listener is needed exactly when the config sets a metrics address")
 	}
+	// The watch ends when Serve returns, before the store is closed.
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		s.warnExpiringTokens(watchCtx)
+	}()
+	defer func() {
+		stopWatch()
+		<-watchDone
+	}()
 	api := s.httpServer(ctx, s.handler)
 	api.TLSConfig = s.tls
 	servers := []*http.Server{api}
