@@ -51,6 +51,11 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		log.Error("taxiihub could not start", "error", err)
 		return 1
 	}
+	// A person at a terminal gets one plain line among the JSON ones: where the hub is and where
+	// its tokens are. Log collectors, which are not terminals, get the same as a JSON line only.
+	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
+		s.OnReady(func(r server.Ready) { fmt.Fprintf(stderr, "\n%s\n\n", r.Sentence()) })
+	}
 	// The reloader ends with ctx, which stop cancels when run returns, whatever the reason.
 	go func() {
 		for {
@@ -69,4 +74,10 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// isTerminal reports whether f is a character device: a person is reading it.
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

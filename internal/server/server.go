@@ -57,6 +57,8 @@ type Server struct {
 	// cert and tls are nil when the hub serves plain HTTP.
 	cert *certificate
 	tls  *tls.Config
+	// onReady, when set, is called once Serve listens.
+	onReady func(Ready)
 }
 
 // New opens the configured store, publishes this node's signing key, gives a new hub its first
@@ -302,6 +304,12 @@ func (s *Server) Serve(ctx context.Context, ln, metricsLn net.Listener) error {
 	}()
 	s.log.InfoContext(ctx, "serving TAXII 2.1", "address", ln.Addr().String(), "tls", api.TLSConfig != nil,
 		"client_certificates", s.cfg.ClientCA != "")
+	ready := s.ready(ln.Addr())
+	s.log.InfoContext(ctx, ready.Sentence(), "event", "ready", "discovery_url", ready.DiscoveryURL,
+		"operator_token", ready.OperatorToken, "partner_tokens", ready.TokensDir, "partner_token_files", ready.PartnerTokens)
+	if s.onReady != nil {
+		s.onReady(ready)
+	}
 	if metricsLn != nil {
 		m := s.httpServer(ctx, promOnly(s.metrics))
 		servers = append(servers, m)
