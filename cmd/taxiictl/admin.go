@@ -30,6 +30,8 @@ var collectionGroup = group{name: "collection", actions: []action{
 	{"create", "PARTNERSHIP --title TITLE [--alias ALIAS] [--description TEXT] [--media-type TYPE]...",
 		"add a collection; the hub gives it a UUIDv4 id", collectionCreate},
 	{"list", "PARTNERSHIP", "list a partnership's collections", collectionList},
+	{"url", "PARTNERSHIP COLLECTION [--base URL]",
+		"print the collection's TAXII URL by id, the one to give TAXII clients (taxii2-client refuses alias URLs)", collectionURL},
 	{"delete", "PARTNERSHIP COLLECTION", "delete a collection (id or alias) with all its objects and grants", collectionDelete},
 }}
 
