@@ -149,9 +149,9 @@ func TestReadmeSharingRulesMatchTheExample(t *testing.T) {
 
 	// The check catches a README that drifted: a rule changed, a list shortened, an item made up.
 	for name, drift := range map[string]func(string) string{
-		"a rule changed":       func(s string) string { return strings.Replace(s, "tlp_max: amber", "tlp_max: red", 1) },
-		"a list cut short":     func(s string) string { return strings.Replace(s, ", marking-definition]", "]", 1) },
-		"a member made up":     func(s string) string { return strings.Replace(s, "member: frontex", "member: interpol", 1) },
+		"a rule changed":   func(s string) string { return strings.Replace(s, "tlp_max: amber", "tlp_max: red", 1) },
+		"a list cut short": func(s string) string { return strings.Replace(s, ", marking-definition]", "]", 1) },
+		"a member made up": func(s string) string { return strings.Replace(s, "member: frontex", "member: interpol", 1) },
 		"a rule the file lacks": func(s string) string {
 			return strings.Replace(s, "          allowed_types:", "          tlp_max: green\n          allowed_types:", 1)
 		},
