@@ -53,6 +53,15 @@ func TestStartupLine(t *testing.T) {
 	if ready[0]["discovery_url"] != base+"/taxii2/" {
 		t.Errorf("discovery_url %v", ready[0]["discovery_url"])
 	}
+	// The README shows this line for the README's run command, on its address.
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := strings.ReplaceAll(msg, base, "http://127.0.0.1:8080")
+	if !strings.Contains(string(readme), "\n    "+shown+"\n") {
+		t.Errorf("the README does not show the ready line as the hub writes it:\n    %s", shown)
+	}
 
 	// At a terminal (script gives the hub one), the same sentence as plain text. timeout stops the
 	// hub with SIGTERM once it has had time to start.
