@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"io"
@@ -37,8 +38,8 @@ var (
 			"origin and withdrawal against the ledger, the audit trail's chain, and heads kept outside the hub", ledgerVerify}
 	headAction = action{"head", "", "print where the ledger and the audit trail end, as checkpoints to keep outside the hub " +
 		"and pass back to audit verify --deep", chainHeads}
-	pullsAction = action{"pulls", "[--publisher MEMBER] [--partnership SLUG] [--after SEQ] [--limit N]",
-		"list recorded pulls: all, or those of one publisher's objects", ledgerPulls}
+	pullsAction = action{"pulls", "[--publisher MEMBER] [--partnership SLUG] [--after SEQ] [--limit N] [--objects]",
+		"list recorded pulls, one row each with how many objects it served: all, or those of one publisher's objects", ledgerPulls}
 )
 
 // runAudit is the audit command: the operator audit trail, or with verify or pulls the ledger.
@@ -418,6 +419,7 @@ func ledgerPulls(inv *invocation) error {
 	partnership := inv.fs.String("partnership", "", "only pulls from this partnership")
 	after := inv.fs.Int64("after", 0, "only ledger entries after this sequence number")
 	limit := inv.fs.Int("limit", 100, "at most this many pulls (up to 1000)")
+	objects := inv.fs.Bool("objects", false, "also list each pull's object ids, one a line under its row")
 	if _, err := inv.parse(0, 0); err != nil {
 		return err
 	}
@@ -433,14 +435,17 @@ func ledgerPulls(inv *invocation) error {
 		return err
 	}
 	return inv.output(page, func(w io.Writer) {
+		// One row per pull, collections by the alias operators know them by, and a count rather
+		// than the ids, of which a page holds up to a thousand; --objects lists them.
 		table(w, "SEQ\tTIME\tMEMBER\tTOKEN\tCOLLECTION\tREAD\tOBJECTS", func(tw io.Writer) {
 			for _, e := range page.Entries {
-				ids := make([]string, len(e.Items))
-				for i, it := range e.Items {
-					ids[i] = it.ID
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s/%s\t%s\t%d\n", e.Seq, when(e.At), e.Member, orDash(e.TokenID),
+					e.Partnership, cmp.Or(e.CollectionAlias, e.Collection), e.Endpoint, len(e.Items))
+				if *objects {
+					for _, it := range e.Items {
+						fmt.Fprintf(tw, "\t\t\t\t\t\t  %s\n", it.ID)
+					}
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s/%s\t%s\t%s\n", e.Seq, when(e.At), e.Member, orDash(e.TokenID),
-					e.Partnership, e.Collection, e.Endpoint, orDash(strings.Join(ids, " ")))
 			}
 		})
 		if page.More {

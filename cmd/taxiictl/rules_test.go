@@ -103,9 +103,15 @@ func TestRulesCommands(t *testing.T) {
 			t.Errorf("audit verify --deep does not say %q:\n%s", want, out)
 		}
 	}
-	out = h.must(t, "audit", "pulls", "--publisher", "cert-eu")
+	out = h.must(t, "audit", "pulls", "--publisher", "cert-eu", "--objects")
 	if !strings.Contains(out, "jpcert-cc") || !strings.Contains(out, "indicator--0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9") {
-		t.Errorf("audit pulls of cert-eu's objects:\n%s", out)
+		t.Errorf("audit pulls --objects of cert-eu's objects:\n%s", out)
+	}
+	// A row per pull: the collection by its alias, and how many objects the pull served.
+	out = h.must(t, "audit", "pulls", "--publisher", "cert-eu")
+	if rows := strings.Split(strings.TrimSpace(out), "\n"); len(rows) != 2 || !strings.Contains(rows[1], "eu-japan/cyber-threats") ||
+		!strings.HasSuffix(rows[1], " 1") || strings.Contains(out, "indicator--") {
+		t.Errorf("audit pulls of cert-eu's objects, want one row naming eu-japan/cyber-threats and 1 object:\n%s", out)
 	}
 	if out := h.must(t, "audit", "pulls", "--publisher", "jpcert-cc"); strings.Contains(out, "indicator--") {
 		t.Errorf("audit pulls of jpcert-cc's objects shows another's:\n%s", out)

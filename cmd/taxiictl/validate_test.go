@@ -191,3 +191,11 @@ func TestValidatePrintsPatternWarnings(t *testing.T) {
 		t.Errorf("report lacks the pattern warning:\n%s", stdout)
 	}
 }
+
+// TestVersion: taxiictl --version names the build without talking to any hub.
+func TestVersion(t *testing.T) {
+	status, stdout, stderr := runTool("", "--version", "--url", "http://127.0.0.1:1")
+	if status != exitOK || !strings.HasPrefix(stdout, "taxiictl ") || !strings.Contains(stdout, " revision ") || stderr != "" {
+		t.Errorf("taxiictl --version: exit %d, stdout %q, stderr %q", status, stdout, stderr)
+	}
+}

@@ -11,13 +11,23 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
+	"taxiihub/internal/buildinfo"
 	"taxiihub/internal/httpapi"
 	"taxiihub/internal/server"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Getenv, os.Stderr)) }
+func main() {
+	// --version is answered before the configuration is read, so that it works whatever else the
+	// environment or a config file says.
+	if slices.ContainsFunc(os.Args[1:], buildinfo.IsVersionFlag) {
+		fmt.Println(buildinfo.Read().Line("taxiihub"))
+		return
+	}
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stderr))
+}
 
 // run turns the outside world (arguments, environment, signals) into values, so that everything
 // below it can be started by tests without touching process state.
@@ -48,6 +58,11 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		log.Error("taxiihub could not start", "error", errors.Join(err, listeners.Close()))
 		return 1
 	}
+	// A person at a terminal gets one plain line among the JSON ones: where the hub is and where
+	// its tokens are. Log collectors, which are not terminals, get the same as a JSON line only.
+	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
+		s.OnReady(func(r server.Ready) { fmt.Fprintf(stderr, "\n%s\n\n", r.Sentence()) })
+	}
 	// The reloader ends with ctx, which stop cancels when run returns, whatever the reason.
 	go func() {
 		for {
@@ -66,4 +81,10 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// isTerminal reports whether f is a character device: a person is reading it.
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

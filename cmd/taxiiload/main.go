@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"taxiihub/internal/buildinfo"
 	"taxiihub/internal/load"
 )
 
@@ -63,6 +64,10 @@ type options struct {
 
 // run is the whole command apart from touching the process, so that tests can run it in-process.
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer, terminal bool) int {
+	if slices.ContainsFunc(args, buildinfo.IsVersionFlag) {
+		fmt.Fprintln(stdout, buildinfo.Read().Line("taxiiload"))
+		return exitOK
+	}
 	opts, err := parseArgs(args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, usage(getenv))

@@ -223,3 +223,12 @@ func TestReadmeLoadCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestVersion: -version names the build and starts no load, whatever else the command line says.
+func TestVersion(t *testing.T) {
+	var stdout, stderr strings.Builder
+	code := run([]string{"-version", "-duration", "1h", "http://127.0.0.1:1"}, noEnv, &stdout, &stderr, false)
+	if code != exitOK || !strings.HasPrefix(stdout.String(), "taxiiload ") || !strings.Contains(stdout.String(), " revision ") || stderr.Len() > 0 {
+		t.Errorf("taxiiload -version: exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	}
+}

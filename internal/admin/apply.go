@@ -200,7 +200,7 @@ func (p *planner) partnership(ctx context.Context, ps PartnershipSpec) error {
 func (p *planner) collection(ctx context.Context, slug string, rootExists bool, cs CollectionSpec) error {
 	st := p.s.store
 	want := store.Collection{APIRoot: slug, Alias: cs.Alias, Title: cs.Title, Description: cs.Description,
-		MediaTypes: slices.Clone(cs.MediaTypes), Policy: storeCollectionPolicy(cs.Policy)}
+		MediaTypes: canonicalMediaTypes(cs.MediaTypes), Policy: storeCollectionPolicy(cs.Policy)}
 	target := slug + "/" + cs.Alias
 	have, err := store.Collection{}, store.ErrNotFound
 	if rootExists {

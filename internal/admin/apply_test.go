@@ -257,7 +257,7 @@ func TestParseSpecRefusesUnknownAndRepeatedKeys(t *testing.T) {
 		}
 	}
 	_, err := admin.ParseSpec([]byte("members:\n  - id: a\n    nmae: A\n"))
-	if err == nil || !strings.Contains(err.Error(), "[3:5]") || !strings.Contains(err.Error(), "nmae") {
+	if err == nil || !strings.Contains(err.Error(), "3:5: members[0].nmae") {
 		t.Errorf("the error does not say where the unknown field is: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -58,6 +59,7 @@ type Admin interface {
 
 	Apply(ctx context.Context, actor string, spec admin.Spec, dryRun, confirmWeaken bool) (admin.ApplyResult, error)
 	Audit(ctx context.Context, after int64, limit int) ([]admin.AuditEntry, error)
+	RecentAudit(ctx context.Context, since time.Time, limit int) ([]admin.AuditEntry, error)
 
 	Ledger(ctx context.Context, after int64, limit int) ([]admin.LedgerEntry, error)
 	VerifyLedger(ctx context.Context) (admin.LedgerVerification, error)
@@ -498,8 +500,24 @@ func (h adminAPI) audit(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	entries, err := h.svc.Audit(c.Request.Context(), after, limit)
+	newest, err := boolParam(c, "newest")
 	if err != nil {
+		return err
+	}
+	var entries []admin.AuditEntry
+	if newest {
+		if c.Query("after") != "" {
+			return badQuery("after", "pages the trail oldest first and cannot be combined with newest")
+		}
+		since, err := timeParam(c, "since")
+		if err != nil {
+			return err
+		}
+		entries, err = h.svc.RecentAudit(c.Request.Context(), since, limit)
+		if err != nil {
+			return err
+		}
+	} else if entries, err = h.svc.Audit(c.Request.Context(), after, limit); err != nil {
 		return err
 	}
 	writeAdminJSON(c, http.StatusOK, struct {

@@ -102,9 +102,9 @@ func seed(ctx context.Context, svc *admin.Service, st seedRecords, authn *auth.A
 	digest := hex.EncodeToString(sum[:])
 	// The file is checked even when it will not be applied, so that a broken file is found now
 	// rather than on the day someone applies it.
-	spec, err := admin.ParseSpec(data)
+	spec, err := admin.ParseSpecFile(path, data)
 	if err != nil {
-		return fmt.Errorf("seed %s: %w", path, err)
+		return fmt.Errorf("seed: %w", err)
 	}
 	seeded, err := st.Seeds(ctx)
 	if err != nil {

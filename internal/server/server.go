@@ -23,6 +23,7 @@ import (
 
 	"taxiihub/internal/admin"
 	"taxiihub/internal/auth"
+	"taxiihub/internal/buildinfo"
 	"taxiihub/internal/httpapi"
 	"taxiihub/internal/metrics"
 	"taxiihub/internal/requestlog"
@@ -52,6 +53,8 @@ type Server struct {
 	// cert and tls are nil when the hub serves plain HTTP.
 	cert *certificate
 	tls  *tls.Config
+	// onReady, when set, is called once Serve listens.
+	onReady func(Ready)
 }
 
 // New opens the configured store, publishes this node's signing key, gives a new hub its first
@@ -67,6 +70,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err erro
 	// the load tool) do not mix their series.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics.RegisterBuildInfo(reg, buildinfo.Read())
 
 	// TLS files are read before the store is opened: a bad certificate is the cheaper failure.
 	var (
@@ -114,6 +118,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err erro
 		DefaultTokenTTL: cfg.TokenTTL,
 		MaxTokenTTL:     cfg.MaxTokenTTL,
 	})
+	metrics.RegisterTokenExpiry(reg, memberExpiries(svc), log)
 	if err := bootstrapOperator(ctx, svc, cfg.DataDir, log); err != nil {
 		return nil, err
 	}
@@ -339,6 +344,17 @@ func (s *Server) Serve(ctx context.Context, l Listeners) error {
 		ln  net.Listener
 		tls bool
 	}
+	// The watch ends when Serve returns, before the store is closed.
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		s.warnExpiringTokens(watchCtx)
+	}()
+	defer func() {
+		stopWatch()
+		<-watchDone
+	}()
 	api := s.httpServer(ctx, s.handler)
 	api.TLSConfig = s.tls
 	// Only the partners' listener is limited: the admin and metrics addresses are the operator's.
@@ -359,6 +375,12 @@ func (s *Server) Serve(ctx context.Context, l Listeners) error {
 	if l.Metrics != nil {
 		all = append(all, served{s.httpServer(ctx, promOnly(s.metrics)), l.Metrics, false})
 		s.log.InfoContext(ctx, "serving metrics", "address", l.Metrics.Addr().String())
+	}
+	ready := s.ready(l.API.Addr())
+	s.log.InfoContext(ctx, ready.Sentence(), "event", "ready", "discovery_url", ready.DiscoveryURL,
+		"operator_token", ready.OperatorToken, "partner_tokens", ready.TokensDir, "partner_token_files", ready.PartnerTokens)
+	if s.onReady != nil {
+		s.onReady(ready)
 	}
 	done := make(chan error, len(all))
 	for _, sv := range all {
