@@ -145,6 +145,21 @@ func TestSharingRulesTable(t *testing.T) {
 			{"personal data: note", china, "cert-eu", sdo("note", 17, `"content":"ask j.smith@gov.example","object_refs":["`+stixID("indicator", 1)+`"]`), stixID("note", 17), []string{"[personal-data] /content"}},
 			{"personal data: opinion", china, "cert-eu", sdo("opinion", 18, `"opinion":"agree","explanation":"call 555-123-4567","object_refs":["`+stixID("indicator", 1)+`"]`), stixID("opinion", 18), []string{"[personal-data] /explanation"}},
 			{"personal data: external reference", china, "cert-eu", sdo("indicator", 19, indicatorBody+`,"external_references":[{"source_name":"ticket","description":"from ops@example.org"}]`), stixID("indicator", 19), []string{"[personal-data] /external_references/0/description"}},
+			// Personal data spelt or placed to slip past the rule (issue 13): each is refused, its neighbour stored.
+			{"personal data: full-width at sign", china, "cert-eu", sdo("indicator", 50, indicatorBody+`,"description":"reported by jane.doe＠example.org"`), stixID("indicator", 50), []string{"[personal-data] /description"}},
+			{"personal data: zero-width space and soft hyphen", china, "cert-eu", sdo("indicator", 51, indicatorBody+`,"description":"reported by ja\u200bne@exam\u00adple.org"`), stixID("indicator", 51), []string{"[personal-data] /description"}},
+			{"personal data: Cyrillic letter in the domain", china, "cert-eu", sdo("indicator", 52, indicatorBody+`,"description":"reported by jane@ex\u0430mple.org"`), stixID("indicator", 52), []string{"[personal-data] /description"}},
+			{"personal data: Arabic-Indic digits", china, "cert-eu", sdo("malware", 53, `"name":"call +٣٢ ٢ ٢٩٩ ١١ ١١","is_family":false`), stixID("malware", 53), []string{"[personal-data] /name"}},
+			{"personal data: slashes between digits", china, "cert-eu", sdo("malware", 54, `"name":"call +32/2/299/11/11","is_family":false`), stixID("malware", 54), []string{"[personal-data] /name"}},
+			{"personal data: identity class Individual", china, "cert-eu", sdo("identity", 55, `"name":"J. Doe","identity_class":"Individual"`), stixID("identity", 55), []string{"[personal-data] /identity_class"}},
+			{"personal data: passport number", china, "cert-eu", sdo("note", 56, `"content":"Passport No. P4366918","object_refs":["`+stixID("indicator", 1)+`"]`), stixID("note", 56), []string{"[personal-data] /content"}},
+			{"personal data: date of birth", china, "cert-eu", sdo("note", 57, `"content":"DOB: 12.03.1980","object_refs":["`+stixID("indicator", 1)+`"]`), stixID("note", 57), []string{"[personal-data] /content"}},
+			{"personal data: IBAN", china, "cert-eu", sdo("note", 58, `"content":"paid into BE71 0961 2345 6769","object_refs":["`+stixID("indicator", 1)+`"]`), stixID("note", 58), []string{"[personal-data] /content"}},
+			{"personal data: custom property", china, "cert-eu", sdo("indicator", 59, indicatorBody+`,"x_case":{"reporter":"jane@example.org"}`), stixID("indicator", 59), []string{"[personal-data] /x_case/reporter"}},
+			{"personal data: pattern literal", china, "cert-eu", sdo("indicator", 60, `"name":"phish","pattern":"[email-addr:value = 'jane@example.org']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"`), stixID("indicator", 60), []string{"[personal-data] /pattern"}},
+			{"personal data: x509 subject", china, "cert-eu", sco("x509-certificate", 61, `"subject":"CN=J Doe/emailAddress=jane@example.org"`), stixID("x509-certificate", 61), []string{"[personal-data] /subject"}},
+			{"personal data: url value", china, "cert-eu", sco("url", 62, `"value":"https://portal.example.net/reset?user=jane%40example.org"`), stixID("url", 62), []string{"[personal-data] /value"}},
+			{"personal data: location street address", china, "cert-eu", sdo("location", 63, `"street_address":"12 Rue de la Loi","country":"BE"`), stixID("location", 63), []string{"[personal-data] /street_address"}},
 
 			// Allowed content (immigration → counter-terrorism).
 			{"allowed types: case content type", records, "frontex", sdo("note", 20, `"content":"interview held","object_refs":["`+stixID("identity", 21)+`"]`), stixID("note", 20), []string{"[type-not-allowed] /type"}},
