@@ -2,6 +2,7 @@ package stix
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -23,6 +24,7 @@ func TestObservableFidelity(t *testing.T) {
 		obj         string
 		want        string // the error code expected, "" for a valid object
 		wantWarning string
+		says        string // when set, a warning's message must hold it
 	}{
 		{name: "ipfix of integers and strings", obj: traffic + `, "ipfix": {"minimumIpTotalLength": 32, "protocolIdentifier": "6"}}`},
 		{name: "ipfix value that is a list", obj: traffic + `, "ipfix": {"minimumIpTotalLength": [32]}}`, want: CodeWrongType},
@@ -46,6 +48,7 @@ func TestObservableFidelity(t *testing.T) {
 		{name: "integer written with an exponent", obj: image + `, "size": 1e3}`},
 		{name: "negative integer beyond -(2^53 - 1)", obj: process + `, "pid": -9007199254740993}`, want: CodeOutOfRange},
 		{name: "float beyond a double", obj: image + `, "extensions": {"windows-pebinary-ext": {"pe_type": "exe", "sections": [{"name": ".text", "entropy": 1e309}]}}}`, want: CodeOutOfRange},
+		{name: "hash key misspelled", obj: image + `, "hashes": {"sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}}`, wantWarning: CodeHashAlgorithm, says: "spelled SHA-256"},
 		{name: "file containing observables", obj: image + `, "contains_refs": ["file--8ae20dde-83d4-4218-88fd-41ef0dabf9d1", "x-acme-blob--8ae20dde-83d4-4218-88fd-41ef0dabf9d1"]}`},
 		{name: "file containing an indicator", obj: image + `, "contains_refs": ["indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"]}`, want: CodeReferenceTarget},
 	} {
@@ -59,6 +62,9 @@ func TestObservableFidelity(t *testing.T) {
 			}
 			if tc.wantWarning != "" && !slices.Contains(codes(vd.Warnings), tc.wantWarning) {
 				t.Errorf("warnings %v, want %s", vd.Warnings, tc.wantWarning)
+			}
+			if tc.says != "" && !slices.ContainsFunc(vd.Warnings, func(p Problem) bool { return strings.Contains(p.Message, tc.says) }) {
+				t.Errorf("warnings %v, want one saying %q", vd.Warnings, tc.says)
 			}
 		})
 	}
