@@ -16,7 +16,9 @@ func definition(n int, statement string) json.RawMessage {
 		`"created":"2026-01-01T00:00:00.000Z","definition_type":"statement","definition":{"statement":%q}}`, n, statement))
 }
 
-func definitionID(n int) string { return fmt.Sprintf("marking-definition--00000000-0000-4000-8000-%012d", n) }
+func definitionID(n int) string {
+	return fmt.Sprintf("marking-definition--00000000-0000-4000-8000-%012d", n)
+}
 
 // amberFixture is a fixture whose collection has a TLP:AMBER ceiling.
 func amberFixture(t *testing.T) (fixture, Access) {
