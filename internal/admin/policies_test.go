@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -54,6 +55,9 @@ func TestPoliciesAndMemberships(t *testing.T) {
 				"Identity": {"name"}, "identity": {"x_legal_status..status", "address street", ""}}}, false)),
 			admin.Invalid, []string{`unmarked "ignore" must be clear or refuse`, `"Identity" is not a STIX object type name`,
 				`"x_legal_status..status" is not a property name`, `"address street" is not a property name`, `"" is not a property name`}},
+		{"too many allowed properties", refuse(e.svc.SetCollectionPolicy(ctx, "alice", p.Slug, "records",
+			admin.CollectionPolicy{AllowedProperties: map[string][]string{"identity": manyPaths(1001)}}, false)),
+			admin.Invalid, []string{"1001 paths; a collection allows at most 1000"}},
 		{"bad membership", refuse(e.svc.PutMembership(ctx, "alice", admin.Membership{Member: "frontex", Partnership: p.Slug, Role: "writer"}, false)),
 			admin.Invalid, []string{`role "writer"`}},
 		{"membership from outside", refuse(e.svc.PutMembership(ctx, "alice", admin.Membership{Member: "cncert-cc", Partnership: p.Slug, Role: "reader"}, false)),
@@ -220,4 +224,13 @@ func TestApplyExampleCarriesTheRules(t *testing.T) {
 	// The file keeps the hub within its own rules: a Chinese member cannot join the EU-only exchange.
 	_, err := e.svc.PutMembership(ctx, "alice", admin.Membership{Member: "cncert-cc", Partnership: "eu-immigration-ct", Role: "reader"}, false)
 	wantKind(t, "cncert-cc joining eu-immigration-ct", err, admin.Conflict, "established in CN")
+}
+
+// manyPaths returns n distinct property names.
+func manyPaths(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("x_field_%d", i)
+	}
+	return out
 }

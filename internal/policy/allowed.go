@@ -7,11 +7,11 @@ import (
 )
 
 // alwaysAllowed are the properties an allow-list never refuses: those every STIX object needs
-// (type, spec_version, id, created, modified), and its markings, which carry references and
-// selectors rather than content and which the TLP rules need, so that an allow-list never makes a
-// publisher drop the TLP marking of what it shares. Inside an admitted extension, its
-// extension_type is allowed too.
-var alwaysAllowed = []string{"type", "spec_version", "id", "created", "modified", "object_marking_refs", "granular_markings"}
+// (type, spec_version, id, created, modified); its markings, which carry references and selectors
+// rather than content and which the TLP rules need, so that an allow-list never makes a publisher
+// drop the TLP marking of what it shares; and revoked, a boolean, so that a publisher can always
+// revoke what it shared. Inside an admitted extension, its extension_type is allowed too.
+var alwaysAllowed = []string{"type", "spec_version", "id", "created", "modified", "object_marking_refs", "granular_markings", "revoked"}
 
 // notAllowed returns the JSON pointers of the properties of obj that the allow-list of its type
 // does not admit, at any depth.

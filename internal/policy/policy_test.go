@@ -143,7 +143,7 @@ func TestCheck(t *testing.T) {
 
 		// Allowed properties (administrative details only).
 		{"allowed properties pass", records, obj("identity", `"name":"Case 42","identity_class":"individual","x_legal_status":{"permit":"B","until":"2027"},`+
-			`"object_marking_refs":["`+tlp2Clear+`"],"external_references":[{"source_name":"case-register"}]`), nil, nil, store.TLPClear},
+			`"object_marking_refs":["`+tlp2Clear+`"],"external_references":[{"source_name":"case-register"}],"revoked":true`), nil, nil, store.TLPClear},
 		{"a renamed note", records, obj("identity", `"name":"Case 42","interview_notes":"..."`), []string{"property-not-allowed /interview_notes"}, nil, 0},
 		{"a custom note", records, obj("identity", `"name":"Case 42","x_interview_note":"..."`), []string{"property-not-allowed /x_interview_note"}, nil, 0},
 		{"notes in the description", records, obj("identity", `"name":"Case 42","description":"interviewed on ..."`), []string{"property-not-allowed /description"}, nil, 0},
