@@ -231,3 +231,39 @@ func TestUnreadAnswerIsCut(t *testing.T) {
 		t.Errorf("a client that read nothing for eight seconds still got the whole page (%d bytes): the answer had no deadline", n)
 	}
 }
+
+// TestSlowHonestBodyIsServed: a body that arrives above the minimum transfer rate but takes longer
+// than the request timeout is read, judged and stored: the request timeout bounds the hub's own
+// work, and the transfer has the minimum rate to keep.
+func TestSlowHonestBodyIsServed(t *testing.T) {
+	h := startHub(t, hubOptions{args: []string{"--request-timeout", "2s", "--min-transfer-rate", "1024", "--transfer-grace", "1s"}})
+	run := runID()
+	body := envelope(indicator(run, 1, `,"description":"`+strings.Repeat("d", 6000)+`"`))
+	c := dial(t, h, "")
+	if _, err := fmt.Fprintf(c, "POST %sobjects/ HTTP/1.1\r\nHost: hub\r\nAccept: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nAuthorization: Bearer %s\r\n\r\n",
+		collection, taxiiType, taxiiType, len(body), h.token(writer)); err != nil {
+		t.Fatal(err)
+	}
+	// 2 KiB a second, twice the minimum: the body takes about three seconds, longer than the
+	// request timeout.
+	started := time.Now()
+	for rest := body; len(rest) > 0; {
+		n := min(len(rest), 200)
+		if _, err := c.Write(rest[:n]); err != nil {
+			t.Fatalf("the hub stopped reading a body sent above the minimum rate: %v", err)
+		}
+		rest = rest[n:]
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(patience))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	a := answerOf(resp)
+	t.Logf("a body of %d bytes sent in %s: %s", len(body), time.Since(started).Round(time.Millisecond), a)
+	if a.status != http.StatusAccepted {
+		t.Fatalf("answer %s; want 202", a)
+	}
+	requireStored(t, h, h.token(writer), indicatorID(run, 1))
+}
