@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -257,6 +258,10 @@ func checkCompose(composeYAML, nginxConf, dockerfile, goMod []byte) problems {
 		}
 		hubs = append(hubs, name+":"+port)
 		bad = append(bad, checkMongoURI(name, env["TAXIIHUB_MONGO_URI"], members, replSet)...)
+		bad = append(bad, checkOperatorSafety(name, env, s.words(), env["TAXIIHUB_LISTEN"])...)
+		if len(s.Ports) > 0 {
+			bad.add("%s publishes ports %v itself; partners reach the hubs through the load balancer only", name, s.Ports)
+		}
 		if s.Healthcheck == nil {
 			bad.add("%s has no health check", name)
 		} else if test := strings.Join(s.Healthcheck.Test, " "); !regexp.MustCompile(`(127\.0\.0\.1|localhost):` + port + `/(healthz|readyz)\b`).MatchString(test) {
@@ -301,8 +306,50 @@ func checkCompose(composeYAML, nginxConf, dockerfile, goMod []byte) problems {
 			}
 		}
 		bad = append(bad, checkNginx(nginxConf, hubs)...)
+		bad = append(bad, checkNginxAdmin(nginxConf)...)
 	}
 	bad = append(bad, checkDockerfile(dockerfile, goMod, hubs)...)
+	return bad
+}
+
+// checkOperatorSafety checks what keeps operators' rules and API away from accidents: no seed
+// applied at start (a deployment's hubs restart often, and a seed file is for bootstrapping a hub
+// by hand), and the admin API on a loopback address of its own, never on the partners' port.
+func checkOperatorSafety(where string, env map[string]string, args []string, listen string) problems {
+	var bad problems
+	if env["TAXIIHUB_SEED"] != "" || slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--seed") }) {
+		bad.add("%s applies a seed file at start; apply specs on purpose with taxiictl apply", where)
+	}
+	admin := env["TAXIIHUB_ADMIN_LISTEN"]
+	host, port, err := net.SplitHostPort(admin)
+	switch {
+	case admin == "":
+		bad.add("%s sets no TAXIIHUB_ADMIN_LISTEN: the admin API needs an address of its own, off the partners' port", where)
+	case err != nil:
+		bad.add("%s: TAXIIHUB_ADMIN_LISTEN %q is not host:port", where, admin)
+	case !(host == "localhost" || net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback()):
+		bad.add("%s serves the admin API on %s; want a loopback address, which operators reach with exec", where, admin)
+	case port == portOf(listen):
+		bad.add("%s serves the admin API on the partners' port %s", where, port)
+	}
+	return bad
+}
+
+var adminLocation = regexp.MustCompile(`location\s+(?:\^~\s+|=\s+)?/admin/?\s*\{([^}]*)\}`)
+
+// checkNginxAdmin checks that nginx answers /admin/ itself and never forwards it to a hub.
+func checkNginxAdmin(conf []byte) problems {
+	var bad problems
+	text := regexp.MustCompile(`#[^\n]*`).ReplaceAllString(string(conf), "")
+	m := adminLocation.FindStringSubmatch(text)
+	switch {
+	case m == nil:
+		bad.add("nginx has no location for /admin/: it forwards the admin API's paths to the hubs")
+	case strings.Contains(m[1], "proxy_pass"):
+		bad.add("nginx forwards /admin/ to the hubs")
+	case !regexp.MustCompile(`return\s+40[34]\b`).MatchString(m[1]):
+		bad.add("nginx's /admin/ location does not answer 404 (or 403) itself")
+	}
 	return bad
 }
 
@@ -460,9 +507,11 @@ type spec struct {
 }
 
 type container struct {
-	Name  string `yaml:"name"`
-	Image string `yaml:"image"`
-	Ports []struct {
+	Name    string   `yaml:"name"`
+	Image   string   `yaml:"image"`
+	Command []string `yaml:"command"`
+	Args    []string `yaml:"args"`
+	Ports   []struct {
 		Name          string `yaml:"name"`
 		ContainerPort int    `yaml:"containerPort"`
 	} `yaml:"ports"`
@@ -616,6 +665,7 @@ func checkKubernetes(files map[string][]byte) problems {
 	if env["TAXIIHUB_MONGO_URI"] == "" {
 		bad.add("the hub has no TAXIIHUB_MONGO_URI: it would run on an embedded database per pod")
 	}
+	bad = append(bad, checkOperatorSafety("the hub", env, slices.Concat(c.Command, c.Args), env["TAXIIHUB_LISTEN"])...)
 	// The TAXII port: the container port that TAXIIHUB_LISTEN listens on.
 	listenPort := portOf(env["TAXIIHUB_LISTEN"])
 	taxiiPort := ""
@@ -629,6 +679,9 @@ func checkKubernetes(files map[string][]byte) problems {
 	}
 	if taxiiPort == "" {
 		bad.add("no container port matches TAXIIHUB_LISTEN=%q", env["TAXIIHUB_LISTEN"])
+	}
+	if adminPort := portOf(env["TAXIIHUB_ADMIN_LISTEN"]); adminPort != "" && ports[adminPort] != "" {
+		bad.add("container port %s is the admin API's; it must not be exposed", adminPort)
 	}
 	scheme := "HTTP"
 	if env["TAXIIHUB_TLS_CERT"] != "" {
@@ -759,6 +812,22 @@ func TestChecksCatchBrokenFiles(t *testing.T) {
 		{"a password in compose", func(f *files) {
 			f.compose = replace(f.compose, "mongodb://mongo1:27017,", "mongodb://hub:secret@mongo1:27017,")
 		}, "credentials"},
+		{"a seed applied at every start", func(f *files) {
+			f.compose = replace(f.compose, "TAXIIHUB_TRUSTED_PROXIES: 172.28.0.10\n    volumes:\n      - hub1",
+				"TAXIIHUB_TRUSTED_PROXIES: 172.28.0.10\n      TAXIIHUB_SEED: /etc/taxiihub/partnerships.yaml\n    volumes:\n      - hub1")
+		}, "hub1 applies a seed file at start"},
+		{"the admin API with the partners", func(f *files) {
+			f.compose = replace(f.compose, "TAXIIHUB_ADMIN_LISTEN: 127.0.0.1:8081\n      TAXIIHUB_URL: http://127.0.0.1:8081\n      TAXIIHUB_METRICS_LISTEN", "TAXIIHUB_METRICS_LISTEN")
+		}, "hub2 sets no TAXIIHUB_ADMIN_LISTEN"},
+		{"the admin API on every interface", func(f *files) {
+			f.compose = replace(f.compose, "TAXIIHUB_ADMIN_LISTEN: 127.0.0.1:8081", "TAXIIHUB_ADMIN_LISTEN: 0.0.0.0:8081")
+		}, "want a loopback address"},
+		{"nginx forwards /admin/", func(f *files) {
+			f.nginx = replace(f.nginx, "location ^~ /admin/ {\n            return 404;\n        }", "")
+		}, "nginx has no location for /admin/"},
+		{"nginx proxies /admin/", func(f *files) {
+			f.nginx = replace(f.nginx, "return 404;", "proxy_pass http://taxiihub;")
+		}, "nginx forwards /admin/"},
 		{"the image runs as root", func(f *files) { f.dockerfile = replace(f.dockerfile, "USER 10001:10001", "USER root") }, `runs as "root"`},
 		{"a dynamic binary", func(f *files) {
 			f.dockerfile = bytes.ReplaceAll(f.dockerfile, []byte("CGO_ENABLED=0 "), nil)
@@ -789,6 +858,11 @@ func TestChecksCatchBrokenFiles(t *testing.T) {
 		{"a budget without a bound", "poddisruptionbudget.yaml", "maxUnavailable: 1", "", "one of minAvailable and maxUnavailable"},
 		{"a budget that blocks drains", "poddisruptionbudget.yaml", "maxUnavailable: 1", "minAvailable: 3", "lets no node drain"},
 		{"a budget for other pods", "poddisruptionbudget.yaml", "      app.kubernetes.io/component: hub", "      app.kubernetes.io/component: db", "PodDisruptionBudget's selector"},
+		{"a seed at every start", "deployment.yaml", "            - name: TAXIIHUB_DATA_DIR\n",
+			"            - name: TAXIIHUB_SEED\n              value: /etc/taxiihub/seed.yaml\n            - name: TAXIIHUB_DATA_DIR\n", "applies a seed file at start"},
+		{"no admin address", "deployment.yaml", "            - name: TAXIIHUB_ADMIN_LISTEN\n              value: 127.0.0.1:8081\n", "", "sets no TAXIIHUB_ADMIN_LISTEN"},
+		{"the admin API exposed", "deployment.yaml", "            - name: metrics\n              containerPort: 9090",
+			"            - name: metrics\n              containerPort: 9090\n            - name: admin\n              containerPort: 8081", "admin API's; it must not be exposed"},
 		{"a manifest left out of the kustomization", "kustomization.yaml", "  - poddisruptionbudget.yaml\n", "", "kustomization.yaml lists"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

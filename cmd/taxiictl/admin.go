@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -29,6 +30,8 @@ var collectionGroup = group{name: "collection", actions: []action{
 	{"create", "PARTNERSHIP --title TITLE [--alias ALIAS] [--description TEXT] [--media-type TYPE]...",
 		"add a collection; the hub gives it a UUIDv4 id", collectionCreate},
 	{"list", "PARTNERSHIP", "list a partnership's collections", collectionList},
+	{"url", "PARTNERSHIP COLLECTION [--base URL]",
+		"print the collection's TAXII URL by id, the one to give TAXII clients (taxii2-client refuses alias URLs)", collectionURL},
 	{"delete", "PARTNERSHIP COLLECTION", "delete a collection (id or alias) with all its objects and grants", collectionDelete},
 }}
 
@@ -58,7 +61,7 @@ var ownerGroup = group{name: "owner", actions: []action{
 var tokenGroup = group{name: "token", actions: []action{
 	{"issue", "MEMBER | --operator [NAME]  [--ttl 90d] [--note TEXT] [--out FILE]",
 		"issue a partner token for a member, or an operator token; prints the token", tokenIssue},
-	{"list", "[--member ID] [--operator]", "list issued tokens and whether they are active", tokenList},
+	{"list", "[--member ID] [--operator] [--expiring 14d]", "list issued tokens and whether they are active; --expiring: only active ones expiring within that time, soonest first", tokenList},
 	{"revoke", "TOKEN-ID", "revoke a token; every hub node refuses it from its next request", tokenRevoke},
 }}
 
@@ -71,7 +74,8 @@ var keyGroup = group{name: "key", actions: []action{
 var applyAction = action{"", "-f FILE [--dry-run]",
 	"make the hub match a YAML spec of partnerships, collections, members and grants", applySpec}
 
-var auditAction = action{"", "[--after SEQ] [--limit N]", "list recorded operator actions, oldest first", auditList}
+var auditAction = action{"", "[--since TIME] [--limit N] | --after SEQ [--limit N]",
+	"list recorded operator actions, newest first; --after pages the trail oldest first from a sequence number", auditList}
 
 // call connects and makes one call to the admin API.
 func (inv *invocation) call(method, path string, body, out any) error {
@@ -132,6 +136,9 @@ func partnershipCreate(inv *invocation) error {
 	if err != nil {
 		return err
 	}
+	if err := inv.require("title"); err != nil {
+		return err
+	}
 	var p admin.Partnership
 	if err := inv.call(http.MethodPost, "/admin/partnerships/", admin.Partnership{Slug: args[0], Title: *title, Description: *description}, &p); err != nil {
 		return err
@@ -156,29 +163,53 @@ func partnershipShow(inv *invocation) error {
 	if err := inv.call(http.MethodGet, "/admin/partnerships/"+seg(args[0])+"/", nil, &d); err != nil {
 		return err
 	}
-	return inv.output(d, func(w io.Writer) {
-		fmt.Fprintf(w, "Partnership %s: %s\n", d.Slug, d.Title)
-		if d.Description != "" {
-			fmt.Fprintf(w, "%s\n", d.Description)
+	return inv.output(d, func(w io.Writer) { printPartnership(w, d) })
+}
+
+// printPartnership prints everything the hub holds about a partnership: its rules, its
+// collections with their rules and the path TAXII clients are given, the members collection, the
+// memberships and the grants.
+func printPartnership(w io.Writer, d admin.PartnershipDetail) {
+	fmt.Fprintf(w, "Partnership %s: %s\n", d.Slug, d.Title)
+	if d.Description != "" {
+		fmt.Fprintf(w, "%s\n", d.Description)
+	}
+	p := d.Policy
+	fmt.Fprintf(w, "\nRules:\n")
+	fmt.Fprintf(w, "  personal data      %s\n", cmp.Or(p.PersonalData, "allow"))
+	fmt.Fprintf(w, "  jurisdictions      %s\n", cmp.Or(strings.Join(p.Jurisdictions, " "), "any"))
+	fmt.Fprintf(w, "  no onward sharing  %s\n", yesNo(p.NoOnwardSharing))
+
+	fmt.Fprintf(w, "\nCollections (%d):\n", len(d.Collections))
+	table(w, "ALIAS\tTITLE\tALLOWED TYPES\tDENIED PROPERTIES\tTLP MAX\tTAXII PATH", func(tw io.Writer) {
+		for _, c := range d.Collections {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", orDash(c.Alias), c.Title,
+				cmp.Or(strings.Join(c.Policy.AllowedTypes, " "), "any"), orDash(strings.Join(c.Policy.DeniedProperties, " ")),
+				cmp.Or(c.Policy.TLPMax, "none"), collectionPath(d.Slug, c.ID))
 		}
-		fmt.Fprintf(w, "\nCollections (%d):\n", len(d.Collections))
-		table(w, "ID\tALIAS\tTITLE", func(tw io.Writer) {
-			for _, c := range d.Collections {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", c.ID, orDash(c.Alias), c.Title)
-			}
-		})
-		if mc := d.MembersCollection; mc != nil {
-			fmt.Fprintf(w, "\nMembers collection: %s (alias %s), the members' identities; the hub keeps it, "+
-				"every member holding a grant reads it\n", mc.ID, orDash(mc.Alias))
+	})
+	if mc := d.MembersCollection; mc != nil {
+		fmt.Fprintf(w, "\nMembers collection: %s (alias %s), the members' identities; the hub keeps it, "+
+			"every member holding a grant reads it\n", collectionPath(d.Slug, mc.ID), orDash(mc.Alias))
+	}
+
+	fmt.Fprintf(w, "\nMemberships (%d):\n", len(d.Memberships))
+	table(w, "MEMBER\tROLE\tCLEARANCE", func(tw io.Writer) {
+		for _, m := range d.Memberships {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", m.Member, m.Role, cmp.Or(m.Clearance, "any"))
 		}
-		fmt.Fprintf(w, "\nGrants (%d):\n", len(d.Grants))
-		table(w, "MEMBER\tCOLLECTION\tREAD\tWRITE", func(tw io.Writer) {
-			for _, g := range d.Grants {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", g.Member, cmp.Or(g.CollectionAlias, g.Collection), yesNo(g.Read), yesNo(g.Write))
-			}
-		})
+	})
+	fmt.Fprintf(w, "\nGrants (%d):\n", len(d.Grants))
+	table(w, "MEMBER\tCOLLECTION\tREAD\tWRITE", func(tw io.Writer) {
+		for _, g := range d.Grants {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", g.Member, cmp.Or(g.CollectionAlias, g.Collection), yesNo(g.Read), yesNo(g.Write))
+		}
 	})
 }
+
+// collectionPath is a collection's URL path by id: the one to give TAXII clients, which check
+// that a collection's URL holds its id.
+func collectionPath(slug, id string) string { return "/" + slug + "/collections/" + id + "/" }
 
 func pastTense(action string) string {
 	switch action {
@@ -228,6 +259,9 @@ func collectionCreate(inv *invocation) error {
 	if err != nil {
 		return err
 	}
+	if err := inv.require("title"); err != nil {
+		return err
+	}
 	var c admin.Collection
 	body := admin.Collection{Alias: *alias, Title: *title, Description: *description, MediaTypes: media}
 	if err := inv.call(http.MethodPost, "/admin/partnerships/"+seg(args[0])+"/collections/", body, &c); err != nil {
@@ -267,6 +301,9 @@ func memberAdd(inv *invocation) error {
 	contact := inv.fs.String("contact", "", "how to reach it")
 	args, err := inv.parse(1, 1)
 	if err != nil {
+		return err
+	}
+	if err := inv.require("name", "jurisdiction"); err != nil {
 		return err
 	}
 	var m admin.Member
@@ -391,6 +428,9 @@ func tokenIssue(inv *invocation) error {
 	if err != nil {
 		return err
 	}
+	if err := checkTTL(*ttl); err != nil {
+		return err
+	}
 	req := admin.TokenRequest{Kind: "partner", TTL: *ttl, Note: *note}
 	switch {
 	case *operator:
@@ -442,8 +482,17 @@ func tokenIssue(inv *invocation) error {
 func tokenList(inv *invocation) error {
 	member := inv.fs.String("member", "", "only the tokens of this member")
 	operator := inv.fs.Bool("operator", false, "only operator tokens")
+	expiring := inv.fs.String("expiring", "", "only active tokens that expire within this time, such as 14d or 48h, soonest first")
 	if _, err := inv.parse(0, 0); err != nil {
 		return err
+	}
+	var within time.Duration
+	if *expiring != "" {
+		d, err := admin.ParseTTL(*expiring)
+		if err != nil || d <= 0 {
+			return usagef("--expiring %q: want a time such as 14d or 48h", *expiring)
+		}
+		within = d
 	}
 	q := url.Values{}
 	if *member != "" {
@@ -463,7 +512,20 @@ func tokenList(inv *invocation) error {
 	if err := inv.call(http.MethodGet, path, nil, &res); err != nil {
 		return err
 	}
+	if within > 0 {
+		// Read against the hub's own verdict on each token (active), and this machine's clock
+		// for the window, which is all a reminder needs.
+		horizon := time.Now().Add(within)
+		res.Tokens = slices.DeleteFunc(res.Tokens, func(t admin.Token) bool {
+			return t.Status != admin.TokenActive || !t.ExpiresAt.Before(horizon)
+		})
+		slices.SortFunc(res.Tokens, func(a, b admin.Token) int { return a.ExpiresAt.Compare(b.ExpiresAt) })
+	}
 	return inv.output(res, func(w io.Writer) {
+		if within > 0 && len(res.Tokens) == 0 {
+			fmt.Fprintf(w, "no active token expires within %s\n", *expiring)
+			return
+		}
 		table(w, "ID\tKIND\tSUBJECT\tSTATUS\tISSUED\tEXPIRES\tNOTE", func(tw io.Writer) {
 			for _, t := range res.Tokens {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Kind, t.Subject, t.Status, when(t.IssuedAt), when(t.ExpiresAt), orDash(t.Note))
@@ -524,15 +586,34 @@ func keyRetire(inv *invocation) error {
 }
 
 func auditList(inv *invocation) error {
-	after := inv.fs.Int64("after", 0, "only actions after this sequence number")
-	limit := inv.fs.Int("limit", 100, "at most this many actions (up to 1000)")
+	after := inv.fs.Int64("after", 0, "list oldest first, from the action after this sequence number (for scripts that page the whole trail)")
+	since := inv.fs.String("since", "", "only actions at or after this time: RFC 3339, a date (2026-12-01, UTC), or an age such as 24h or 7d")
+	limit := inv.fs.Int("limit", 100, "at most this many actions (1 to 1000)")
 	if _, err := inv.parse(0, 0); err != nil {
 		return err
+	}
+	if *limit < 1 || *limit > admin.MaxAuditPage {
+		return usagef("--limit %d: want a number from 1 to %d", *limit, admin.MaxAuditPage)
+	}
+	q := url.Values{"limit": {strconv.Itoa(*limit)}}
+	switch {
+	case inv.isSet("after") && *since != "":
+		return usagef("give --since or --after, not both: --after lists oldest first")
+	case inv.isSet("after"):
+		q.Set("after", strconv.FormatInt(*after, 10))
+	default:
+		q.Set("newest", "true")
+		if *since != "" {
+			t, err := parseSince(*since, time.Now())
+			if err != nil {
+				return err
+			}
+			q.Set("since", t.Format(time.RFC3339Nano))
+		}
 	}
 	var res struct {
 		Entries []admin.AuditEntry `json:"entries"`
 	}
-	q := url.Values{"after": {strconv.FormatInt(*after, 10)}, "limit": {strconv.Itoa(*limit)}}
 	if err := inv.call(http.MethodGet, "/admin/audit/?"+q.Encode(), nil, &res); err != nil {
 		return err
 	}
@@ -542,12 +623,32 @@ func auditList(inv *invocation) error {
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.Seq, when(e.At), e.Actor, e.Action, e.Target, orDash(e.Detail))
 			}
 		})
+		if len(res.Entries) == *limit && q.Get("newest") != "" {
+			fmt.Fprintf(w, "older: taxiictl audit --after %d --limit %d lists the trail oldest first\n",
+				max(0, res.Entries[len(res.Entries)-1].Seq-int64(*limit)-1), *limit)
+		}
 	})
+}
+
+// parseSince reads --since: an RFC 3339 time, a date (midnight UTC), or an age before now in the
+// units token lifetimes use (24h, 7d).
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	if d, err := admin.ParseTTL(s); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, usagef("--since %q: want an RFC 3339 time (2026-12-01T09:00:00Z), a date (2026-12-01) or an age (24h, 7d)", s)
 }
 
 func applySpec(inv *invocation) error {
 	file := inv.fs.String("f", "", "the spec file (YAML); - reads standard input")
-	dryRun := inv.fs.Bool("dry-run", false, "say what would change, and change nothing")
+	dryRun := inv.fs.Bool("dry-run", false, "print the plan: what would change, and which rules it weakens; change nothing")
+	confirm := confirmWeakenFlag(inv)
 	if _, err := inv.parse(0, 0); err != nil {
 		return err
 	}
@@ -558,13 +659,20 @@ func applySpec(inv *invocation) error {
 	if err != nil {
 		return &inputError{err}
 	}
-	spec, err := admin.ParseSpec(data)
+	spec, err := admin.ParseSpecFile(*file, data)
 	if err != nil {
-		return &inputError{fmt.Errorf("%s: %w", *file, err)}
+		return &inputError{err}
+	}
+	q := url.Values{}
+	if *dryRun {
+		q.Set("dry_run", "true")
+	}
+	if *confirm {
+		q.Set("confirm_weaken", "true")
 	}
 	path := "/admin/apply/"
-	if *dryRun {
-		path += "?dry_run=true"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
 	}
 	var res admin.ApplyResult
 	if err := inv.call(http.MethodPost, path, spec, &res); err != nil {
@@ -585,5 +693,11 @@ func applySpec(inv *invocation) error {
 				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Action, c.Kind, c.Target, orDash(c.Detail))
 			}
 		})
+		if len(res.Weakenings) > 0 {
+			fmt.Fprintf(w, "weakening the rules (applying needs --confirm-weaken):\n")
+			for _, wk := range res.Weakenings {
+				fmt.Fprintf(w, "  %s\n", wk)
+			}
+		}
 	})
 }

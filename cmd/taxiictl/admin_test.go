@@ -130,7 +130,8 @@ func TestEveryCommand(t *testing.T) {
 		t.Errorf("create: %q", out)
 	}
 	h.fails(t, exitFailed, []string{"409", "already exists"}, "partnership", "create", "eu-japan", "--title", "again")
-	h.fails(t, exitFailed, []string{"400", `slug "Admin"`, "title is required"}, "partnership", "create", "Admin")
+	h.fails(t, exitFailed, []string{"400", `slug "Admin"`}, "partnership", "create", "Admin", "--title", "Admin")
+	h.fails(t, exitUsage, []string{"missing --title"}, "partnership", "create", "Admin")
 	h.fails(t, exitUsage, []string{"missing arguments", "Usage: taxiictl partnership create"}, "partnership", "create")
 	if out := h.must(t, "partnership", "list"); !strings.Contains(out, "SLUG") || !strings.Contains(out, "eu-japan  EU–Japan") {
 		t.Errorf("list:\n%s", out)
@@ -185,7 +186,7 @@ func TestEveryCommand(t *testing.T) {
 		t.Errorf("show --json: %+v", detail)
 	}
 	if out := h.must(t, "partnership", "show", "eu-japan"); !strings.Contains(out, "jpcert-cc") || !strings.Contains(out, "Grants (2)") ||
-		!strings.Contains(out, "Members collection: "+detail.MembersCollection.ID+" (alias members)") {
+		!strings.Contains(out, "Members collection: /eu-japan/collections/"+detail.MembersCollection.ID+"/ (alias members)") {
 		t.Errorf("show:\n%s", out)
 	}
 
@@ -301,21 +302,26 @@ grants:
 	if again.Changes == nil || len(again.Changes) != 0 {
 		t.Errorf("second apply --json: %+v, want an empty list", again)
 	}
-	h.fails(t, exitUsage, []string{"[3:5]", "nmae"}, "apply", "-f", writeSpec(t, "members:\n  - id: a\n    nmae: A\n"))
+	h.fails(t, exitUsage, []string{"spec.yaml:3:5: members[0].nmae: unknown key"}, "apply", "-f", writeSpec(t, "members:\n  - id: a\n    nmae: A\n"))
 	h.fails(t, exitUsage, []string{"no such file"}, "apply", "-f", filepath.Join(t.TempDir(), "missing.yaml"))
 	h.fails(t, exitUsage, []string{"-f"}, "apply")
 	h.fails(t, exitFailed, []string{"400", "no member nobody"}, "apply", "-f",
 		writeSpec(t, "grants:\n  - {member: nobody, partnership: eu-japan, collection: cyber-threats, read: true}\n"))
 
 	// Audit.
-	if out := h.must(t, "audit", "--limit", "3"); strings.Count(out, "\n") != 4 || !strings.Contains(out, "token.issue") {
+	// Newest first: the last three actions, then where older ones are.
+	if out := h.must(t, "audit", "--limit", "3"); strings.Count(out, "\n") != 5 || !strings.Contains(strings.Split(out, "\n")[1], "grant.create") ||
+		strings.Contains(out, "token.issue") || !strings.Contains(out, "taxiictl audit --after") {
 		t.Errorf("audit:\n%s", out)
+	}
+	if out := h.must(t, "audit", "--after", "0", "--limit", "1"); !strings.Contains(out, "token.issue") {
+		t.Errorf("audit --after 0, oldest first:\n%s", out)
 	}
 	var audit struct{ Entries []admin.AuditEntry }
 	h.mustJSON(t, &audit, "audit", "--limit", "1000")
-	last := audit.Entries[len(audit.Entries)-1]
+	last := audit.Entries[0] // newest first
 	if last.Action != "grant.create" || last.Actor != "carol" {
-		t.Errorf("last audit entry %+v", last)
+		t.Errorf("newest audit entry %+v", last)
 	}
 
 	// Removals.

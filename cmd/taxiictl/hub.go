@@ -198,20 +198,28 @@ func (inv *invocation) exit(err error) int {
 	case errors.Is(err, flag.ErrHelp):
 		inv.printUsage(inv.stdout)
 		return exitOK
+	}
+	kind, status := "failed", exitFailed // the hub refused, or its answer made no sense
+	var refused *refusedError
+	switch {
 	case errors.As(err, &usage):
-		fmt.Fprintf(inv.stderr, "taxiictl %s: %v\n", inv.name, err)
-		inv.printUsage(inv.stderr)
-		return exitUsage
+		kind, status = "usage", exitUsage
+	case errors.As(err, &input):
+		kind, status = "input", exitUsage
+	case errors.As(err, &unreachable):
+		kind, status = "unreachable", exitUnreachable
+	case errors.As(err, &refused):
+		kind = "refused"
+	}
+	if inv.asJSON != nil && *inv.asJSON {
+		inv.printJSONError(err, kind, status)
+		return status
 	}
 	fmt.Fprintf(inv.stderr, "taxiictl %s: %v\n", inv.name, err)
-	switch {
-	case errors.As(err, &input):
-		return exitUsage
-	case errors.As(err, &unreachable):
-		return exitUnreachable
-	default: // the hub refused, or its answer made no sense
-		return exitFailed
+	if kind == "usage" {
+		inv.printUsage(inv.stderr)
 	}
+	return status
 }
 
 func (inv *invocation) printUsage(w io.Writer) {

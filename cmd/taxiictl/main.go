@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"taxiihub/internal/buildinfo"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
@@ -54,6 +56,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "-h", "-help", "--help", "help":
 		usage(stdout)
 		return exitOK
+	case "--version", "-version", "version":
+		fmt.Fprintln(stdout, buildinfo.Read().Line("taxiictl"))
+		return exitOK
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
@@ -80,5 +85,5 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Exit status: 0 success; 1 the hub refused, or the operation failed (validate: an object is")
 	fmt.Fprintln(w, "invalid); 2 a usage error, or an input that cannot be read; 3 the hub could not be reached.")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run taxiictl <command> -h for a command's options.")
+	fmt.Fprintln(w, "Run taxiictl <command> -h for a command's options, taxiictl --version for the build.")
 }

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"cmp"
+	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -15,17 +19,17 @@ import (
 
 var policyGroup = group{name: "policy", actions: []action{
 	{"show", "PARTNERSHIP", "show the rules of a partnership, its collections and its members", policyShow},
-	{"set", "PARTNERSHIP [--personal-data allow|reject|strip] [--jurisdiction CODE]... [--no-onward-sharing]",
-		"replace a partnership's rules; flags left out mean no such rule", policySet},
-	{"collection", "PARTNERSHIP COLLECTION [--type TYPE]... [--deny-property NAME]... [--tlp-max LEVEL]",
-		"replace a collection's rules; flags left out mean no such rule", policyCollection},
+	{"set", "PARTNERSHIP [--personal-data allow|reject|strip] [--jurisdiction CODE]... [--no-onward-sharing[=false]] [--clear RULE]... [--confirm-weaken]",
+		"change the partnership rules named, and only those; --clear removes one", policySet},
+	{"collection", "PARTNERSHIP COLLECTION [--type TYPE]... [--deny-property NAME]... [--tlp-max LEVEL] [--unmarked clear|refuse] [--allow-property TYPE:PATH]... [--clear RULE]... [--confirm-weaken]",
+		"change the collection rules named, and only those; --clear removes one", policyCollection},
 }}
 
 var membershipGroup = group{name: "membership", actions: []action{
-	{"add", "MEMBER PARTNERSHIP --role publisher|reader|both [--clearance LEVEL]",
-		"set a member's role and TLP clearance in a partnership; replaces its membership there", membershipAdd},
+	{"add", "MEMBER PARTNERSHIP [--role publisher|reader|both] [--clearance LEVEL] [--clear clearance] [--confirm-weaken]",
+		"give a member a membership, or change the role or clearance named of the one it holds", membershipAdd},
 	{"list", "PARTNERSHIP", "list a partnership's memberships", membershipList},
-	{"remove", "MEMBER PARTNERSHIP", "remove a membership; the member's grants then act in both roles with no TLP limit", membershipRemove},
+	{"remove", "MEMBER PARTNERSHIP [--confirm-weaken]", "remove a membership; the member's grants then act in both roles with no TLP limit", membershipRemove},
 }}
 
 var (
@@ -34,8 +38,8 @@ var (
 			"origin and withdrawal against the ledger, the audit trail's chain, and heads kept outside the hub", ledgerVerify}
 	headAction = action{"head", "", "print where the ledger and the audit trail end, as checkpoints to keep outside the hub " +
 		"and pass back to audit verify --deep", chainHeads}
-	pullsAction = action{"pulls", "[--publisher MEMBER] [--partnership SLUG] [--after SEQ] [--limit N]",
-		"list recorded pulls: all, or those of one publisher's objects", ledgerPulls}
+	pullsAction = action{"pulls", "[--publisher MEMBER] [--partnership SLUG] [--after SEQ] [--limit N] [--objects]",
+		"list recorded pulls, one row each with how many objects it served: all, or those of one publisher's objects", ledgerPulls}
 )
 
 // runAudit is the audit command: the operator audit trail, or with verify or pulls the ledger.
@@ -74,6 +78,11 @@ func policyShow(inv *invocation) error {
 					orDash(strings.Join(c.Policy.DeniedProperties, " ")), orDash(c.Policy.TLPMax))
 			}
 		})
+		table(w, "\nCOLLECTION\tUNMARKED\tALLOWED PROPERTIES", func(tw io.Writer) {
+			for _, c := range d.Collections {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", orDash(c.Alias), orDash(c.Policy.Unmarked), orDash(allowedProperties(c.Policy.AllowedProperties)))
+			}
+		})
 		table(w, "\nMEMBER\tROLE\tCLEARANCE", func(tw io.Writer) {
 			for _, m := range d.Memberships {
 				fmt.Fprintf(tw, "%s\t%s\t%s\n", m.Member, m.Role, orDash(m.Clearance))
@@ -82,18 +91,71 @@ func policyShow(inv *invocation) error {
 	})
 }
 
+// confirmWeakenFlag is the flag that confirms a change weakening the rules; the hub refuses such a
+// change without it, naming each weakening.
+func confirmWeakenFlag(inv *invocation) *bool {
+	return inv.fs.Bool("confirm-weaken", false, "confirm a change that weakens the rules (the hub refuses it otherwise, naming each weakening)")
+}
+
+// rulePatch is a JSON merge patch of the rules a command names: a flag given sets its rule, a
+// --clear removes one, and rules not named stay as they are on the hub.
+type rulePatch map[string]any
+
+// set puts a rule in the patch when its flag was given on the command line.
+func (p rulePatch) set(inv *invocation, flagName, rule string, value any) {
+	given := false
+	inv.fs.Visit(func(f *flag.Flag) { given = given || f.Name == flagName })
+	if given {
+		p[rule] = value
+	}
+}
+
+// clear adds the rules to remove, which must be among known and not also set.
+func (p rulePatch) clear(rules []string, known ...string) error {
+	for _, r := range rules {
+		rule := strings.ReplaceAll(r, "-", "_")
+		if !slices.Contains(known, rule) {
+			return usagef("--clear %s: there is no such rule here; rules are %s", r, strings.Join(known, ", "))
+		}
+		if _, set := p[rule]; set {
+			return usagef("--clear %s: the rule is also set by a flag; do one or the other", r)
+		}
+		p[rule] = nil // null removes the rule in a merge patch
+	}
+	return nil
+}
+
+// withConfirmation adds the confirmation of a weakening to an admin API path.
+func withConfirmation(path string, confirm bool) string {
+	if confirm {
+		return path + "?confirm_weaken=true"
+	}
+	return path
+}
+
 func policySet(inv *invocation) error {
-	personal := inv.fs.String("personal-data", "allow", "what to do with personal data: allow, reject or strip")
-	var jurisdictions repeated
-	inv.fs.Var(&jurisdictions, "jurisdiction", "a jurisdiction members may come from (ISO 3166-1 alpha-2, or EU); repeat for more")
-	noOnward := inv.fs.Bool("no-onward-sharing", false, "forbid posting what was received here into another partnership")
+	personal := inv.fs.String("personal-data", "", "what to do with personal data: allow, reject or strip")
+	var jurisdictions, clear repeated
+	inv.fs.Var(&jurisdictions, "jurisdiction", "a jurisdiction members may come from (ISO 3166-1 alpha-2, or EU); repeat for more: the list given replaces the list held")
+	noOnward := inv.fs.Bool("no-onward-sharing", false, "forbid posting what was received here into another partnership (=false allows it)")
+	inv.fs.Var(&clear, "clear", "remove a rule: personal_data, jurisdictions or no_onward_sharing; repeat for more")
+	confirm := confirmWeakenFlag(inv)
 	args, err := inv.parse(1, 1)
 	if err != nil {
 		return err
 	}
-	body := admin.PartnershipPolicy{PersonalData: *personal, Jurisdictions: jurisdictions, NoOnwardSharing: *noOnward}
+	patch := rulePatch{}
+	patch.set(inv, "personal-data", "personal_data", *personal)
+	patch.set(inv, "jurisdiction", "jurisdictions", []string(jurisdictions))
+	patch.set(inv, "no-onward-sharing", "no_onward_sharing", *noOnward)
+	if err := patch.clear(clear, "personal_data", "jurisdictions", "no_onward_sharing"); err != nil {
+		return err
+	}
+	if len(patch) == 0 {
+		return usagef("name a rule to change (--personal-data, --jurisdiction, --no-onward-sharing) or to remove (--clear RULE)")
+	}
 	var p admin.Partnership
-	if err := inv.call(http.MethodPut, "/admin/partnerships/"+seg(args[0])+"/policy/", body, &p); err != nil {
+	if err := inv.call(http.MethodPatch, withConfirmation("/admin/partnerships/"+seg(args[0])+"/policy/", *confirm), patch, &p); err != nil {
 		return err
 	}
 	return inv.output(p, func(w io.Writer) {
@@ -103,39 +165,76 @@ func policySet(inv *invocation) error {
 }
 
 func policyCollection(inv *invocation) error {
-	var types, denied repeated
-	inv.fs.Var(&types, "type", "a STIX object type the collection accepts; repeat for more (none: any type)")
-	inv.fs.Var(&denied, "deny-property", "a property name the collection refuses wherever it appears; repeat for more")
+	var types, denied, clear repeated
+	inv.fs.Var(&types, "type", "a STIX object type the collection accepts; repeat for more: the list given replaces the list held")
+	inv.fs.Var(&denied, "deny-property", "a property name the collection refuses wherever it appears; repeat for more: the list given replaces the list held")
 	tlpMax := inv.fs.String("tlp-max", "", "the highest TLP level accepted: clear, green, amber, amber+strict or red")
+	unmarked := inv.fs.String("unmarked", "", "what to do with objects without a TLP marking: clear (treat as TLP:CLEAR, the default) or refuse")
+	var allowProps repeated
+	inv.fs.Var(&allowProps, "allow-property", "TYPE:PATH, a property objects of TYPE may carry (a name, or a dotted path into nested objects); repeat for more (none: any property); the list given replaces the list held")
+	inv.fs.Var(&clear, "clear", "remove a rule: allowed_types, denied_properties, tlp_max, unmarked or allowed_properties; repeat for more")
+	confirm := confirmWeakenFlag(inv)
 	args, err := inv.parse(2, 2)
 	if err != nil {
 		return err
 	}
-	body := admin.CollectionPolicy{AllowedTypes: types, DeniedProperties: denied, TLPMax: *tlpMax}
+	var allowed map[string][]string
+	for _, tp := range allowProps {
+		typ, path, ok := strings.Cut(tp, ":")
+		if !ok || typ == "" {
+			return usagef("--allow-property %q: write TYPE:PATH, such as identity:name", tp)
+		}
+		if allowed == nil {
+			allowed = map[string][]string{}
+		}
+		allowed[typ] = append(allowed[typ], path)
+	}
+	patch := rulePatch{}
+	patch.set(inv, "type", "allowed_types", []string(types))
+	patch.set(inv, "deny-property", "denied_properties", []string(denied))
+	patch.set(inv, "tlp-max", "tlp_max", *tlpMax)
+	patch.set(inv, "unmarked", "unmarked", *unmarked)
+	patch.set(inv, "allow-property", "allowed_properties", allowed)
+	if err := patch.clear(clear, "allowed_types", "denied_properties", "tlp_max", "unmarked", "allowed_properties"); err != nil {
+		return err
+	}
+	if len(patch) == 0 {
+		return usagef("name a rule to change (--type, --deny-property, --tlp-max, --unmarked, --allow-property) or to remove (--clear RULE)")
+	}
 	var c admin.Collection
 	path := "/admin/partnerships/" + seg(args[0]) + "/collections/" + seg(args[1]) + "/policy/"
-	if err := inv.call(http.MethodPut, path, body, &c); err != nil {
+	if err := inv.call(http.MethodPatch, withConfirmation(path, *confirm), patch, &c); err != nil {
 		return err
 	}
 	return inv.output(c, func(w io.Writer) {
-		fmt.Fprintf(w, "collection %s/%s: types %s; denied properties %s; TLP max %s\n", c.Partnership, orDash(c.Alias),
-			orDash(strings.Join(c.Policy.AllowedTypes, " ")), orDash(strings.Join(c.Policy.DeniedProperties, " ")), orDash(c.Policy.TLPMax))
+		fmt.Fprintf(w, "collection %s/%s: types %s; denied properties %s; TLP max %s; unmarked %s; allowed properties %s\n", c.Partnership, orDash(c.Alias),
+			orDash(strings.Join(c.Policy.AllowedTypes, " ")), orDash(strings.Join(c.Policy.DeniedProperties, " ")), orDash(c.Policy.TLPMax),
+			orDash(c.Policy.Unmarked), orDash(allowedProperties(c.Policy.AllowedProperties)))
 	})
 }
 
 func membershipAdd(inv *invocation) error {
-	role := inv.fs.String("role", "", "publisher, reader or both (required)")
-	clearance := inv.fs.String("clearance", "", "the highest TLP level the member may read (default: no limit)")
+	role := inv.fs.String("role", "", "publisher, reader or both (needed for a new membership)")
+	clearance := inv.fs.String("clearance", "", "the highest TLP level the member may read")
+	var clear repeated
+	inv.fs.Var(&clear, "clear", "remove a limit: clearance")
+	confirm := confirmWeakenFlag(inv)
 	args, err := inv.parse(2, 2)
 	if err != nil {
 		return err
 	}
-	if *role == "" {
-		return usagef("--role is required")
+	patch := rulePatch{}
+	patch.set(inv, "role", "role", *role)
+	patch.set(inv, "clearance", "clearance", *clearance)
+	if err := patch.clear(clear, "clearance"); err != nil {
+		return err
+	}
+	if len(patch) == 0 {
+		return usagef("name what to set: --role, --clearance, or --clear clearance")
 	}
 	var res admin.MembershipResult
 	path := "/admin/partnerships/" + seg(args[1]) + "/memberships/" + seg(args[0]) + "/"
-	if err := inv.call(http.MethodPut, path, map[string]string{"role": *role, "clearance": *clearance}, &res); err != nil {
+	if err := inv.call(http.MethodPatch, withConfirmation(path, *confirm), patch, &res); err != nil {
 		return err
 	}
 	return inv.output(res, func(w io.Writer) {
@@ -160,12 +259,14 @@ func membershipList(inv *invocation) error {
 }
 
 func membershipRemove(inv *invocation) error {
+	confirm := confirmWeakenFlag(inv)
 	args, err := inv.parse(2, 2)
 	if err != nil {
 		return err
 	}
 	var c admin.Change
-	if err := inv.call(http.MethodDelete, "/admin/partnerships/"+seg(args[1])+"/memberships/"+seg(args[0])+"/", nil, &c); err != nil {
+	path := withConfirmation("/admin/partnerships/"+seg(args[1])+"/memberships/"+seg(args[0])+"/", *confirm)
+	if err := inv.call(http.MethodDelete, path, nil, &c); err != nil {
 		return err
 	}
 	return inv.printChange(c)
@@ -318,6 +419,7 @@ func ledgerPulls(inv *invocation) error {
 	partnership := inv.fs.String("partnership", "", "only pulls from this partnership")
 	after := inv.fs.Int64("after", 0, "only ledger entries after this sequence number")
 	limit := inv.fs.Int("limit", 100, "at most this many pulls (up to 1000)")
+	objects := inv.fs.Bool("objects", false, "also list each pull's object ids, one a line under its row")
 	if _, err := inv.parse(0, 0); err != nil {
 		return err
 	}
@@ -333,18 +435,32 @@ func ledgerPulls(inv *invocation) error {
 		return err
 	}
 	return inv.output(page, func(w io.Writer) {
+		// One row per pull, collections by the alias operators know them by, and a count rather
+		// than the ids, of which a page holds up to a thousand; --objects lists them.
 		table(w, "SEQ\tTIME\tMEMBER\tTOKEN\tCOLLECTION\tREAD\tOBJECTS", func(tw io.Writer) {
 			for _, e := range page.Entries {
-				ids := make([]string, len(e.Items))
-				for i, it := range e.Items {
-					ids[i] = it.ID
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s/%s\t%s\t%d\n", e.Seq, when(e.At), e.Member, orDash(e.TokenID),
+					e.Partnership, cmp.Or(e.CollectionAlias, e.Collection), e.Endpoint, len(e.Items))
+				if *objects {
+					for _, it := range e.Items {
+						fmt.Fprintf(tw, "\t\t\t\t\t\t  %s\n", it.ID)
+					}
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s/%s\t%s\t%s\n", e.Seq, when(e.At), e.Member, orDash(e.TokenID),
-					e.Partnership, e.Collection, e.Endpoint, orDash(strings.Join(ids, " ")))
 			}
 		})
 		if page.More {
 			fmt.Fprintf(w, "more: taxiictl audit pulls --after %d\n", page.Next)
 		}
 	})
+}
+
+// allowedProperties writes an allow-list as the --allow-property flags that set it, TYPE:PATH.
+func allowedProperties(props map[string][]string) string {
+	var out []string
+	for _, typ := range slices.Sorted(maps.Keys(props)) {
+		for _, path := range props[typ] {
+			out = append(out, typ+":"+path)
+		}
+	}
+	return strings.Join(out, " ")
 }

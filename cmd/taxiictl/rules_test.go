@@ -35,6 +35,21 @@ func TestRulesCommands(t *testing.T) {
 			t.Errorf("collection policy after set: %+v", c.Policy)
 		}
 	}
+	h.must(t, "policy", "collection", "eu-japan", "critical-infrastructure", "--tlp-max", "amber", "--unmarked", "refuse",
+		"--allow-property", "indicator:name", "--allow-property", "indicator:pattern", "--allow-property", "indicator:external_references.url")
+	h.mustJSON(t, &d, "policy", "show", "eu-japan")
+	for _, c := range d.Collections {
+		if c.Alias == "critical-infrastructure" && (c.Policy.Unmarked != "refuse" ||
+			strings.Join(c.Policy.AllowedProperties["indicator"], " ") != "external_references.url name pattern") {
+			t.Errorf("collection policy after --unmarked and --allow-property: %+v", c.Policy)
+		}
+	}
+	if out := h.must(t, "policy", "show", "eu-immigration-ct"); !strings.Contains(out, "identity:x_legal_status.status") {
+		t.Errorf("policy show does not list the allowed properties:\n%s", out)
+	}
+	if status, _, _ := h.ctl(t, "policy", "collection", "eu-japan", "cyber-threats", "--allow-property", "name"); status != exitUsage {
+		t.Errorf("--allow-property without a type: exit %d, want %d", status, exitUsage)
+	}
 	if status, _, stderr := h.ctl(t, "policy", "set", "eu-japan", "--jurisdiction", "FR"); status != exitFailed ||
 		!strings.Contains(stderr, "cert-eu (EU)") {
 		t.Errorf("a rule excluding present members: exit %d, %s", status, stderr)
@@ -51,7 +66,12 @@ func TestRulesCommands(t *testing.T) {
 	if status, _, _ := h.ctl(t, "membership", "add", "jpcert-cc", "eu-japan"); status != exitUsage {
 		t.Errorf("membership add without --role: exit %d, want %d", status, exitUsage)
 	}
-	h.must(t, "membership", "remove", "jpcert-cc", "eu-japan")
+	// Without its membership jpcert-cc would read everything and publish: a weakening.
+	if status, _, stderr := h.ctl(t, "membership", "remove", "jpcert-cc", "eu-japan"); status != exitFailed ||
+		!strings.Contains(stderr, "may now publish") || !strings.Contains(stderr, "--confirm-weaken") {
+		t.Errorf("membership remove unconfirmed: exit %d, %s", status, stderr)
+	}
+	h.must(t, "membership", "remove", "jpcert-cc", "eu-japan", "--confirm-weaken")
 
 	// A publication and a pull, through the TAXII API, then the ledger.
 	tokens := filepath.Join(h.dataDir, "tokens")
@@ -83,9 +103,15 @@ func TestRulesCommands(t *testing.T) {
 			t.Errorf("audit verify --deep does not say %q:\n%s", want, out)
 		}
 	}
-	out = h.must(t, "audit", "pulls", "--publisher", "cert-eu")
+	out = h.must(t, "audit", "pulls", "--publisher", "cert-eu", "--objects")
 	if !strings.Contains(out, "jpcert-cc") || !strings.Contains(out, "indicator--0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9") {
-		t.Errorf("audit pulls of cert-eu's objects:\n%s", out)
+		t.Errorf("audit pulls --objects of cert-eu's objects:\n%s", out)
+	}
+	// A row per pull: the collection by its alias, and how many objects the pull served.
+	out = h.must(t, "audit", "pulls", "--publisher", "cert-eu")
+	if rows := strings.Split(strings.TrimSpace(out), "\n"); len(rows) != 2 || !strings.Contains(rows[1], "eu-japan/cyber-threats") ||
+		!strings.HasSuffix(rows[1], " 1") || strings.Contains(out, "indicator--") {
+		t.Errorf("audit pulls of cert-eu's objects, want one row naming eu-japan/cyber-threats and 1 object:\n%s", out)
 	}
 	if out := h.must(t, "audit", "pulls", "--publisher", "jpcert-cc"); strings.Contains(out, "indicator--") {
 		t.Errorf("audit pulls of jpcert-cc's objects shows another's:\n%s", out)
@@ -170,6 +196,113 @@ func TestAuditVerifyDeepNamesWhatIsWrong(t *testing.T) {
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("audit verify --deep does not say %q:\n%s", want, stdout)
+		}
+	}
+}
+
+// The issue's two traps, through the commands: policy set naming the jurisdictions turned personal
+// data from strip to allow, and policy collection naming the types dropped tlp_max, so that TLP:RED
+// was accepted again. Each command now changes only what it names; --clear removes one rule; and a
+// weakening is refused, naming it, until --confirm-weaken.
+func TestPolicyCommandsChangeOnlyWhatTheyName(t *testing.T) {
+	h := startHub(t, "--seed", "../../deploy/examples/partnerships.yaml")
+	h.must(t, "policy", "set", "eu-japan", "--personal-data", "strip")
+	h.must(t, "policy", "set", "eu-japan", "--jurisdiction", "EU", "--jurisdiction", "JP")
+	h.must(t, "policy", "collection", "eu-japan", "cyber-threats", "--type", "indicator")
+	h.must(t, "membership", "add", "jpcert-cc", "eu-japan", "--role", "reader", "--clearance", "green")
+	h.must(t, "membership", "add", "jpcert-cc", "eu-japan", "--clearance", "clear")
+
+	var d admin.PartnershipDetail
+	h.mustJSON(t, &d, "policy", "show", "eu-japan")
+	if d.Policy.PersonalData != "strip" || strings.Join(d.Policy.Jurisdictions, " ") != "EU JP" {
+		t.Errorf("naming the jurisdictions changed personal data: %+v", d.Policy)
+	}
+	for _, c := range d.Collections {
+		if c.Alias == "cyber-threats" && (c.Policy.TLPMax != "amber" || strings.Join(c.Policy.AllowedTypes, " ") != "indicator") {
+			t.Errorf("naming the types changed tlp_max: %+v", c.Policy)
+		}
+	}
+	for _, m := range d.Memberships {
+		if m.Member == "jpcert-cc" && (m.Role != "reader" || m.Clearance != "clear") {
+			t.Errorf("naming the clearance changed the role: %+v", m)
+		}
+	}
+
+	for _, tc := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"policy", "set", "eu-japan", "--personal-data", "allow"}, "personal data strip → allow"},
+		{[]string{"policy", "set", "eu-japan", "--clear", "jurisdictions"}, "jurisdiction rule removed"},
+		{[]string{"policy", "set", "eu-japan", "--jurisdiction", "EU", "--jurisdiction", "JP", "--jurisdiction", "CN"}, "jurisdictions widened: CN added"},
+		{[]string{"policy", "collection", "eu-japan", "cyber-threats", "--clear", "tlp_max"}, "TLP ceiling removed (was TLP:AMBER)"},
+		{[]string{"policy", "collection", "eu-japan", "cyber-threats", "--tlp-max", "red"}, "TLP ceiling raised TLP:AMBER → TLP:RED"},
+		{[]string{"policy", "collection", "eu-japan", "cyber-threats", "--type", "indicator", "--type", "malware"}, "types allowed: malware"},
+		{[]string{"membership", "add", "jpcert-cc", "eu-japan", "--role", "both"}, "may now publish"},
+		{[]string{"membership", "add", "jpcert-cc", "eu-japan", "--clear", "clearance"}, "clearance of jpcert-cc in eu-japan removed"},
+	} {
+		status, _, stderr := h.ctl(t, tc.args...)
+		if status != exitFailed || !strings.Contains(stderr, tc.says) || !strings.Contains(stderr, "--confirm-weaken") {
+			t.Errorf("%v: exit %d, %s; want it refused, saying %q", tc.args, status, stderr, tc.says)
+		}
+	}
+	d = admin.PartnershipDetail{} // decoding into a filled value would keep rules the answer leaves out
+	h.mustJSON(t, &d, "policy", "show", "eu-japan")
+	if d.Policy.PersonalData != "strip" || len(d.Policy.Jurisdictions) != 2 || d.Collections[0].Policy.TLPMax == "" {
+		t.Errorf("a refused change changed something: %+v", d)
+	}
+
+	h.must(t, "policy", "collection", "eu-japan", "cyber-threats", "--clear", "tlp-max", "--confirm-weaken")
+	d = admin.PartnershipDetail{}
+	h.mustJSON(t, &d, "policy", "show", "eu-japan")
+	for _, c := range d.Collections {
+		if c.Alias == "cyber-threats" && (c.Policy.TLPMax != "" || strings.Join(c.Policy.AllowedTypes, " ") != "indicator") {
+			t.Errorf("after --clear tlp_max: %+v", c.Policy)
+		}
+	}
+
+	for _, args := range [][]string{
+		{"policy", "set", "eu-japan"},
+		{"policy", "collection", "eu-japan", "cyber-threats", "--clear", "colour"},
+		{"policy", "collection", "eu-japan", "cyber-threats", "--tlp-max", "red", "--clear", "tlp_max"},
+	} {
+		if status, _, _ := h.ctl(t, args...); status != exitUsage {
+			t.Errorf("%v: exit %d, want a usage error", args, status)
+		}
+	}
+}
+
+// taxiictl apply of a spec that weakens a rule is refused, naming it, and changes nothing; its dry
+// run prints the plan with the weakening; --confirm-weaken applies it.
+func TestApplyThatWeakensNeedsConfirmation(t *testing.T) {
+	h := startHub(t, "--seed", "../../deploy/examples/partnerships.yaml")
+	spec := writeSpec(t, `
+partnerships:
+  - slug: eu-japan
+    title: EU–Japan security and defence partnership
+    collections:
+      - {alias: cyber-threats, title: Cyber threats, policy: {tlp_max: red}}
+`)
+	out := h.must(t, "apply", "-f", spec, "--dry-run")
+	if !strings.Contains(out, "weakening the rules") || !strings.Contains(out, "collection eu-japan/cyber-threats: TLP ceiling raised TLP:AMBER → TLP:RED") {
+		t.Errorf("the dry run does not show the weakening:\n%s", out)
+	}
+	if status, _, stderr := h.ctl(t, "apply", "-f", spec); status != exitFailed || !strings.Contains(stderr, "TLP ceiling raised") {
+		t.Errorf("apply unconfirmed: exit %d, %s", status, stderr)
+	}
+	var d admin.PartnershipDetail
+	h.mustJSON(t, &d, "policy", "show", "eu-japan")
+	for _, c := range d.Collections {
+		if c.Alias == "cyber-threats" && c.Policy.TLPMax != "amber" {
+			t.Errorf("a refused apply changed the ceiling to %q", c.Policy.TLPMax)
+		}
+	}
+	h.must(t, "apply", "-f", spec, "--confirm-weaken")
+	d = admin.PartnershipDetail{}
+	h.mustJSON(t, &d, "policy", "show", "eu-japan")
+	for _, c := range d.Collections {
+		if c.Alias == "cyber-threats" && c.Policy.TLPMax != "red" {
+			t.Errorf("the confirmed apply left the ceiling at %q", c.Policy.TLPMax)
 		}
 	}
 }

@@ -174,3 +174,28 @@ func TestValidateReportsDuplicateKeys(t *testing.T) {
 		t.Errorf("text report lacks the repeated name:\n%s", stdout)
 	}
 }
+
+// TestValidatePrintsPatternWarnings checks that an indicator whose pattern cannot match is
+// valid (exit 0) and that --warnings says why, with the warning's code.
+func TestValidatePrintsPatternWarnings(t *testing.T) {
+	indicator := `{"type": "bundle", "id": "bundle--44af6c39-c09b-49c5-9de2-394224b04982", "objects": [
+		{"type": "indicator", "spec_version": "2.1", "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+		 "created": "2016-04-06T20:03:48.000Z", "modified": "2016-04-06T20:03:48.000Z", "name": "C2", "description": "C2 address",
+		 "pattern_type": "stix", "pattern": "[ipv4-addr:value = '2001:db8::1']", "valid_from": "2016-01-01T00:00:00Z"}]}`
+	files := writeFiles(t, indicator)
+	status, stdout, _ := runTool("", "validate", "--warnings", files[0])
+	if status != 0 {
+		t.Fatalf("status %d, want 0 (warnings do not make an object invalid):\n%s", status, stdout)
+	}
+	if !strings.Contains(stdout, "/objects/0/pattern [pattern-value]") || !strings.Contains(stdout, "use ipv6-addr:value") {
+		t.Errorf("report lacks the pattern warning:\n%s", stdout)
+	}
+}
+
+// TestVersion: taxiictl --version names the build without talking to any hub.
+func TestVersion(t *testing.T) {
+	status, stdout, stderr := runTool("", "--version", "--url", "http://127.0.0.1:1")
+	if status != exitOK || !strings.HasPrefix(stdout, "taxiictl ") || !strings.Contains(stdout, " revision ") || stderr != "" {
+		t.Errorf("taxiictl --version: exit %d, stdout %q, stderr %q", status, stdout, stderr)
+	}
+}

@@ -5,18 +5,29 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
+	"taxiihub/internal/buildinfo"
 	"taxiihub/internal/httpapi"
 	"taxiihub/internal/server"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Getenv, os.Stderr)) }
+func main() {
+	// --version is answered before the configuration is read, so that it works whatever else the
+	// environment or a config file says.
+	if slices.ContainsFunc(os.Args[1:], buildinfo.IsVersionFlag) {
+		fmt.Println(buildinfo.Read().Line("taxiihub"))
+		return
+	}
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stderr))
+}
 
 // run turns the outside world (arguments, environment, signals) into values, so that everything
 // below it can be started by tests without touching process state.
@@ -36,10 +47,21 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	s, err := server.New(ctx, cfg, log)
+	// Bound before the store is opened: a hub that cannot serve must not write anything there.
+	listeners, err := server.Listen(cfg)
 	if err != nil {
 		log.Error("taxiihub could not start", "error", err)
 		return 1
+	}
+	s, err := server.New(ctx, cfg, log)
+	if err != nil {
+		log.Error("taxiihub could not start", "error", errors.Join(err, listeners.Close()))
+		return 1
+	}
+	// A person at a terminal gets one plain line among the JSON ones: where the hub is and where
+	// its tokens are. Log collectors, which are not terminals, get the same as a JSON line only.
+	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
+		s.OnReady(func(r server.Ready) { fmt.Fprintf(stderr, "\n%s\n\n", r.Sentence()) })
 	}
 	// The reloader ends with ctx, which stop cancels when run returns, whatever the reason.
 	go func() {
@@ -54,9 +76,15 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 			}
 		}
 	}()
-	if err := s.Run(ctx); err != nil {
+	if err := s.Run(ctx, listeners); err != nil {
 		log.Error("taxiihub stopped", "error", err)
 		return 1
 	}
 	return 0
+}
+
+// isTerminal reports whether f is a character device: a person is reading it.
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -298,3 +298,55 @@ func TestReadmeRunCommand(t *testing.T) {
 		t.Errorf("frontex sees %v", d.APIRoots)
 	}
 }
+
+// A second hub started on an address in use fails before it writes anything: on the embedded
+// database no file, operator token or seed token appears; on MongoDB the database stays empty.
+// Before, it opened the store, issued the operator token and applied the seed, then failed to listen.
+func TestAHubOnAnAddressInUseWritesNothing(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	seed, err := filepath.Abs("../../deploy/examples/partnerships.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := buildHub(t)
+	db := mongod.Database(t)
+	for _, backend := range [][]string{nil, {"--mongo-uri", mongod.URI(), "--mongo-database", db}} {
+		dir := t.TempDir()
+		cmd := exec.CommandContext(t.Context(), bin, append([]string{"--listen", busy.Addr().String(), "--seed", seed}, backend...)...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if ee := (*exec.ExitError)(nil); !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Fatalf("%v: exit %v, want 1\n%s", backend, err, out)
+		}
+		if !strings.Contains(string(out), "address already in use") {
+			t.Errorf("%v: the log does not say the address is in use:\n%s", backend, out)
+		}
+		if entries, err := os.ReadDir(filepath.Join(dir, "taxiihub-data")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%v: the hub wrote to its data directory before listening: %v %v", backend, entries, err)
+		}
+	}
+	st, err := mongostore.Open(t.Context(), mongostore.Config{URI: mongod.URI(), Database: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close(t.Context())
+	roots, err := st.APIRoots(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := st.Tokens(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := st.VerificationKeys(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(roots)+len(tokens)+len(keys) > 0 {
+		t.Errorf("the hub that could not listen wrote to MongoDB: %d partnerships, %d tokens, %d keys", len(roots), len(tokens), len(keys))
+	}
+}

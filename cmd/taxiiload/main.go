@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"taxiihub/internal/buildinfo"
 	"taxiihub/internal/load"
 )
 
@@ -63,6 +64,10 @@ type options struct {
 
 // run is the whole command apart from touching the process, so that tests can run it in-process.
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer, terminal bool) int {
+	if slices.ContainsFunc(args, buildinfo.IsVersionFlag) {
+		fmt.Fprintln(stdout, buildinfo.Read().Line("taxiiload"))
+		return exitOK
+	}
 	opts, err := parseArgs(args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, usage(getenv))
@@ -165,6 +170,12 @@ func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
 		o.tokens = append(o.tokens, v)
 		return nil
 	})
+	fs.Func("collection", "PARTNERSHIP/COLLECTION (alias or id), or PARTNERSHIP/*: a collection set aside for load tests, the only kind written to and polled (repeatable)", func(v string) error {
+		o.cfg.Collections = append(o.cfg.Collections, v)
+		return nil
+	})
+	fs.BoolVar(&o.cfg.WriteRealData, "write-real-data", false, "instead of -collection, write fake objects into every collection the members may write, real partners' ones included")
+	fs.BoolVar(&o.cfg.Cleanup, "cleanup", false, "withdraw every object published once the run is over (one request per object)")
 	fs.DurationVar(&o.cfg.Duration, "duration", 0, "how long to publish (default 30s unless -objects is given)")
 	fs.IntVar(&o.cfg.Objects, "objects", 0, "stop publishing after this many objects")
 	fs.IntVar(&o.cfg.Publishers, "publishers", load.DefaultPublishers, "publishers per member that may write")
@@ -187,6 +198,14 @@ func parseArgs(args []string, getenv func(string) string) (options, error) {
 	fs := newFlagSet(&o, getenv)
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
+	}
+	if len(o.cfg.Collections) > 0 && o.cfg.WriteRealData {
+		return options{}, errors.New("-collection and -write-real-data exclude each other: name the collections, or write everywhere")
+	}
+	if len(o.cfg.Collections) == 0 && !o.cfg.WriteRealData {
+		return options{}, errors.New("name the collections to load with -collection PARTNERSHIP/COLLECTION (collections set aside " +
+			"for load tests); taxiiload writes fake indicators, which partners' systems would take for intelligence. " +
+			"To write into every collection the members may write, real ones included, say -write-real-data")
 	}
 	o.cfg.Hubs = fs.Args()
 	if len(o.cfg.Hubs) == 0 {
@@ -214,8 +233,10 @@ func usage(getenv func(string) string) string {
 	b.WriteString(`Usage: taxiiload [flags] [HUB-URL...]
 
 Publishes STIX indicators and polls them back as several members at once, through the hubs given
-(round-robin; default TAXIIHUB_URL, else ` + defaultURL + `). Each member publishes to every collection
-it may write and polls every collection it may read. Progress goes to stderr, the report to stdout.
+(round-robin; default TAXIIHUB_URL, else ` + defaultURL + `), into the collections -collection names
+only (set aside for load tests), or with -write-real-data into every collection the members reach.
+Each member publishes to every such collection it may write and polls every one it may read; with
+-cleanup the objects are withdrawn at the end. Progress goes to stderr, the report to stdout.
 
 At the end every object accepted in a 202 must have reached every poller entitled to it exactly once,
 byte for byte. Exit status: 0 it did; 1 it did not, or the run could not finish; 2 a usage error or

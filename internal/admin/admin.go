@@ -148,7 +148,7 @@ func New(cfg Config) *Service {
 // gets an error and the log keeps what the trail missed.
 func (s *Service) record(ctx context.Context, actor string, c Change) error {
 	e := store.AuditEntry{At: s.stamp(), Actor: actor, Action: c.Kind + "." + c.Action,
-		Target: c.Kind + " " + c.Target, Detail: c.Detail}
+		Target: c.Kind + " " + c.Target, Detail: c.Detail, Before: c.Before, After: c.After}
 	if err := s.store.AppendAudit(ctx, e); err != nil {
 		s.log.ErrorContext(ctx, "operator action done but missing from the audit trail",
 			"actor", actor, "action", e.Action, "target", e.Target, "detail", e.Detail, "error", err)

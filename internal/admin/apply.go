@@ -24,18 +24,26 @@ import (
 // jurisdiction the partnership admits. A partnership whose rule narrows is narrowed last, after
 // members have moved and joined, so that no step breaks the rule on the way.
 //
+// A spec that would weaken rules the hub holds (see PartnershipWeakenings and the functions beside
+// it) is refused, naming each weakening, unless confirmWeaken; a dry run lists them in Weakenings.
+//
 // The whole spec is checked, against itself and against the hub, before anything is changed; every
 // problem found is reported at once. Applying the same spec twice changes nothing the second time
 // and returns no changes. With dryRun, Apply reports the changes it would make and makes none.
 //
 // Once the spec is applied, Apply makes the members collections whole (KeepIdentities): the hub's
 // own upkeep, which follows from the changes and is not listed among them.
-func (s *Service) Apply(ctx context.Context, actor string, spec Spec, dryRun bool) (ApplyResult, error) {
-	steps, err := s.plan(ctx, spec)
+func (s *Service) Apply(ctx context.Context, actor string, spec Spec, dryRun, confirmWeaken bool) (ApplyResult, error) {
+	steps, weakenings, err := s.plan(ctx, spec)
 	if err != nil {
 		return ApplyResult{}, err
 	}
-	res := ApplyResult{Changes: []Change{}, DryRun: dryRun}
+	if !dryRun {
+		if err := refuseWeakening("the hub", weakenings, confirmWeaken); err != nil {
+			return ApplyResult{}, err
+		}
+	}
+	res := ApplyResult{Changes: []Change{}, DryRun: dryRun, Weakenings: weakenings}
 	for i, st := range steps {
 		if !dryRun {
 			if err := st.do(ctx); err != nil {
@@ -95,9 +103,18 @@ type planner struct {
 	joins [][2]string
 	// last are steps that must come after every other: the narrowing of jurisdiction rules.
 	last []step
+	// weakenings lists how the spec loosens rules the hub holds, each prefixed with what it is of.
+	weakenings []string
 }
 
-func (s *Service) plan(ctx context.Context, spec Spec) ([]step, error) {
+// weakens notes the weakenings of one partnership, collection or membership.
+func (p *planner) weakens(what string, ws []string) {
+	for _, w := range ws {
+		p.weakenings = append(p.weakenings, what+": "+w)
+	}
+}
+
+func (s *Service) plan(ctx context.Context, spec Spec) ([]step, []string, error) {
 	p := &planner{s: s, collections: map[string]map[string]string{}, members: map[string]bool{}, grants: map[string][]store.Grant{},
 		policies: map[string]store.PartnershipPolicy{}, jurisdictions: map[string]string{}}
 	// Planning goes on after problems in the spec itself, so that every problem is reported at once;
@@ -105,31 +122,31 @@ func (s *Service) plan(ctx context.Context, spec Spec) ([]step, error) {
 	spec.check(&p.bad)
 	for _, ps := range spec.Partnerships {
 		if err := p.partnership(ctx, ps); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	for _, m := range spec.Members {
 		if err := p.member(ctx, m); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	for _, m := range spec.Memberships {
 		if err := p.membership(ctx, m); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	for _, g := range spec.Grants {
 		if err := p.grant(ctx, g); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if err := p.checkJurisdictions(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := p.bad.err("the spec"); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return append(p.steps, p.last...), nil
+	return append(p.steps, p.last...), p.weakenings, nil
 }
 
 func (p *planner) add(c Change, do func(ctx context.Context) error) {
@@ -149,6 +166,7 @@ func (p *planner) partnership(ctx context.Context, ps PartnershipSpec) error {
 	case err != nil:
 		return fmt.Errorf("admin: partnership %s: %w", ps.Slug, err)
 	default:
+		p.weakens("partnership "+ps.Slug, PartnershipWeakenings(have.Policy, want.Policy))
 		// The jurisdiction rule is first widened to admit both the members it admits now and those
 		// it will admit, and narrowed to what the spec says only at the end.
 		first := want
@@ -156,15 +174,17 @@ func (p *planner) partnership(ctx context.Context, ps PartnershipSpec) error {
 		diff := differences(field("title", have.Title, first.Title), field("description", have.Description, first.Description),
 			fieldDiff{name: "policy", different: !have.Policy.Equal(first.Policy)})
 		if diff != "" {
-			p.add(Change{Action: "update", Kind: "partnership", Target: ps.Slug, Detail: diff + "; " + describePartnershipPolicy(first.Policy)},
+			p.add(Change{Action: "update", Kind: "partnership", Target: ps.Slug, Detail: diff + "; " + describePartnershipPolicy(first.Policy),
+				Before: stateOf(partnershipPolicyOf(have.Policy)), After: stateOf(partnershipPolicyOf(first.Policy))},
 				func(ctx context.Context) error {
 					return translate(st.UpdateAPIRoot(ctx, first), "partnership", ps.Slug)
 				})
 		}
 		if !first.Policy.Equal(want.Policy) {
 			p.last = append(p.last, step{
-				change: Change{Action: "update", Kind: "partnership", Target: ps.Slug, Detail: "policy: " + describePartnershipPolicy(want.Policy)},
-				do:     func(ctx context.Context) error { return translate(st.UpdateAPIRoot(ctx, want), "partnership", ps.Slug) },
+				change: Change{Action: "update", Kind: "partnership", Target: ps.Slug, Detail: "policy: " + describePartnershipPolicy(want.Policy),
+					Before: stateOf(partnershipPolicyOf(first.Policy)), After: stateOf(partnershipPolicyOf(want.Policy))},
+				do: func(ctx context.Context) error { return translate(st.UpdateAPIRoot(ctx, want), "partnership", ps.Slug) },
 			})
 		}
 	}
@@ -180,7 +200,7 @@ func (p *planner) partnership(ctx context.Context, ps PartnershipSpec) error {
 func (p *planner) collection(ctx context.Context, slug string, rootExists bool, cs CollectionSpec) error {
 	st := p.s.store
 	want := store.Collection{APIRoot: slug, Alias: cs.Alias, Title: cs.Title, Description: cs.Description,
-		MediaTypes: slices.Clone(cs.MediaTypes), Policy: storeCollectionPolicy(cs.Policy)}
+		MediaTypes: canonicalMediaTypes(cs.MediaTypes), Policy: storeCollectionPolicy(cs.Policy)}
 	target := slug + "/" + cs.Alias
 	have, err := store.Collection{}, store.ErrNotFound
 	if rootExists {
@@ -204,13 +224,18 @@ func (p *planner) collection(ctx context.Context, slug string, rootExists bool, 
 		return fmt.Errorf("admin: collection %s: %w", target, err)
 	default:
 		want.ID = have.ID
+		p.weakens("collection "+target, CollectionWeakenings(have.Policy, want.Policy))
 		diff := differences(
 			field("title", have.Title, want.Title),
 			field("description", have.Description, want.Description),
 			field("media_types", strings.Join(have.MediaTypes, ","), strings.Join(want.MediaTypes, ",")),
 			fieldDiff{name: "policy", different: !have.Policy.Equal(want.Policy)})
 		if diff != "" {
-			p.add(Change{Action: "update", Kind: "collection", Target: target, Detail: diff},
+			c := Change{Action: "update", Kind: "collection", Target: target, Detail: diff}
+			if !have.Policy.Equal(want.Policy) {
+				c.Before, c.After = stateOf(collectionPolicyOf(have.Policy)), stateOf(collectionPolicyOf(want.Policy))
+			}
+			p.add(c,
 				func(ctx context.Context) error {
 					return translate(st.UpdateCollection(ctx, want), "collection", target)
 				})
@@ -322,11 +347,12 @@ func (p *planner) membership(ctx context.Context, m Membership) error {
 	if held && have == want {
 		return nil
 	}
-	action := "create"
+	c := Change{Action: "create", Kind: "membership", Target: target, Detail: describeMembership(want), After: stateOf(membershipOf(want))}
 	if held {
-		action = "update"
+		c.Action, c.Before = "update", stateOf(membershipOf(have))
+		p.weakens("membership "+target, MembershipWeakenings(have, want))
 	}
-	p.add(Change{Action: action, Kind: "membership", Target: target, Detail: describeMembership(want)},
+	p.add(c,
 		func(ctx context.Context) error { return translate(st.PutMembership(ctx, want), "membership", target) })
 	return nil
 }

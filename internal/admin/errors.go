@@ -18,6 +18,9 @@ const (
 	// Conflict means the request cannot be done in the hub's current state: a name already taken, a
 	// partnership that still holds collections, a key the hub may not replace.
 	Conflict
+	// Weakens means the request would weaken a sharing rule and was not confirmed: Problems names
+	// each weakening. The same request confirmed (confirm_weaken) is carried out.
+	Weakens
 )
 
 // Error is a refusal of the operator service. Message and Problems are written for the operator

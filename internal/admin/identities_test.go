@@ -119,7 +119,7 @@ func TestAMemberJoiningAPartnershipIsServedItsIdentity(t *testing.T) {
 	if _, err := e.svc.PutGrant(ctx, "alice", admin.Grant{Member: "jpcert-cc", Partnership: "eu-japan", Collection: "indicators", Write: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.PutMembership(ctx, "alice", admin.Membership{Member: "cert-eu", Partnership: "eu-china-cyber", Role: "reader"}); err != nil {
+	if _, err := e.svc.PutMembership(ctx, "alice", admin.Membership{Member: "cert-eu", Partnership: "eu-china-cyber", Role: "reader"}, false); err != nil {
 		t.Fatal(err)
 	}
 	var first []byte
@@ -207,7 +207,7 @@ memberships:
 grants:
   - {member: cert-eu, partnership: eu-japan, collection: cyber-threats, read: true, write: true}
 `)
-	if _, err := e.svc.Apply(ctx, "alice", spec, false); err != nil {
+	if _, err := e.svc.Apply(ctx, "alice", spec, false, false); err != nil {
 		t.Fatal(err)
 	}
 	before := served(t, e.store, "eu-japan", "cert-eu")
@@ -222,7 +222,7 @@ grants:
 		func(m *admin.Member) { m.Jurisdiction = "BE" },
 	} {
 		change(&spec.Members[0])
-		res, err := e.svc.Apply(ctx, "alice", spec, false)
+		res, err := e.svc.Apply(ctx, "alice", spec, false, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +252,7 @@ grants:
 	}
 
 	// Applying the same file again changes nothing, identities included.
-	res, err := e.svc.Apply(ctx, "alice", spec, false)
+	res, err := e.svc.Apply(ctx, "alice", spec, false, false)
 	if err != nil || len(res.Changes) != 0 {
 		t.Errorf("applying again: %v, %v; want no changes", res.Changes, err)
 	}
@@ -322,7 +322,7 @@ func TestTheMembersCollectionIsTheHubs(t *testing.T) {
 	}
 	wantKind(t, "a grant on it", refuse(e.svc.PutGrant(ctx, "alice",
 		admin.Grant{Member: "cert-eu", Partnership: "eu-japan", Collection: "members", Read: true})), admin.Conflict, "members collection")
-	wantKind(t, "its rules", refuse(e.svc.SetCollectionPolicy(ctx, "alice", "eu-japan", "members", admin.CollectionPolicy{})),
+	wantKind(t, "its rules", refuse(e.svc.SetCollectionPolicy(ctx, "alice", "eu-japan", "members", admin.CollectionPolicy{}, false)),
 		admin.Conflict, "members collection")
 	wantKind(t, "a collection taking its alias", refuse(e.svc.CreateCollection(ctx, "alice",
 		admin.Collection{Partnership: "eu-japan", Alias: "members", Title: "Ours"})), admin.Invalid, `alias "members"`)
@@ -336,7 +336,7 @@ partnerships:
     collections: [{alias: members, title: Ours}]
 grants:
   - {member: cert-eu, partnership: eu-japan, collection: members, read: true}
-`), false)), admin.Invalid, "collection eu-japan/members", "collection eu-china-cyber/members", "grant of cert-eu on eu-japan/members")
+`), false, false)), admin.Invalid, "collection eu-japan/members", "collection eu-china-cyber/members", "grant of cert-eu on eu-japan/members")
 	wantKind(t, "deleting it", refuse(e.svc.DeleteCollection(ctx, "alice", "eu-japan", "members")), admin.Conflict, "members collection")
 	if cs, err := e.svc.Collections(ctx, "eu-japan"); err != nil || len(cs) != 0 {
 		t.Errorf("collection list: %+v, %v; want none of the operators'", cs, err)

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,14 +21,18 @@ type LedgerEntry struct {
 	// MemberIdentity is the id of the member's STIX identity, which its partnerships serve in their
 	// members collections: how readers know the member. Derived, not recorded, so the entry's hash
 	// does not cover it.
-	MemberIdentity string       `json:"member_identity,omitempty"`
-	TokenID        string       `json:"token_id,omitempty"`
-	Partnership    string       `json:"partnership"`
-	Collection     string       `json:"collection"`
-	Endpoint       string       `json:"endpoint,omitempty"`
-	Items          []LedgerItem `json:"items"`
-	PrevHash       string       `json:"prev_hash"`
-	Hash           string       `json:"hash"`
+	MemberIdentity string `json:"member_identity,omitempty"`
+	TokenID        string `json:"token_id,omitempty"`
+	Partnership    string `json:"partnership"`
+	Collection     string `json:"collection"`
+	// CollectionAlias is the collection's alias, which operators know it by, where the admin API
+	// lists pulls and the collection still has one. Looked up, not recorded: the hash does not
+	// cover it.
+	CollectionAlias string       `json:"collection_alias,omitempty"`
+	Endpoint        string       `json:"endpoint,omitempty"`
+	Items           []LedgerItem `json:"items"`
+	PrevHash        string       `json:"prev_hash"`
+	Hash            string       `json:"hash"`
 }
 
 // LedgerItem is one object version in a ledger entry.
@@ -135,8 +140,23 @@ func (s *Service) Pulls(ctx context.Context, q PullQuery) (PullPage, error) {
 		return PullPage{}, fmt.Errorf("admin: read pulls: %w", err)
 	}
 	out := PullPage{Entries: make([]LedgerEntry, len(page.Entries)), Next: page.Next, More: page.More}
+	aliases := map[[2]string]string{} // each collection of the page is looked up once
 	for i, e := range page.Entries {
 		out.Entries[i] = LedgerEntryOf(e)
+		key := [2]string{e.APIRoot, e.Collection}
+		alias, known := aliases[key]
+		if !known {
+			c, err := s.store.Collection(ctx, e.APIRoot, e.Collection)
+			switch {
+			case errors.Is(err, store.ErrNotFound): // deleted since: its id is all there is
+			case err != nil:
+				return PullPage{}, fmt.Errorf("admin: read collection %s/%s: %w", e.APIRoot, e.Collection, err)
+			default:
+				alias = c.Alias
+			}
+			aliases[key] = alias
+		}
+		out.Entries[i].CollectionAlias = alias
 	}
 	return out, nil
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -211,7 +210,7 @@ func refusedMembersCollection(slug, why string) error {
 
 func storeCollection(c Collection) store.Collection {
 	return store.Collection{ID: c.ID, APIRoot: c.Partnership, Title: c.Title, Alias: c.Alias,
-		Description: c.Description, MediaTypes: slices.Clone(c.MediaTypes), Policy: storeCollectionPolicy(c.Policy)}
+		Description: c.Description, MediaTypes: canonicalMediaTypes(c.MediaTypes), Policy: storeCollectionPolicy(c.Policy)}
 }
 
 // collectionName is how changes and audit entries name a collection: by alias when it has one,

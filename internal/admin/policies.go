@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -18,12 +19,25 @@ const (
 	PersonalDataStrip  = "strip"
 )
 
+// What a collection does with objects without a TLP marking, as operators write it.
+const (
+	UnmarkedClear  = "clear"
+	UnmarkedRefuse = "refuse"
+)
+
 // STIX names: object types are 3 to 250 lower-case letters, digits and hyphens, not starting or
 // ending with a hyphen; property names are 3 to 250 ASCII letters, digits and underscores.
 var (
 	typePattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$`)
 	propertyPattern = regexp.MustCompile(`^[A-Za-z0-9_]{3,250}$`)
+	// A segment of an allowed property path: a property name, a dictionary key or an extension's
+	// key (extension-definition--<uuid>, or a predefined name ending -ext).
+	pathSegmentPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,250}$`)
 )
+
+// maxAllowedProperties bounds the paths one collection's allow-list holds, so that judging an
+// object against it stays cheap.
+const maxAllowedProperties = 1000
 
 // coreProperties are properties every object has; denying one would refuse everything.
 var coreProperties = []string{"type", "id", "spec_version"}
@@ -55,6 +69,29 @@ func checkCollectionPolicy(p *problems, where string, pol CollectionPolicy) {
 	}
 	if _, err := store.ParseTLP(pol.TLPMax); err != nil {
 		p.add("%stlp_max: %v", where, err)
+	}
+	switch pol.Unmarked {
+	case "", UnmarkedClear, UnmarkedRefuse:
+	default:
+		p.add("%sunmarked %q must be clear or refuse", where, pol.Unmarked)
+	}
+	count := 0
+	for _, typ := range slices.Sorted(maps.Keys(pol.AllowedProperties)) {
+		if !typePattern.MatchString(typ) {
+			p.add("%sallowed_properties: %q is not a STIX object type name", where, typ)
+		}
+		for _, path := range pol.AllowedProperties[typ] {
+			count++
+			for seg := range strings.SplitSeq(path, ".") {
+				if !pathSegmentPattern.MatchString(seg) {
+					p.add("%sallowed_properties: %s: %q is not a property name or a dotted path of them", where, typ, path)
+					break
+				}
+			}
+		}
+	}
+	if count > maxAllowedProperties {
+		p.add("%sallowed_properties: %d paths; a collection allows at most %d", where, count, maxAllowedProperties)
 	}
 }
 
@@ -90,12 +127,27 @@ func partnershipPolicyOf(p store.PartnershipPolicy) PartnershipPolicy {
 // storeCollectionPolicy converts a policy that passed checkCollectionPolicy.
 func storeCollectionPolicy(p CollectionPolicy) store.CollectionPolicy {
 	tlp, _ := store.ParseTLP(p.TLPMax)
+	unmarked := store.UnmarkedClear
+	if p.Unmarked == UnmarkedRefuse {
+		unmarked = store.UnmarkedRefuse
+	}
 	return store.CollectionPolicy{AllowedTypes: store.SortedSet(p.AllowedTypes),
-		DeniedProperties: store.SortedSet(p.DeniedProperties), MaxTLP: tlp}
+		DeniedProperties: store.SortedSet(p.DeniedProperties), MaxTLP: tlp, Unmarked: unmarked,
+		AllowedProperties: store.SortedProperties(p.AllowedProperties)}
 }
 
 func collectionPolicyOf(p store.CollectionPolicy) CollectionPolicy {
-	return CollectionPolicy{AllowedTypes: p.AllowedTypes, DeniedProperties: p.DeniedProperties, TLPMax: p.MaxTLP.String()}
+	return CollectionPolicy{AllowedTypes: p.AllowedTypes, DeniedProperties: p.DeniedProperties, TLPMax: p.MaxTLP.String(),
+		Unmarked: unmarkedOf(p.Unmarked), AllowedProperties: p.AllowedProperties}
+}
+
+// unmarkedOf names a collection's unmarked rule as operators write it; the default is named too,
+// so that what the hub does with unmarked objects is always shown.
+func unmarkedOf(u store.UnmarkedRule) string {
+	if u == store.UnmarkedRefuse {
+		return UnmarkedRefuse
+	}
+	return UnmarkedClear
 }
 
 // storeMembership converts a membership that passed checkMembership.
@@ -131,6 +183,16 @@ func describeCollectionPolicy(p store.CollectionPolicy) string {
 	if p.MaxTLP != store.TLPNone {
 		parts = append(parts, "up to TLP:"+strings.ToUpper(p.MaxTLP.String()))
 	}
+	if p.Unmarked == store.UnmarkedRefuse {
+		parts = append(parts, "unmarked objects refused")
+	}
+	if len(p.AllowedProperties) > 0 {
+		var types []string
+		for _, typ := range slices.Sorted(maps.Keys(p.AllowedProperties)) {
+			types = append(types, typ+" "+strings.Join(p.AllowedProperties[typ], " "))
+		}
+		parts = append(parts, "properties allowed: "+strings.Join(types, ", "))
+	}
 	if len(parts) == 0 {
 		return "no rules"
 	}
@@ -147,20 +209,38 @@ func describeMembership(m store.Membership) string {
 
 // SetPartnershipPolicy replaces a partnership's policy. It refuses a jurisdiction rule that would
 // exclude a member already holding a grant or membership there, naming them: remove them first.
-func (s *Service) SetPartnershipPolicy(ctx context.Context, actor, slug string, p PartnershipPolicy) (Partnership, error) {
+// A policy that weakens the rules (see PartnershipWeakenings) is refused unless confirmWeaken.
+func (s *Service) SetPartnershipPolicy(ctx context.Context, actor, slug string, p PartnershipPolicy, confirmWeaken bool) (Partnership, error) {
+	return s.changePartnershipPolicy(ctx, actor, slug, func(PartnershipPolicy) (PartnershipPolicy, error) { return p, nil }, confirmWeaken)
+}
+
+// PatchPartnershipPolicy changes only the rules the patch names, as SetPartnershipPolicy would.
+func (s *Service) PatchPartnershipPolicy(ctx context.Context, actor, slug string, patch Patch, confirmWeaken bool) (Partnership, error) {
+	return s.changePartnershipPolicy(ctx, actor, slug, func(have PartnershipPolicy) (PartnershipPolicy, error) {
+		return applyPatch(have, patch)
+	}, confirmWeaken)
+}
+
+func (s *Service) changePartnershipPolicy(ctx context.Context, actor, slug string,
+	change func(have PartnershipPolicy) (PartnershipPolicy, error), confirmWeaken bool) (Partnership, error) {
+	root, err := s.apiRoot(ctx, slug)
+	if err != nil {
+		return Partnership{}, err
+	}
+	p, err := change(partnershipPolicyOf(root.Policy))
+	if err != nil {
+		return Partnership{}, err
+	}
 	var bad problems
 	checkPartnershipPolicy(&bad, "", p)
 	if err := bad.err("the policy"); err != nil {
-		return Partnership{}, err
-	}
-	root, err := s.apiRoot(ctx, slug)
-	if err != nil {
 		return Partnership{}, err
 	}
 	want := storePartnershipPolicy(p)
 	if root.Policy.Equal(want) {
 		return partnershipOf(root), nil
 	}
+	// Members left outside are a refusal no confirmation lifts, so they are reported first.
 	if outside, err := s.outsiders(ctx, slug, want); err != nil {
 		return Partnership{}, err
 	} else if len(outside) > 0 {
@@ -168,6 +248,10 @@ func (s *Service) SetPartnershipPolicy(ctx context.Context, actor, slug string, 
 			Message: fmt.Sprintf("partnership %s has members from outside %s; remove their grants and memberships first",
 				slug, strings.Join(want.Jurisdictions, ", "))}
 	}
+	if err := refuseWeakening("partnership "+slug, PartnershipWeakenings(root.Policy, want), confirmWeaken); err != nil {
+		return Partnership{}, err
+	}
+	before := root.Policy
 	root.Policy = want
 	err = s.store.UpdateAPIRoot(ctx, root)
 	switch {
@@ -180,7 +264,8 @@ func (s *Service) SetPartnershipPolicy(ctx context.Context, actor, slug string, 
 		return Partnership{}, fmt.Errorf("admin: set the policy of %s: %w", slug, err)
 	}
 	return partnershipOf(root), s.record(ctx, actor, Change{Action: "update", Kind: "partnership", Target: slug,
-		Detail: "policy: " + describePartnershipPolicy(want)})
+		Detail: "policy: " + describePartnershipPolicy(want),
+		Before: stateOf(partnershipPolicyOf(before)), After: stateOf(partnershipPolicyOf(want))})
 }
 
 // outsiders lists the members holding a grant or membership in a partnership whose jurisdiction
@@ -233,13 +318,21 @@ func (s *Service) participants(ctx context.Context, slug string) ([]string, erro
 }
 
 // SetCollectionPolicy replaces the policy of a collection, named by id or alias. It applies to
-// objects added from then on; objects already stored stay, and readers' clearances still apply.
-func (s *Service) SetCollectionPolicy(ctx context.Context, actor, slug, ref string, p CollectionPolicy) (Collection, error) {
-	var bad problems
-	checkCollectionPolicy(&bad, "", p)
-	if err := bad.err("the policy"); err != nil {
-		return Collection{}, err
-	}
+// objects added from then on; objects already stored stay, and readers' clearances still apply. A
+// policy that weakens the rules (see CollectionWeakenings) is refused unless confirmWeaken.
+func (s *Service) SetCollectionPolicy(ctx context.Context, actor, slug, ref string, p CollectionPolicy, confirmWeaken bool) (Collection, error) {
+	return s.changeCollectionPolicy(ctx, actor, slug, ref, func(CollectionPolicy) (CollectionPolicy, error) { return p, nil }, confirmWeaken)
+}
+
+// PatchCollectionPolicy changes only the rules the patch names, as SetCollectionPolicy would.
+func (s *Service) PatchCollectionPolicy(ctx context.Context, actor, slug, ref string, patch Patch, confirmWeaken bool) (Collection, error) {
+	return s.changeCollectionPolicy(ctx, actor, slug, ref, func(have CollectionPolicy) (CollectionPolicy, error) {
+		return applyPatch(have, patch)
+	}, confirmWeaken)
+}
+
+func (s *Service) changeCollectionPolicy(ctx context.Context, actor, slug, ref string,
+	change func(have CollectionPolicy) (CollectionPolicy, error), confirmWeaken bool) (Collection, error) {
 	c, err := s.collection(ctx, slug, ref)
 	if err != nil {
 		return Collection{}, err
@@ -247,10 +340,24 @@ func (s *Service) SetCollectionPolicy(ctx context.Context, actor, slug, ref stri
 	if c.Members {
 		return Collection{}, refusedMembersCollection(slug, "it holds identities only, and no member writes into it")
 	}
+	p, err := change(collectionPolicyOf(c.Policy))
+	if err != nil {
+		return Collection{}, err
+	}
+	var bad problems
+	checkCollectionPolicy(&bad, "", p)
+	if err := bad.err("the policy"); err != nil {
+		return Collection{}, err
+	}
 	want := storeCollectionPolicy(p)
 	if c.Policy.Equal(want) {
 		return collectionOf(c), nil
 	}
+	name := collectionName(slug, c.ID, c.Alias)
+	if err := refuseWeakening("collection "+name, CollectionWeakenings(c.Policy, want), confirmWeaken); err != nil {
+		return Collection{}, err
+	}
+	before := c.Policy
 	c.Policy = want
 	err = s.store.UpdateCollection(ctx, c)
 	if errors.Is(err, store.ErrNotFound) {
@@ -260,13 +367,51 @@ func (s *Service) SetCollectionPolicy(ctx context.Context, actor, slug, ref stri
 		return Collection{}, fmt.Errorf("admin: set the policy of %s/%s: %w", slug, c.ID, err)
 	}
 	return collectionOf(c), s.record(ctx, actor, Change{Action: "update", Kind: "collection",
-		Target: collectionName(slug, c.ID, c.Alias), Detail: "policy: " + describeCollectionPolicy(want)})
+		Target: name, Detail: "policy: " + describeCollectionPolicy(want),
+		Before: stateOf(collectionPolicyOf(before)), After: stateOf(collectionPolicyOf(want))})
 }
 
 // PutMembership gives a member a role and clearance in a partnership, replacing the one it held. A
 // partnership with a jurisdiction rule refuses members from elsewhere. When the member already held
-// exactly this membership nothing changes, and nothing is recorded.
-func (s *Service) PutMembership(ctx context.Context, actor string, m Membership) (MembershipResult, error) {
+// exactly this membership nothing changes, and nothing is recorded. A membership that widens the
+// member's role or raises its clearance (see MembershipWeakenings) is refused unless confirmWeaken.
+func (s *Service) PutMembership(ctx context.Context, actor string, m Membership, confirmWeaken bool) (MembershipResult, error) {
+	return s.changeMembership(ctx, actor, m.Member, m.Partnership, func(Membership) (Membership, error) { return m, nil }, confirmWeaken)
+}
+
+// PatchMembership changes only what the patch names (role, clearance) of a member's membership of a
+// partnership, as PutMembership would; a member without one gets one, which needs a role.
+func (s *Service) PatchMembership(ctx context.Context, actor, memberID, slug string, patch Patch, confirmWeaken bool) (MembershipResult, error) {
+	return s.changeMembership(ctx, actor, memberID, slug, func(have Membership) (Membership, error) {
+		m, err := applyPatch(have, patch)
+		if err == nil && (m.Member != memberID || m.Partnership != slug) {
+			err = &Error{Kind: Invalid, Message: "a membership patch changes role and clearance only; the member and partnership are in its path"}
+		}
+		return m, err
+	}, confirmWeaken)
+}
+
+func (s *Service) changeMembership(ctx context.Context, actor, memberID, slug string,
+	change func(have Membership) (Membership, error), confirmWeaken bool) (MembershipResult, error) {
+	have, err := s.store.Membership(ctx, memberID, slug)
+	held := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return MembershipResult{}, fmt.Errorf("admin: membership of %s in %s: %w", memberID, slug, err)
+	}
+	current := Membership{Member: memberID, Partnership: slug}
+	if held {
+		current = membershipOf(have)
+	} else {
+		have = store.DefaultMembership(memberID, slug)
+	}
+	m, err := change(current)
+	if err != nil {
+		return MembershipResult{}, err
+	}
+	if !held && m.Role == "" {
+		return MembershipResult{}, &Error{Kind: Invalid, Message: fmt.Sprintf(
+			"member %s has no membership in %s; a new one needs a role (publisher, reader or both)", memberID, slug)}
+	}
 	var bad problems
 	checkMembership(&bad, "", m)
 	if err := bad.err("the membership"); err != nil {
@@ -284,14 +429,13 @@ func (s *Service) PutMembership(ctx context.Context, actor string, m Membership)
 		return MembershipResult{}, refusedJurisdiction(nil, member, root)
 	}
 	want := storeMembership(m)
-	have, err := s.store.Membership(ctx, m.Member, m.Partnership)
-	held := err == nil
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return MembershipResult{}, fmt.Errorf("admin: membership of %s in %s: %w", m.Member, m.Partnership, err)
-	}
 	out := membershipOf(want)
 	if held && have == want {
 		return MembershipResult{Membership: out}, nil
+	}
+	target := m.Member + " in " + m.Partnership
+	if err := refuseWeakening("membership "+target, MembershipWeakenings(have, want), confirmWeaken); err != nil {
+		return MembershipResult{}, err
 	}
 	err = s.store.PutMembership(ctx, want)
 	switch {
@@ -302,13 +446,12 @@ func (s *Service) PutMembership(ctx context.Context, actor string, m Membership)
 	case err != nil:
 		return MembershipResult{}, fmt.Errorf("admin: membership of %s in %s: %w", m.Member, m.Partnership, err)
 	}
-	action := "create"
+	c := Change{Action: "create", Kind: "membership", Target: target, Detail: describeMembership(want), After: stateOf(out)}
 	if held {
-		action = "update"
+		c.Action, c.Before = "update", stateOf(membershipOf(have))
 	}
 	res := MembershipResult{Membership: out, Changed: true}
-	if err := s.record(ctx, actor, Change{Action: action, Kind: "membership",
-		Target: m.Member + " in " + m.Partnership, Detail: describeMembership(want)}); err != nil {
+	if err := s.record(ctx, actor, c); err != nil {
 		return res, err
 	}
 	return res, s.keepIdentity(ctx, m.Member)
@@ -322,16 +465,29 @@ func refusedJurisdiction(cause error, m store.Member, root store.APIRoot) error 
 }
 
 // RemoveMembership removes a member's membership of a partnership; its grants there then act in both
-// roles with no TLP limit, as grants without a membership do.
-func (s *Service) RemoveMembership(ctx context.Context, actor, memberID, slug string) (Change, error) {
-	err := s.store.DeleteMembership(ctx, memberID, slug)
+// roles with no TLP limit, as grants without a membership do. That widens the standing of any
+// member that was a publisher or reader only, or had a clearance, so it is refused then unless
+// confirmWeaken.
+func (s *Service) RemoveMembership(ctx context.Context, actor, memberID, slug string, confirmWeaken bool) (Change, error) {
+	have, err := s.store.Membership(ctx, memberID, slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return Change{}, notFound(err, "member %s has no membership in %s", memberID, slug)
+	}
+	if err != nil {
+		return Change{}, fmt.Errorf("admin: membership of %s in %s: %w", memberID, slug, err)
+	}
+	target := memberID + " in " + slug
+	if err := refuseWeakening("membership "+target, MembershipWeakenings(have, store.DefaultMembership(memberID, slug)), confirmWeaken); err != nil {
+		return Change{}, err
+	}
+	err = s.store.DeleteMembership(ctx, memberID, slug)
 	if errors.Is(err, store.ErrNotFound) {
 		return Change{}, notFound(err, "member %s has no membership in %s", memberID, slug)
 	}
 	if err != nil {
 		return Change{}, fmt.Errorf("admin: remove the membership of %s in %s: %w", memberID, slug, err)
 	}
-	c := Change{Action: "delete", Kind: "membership", Target: memberID + " in " + slug}
+	c := Change{Action: "delete", Kind: "membership", Target: target, Before: stateOf(membershipOf(have))}
 	return c, s.record(ctx, actor, c)
 }
 

@@ -47,39 +47,42 @@ func TestPoliciesAndMemberships(t *testing.T) {
 		{"bad policy values", refuse(e.svc.CreatePartnership(ctx, "alice", admin.Partnership{Slug: "x", Title: "x",
 			Policy: admin.PartnershipPolicy{PersonalData: "maybe", Jurisdictions: []string{"UK"}}})),
 			admin.Invalid, []string{`personal_data "maybe"`, `jurisdiction "UK"`}},
-		{"bad collection policy", refuse(e.svc.SetCollectionPolicy(ctx, "alice", p.Slug, "records",
-			admin.CollectionPolicy{AllowedTypes: []string{"Identity"}, DeniedProperties: []string{"id"}, TLPMax: "purple"})),
+		{"bad collection policy", refuse(e.svc.SetCollectionPolicy(ctx, "alice", p.Slug, "records", admin.CollectionPolicy{AllowedTypes: []string{"Identity"}, DeniedProperties: []string{"id"}, TLPMax: "purple"}, false)),
 			admin.Invalid, []string{`allowed type "Identity"`, `denied property "id"`, `"purple" is not a TLP level`}},
-		{"bad membership", refuse(e.svc.PutMembership(ctx, "alice", admin.Membership{Member: "frontex", Partnership: p.Slug, Role: "writer"})),
+		{"bad unmarked rule and allowed properties", refuse(e.svc.SetCollectionPolicy(ctx, "alice", p.Slug, "records",
+			admin.CollectionPolicy{Unmarked: "ignore", AllowedProperties: map[string][]string{
+				"Identity": {"name"}, "identity": {"x_legal_status..status", "address street", ""}}}, false)),
+			admin.Invalid, []string{`unmarked "ignore" must be clear or refuse`, `"Identity" is not a STIX object type name`,
+				`"x_legal_status..status" is not a property name`, `"address street" is not a property name`, `"" is not a property name`}},
+		{"bad membership", refuse(e.svc.PutMembership(ctx, "alice", admin.Membership{Member: "frontex", Partnership: p.Slug, Role: "writer"}, false)),
 			admin.Invalid, []string{`role "writer"`}},
-		{"membership from outside", refuse(e.svc.PutMembership(ctx, "alice",
-			admin.Membership{Member: "cncert-cc", Partnership: p.Slug, Role: "reader"})),
+		{"membership from outside", refuse(e.svc.PutMembership(ctx, "alice", admin.Membership{Member: "cncert-cc", Partnership: p.Slug, Role: "reader"}, false)),
 			admin.Conflict, []string{"cncert-cc is established in CN", "EU, NL only"}},
 		{"grant from outside", refuse(e.svc.PutGrant(ctx, "alice",
 			admin.Grant{Member: "cncert-cc", Partnership: p.Slug, Collection: "records", Read: true})),
 			admin.Conflict, []string{"cncert-cc is established in CN"}},
-		{"membership of a missing member", refuse(e.svc.PutMembership(ctx, "alice",
-			admin.Membership{Member: "nobody", Partnership: p.Slug, Role: "reader"})),
+		{"membership of a missing member", refuse(e.svc.PutMembership(ctx, "alice", admin.Membership{Member: "nobody", Partnership: p.Slug, Role: "reader"}, false)),
 			admin.NotFound, []string{"no member nobody"}},
-		{"remove a missing membership", refuse(e.svc.RemoveMembership(ctx, "alice", "frontex", p.Slug)),
+		{"remove a missing membership", refuse(e.svc.RemoveMembership(ctx, "alice", "frontex", p.Slug, false)),
 			admin.NotFound, []string{"no membership"}},
 	}
 	for _, tc := range cases {
 		wantKind(t, tc.name, tc.err, tc.kind, tc.fragments...)
 	}
 
-	res, err := e.svc.PutMembership(ctx, "alice", admin.Membership{Member: "frontex", Partnership: p.Slug, Role: "publisher", Clearance: "amber"})
+	res, err := e.svc.PutMembership(ctx, "alice", admin.Membership{Member: "frontex", Partnership: p.Slug, Role: "publisher", Clearance: "amber"}, false)
 	if err != nil || !res.Changed {
 		t.Fatalf("membership: %+v, %v", res, err)
 	}
-	if again, err := e.svc.PutMembership(ctx, "alice", res.Membership); err != nil || again.Changed {
+	if again, err := e.svc.PutMembership(ctx, "alice", res.Membership, false); err != nil || again.Changed {
 		t.Errorf("the same membership again: %+v, %v; want no change", again, err)
 	}
 	// Narrowing the rule to exclude a member that is in is refused, naming it.
-	wantKind(t, "narrow the rule past a member", refuse(e.svc.SetPartnershipPolicy(ctx, "alice", p.Slug,
-		admin.PartnershipPolicy{Jurisdictions: []string{"NL"}})), admin.Conflict, "frontex (EU)", "outside NL")
-	if _, err := e.svc.SetPartnershipPolicy(ctx, "alice", p.Slug,
-		admin.PartnershipPolicy{PersonalData: "strip", Jurisdictions: []string{"EU", "NL", "BE"}}); err != nil {
+	wantKind(t, "narrow the rule past a member", refuse(e.svc.SetPartnershipPolicy(ctx, "alice", p.Slug, admin.PartnershipPolicy{Jurisdictions: []string{"NL"}}, false)), admin.Conflict, "frontex (EU)", "outside NL")
+	widened := admin.PartnershipPolicy{PersonalData: "strip", Jurisdictions: []string{"EU", "NL", "BE"}}
+	wantKind(t, "widen the rule unconfirmed", refuse(e.svc.SetPartnershipPolicy(ctx, "alice", p.Slug, widened, false)),
+		admin.Weakens, "jurisdictions widened: BE added")
+	if _, err := e.svc.SetPartnershipPolicy(ctx, "alice", p.Slug, widened, true); err != nil {
 		t.Fatalf("widen the rule: %v", err)
 	}
 	d, err := e.svc.Partnership(ctx, p.Slug)
@@ -92,7 +95,11 @@ func TestPoliciesAndMemberships(t *testing.T) {
 	if d.Policy.PersonalData != "strip" || len(d.Policy.Jurisdictions) != 3 || d.Collections[0].Policy.TLPMax != "amber" {
 		t.Errorf("detail %+v", d)
 	}
-	if _, err := e.svc.RemoveMembership(ctx, "alice", "frontex", p.Slug); err != nil {
+	// Without its membership frontex would read, with no TLP limit.
+	wantKind(t, "remove the membership unconfirmed", refuse(e.svc.RemoveMembership(ctx, "alice", "frontex", p.Slug, false)),
+		admin.Weakens, "role of frontex in eu-immigration-ct widened publisher → both (may now read)",
+		"clearance of frontex in eu-immigration-ct removed (was TLP:AMBER)")
+	if _, err := e.svc.RemoveMembership(ctx, "alice", "frontex", p.Slug, true); err != nil {
 		t.Fatalf("remove membership: %v", err)
 	}
 	want := []string{
@@ -115,7 +122,9 @@ func TestPoliciesAndMemberships(t *testing.T) {
 func TestApplyNarrowsJurisdictionsLast(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
-	apply := func(yaml string) (admin.ApplyResult, error) { return e.svc.Apply(ctx, "alice", parse(t, yaml), false) }
+	apply := func(yaml string) (admin.ApplyResult, error) {
+		return e.svc.Apply(ctx, "alice", parse(t, yaml), false, false)
+	}
 	if _, err := apply(`
 partnerships:
   - {slug: p, title: P, policy: {jurisdictions: [EU, FR]}, collections: [{alias: c, title: C}]}
@@ -168,7 +177,7 @@ func TestApplyExampleCarriesTheRules(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
 	spec := readExample(t)
-	if _, err := e.svc.Apply(ctx, "alice", spec, false); err != nil {
+	if _, err := e.svc.Apply(ctx, "alice", spec, false, false); err != nil {
 		t.Fatalf("apply: %v", err)
 	}
 	china, _ := e.store.APIRoot(ctx, "eu-china-cyber")
@@ -209,6 +218,6 @@ func TestApplyExampleCarriesTheRules(t *testing.T) {
 		}
 	}
 	// The file keeps the hub within its own rules: a Chinese member cannot join the EU-only exchange.
-	_, err := e.svc.PutMembership(ctx, "alice", admin.Membership{Member: "cncert-cc", Partnership: "eu-immigration-ct", Role: "reader"})
+	_, err := e.svc.PutMembership(ctx, "alice", admin.Membership{Member: "cncert-cc", Partnership: "eu-immigration-ct", Role: "reader"}, false)
 	wantKind(t, "cncert-cc joining eu-immigration-ct", err, admin.Conflict, "established in CN")
 }

@@ -2,8 +2,6 @@ package admin
 
 import (
 	"fmt"
-
-	"github.com/goccy/go-yaml"
 )
 
 // Spec declares partnerships with their rules and collections, members, their memberships and
@@ -43,16 +41,6 @@ type GrantSpec struct {
 	Collection  string `json:"collection" yaml:"collection"`
 	Read        bool   `json:"read" yaml:"read"`
 	Write       bool   `json:"write" yaml:"write"`
-}
-
-// ParseSpec reads a spec from YAML. Unknown and repeated keys are errors, so that a misspelt field
-// is reported instead of silently ignored; errors give the line and column.
-func ParseSpec(data []byte) (Spec, error) {
-	var s Spec
-	if err := yaml.UnmarshalWithOptions(data, &s, yaml.DisallowUnknownField()); err != nil {
-		return Spec{}, fmt.Errorf("admin: parse spec: %w", err)
-	}
-	return s, nil
 }
 
 // check adds to bad everything wrong with the spec that can be told without the store.

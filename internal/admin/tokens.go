@@ -28,15 +28,17 @@ func (s *Service) IssueToken(ctx context.Context, actor string, r TokenRequest) 
 	default:
 		bad.add("kind %q is neither partner nor operator", r.Kind)
 	}
-	ttl := s.defaultTTL
+	ttl, unreadable := s.defaultTTL, false
 	if r.TTL != "" {
 		d, err := ParseTTL(r.TTL)
 		if err != nil {
 			bad.add("%v", err)
 		}
 		ttl = d
+		unreadable = err != nil
 	}
-	if ttl < MinTokenTTL || ttl > s.maxTTL {
+	// A lifetime that could not be read has been reported; its zero value is no second problem.
+	if !unreadable && (ttl < MinTokenTTL || ttl > s.maxTTL) {
 		bad.add("token lifetime %s is outside %s..%s", FormatTTL(ttl), FormatTTL(MinTokenTTL), FormatTTL(s.maxTTL))
 	}
 	checkText(&bad, "note", r.Note, false, maxNote)

@@ -51,6 +51,13 @@ type CollectionPolicy struct {
 	// TLPMax is the highest TLP level accepted: clear (or white), green, amber, amber+strict or red.
 	// Empty means no ceiling.
 	TLPMax string `json:"tlp_max,omitempty" yaml:"tlp_max"`
+	// Unmarked is what becomes of an object without a TLP marking: clear (the default) treats it as
+	// TLP:CLEAR, refuse refuses it.
+	Unmarked string `json:"unmarked,omitempty" yaml:"unmarked"`
+	// AllowedProperties, when set, lists per object type the only properties an object of that type
+	// may carry: top-level names, or dotted paths into nested objects (see the README's "Sharing
+	// rules"). Types without an entry carry the properties every object may carry only.
+	AllowedProperties map[string][]string `json:"allowed_properties,omitempty" yaml:"allowed_properties"`
 }
 
 // Membership is a member's standing in one partnership. Its role bounds what the member's grants
@@ -166,6 +173,10 @@ type Change struct {
 	Target string `json:"target"`
 	// Detail is a short account for people, free of secrets.
 	Detail string `json:"detail,omitempty"`
+	// Before and After are the state of a rule (a policy, membership or grant) before and after
+	// the change, as JSON; empty when there was none, or for changes that are not to rules.
+	Before string `json:"before,omitempty"`
+	After  string `json:"after,omitempty"`
 }
 
 // ApplyResult lists what applying a spec changed, or would change on a dry run; empty when the hub
@@ -173,6 +184,9 @@ type Change struct {
 type ApplyResult struct {
 	Changes []Change `json:"changes"`
 	DryRun  bool     `json:"dry_run"`
+	// Weakenings lists how the changes loosen rules the hub holds; an apply that has any is carried
+	// out only when confirmed.
+	Weakenings []string `json:"weakenings,omitempty"`
 }
 
 // AuditEntry is one recorded operator action.
@@ -183,6 +197,9 @@ type AuditEntry struct {
 	Action string    `json:"action"`
 	Target string    `json:"target"`
 	Detail string    `json:"detail,omitempty"`
+	// Before and After are the state of the rule the action changed, as JSON (see Change).
+	Before string `json:"before,omitempty"`
+	After  string `json:"after,omitempty"`
 	// PrevHash and Hash chain the entry to the one before, in hex, as ledger entries are.
 	PrevHash string `json:"prev_hash"`
 	Hash     string `json:"hash"`
@@ -226,5 +243,5 @@ func keyOf(k store.VerificationKey, signingKID string) Key {
 
 func auditEntryOf(e store.AuditEntry) AuditEntry {
 	return AuditEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: e.Detail,
-		PrevHash: hex.EncodeToString(e.PrevHash), Hash: hex.EncodeToString(e.Hash)}
+		Before: e.Before, After: e.After, PrevHash: hex.EncodeToString(e.PrevHash), Hash: hex.EncodeToString(e.Hash)}
 }

@@ -76,8 +76,34 @@ func checkCollection(p *problems, where string, alias, title, description string
 	for _, m := range mediaTypes {
 		if _, _, err := mime.ParseMediaType(m); err != nil {
 			p.add("%smedia type %q is not a media type", where, m)
+		} else if !isSTIX21(m) {
+			p.add("%smedia type %q is not one a collection can hold: the hub stores STIX 2.1 objects only, %s", where, m, stixMediaType)
 		}
 	}
+}
+
+// isSTIX21 reports whether a media type names STIX 2.1 as TAXII 2.1 clients expect it in a
+// collection's media_types: application/stix+json with version 2.1 and no other parameter, however
+// it is spaced or capitalised. A collection resource advertising anything else (application/json,
+// or STIX without a version) would promise clients content the hub never serves.
+func isSTIX21(m string) bool {
+	mediaType, params, err := mime.ParseMediaType(m)
+	return err == nil && mediaType == "application/stix+json" && len(params) == 1 && params["version"] == "2.1"
+}
+
+// canonicalMediaTypes writes each media type, once checked, the one way the hub serves it, so
+// that "application/stix+json; version=2.1" and the canonical spelling are one type, kept once.
+func canonicalMediaTypes(types []string) []string {
+	var out []string
+	for _, m := range types {
+		if isSTIX21(m) {
+			m = stixMediaType
+		}
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func checkMember(p *problems, where string, m Member) {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -47,14 +48,18 @@ type Admin interface {
 	RotateKey(ctx context.Context, actor string) (admin.Key, error)
 	RetireKey(ctx context.Context, actor, kid string) (admin.Key, error)
 
-	SetPartnershipPolicy(ctx context.Context, actor, slug string, p admin.PartnershipPolicy) (admin.Partnership, error)
-	SetCollectionPolicy(ctx context.Context, actor, slug, ref string, p admin.CollectionPolicy) (admin.Collection, error)
-	PutMembership(ctx context.Context, actor string, m admin.Membership) (admin.MembershipResult, error)
-	RemoveMembership(ctx context.Context, actor, memberID, slug string) (admin.Change, error)
+	SetPartnershipPolicy(ctx context.Context, actor, slug string, p admin.PartnershipPolicy, confirmWeaken bool) (admin.Partnership, error)
+	PatchPartnershipPolicy(ctx context.Context, actor, slug string, patch admin.Patch, confirmWeaken bool) (admin.Partnership, error)
+	SetCollectionPolicy(ctx context.Context, actor, slug, ref string, p admin.CollectionPolicy, confirmWeaken bool) (admin.Collection, error)
+	PatchCollectionPolicy(ctx context.Context, actor, slug, ref string, patch admin.Patch, confirmWeaken bool) (admin.Collection, error)
+	PutMembership(ctx context.Context, actor string, m admin.Membership, confirmWeaken bool) (admin.MembershipResult, error)
+	PatchMembership(ctx context.Context, actor, memberID, slug string, patch admin.Patch, confirmWeaken bool) (admin.MembershipResult, error)
+	RemoveMembership(ctx context.Context, actor, memberID, slug string, confirmWeaken bool) (admin.Change, error)
 	Memberships(ctx context.Context, slug string) ([]admin.Membership, error)
 
-	Apply(ctx context.Context, actor string, spec admin.Spec, dryRun bool) (admin.ApplyResult, error)
+	Apply(ctx context.Context, actor string, spec admin.Spec, dryRun, confirmWeaken bool) (admin.ApplyResult, error)
 	Audit(ctx context.Context, after int64, limit int) ([]admin.AuditEntry, error)
+	RecentAudit(ctx context.Context, since time.Time, limit int) ([]admin.AuditEntry, error)
 
 	Ledger(ctx context.Context, after int64, limit int) ([]admin.LedgerEntry, error)
 	VerifyLedger(ctx context.Context) (admin.LedgerVerification, error)
@@ -474,11 +479,15 @@ func (h adminAPI) apply(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	confirm, err := boolParam(c, confirmWeakenParam)
+	if err != nil {
+		return err
+	}
 	var spec admin.Spec
 	if err := decodeAdminBody(c, &spec); err != nil {
 		return err
 	}
-	res, err := h.svc.Apply(c.Request.Context(), actor(c), spec, dryRun)
+	res, err := h.svc.Apply(c.Request.Context(), actor(c), spec, dryRun, confirm)
 	if err != nil {
 		return err
 	}
@@ -491,8 +500,24 @@ func (h adminAPI) audit(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	entries, err := h.svc.Audit(c.Request.Context(), after, limit)
+	newest, err := boolParam(c, "newest")
 	if err != nil {
+		return err
+	}
+	var entries []admin.AuditEntry
+	if newest {
+		if c.Query("after") != "" {
+			return badQuery("after", "pages the trail oldest first and cannot be combined with newest")
+		}
+		since, err := timeParam(c, "since")
+		if err != nil {
+			return err
+		}
+		entries, err = h.svc.RecentAudit(c.Request.Context(), since, limit)
+		if err != nil {
+			return err
+		}
+	} else if entries, err = h.svc.Audit(c.Request.Context(), after, limit); err != nil {
 		return err
 	}
 	writeAdminJSON(c, http.StatusOK, struct {
@@ -546,9 +571,12 @@ func nonNil[T any](s []T) []T {
 // mountRules serves the sharing rules (policies and memberships) and the ledger.
 func (h adminAPI) mountRules(g *gin.RouterGroup) {
 	route(g, http.MethodPut, "/partnerships/:slug/policy/", h.handle(h.setPartnershipPolicy))
+	route(g, http.MethodPatch, "/partnerships/:slug/policy/", h.handle(h.patchPartnershipPolicy))
 	route(g, http.MethodPut, "/partnerships/:slug/collections/:collection/policy/", h.handle(h.setCollectionPolicy))
+	route(g, http.MethodPatch, "/partnerships/:slug/collections/:collection/policy/", h.handle(h.patchCollectionPolicy))
 	route(g, http.MethodGet, "/partnerships/:slug/memberships/", h.handle(h.listMemberships))
 	route(g, http.MethodPut, "/partnerships/:slug/memberships/:member/", h.handle(h.putMembership))
+	route(g, http.MethodPatch, "/partnerships/:slug/memberships/:member/", h.handle(h.patchMembership))
 	route(g, http.MethodDelete, "/partnerships/:slug/memberships/:member/", h.handle(h.removeMembership))
 	route(g, http.MethodGet, "/ledger/", h.handle(h.ledger))
 	route(g, http.MethodGet, "/ledger/verify/", h.handle(h.verifyLedger))
@@ -557,12 +585,21 @@ func (h adminAPI) mountRules(g *gin.RouterGroup) {
 	route(g, http.MethodGet, "/ledger/pulls/", h.handle(h.pulls))
 }
 
-func (h adminAPI) setPartnershipPolicy(c *gin.Context) error {
-	var p admin.PartnershipPolicy
-	if err := decodeAdminBody(c, &p); err != nil {
+// confirmWeakenParam confirms a change that weakens sharing rules; without it such a change is
+// refused (409 weakens-rules), naming each weakening.
+const confirmWeakenParam = "confirm_weaken"
+
+// ruleChange reads a rule change's confirmation and body, makes the change, and writes its result.
+func ruleChange[T, R any](c *gin.Context, change func(ctx context.Context, body T, confirm bool) (R, error)) error {
+	confirm, err := boolParam(c, confirmWeakenParam)
+	if err != nil {
 		return err
 	}
-	res, err := h.svc.SetPartnershipPolicy(c.Request.Context(), actor(c), c.Param("slug"), p)
+	var body T
+	if err := decodeAdminBody(c, &body); err != nil {
+		return err
+	}
+	res, err := change(c.Request.Context(), body, confirm)
 	if err != nil {
 		return err
 	}
@@ -570,17 +607,36 @@ func (h adminAPI) setPartnershipPolicy(c *gin.Context) error {
 	return nil
 }
 
+func (h adminAPI) setPartnershipPolicy(c *gin.Context) error {
+	return ruleChange(c, func(ctx context.Context, p admin.PartnershipPolicy, confirm bool) (admin.Partnership, error) {
+		return h.svc.SetPartnershipPolicy(ctx, actor(c), c.Param("slug"), p, confirm)
+	})
+}
+
+// patchPartnershipPolicy takes a JSON merge patch (RFC 7396): the rules it names change, null
+// clears one, and the others stay.
+func (h adminAPI) patchPartnershipPolicy(c *gin.Context) error {
+	return ruleChange(c, func(ctx context.Context, p admin.Patch, confirm bool) (admin.Partnership, error) {
+		return h.svc.PatchPartnershipPolicy(ctx, actor(c), c.Param("slug"), p, confirm)
+	})
+}
+
 func (h adminAPI) setCollectionPolicy(c *gin.Context) error {
-	var p admin.CollectionPolicy
-	if err := decodeAdminBody(c, &p); err != nil {
-		return err
-	}
-	res, err := h.svc.SetCollectionPolicy(c.Request.Context(), actor(c), c.Param("slug"), c.Param("collection"), p)
-	if err != nil {
-		return err
-	}
-	writeAdminJSON(c, http.StatusOK, res)
-	return nil
+	return ruleChange(c, func(ctx context.Context, p admin.CollectionPolicy, confirm bool) (admin.Collection, error) {
+		return h.svc.SetCollectionPolicy(ctx, actor(c), c.Param("slug"), c.Param("collection"), p, confirm)
+	})
+}
+
+func (h adminAPI) patchCollectionPolicy(c *gin.Context) error {
+	return ruleChange(c, func(ctx context.Context, p admin.Patch, confirm bool) (admin.Collection, error) {
+		return h.svc.PatchCollectionPolicy(ctx, actor(c), c.Param("slug"), c.Param("collection"), p, confirm)
+	})
+}
+
+func (h adminAPI) patchMembership(c *gin.Context) error {
+	return ruleChange(c, func(ctx context.Context, p admin.Patch, confirm bool) (admin.MembershipResult, error) {
+		return h.svc.PatchMembership(ctx, actor(c), c.Param("member"), c.Param("slug"), p, confirm)
+	})
 }
 
 func (h adminAPI) listMemberships(c *gin.Context) error {
@@ -594,25 +650,24 @@ func (h adminAPI) listMemberships(c *gin.Context) error {
 	return nil
 }
 
+type membershipBody struct {
+	Role      string `json:"role"`
+	Clearance string `json:"clearance"`
+}
+
 func (h adminAPI) putMembership(c *gin.Context) error {
-	var body struct {
-		Role      string `json:"role"`
-		Clearance string `json:"clearance"`
-	}
-	if err := decodeAdminBody(c, &body); err != nil {
-		return err
-	}
-	res, err := h.svc.PutMembership(c.Request.Context(), actor(c), admin.Membership{Member: c.Param("member"),
-		Partnership: c.Param("slug"), Role: body.Role, Clearance: body.Clearance})
-	if err != nil {
-		return err
-	}
-	writeAdminJSON(c, http.StatusOK, res)
-	return nil
+	return ruleChange(c, func(ctx context.Context, body membershipBody, confirm bool) (admin.MembershipResult, error) {
+		return h.svc.PutMembership(ctx, actor(c), admin.Membership{Member: c.Param("member"),
+			Partnership: c.Param("slug"), Role: body.Role, Clearance: body.Clearance}, confirm)
+	})
 }
 
 func (h adminAPI) removeMembership(c *gin.Context) error {
-	ch, err := h.svc.RemoveMembership(c.Request.Context(), actor(c), c.Param("member"), c.Param("slug"))
+	confirm, err := boolParam(c, confirmWeakenParam)
+	if err != nil {
+		return err
+	}
+	ch, err := h.svc.RemoveMembership(c.Request.Context(), actor(c), c.Param("member"), c.Param("slug"), confirm)
 	if err != nil {
 		return err
 	}

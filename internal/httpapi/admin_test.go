@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -257,6 +258,23 @@ func TestAdminAPI(t *testing.T) {
 		if len(page.Entries) != 1 || page.Entries[0].Action != "member.delete" {
 			t.Errorf("audit page %+v", page.Entries)
 		}
+		// Newest first: the last entries of the trail, in reverse; since leaves out older ones.
+		var newest struct{ Entries []admin.AuditEntry }
+		h.ok("audit newest", h.call("GET", "/admin/audit?newest=true&limit=2", nil), 200, &newest)
+		n := len(audit.Entries)
+		if len(newest.Entries) != 2 || newest.Entries[0].Seq != audit.Entries[n-1].Seq || newest.Entries[1].Seq != audit.Entries[n-2].Seq {
+			t.Errorf("audit newest %+v", newest.Entries)
+		}
+		since := audit.Entries[n-1].At.Format(time.RFC3339Nano)
+		h.ok("audit newest since", h.call("GET", "/admin/audit?newest=true&since="+url.QueryEscape(since), nil), 200, &newest)
+		for _, e := range newest.Entries {
+			if e.At.Before(audit.Entries[n-1].At) {
+				t.Errorf("audit since %s lists %+v", since, e)
+			}
+		}
+		if len(newest.Entries) == 0 {
+			t.Errorf("audit since the last entry's time lists nothing")
+		}
 	})
 }
 
@@ -279,6 +297,8 @@ func TestAdminErrors(t *testing.T) {
 	h.refused("bad dry_run", h.call("POST", "/admin/apply?dry_run=maybe", admin.Spec{}), 400, "invalid-parameter")
 	h.refused("bad audit limit", h.call("GET", "/admin/audit?limit=0", nil), 400, "invalid-parameter")
 	h.refused("bad audit after", h.call("GET", "/admin/audit?after=x", nil), 400, "invalid-parameter")
+	h.refused("bad audit since", h.call("GET", "/admin/audit?newest=true&since=yesterday", nil), 400, "invalid-parameter")
+	h.refused("audit newest after", h.call("GET", "/admin/audit?newest=true&after=3", nil), 400, "invalid-parameter")
 	h.refused("too large", h.call("POST", "/admin/apply", `{"members":[`+strings.Repeat(`{"id":"a","name":"A","jurisdiction":"EU"},`, 120_000)+`]}`), 413, "too-large")
 
 	req, _ := http.NewRequestWithContext(t.Context(), "POST", h.srv.URL+"/admin/members", strings.NewReader(`{}`))

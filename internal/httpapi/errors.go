@@ -144,6 +144,8 @@ func adminClassification(k admin.Kind) classification {
 		return classification{http.StatusNotFound, "not-found", "Not found"}
 	case admin.Conflict:
 		return classification{http.StatusConflict, "conflict", "Conflict"}
+	case admin.Weakens:
+		return classification{http.StatusConflict, "weakens-rules", "The change weakens sharing rules"}
 	default:
 		return classification{http.StatusInternalServerError, "internal", "Internal error"}
 	}

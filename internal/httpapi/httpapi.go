@@ -112,6 +112,8 @@ type api struct {
 	// pace is the slowest transfer waited for; ingest the budget of bodies read at once.
 	pace   pace
 	ingest *ingestBudget
+	// trustedProxies are Config.TrustedProxies, for each engine.
+	trustedProxies []string
 }
 
 // UseReleaseMode takes gin, process-wide, out of its debug mode, in which it prints every route and
@@ -119,8 +121,30 @@ type api struct {
 // here so that no other package needs to import gin.
 func UseReleaseMode() { gin.SetMode(gin.ReleaseMode) }
 
-// New returns the hub's HTTP handler.
+// New returns the hub's HTTP handler: TAXII, the probes and, when configured, the admin API under
+// /admin/ and /metrics, on one listener.
 func New(cfg Config) http.Handler {
+	a, ops := newAPI(cfg)
+	return a.engine(ops, serveTAXII|serveAdmin)
+}
+
+// NewApart returns the hub's HTTP handlers for two listeners: partners, serving TAXII and the
+// probes, which answers 404 under /admin/ and at /metrics as for any unknown path; and operators,
+// serving the admin API, /metrics (when configured) and the probes. Keeping the admin API off the
+// partners' listener means that no proxy rule or firewall slip can expose it to them.
+func NewApart(cfg Config) (partners, operators http.Handler) {
+	a, ops := newAPI(cfg)
+	return a.engine(ops, serveTAXII), a.engine(ops, serveAdmin)
+}
+
+// What an engine serves besides the probes.
+const (
+	serveTAXII = 1 << iota
+	// serveAdmin is the admin API and /metrics, both for operator tokens.
+	serveAdmin
+)
+
+func newAPI(cfg Config) (*api, *operations) {
 	a := &api{
 		sharing:          cfg.Sharing,
 		auth:             cfg.Auth,
@@ -138,19 +162,25 @@ func New(cfg Config) http.Handler {
 	if a.now == nil {
 		a.now = time.Now
 	}
+	if err := gin.New().SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		panic(fmt.Sprintf("httpapi: trusted proxies: %v", err))
+	}
 	ops := newOperations(cfg, cfg.Store, a.log, a.now)
 	ops.instrument(a)
+	a.trustedProxies = cfg.TrustedProxies
+	return a, ops
+}
+
+func (a *api) engine(ops *operations, serves int) *gin.Engine {
 	// gin's default redirects would turn a POST into a GET at the other path and lose its body;
 	// every route is registered with and without its trailing slash instead.
 	e := gin.New()
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
 	e.HandleMethodNotAllowed = true
-	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
-		panic(fmt.Sprintf("httpapi: trusted proxies: %v", err))
-	}
+	_ = e.SetTrustedProxies(a.trustedProxies) // checked in newAPI
 	e.Use(protectAnswers, a.paceTransfers, a.requestContext, a.recoverPanics, a.accessLog, ops.observe, ops.limitFailures, a.boundQuery)
-	ops.mount(e)
+	ops.mountProbes(e)
 	e.NoRoute(a.handle(func(*gin.Context) error {
 		return notFound("There is no TAXII resource at this path.")
 	}))
@@ -158,8 +188,13 @@ func New(cfg Config) http.Handler {
 		return &requestError{status: http.StatusMethodNotAllowed, code: "method-not-allowed",
 			title: "Method not allowed", description: c.Request.Method + " is not supported on this resource."}
 	}))
-	a.mountTAXII(e)
-	a.mountAdmin(e)
+	if serves&serveTAXII != 0 {
+		a.mountTAXII(e)
+	}
+	if serves&serveAdmin != 0 {
+		ops.mountMetrics(e)
+		a.mountAdmin(e)
+	}
 	return e
 }
 

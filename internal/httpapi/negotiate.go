@@ -14,30 +14,55 @@ const (
 	stixType  = "application/stix+json"
 )
 
-// acceptsTAXII reports whether an Accept header admits TAXII 2.1: a list of media ranges, each with
-// optional parameters and a q-value, where application/taxii+json counts unless its version is not
-// 2.1 or its q is 0. An absent header admits anything (RFC 9110); wildcards alone do not admit TAXII,
-// since a client that cannot name TAXII would not understand what it gets.
+// acceptsTAXII reports whether an Accept header admits TAXII 2.1. The header is a list of media
+// ranges, each with optional parameters and a q-value; as RFC 9110 (section 12.5.1) says, the most
+// specific range that matches decides: application/taxii+json (at version 2.1, or unversioned), then
+// application/*, then */*, and the answer is admitted when that range's q is above 0. So plain curl,
+// which sends */*, is served TAXII, while an Accept naming only other types (text/html,
+// application/json) still gets 406, and application/taxii+json;q=0 refuses TAXII even beside */*.
+// An absent header admits anything.
 func acceptsTAXII(header string) bool {
 	if strings.TrimSpace(header) == "" {
 		return true
 	}
+	// best is the specificity of the most specific matching range seen so far (0: none), and
+	// admitted what that range says.
+	best, admitted := 0, false
 	for _, item := range strings.Split(header, ",") {
 		mediaType, params, err := mime.ParseMediaType(strings.TrimSpace(item))
-		if err != nil || mediaType != taxiiType {
+		if err != nil {
 			continue
 		}
-		if v, ok := params["version"]; ok && v != "2.1" {
-			continue
-		}
-		if q, ok := params["q"]; ok {
-			if f, err := strconv.ParseFloat(q, 64); err != nil || f <= 0 {
+		specificity := 0
+		switch mediaType {
+		case taxiiType:
+			if v, ok := params["version"]; ok && v != "2.1" {
 				continue
 			}
+			specificity = 3
+		case "application/*":
+			specificity = 2
+		case "*/*":
+			specificity = 1
+		default:
+			continue
 		}
+		if specificity <= best {
+			continue
+		}
+		best, admitted = specificity, positiveQ(params)
+	}
+	return admitted
+}
+
+// positiveQ reports whether a media range's q-value, 1 when absent, is above 0.
+func positiveQ(params map[string]string) bool {
+	q, ok := params["q"]
+	if !ok {
 		return true
 	}
-	return false
+	f, err := strconv.ParseFloat(q, 64)
+	return err == nil && f > 0
 }
 
 // acceptableBody reports whether a request body's Content-Type is one the hub reads: the TAXII 2.1

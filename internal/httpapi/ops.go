@@ -102,12 +102,15 @@ func (g operatorGate) Operator(ctx context.Context, authorization string) (strin
 // readyTimeout bounds the store check of /readyz, below the probe timeouts in deploy/.
 const readyTimeout = 2 * time.Second
 
-// mount serves the probes and, when configured, /metrics. They answer plain JSON (or the Prometheus
-// text format) without authentication: probes and scrapers hold no hub token, and neither answer
-// says anything about partnerships or their data.
-func (o *operations) mount(e *gin.Engine) {
+// mountProbes serves the probes on every listener. They answer plain JSON without authentication:
+// probes hold no hub token, and their answers say nothing about partnerships or their data.
+func (o *operations) mountProbes(e *gin.Engine) {
 	e.GET("/healthz", o.healthz)
 	e.GET("/readyz", o.readyz)
+}
+
+// mountMetrics serves /metrics to operator tokens, when the hub serves it here.
+func (o *operations) mountMetrics(e *gin.Engine) {
 	if o.scrape != nil && o.operators != nil {
 		e.GET("/metrics", o.operatorOnly, gin.WrapH(o.scrape))
 	}

@@ -91,6 +91,12 @@ func TestAcceptNegotiation(t *testing.T) {
 		"application/taxii+json;version=2.1;charset=utf-8",
 		"application/json;q=1, application/taxii+json;q=0.5",
 		"", // no Accept at all: the client takes anything
+		// Wildcards, as curl (*/*) and many HTTP libraries send them: RFC 9110 lets them mean TAXII.
+		"*/*",
+		"application/*",
+		"text/html, */*;q=0.8",
+		"application/json, */*;q=0.1",
+		"application/taxii+json;version=2.1;q=0.5, */*;q=0",
 	} {
 		r := h.do(request{path: "/taxii2/", token: tok, headers: map[string]string{"Accept": accept}})
 		if r.status != http.StatusOK {
@@ -100,8 +106,13 @@ func TestAcceptNegotiation(t *testing.T) {
 	}
 	for _, accept := range []string{
 		"application/json",
-		"*/*",
 		"application/taxii+json;version=2.0",
+		"text/*",
+		"*/*;q=0",
+		"application/*;q=0",
+		// The most specific range decides: TAXII refused outright beside a wildcard.
+		"application/taxii+json;q=0, */*",
+		"application/taxii+json;version=2.1;q=0, application/*",
 		"application/vnd.oasis.taxii+json;version=2.0",
 		"application/taxii+json;version=2.1;q=0",
 		"text/html",

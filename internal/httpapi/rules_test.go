@@ -145,10 +145,51 @@ func TestSharingRulesTable(t *testing.T) {
 			{"personal data: note", china, "cert-eu", sdo("note", 17, `"content":"ask j.smith@gov.example","object_refs":["`+stixID("indicator", 1)+`"]`), stixID("note", 17), []string{"[personal-data] /content"}},
 			{"personal data: opinion", china, "cert-eu", sdo("opinion", 18, `"opinion":"agree","explanation":"call 555-123-4567","object_refs":["`+stixID("indicator", 1)+`"]`), stixID("opinion", 18), []string{"[personal-data] /explanation"}},
 			{"personal data: external reference", china, "cert-eu", sdo("indicator", 19, indicatorBody+`,"external_references":[{"source_name":"ticket","description":"from ops@example.org"}]`), stixID("indicator", 19), []string{"[personal-data] /external_references/0/description"}},
+			// Personal data spelt or placed to slip past the rule (issue 13): each is refused, its neighbour stored.
+			{"personal data: full-width at sign", china, "cert-eu", sdo("indicator", 50, indicatorBody+`,"description":"reported by jane.doe＠example.org"`), stixID("indicator", 50), []string{"[personal-data] /description"}},
+			{"personal data: zero-width space and soft hyphen", china, "cert-eu", sdo("indicator", 51, indicatorBody+`,"description":"reported by ja\u200bne@exam\u00adple.org"`), stixID("indicator", 51), []string{"[personal-data] /description"}},
+			{"personal data: Cyrillic letter in the domain", china, "cert-eu", sdo("indicator", 52, indicatorBody+`,"description":"reported by jane@ex\u0430mple.org"`), stixID("indicator", 52), []string{"[personal-data] /description"}},
+			{"personal data: Arabic-Indic digits", china, "cert-eu", sdo("malware", 53, `"name":"call +٣٢ ٢ ٢٩٩ ١١ ١١","is_family":false`), stixID("malware", 53), []string{"[personal-data] /name"}},
+			{"personal data: slashes between digits", china, "cert-eu", sdo("malware", 54, `"name":"call +32/2/299/11/11","is_family":false`), stixID("malware", 54), []string{"[personal-data] /name"}},
+			{"personal data: identity class Individual", china, "cert-eu", sdo("identity", 55, `"name":"J. Doe","identity_class":"Individual"`), stixID("identity", 55), []string{"[personal-data] /identity_class"}},
+			{"personal data: passport number", china, "cert-eu", sdo("note", 56, `"content":"Passport No. P4366918","object_refs":["`+stixID("indicator", 1)+`"]`), stixID("note", 56), []string{"[personal-data] /content"}},
+			{"personal data: date of birth", china, "cert-eu", sdo("note", 57, `"content":"DOB: 12.03.1980","object_refs":["`+stixID("indicator", 1)+`"]`), stixID("note", 57), []string{"[personal-data] /content"}},
+			{"personal data: IBAN", china, "cert-eu", sdo("note", 58, `"content":"paid into BE71 0961 2345 6769","object_refs":["`+stixID("indicator", 1)+`"]`), stixID("note", 58), []string{"[personal-data] /content"}},
+			{"personal data: custom property", china, "cert-eu", sdo("indicator", 59, indicatorBody+`,"x_case":{"reporter":"jane@example.org"}`), stixID("indicator", 59), []string{"[personal-data] /x_case/reporter"}},
+			{"personal data: pattern literal", china, "cert-eu", sdo("indicator", 60, `"name":"phish","pattern":"[email-addr:value = 'jane@example.org']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"`), stixID("indicator", 60), []string{"[personal-data] /pattern"}},
+			{"personal data: x509 subject", china, "cert-eu", sco("x509-certificate", 61, `"subject":"CN=J Doe/emailAddress=jane@example.org"`), stixID("x509-certificate", 61), []string{"[personal-data] /subject"}},
+			{"personal data: url value", china, "cert-eu", sco("url", 62, `"value":"https://portal.example.net/reset?user=jane%40example.org"`), stixID("url", 62), []string{"[personal-data] /value"}},
+			{"personal data: location street address", china, "cert-eu", sdo("location", 63, `"street_address":"12 Rue de la Loi","country":"BE"`), stixID("location", 63), []string{"[personal-data] /street_address"}},
 
 			// Allowed content (immigration → counter-terrorism).
 			{"allowed types: case content type", records, "frontex", sdo("note", 20, `"content":"interview held","object_refs":["`+stixID("identity", 21)+`"]`), stixID("note", 20), []string{"[type-not-allowed] /type"}},
-			{"denied properties: case content", records, "frontex", sdo("identity", 21, `"name":"Case 2026-0042","identity_class":"individual","x_grounds_of_protection":"..."`), stixID("identity", 21), []string{"[property-denied] /x_grounds_of_protection"}},
+			{"denied properties: case content", records, "frontex", sdo("identity", 21, `"name":"Case 2026-0042","identity_class":"individual","x_grounds_of_protection":"..."`), stixID("identity", 21),
+				[]string{"[property-denied] /x_grounds_of_protection", "[property-not-allowed] /x_grounds_of_protection"}},
+			// Allowed properties: administrative details only, however case content is dressed up.
+			{"allowed properties: a renamed note", records, "frontex", sdo("identity", 22, `"name":"Case 2026-0043","identity_class":"individual","interview_notes":"..."`), stixID("identity", 22),
+				[]string{"[property-not-allowed] /interview_notes"}},
+			{"allowed properties: a custom note", records, "frontex", sdo("identity", 23, `"name":"Case 2026-0044","identity_class":"individual","x_interview_note":"..."`), stixID("identity", 23),
+				[]string{"[property-not-allowed] /x_interview_note"}},
+			{"allowed properties: notes written into the description", records, "frontex", sdo("identity", 24, `"name":"Case 2026-0045","identity_class":"individual","description":"interviewed on arrival; says ..."`), stixID("identity", 24),
+				[]string{"[property-not-allowed] /description"}},
+			{"allowed properties: a statement marking definition", records, "frontex",
+				`{"type":"marking-definition","spec_version":"2.1","id":"marking-definition--00000000-1111-4111-8111-000000000025","created":"2026-01-01T00:00:00.000Z",` +
+					`"name":"interview","definition_type":"statement","definition":{"statement":"interviewed on arrival; says ..."}}`,
+				"marking-definition--00000000-1111-4111-8111-000000000025",
+				[]string{"[property-not-allowed] /definition", "[property-not-allowed] /definition_type", "[property-not-allowed] /name"}},
+			{"allowed properties: a note nested in a listed x_ property", records, "frontex",
+				sdo("identity", 26, `"name":"Case 2026-0046","identity_class":"individual","x_legal_status":{"status":"asylum-seeker","note":"interviewed on arrival"}`), stixID("identity", 26),
+				[]string{"[property-not-allowed] /x_legal_status/note"}},
+			{"allowed properties: a note nested in an unlisted x_ property", records, "frontex",
+				sdo("identity", 27, `"name":"Case 2026-0047","identity_class":"individual","x_case":{"interview":{"note":"..."}}`), stixID("identity", 27),
+				[]string{"[property-not-allowed] /x_case"}},
+			{"allowed properties: a note in an extension", records, "frontex",
+				sdo("identity", 28, `"name":"Case 2026-0048","identity_class":"individual","extensions":{"x-case-ext":{"note":"..."}}`), stixID("identity", 28),
+				[]string{"[property-not-allowed] /extensions"}},
+			{"allowed properties: administrative details pass", records, "frontex",
+				sdo("identity", 29, `"name":"Case 2026-0049","identity_class":"individual","x_case_reference":"NL-2026-0049",`+
+					`"x_legal_status":{"status":"residence-permit","valid_from":"2026-01-01","valid_until":"2031-01-01"},"object_marking_refs":["`+tlp2Amber+`"]`), stixID("identity", 29),
+				[]string{"stored"}},
 
 			// TLP ceiling (EU–Japan: AMBER), TLP 1.0 and 2.0.
 			{"TLP ceiling: 2.0 RED", japan, "jpcert-cc", marked(30, tlp2Red), stixID("indicator", 30), []string{"[tlp-above-ceiling] /object_marking_refs/0"}},
@@ -507,7 +548,7 @@ func TestLedgerAttributesPublishesAndPulls(t *testing.T) {
 func TestStripStoresWithoutPersonalData(t *testing.T) {
 	backends(t, func(t *testing.T, open func(*testing.T) store.Store) {
 		h := newExampleHub(t, open(t))
-		h.ok("strip", h.call("PUT", "/admin/partnerships/eu-china-cyber/policy/",
+		h.ok("strip", h.call("PUT", "/admin/partnerships/eu-china-cyber/policy/?confirm_weaken=true",
 			admin.PartnershipPolicy{PersonalData: "strip", NoOnwardSharing: true}), 200, nil)
 		china := collectionPath("eu-china-cyber", "indicators")
 		st := postStatus(t, h.hub, china, h.tokens["cncert-cc"],
@@ -555,6 +596,62 @@ func TestDeepVerificationThroughTheAdminAPI(t *testing.T) {
 		r := h.call("GET", "/admin/ledger/verify/deep/?audit_at=nonsense", nil)
 		if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "audit checkpoint") {
 			t.Errorf("a checkpoint that does not parse: %d %s", r.status, r.body)
+		}
+	})
+}
+
+// TestRuleChangesArePatchesAndWeakeningsNeedConfirmation: PATCH changes only the rules it names and
+// null clears one; a change that weakens a rule answers 409 weakens-rules naming each weakening,
+// and passes with confirm_weaken=true; the same holds for PUT and for removing a membership.
+func TestRuleChangesArePatchesAndWeakeningsNeedConfirmation(t *testing.T) {
+	backends(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		h := newExampleHub(t, open(t))
+		const policy = "/admin/partnerships/eu-immigration-ct/policy/"
+		var before, after admin.Partnership
+		h.ok("strengthen", h.call("PATCH", policy, map[string]any{"personal_data": "reject"}), 200, &before)
+		h.ok("narrow nothing", h.call("PATCH", policy, map[string]any{"no_onward_sharing": true}), 200, &after)
+		if after.Policy.PersonalData != "reject" || !slices.Equal(after.Policy.Jurisdictions, before.Policy.Jurisdictions) ||
+			len(after.Policy.Jurisdictions) == 0 || !after.Policy.NoOnwardSharing {
+			t.Errorf("a patch of one rule changed others: %+v → %+v", before.Policy, after.Policy)
+		}
+		body := h.refused("weaken by patch", h.call("PATCH", policy, map[string]any{"personal_data": "allow", "jurisdictions": nil}),
+			http.StatusConflict, "weakens-rules")
+		if len(body.Details.Problems) != 2 || !strings.Contains(body.Details.Problems[0], "personal data reject → allow") ||
+			!strings.Contains(body.Details.Problems[1], "jurisdiction rule removed") {
+			t.Errorf("refusal %+v does not name both weakenings", body)
+		}
+		h.refused("weaken by PUT", h.call("PUT", policy, admin.PartnershipPolicy{PersonalData: "reject", Jurisdictions: after.Policy.Jurisdictions}),
+			http.StatusConflict, "weakens-rules")
+		h.refused("a patch naming no rule", h.call("PATCH", policy, map[string]any{"personal": "reject"}), http.StatusBadRequest, "invalid-request")
+		var confirmed admin.Partnership // decoded fresh: omitted rules must not keep earlier values
+		h.ok("weaken confirmed", h.call("PATCH", policy+"?confirm_weaken=true", map[string]any{"no_onward_sharing": false}), 200, &confirmed)
+		if confirmed.Policy.NoOnwardSharing || confirmed.Policy.PersonalData != "reject" {
+			t.Errorf("after the confirmed patch: %+v", confirmed.Policy)
+		}
+
+		const coll = "/admin/partnerships/eu-immigration-ct/collections/administrative-records/policy/"
+		var c admin.Collection
+		h.ok("set a ceiling", h.call("PATCH", coll, map[string]any{"tlp_max": "green"}), 200, &c)
+		if c.Policy.TLPMax != "green" || len(c.Policy.AllowedTypes) == 0 || len(c.Policy.DeniedProperties) == 0 {
+			t.Errorf("a ceiling patch changed other rules: %+v", c.Policy)
+		}
+		h.refused("clear the ceiling", h.call("PATCH", coll, map[string]any{"tlp_max": nil}), http.StatusConflict, "weakens-rules")
+		var cleared admin.Collection
+		h.ok("clear the ceiling confirmed", h.call("PATCH", coll+"?confirm_weaken=true", map[string]any{"tlp_max": nil}), 200, &cleared)
+		if cleared.Policy.TLPMax != "" || len(cleared.Policy.AllowedTypes) == 0 {
+			t.Errorf("after clearing tlp_max: %+v", cleared.Policy)
+		}
+
+		const membership = "/admin/partnerships/eu-immigration-ct/memberships/europol-ectc/"
+		h.refused("a reader made publisher", h.call("PATCH", membership, map[string]any{"role": "both"}), http.StatusConflict, "weakens-rules")
+		h.refused("a reader's membership removed", h.call("DELETE", membership, nil), http.StatusConflict, "weakens-rules")
+		h.ok("removed, confirmed", h.call("DELETE", membership+"?confirm_weaken=true", nil), 200, nil)
+
+		var audit struct{ Entries []admin.AuditEntry }
+		h.ok("audit", h.call("GET", "/admin/audit/?limit=1000", nil), 200, &audit)
+		last := audit.Entries[len(audit.Entries)-1]
+		if last.Action != "membership.delete" || !strings.Contains(last.Before, `"role":"reader"`) {
+			t.Errorf("the audit entry of the removal does not keep what was removed: %+v", last)
 		}
 	})
 }

@@ -25,6 +25,11 @@
 //
 // After the pollers, a final read of each readable collection from the start of the run checks that
 // every accepted object is still there.
+//
+// The objects are fake, and partners' systems would take them for intelligence: a load writes only
+// into the collections Config.Collections names (set aside for load tests), unless told with
+// WriteRealData that every collection its members reach may take them. With Cleanup it withdraws
+// what it published once it is done, so that pollers are told to drop it.
 package load
 
 import (
@@ -33,6 +38,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -68,9 +74,20 @@ type Config struct {
 	// Hubs are the base URLs of the hub nodes (http://127.0.0.1:8080). Requests go round-robin, and a
 	// failed request is retried on the next node: a poor man's load balancer.
 	Hubs []string
-	// Members are the partners to act as. Each publishes to every collection it may write and polls
-	// every collection it may read, as the hub's discovery tells it.
+	// Members are the partners to act as. Each publishes to every collection among Collections it
+	// may write and polls every one it may read, as the hub's discovery tells it.
 	Members []Member
+	// Collections are the collections the load uses, as "PARTNERSHIP/COLLECTION" (the collection's
+	// alias or id) or "PARTNERSHIP/*" for all of a partnership's: collections set aside for load
+	// tests. Each must be reachable by some member. Needed unless WriteRealData is set.
+	Collections []string
+	// WriteRealData lets the load publish to, and poll, every collection its members reach, real
+	// partners' collections included, which then hold fake indicators partners would take for real.
+	WriteRealData bool
+	// Cleanup withdraws every object the run published (accepted or unconfirmed) once it is over,
+	// each as the member that published it, through TAXII's withdrawal: pollers then receive a
+	// tombstone telling them to drop it. It costs one request per object.
+	Cleanup bool
 
 	Duration       time.Duration
 	Objects        int
@@ -181,6 +198,15 @@ func (c *Config) validate() error {
 	}
 	if len(c.Members)*c.Publishers > 1<<16-1 {
 		errs = append(errs, fmt.Errorf("%d publishers in all; at most %d", len(c.Members)*c.Publishers, 1<<16-1))
+	}
+	if len(c.Collections) == 0 && !c.WriteRealData {
+		errs = append(errs, errors.New("name the collections to load (set aside for load tests) as PARTNERSHIP/COLLECTION, "+
+			"or say explicitly that every collection the members reach may take fake objects: they would reach partners as intelligence"))
+	}
+	for _, name := range c.Collections {
+		if root, coll, ok := strings.Cut(name, "/"); !ok || root == "" || coll == "" || strings.Contains(coll, "/") {
+			errs = append(errs, fmt.Errorf("collection %q: want PARTNERSHIP/COLLECTION or PARTNERSHIP/*", name))
+		}
 	}
 	if c.Publishers == 0 && c.Pollers == 0 {
 		errs = append(errs, errors.New("neither publishers nor pollers"))

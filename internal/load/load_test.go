@@ -73,10 +73,13 @@ func only(members []load.Member, ids ...string) []load.Member {
 	return out
 }
 
-// smallRun is a quick load: a fixed number of objects in small batches.
-func smallRun(hub string, members []load.Member) load.Config {
+// exampleCollections are the example hub's collections, every one of which these tests load.
+var exampleCollections = []string{"eu-china-cyber/*", "eu-japan/*", "eu-immigration-ct/*"}
+
+// smallRun is a quick load into the collections named: a fixed number of objects in small batches.
+func smallRun(hub string, members []load.Member, collections ...string) load.Config {
 	return load.Config{
-		Hubs: []string{hub}, Members: members,
+		Hubs: []string{hub}, Members: members, Collections: collections,
 		Objects: 600, Batch: 50, PageSize: 40, Publishers: 2, Pollers: 2,
 		PollInterval: 10 * time.Millisecond, Drain: 30 * time.Second, GiveUpAfter: 30 * time.Second,
 	}
@@ -85,7 +88,7 @@ func smallRun(hub string, members []load.Member) load.Config {
 func TestEveryAcceptedObjectReachesEveryEntitledPollerOnce(t *testing.T) {
 	hub, members := startHub(t, nil)
 	var progress bytes.Buffer
-	cfg := smallRun(hub, members)
+	cfg := smallRun(hub, members, exampleCollections...)
 	cfg.Progress, cfg.ProgressInterval = &progress, 10*time.Millisecond
 	var requests atomic.Int64
 	cfg.OnRequest = func(load.RequestEvent) { requests.Add(1) }
@@ -206,7 +209,7 @@ func TestTheCheckCatchesAHubThatBreaksItsPromises(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hub, members := startHub(t, tc.wrap)
-			rep, err := load.Run(t.Context(), smallRun(hub, only(members, "cert-eu", "cncert-cc")))
+			rep, err := load.Run(t.Context(), smallRun(hub, only(members, "cert-eu", "cncert-cc"), "eu-china-cyber/*"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -247,7 +250,7 @@ func TestAmbiguousFailuresAreResubmittedAndConfirmed(t *testing.T) {
 			io.WriteString(w, `{"title":"Unavailable"}`)
 		})
 	})
-	rep, err := load.Run(t.Context(), smallRun(hub, only(members, "frontex", "europol-ectc")))
+	rep, err := load.Run(t.Context(), smallRun(hub, only(members, "frontex", "europol-ectc"), "eu-immigration-ct/*"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +268,7 @@ func TestUnreachableHubIsAnError(t *testing.T) {
 	url := srv.URL
 	srv.Close()
 	_, err := load.Run(t.Context(), load.Config{Hubs: []string{url}, Members: []load.Member{{ID: "m", Token: "t"}},
-		Duration: time.Second, Publishers: 1})
+		Duration: time.Second, Publishers: 1, WriteRealData: true})
 	if err == nil || !strings.Contains(err.Error(), "no hub could be reached") {
 		t.Errorf("Run() error = %v; want ErrUnreachable", err)
 	}
@@ -273,9 +276,102 @@ func TestUnreachableHubIsAnError(t *testing.T) {
 
 func TestConfigProblemsAreReportedTogether(t *testing.T) {
 	_, err := load.Run(t.Context(), load.Config{Batch: 20000, PageSize: 5000})
-	for _, want := range []string{"no hub", "no member", "nothing ends publishing", "neither publishers nor pollers", "batch 20000", "page size 5000"} {
+	for _, want := range []string{"no hub", "no member", "nothing ends publishing", "neither publishers nor pollers", "batch 20000", "page size 5000",
+		"name the collections to load"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Run() error = %v; want it to mention %q", err, want)
 		}
+	}
+}
+
+// objectsIn reads every object of a collection (by alias) as a member, at most one page of 1,000.
+func objectsIn(t *testing.T, hub string, m load.Member, root, alias string) []map[string]any {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, hub+"/"+root+"/collections/"+alias+"/objects/?limit=1000", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/taxii+json;version=2.1")
+	req.Header.Set("Authorization", "Bearer "+m.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s/%s as %s: %d %s", root, alias, m.ID, resp.StatusCode, body)
+	}
+	var env struct {
+		Objects []map[string]any `json:"objects"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		t.Fatal(err)
+	}
+	return env.Objects
+}
+
+// The load writes into, and polls, the collections it is given and no other: the issue's 30 s run
+// put fake indicators into every collection its members could write, real partnerships' included.
+func TestLoadWritesOnlyIntoTheCollectionsNamed(t *testing.T) {
+	hub, members := startHub(t, nil)
+	pair := only(members, "cert-eu", "jpcert-cc")
+	rep, err := load.Run(t.Context(), smallRun(hub, pair, "eu-japan/cyber-threats"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := rep.Problems(); len(ps) > 0 || rep.Accepted != 600 {
+		t.Fatalf("accepted %d, problems %q", rep.Accepted, ps)
+	}
+	if len(rep.Collections) != 1 || rep.Collections[0].Name != "eu-japan/cyber-threats" {
+		t.Errorf("collections used: %+v; want eu-japan/cyber-threats only", rep.Collections)
+	}
+	if got := len(objectsIn(t, hub, pair[0], "eu-japan", "cyber-threats")); got != 600 {
+		t.Errorf("eu-japan/cyber-threats holds %d objects, want the 600 accepted", got)
+	}
+	for _, other := range [][2]string{{"eu-japan", "critical-infrastructure"}, {"eu-china-cyber", "indicators"}, {"eu-china-cyber", "incidents"}} {
+		if objs := objectsIn(t, hub, pair[0], other[0], other[1]); len(objs) != 0 {
+			t.Errorf("%s/%s, not named, holds %d objects of the load", other[0], other[1], len(objs))
+		}
+	}
+	if _, err := load.Run(t.Context(), smallRun(hub, pair, "eu-japan/no-such-collection")); err == nil ||
+		!strings.Contains(err.Error(), "no member reaches the collections eu-japan/no-such-collection") {
+		t.Errorf("a collection no member reaches: %v", err)
+	}
+}
+
+// With Cleanup every object the run published is withdrawn at the end, by the member that published
+// it: what pollers then read of each is a tombstone telling them to drop it.
+func TestCleanupWithdrawsEverythingTheRunPublished(t *testing.T) {
+	hub, members := startHub(t, nil)
+	pair := only(members, "cert-eu", "cncert-cc")
+	cfg := smallRun(hub, pair, "eu-china-cyber/indicators")
+	cfg.Cleanup = true
+	rep, err := load.Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := rep.Problems(); len(ps) > 0 {
+		t.Fatalf("problems: %q", ps)
+	}
+	if rep.Cleanup == nil || rep.Cleanup.Withdrawn != rep.Accepted || rep.Cleanup.Failed != 0 || rep.Accepted != 600 {
+		t.Fatalf("cleanup %+v after %d accepted; want all 600 withdrawn", rep.Cleanup, rep.Accepted)
+	}
+	objs := objectsIn(t, hub, pair[0], "eu-china-cyber", "indicators")
+	if len(objs) != 600 {
+		t.Fatalf("%d objects after the cleanup, want 600 tombstones", len(objs))
+	}
+	for _, o := range objs {
+		if o["x_taxiihub_withdrawn"] != true || o["revoked"] != true {
+			t.Errorf("%v is not withdrawn: %v", o["id"], o)
+			break
+		}
+	}
+	var text bytes.Buffer
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "cleanup: 600 objects withdrawn, 0 not stored, 0 still there") {
+		t.Errorf("report:\n%s", text.String())
 	}
 }

@@ -29,17 +29,32 @@ func (k key) seq() uint64       { return uint64(k) & (1<<seqBits - 1) }
 type shape struct {
 	typ   string // "indicator", "location" or "identity"; empty when the collection takes none of them
 	green bool   // carries the TLP:GREEN marking
+	// inName puts the synthetic text and its padding into the name, for a collection whose allowed
+	// properties refuse a description.
+	inName bool
 }
 
-// shapeFor picks the shape for a collection advertising these allowed types (none: any) and TLP
-// ceiling (empty: none).
-func shapeFor(allowedTypes []string, tlpMax string) shape {
+// shapeProperties are the properties the objects of each type carry besides the common ones.
+var shapeProperties = map[string][]string{
+	"indicator": {"name", "indicator_types", "pattern", "pattern_type", "valid_from"},
+	"location":  {"name", "country"},
+	"identity":  {"name", "identity_class"},
+}
+
+// shapeFor picks the shape for a collection advertising these allowed types (none: any), allowed
+// properties (none: any) and TLP ceiling (empty: none).
+func shapeFor(allowedTypes []string, allowedProps map[string][]string, tlpMax string) shape {
 	s := shape{green: tlpMax != "clear" && tlpMax != "white"}
 	for _, t := range []string{"indicator", "location", "identity"} {
-		if len(allowedTypes) == 0 || slices.Contains(allowedTypes, t) {
-			s.typ = t
-			return s
+		if len(allowedTypes) > 0 && !slices.Contains(allowedTypes, t) {
+			continue
 		}
+		if allowedProps != nil && slices.ContainsFunc(shapeProperties[t], func(p string) bool { return !slices.Contains(allowedProps[t], p) }) {
+			continue
+		}
+		s.typ = t
+		s.inName = allowedProps != nil && !slices.Contains(allowedProps[t], "description")
+		return s
 	}
 	return s
 }
@@ -121,7 +136,11 @@ func (o objects) appendObject(b []byte, k key, s shape) []byte {
 	b = strconv.AppendUint(b, uint64(k.publisher()), 10)
 	b = append(b, '/')
 	b = strconv.AppendUint(b, seq, 10)
-	b = append(b, `","description":"Synthetic object published by taxiiload.`...)
+	if s.inName {
+		b = append(b, ` Synthetic object published by taxiiload.`...)
+	} else {
+		b = append(b, `","description":"Synthetic object published by taxiiload.`...)
+	}
 	if pad := o.size - (len(b) - start) - tailSize(s); pad > 1 {
 		b = append(b, ' ')
 		b = append(b, bytes.Repeat([]byte("x"), pad-1)...)

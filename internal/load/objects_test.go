@@ -8,7 +8,7 @@ import (
 
 var uuidv4 = regexp.MustCompile(`^(indicator|location|identity)--[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
-var shapes = []shape{{"indicator", true}, {"location", true}, {"identity", false}}
+var shapes = []shape{{typ: "indicator", green: true}, {typ: "location", green: true}, {typ: "identity"}, {typ: "location", green: true, inName: true}}
 
 func TestIDsRoundTripAndTellRunsApart(t *testing.T) {
 	o := objects{run: 0xdeadbeef, created: "2026-03-01T10:00:00.000Z"}
@@ -73,20 +73,26 @@ func TestEnvelopeHoldsTheObjectsItNames(t *testing.T) {
 }
 
 func TestShapeFollowsTheCollectionsRules(t *testing.T) {
+	records := map[string][]string{"identity": {"name", "identity_class"}, "location": {"name", "country"}}
 	for _, tc := range []struct {
 		allowed []string
+		props   map[string][]string
 		tlpMax  string
 		want    shape
 	}{
-		{nil, "", shape{"indicator", true}},
-		{nil, "amber", shape{"indicator", true}},
-		{nil, "clear", shape{"indicator", false}},
-		{[]string{"identity", "location", "relationship"}, "", shape{"location", true}},
-		{[]string{"identity"}, "white", shape{"identity", false}},
-		{[]string{"malware"}, "", shape{"", true}},
+		{nil, nil, "", shape{typ: "indicator", green: true}},
+		{nil, nil, "amber", shape{typ: "indicator", green: true}},
+		{nil, nil, "clear", shape{typ: "indicator"}},
+		{[]string{"identity", "location", "relationship"}, nil, "", shape{typ: "location", green: true}},
+		{[]string{"identity"}, nil, "white", shape{typ: "identity"}},
+		{[]string{"malware"}, nil, "", shape{green: true}},
+		// Allowed properties without a description: the text goes into the name.
+		{[]string{"identity", "location"}, records, "", shape{typ: "location", green: true, inName: true}},
+		{nil, map[string][]string{"identity": {"name", "identity_class", "description"}}, "", shape{typ: "identity", green: true}},
+		{nil, map[string][]string{"location": {"country"}}, "", shape{green: true}},
 	} {
-		if got := shapeFor(tc.allowed, tc.tlpMax); got != tc.want {
-			t.Errorf("shapeFor(%q, %q) = %+v; want %+v", tc.allowed, tc.tlpMax, got, tc.want)
+		if got := shapeFor(tc.allowed, tc.props, tc.tlpMax); got != tc.want {
+			t.Errorf("shapeFor(%q, %v, %q) = %+v; want %+v", tc.allowed, tc.props, tc.tlpMax, got, tc.want)
 		}
 	}
 }

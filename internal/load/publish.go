@@ -43,6 +43,7 @@ func (r *runner) publish(ctx context.Context, ledger *publishLedger) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var index uint16
+	r.publishers = make(map[uint16]Member)
 	for _, m := range r.cfg.Members {
 		var colls []*collection
 		for _, c := range r.collections {
@@ -60,6 +61,7 @@ func (r *runner) publish(ctx context.Context, ledger *publishLedger) {
 		}
 		for range r.cfg.Publishers {
 			index++
+			r.publishers[index] = m
 			p := &publisher{r: r, member: m, index: index, colls: colls, ledger: ledger}
 			wg.Go(func() { p.run(ctx, stop) })
 		}

@@ -33,6 +33,8 @@ type Report struct {
 	Pollers []PollerReport
 	// Interrupted is set when the context ended the run early.
 	Interrupted bool
+	// Cleanup is what withdrawing the run's objects achieved, when Config.Cleanup asked for it.
+	Cleanup *Cleanup `json:",omitempty"`
 }
 
 // CollectionReport is what was published to one collection and who may read it.
@@ -108,6 +110,10 @@ func (r *Report) Problems() []string {
 	}
 	if r.Sent > 0 && r.Accepted == 0 {
 		ps = append(ps, "no object was accepted")
+	}
+	if r.Cleanup != nil && r.Cleanup.Failed > 0 {
+		ps = append(ps, fmt.Sprintf("%d objects of the run could not be withdrawn and are still there: %s",
+			r.Cleanup.Failed, strings.Join(r.Cleanup.Failures, "; ")))
 	}
 	return ps
 }
@@ -221,6 +227,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		if len(c.Writers) > 0 && c.Type == "" {
 			fmt.Fprintf(w, "%s: takes none of the object types taxiiload makes (indicator, location, identity): not published to\n", c.Name)
 		}
+	}
+
+	if c := r.Cleanup; c != nil {
+		fmt.Fprintf(w, "\ncleanup: %s objects withdrawn, %s not stored, %s still there  (%s)\n",
+			count(c.Withdrawn), count(c.NotStored), count(c.Failed), c.Requests.text())
 	}
 
 	fmt.Fprintln(w)

@@ -44,7 +44,10 @@ type runner struct {
 	rr      atomic.Uint64 // round-robin position over cfg.Hubs
 
 	collections []*collection
-	startAfter  string // added_after of every poller's first request
+	// publishers maps each publisher's number, the high bits of its objects' keys, to its member;
+	// written before the publishers start.
+	publishers map[uint16]Member
+	startAfter string // added_after of every poller's first request
 
 	posts, gets requestStats
 
@@ -175,7 +178,11 @@ func (r *runner) load(ctx context.Context) *Report {
 	}
 	finalsDone.Wait()
 
-	return r.report(ctx, started, &ledger, polls, finals)
+	rep := r.report(ctx, started, &ledger, polls, finals)
+	if r.cfg.Cleanup {
+		rep.Cleanup = r.cleanup(ctx)
+	}
+	return rep
 }
 
 // request is one HTTP request to the next hub in turn, timed, counted and passed to OnRequest.
@@ -294,20 +301,24 @@ func (r *runner) discover(ctx context.Context) (time.Time, error) {
 					CanRead  bool   `json:"can_read"`
 					CanWrite bool   `json:"can_write"`
 					// The sharing rules the hub advertises, so that the load posts what it accepts.
-					AllowedTypes []string `json:"x_taxiihub_allowed_types"`
-					TLPMax       string   `json:"x_taxiihub_tlp_max"`
-					Clearance    string   `json:"x_taxiihub_clearance"`
+					AllowedTypes      []string            `json:"x_taxiihub_allowed_types"`
+					AllowedProperties map[string][]string `json:"x_taxiihub_allowed_properties"`
+					TLPMax            string              `json:"x_taxiihub_tlp_max"`
+					Clearance         string              `json:"x_taxiihub_clearance"`
 				} `json:"collections"`
 			}
 			if _, err := r.getJSON(ctx, m, rootPath+"collections/", &list); err != nil {
 				return time.Time{}, err
 			}
 			for _, lc := range list.Collections {
+				if !r.uses(strings.Trim(rootPath, "/"), lc.ID, lc.Alias) {
+					continue
+				}
 				k := rootPath + lc.ID
 				c := byKey[k]
 				if c == nil {
 					c = &collection{rootPath: rootPath, root: strings.Trim(rootPath, "/"),
-						id: lc.ID, alias: lc.Alias, title: lc.Title, shape: shapeFor(lc.AllowedTypes, lc.TLPMax),
+						id: lc.ID, alias: lc.Alias, title: lc.Title, shape: shapeFor(lc.AllowedTypes, lc.AllowedProperties, lc.TLPMax),
 						accepted: make(map[key]struct{}), pending: make(map[key]struct{})}
 					byKey[k] = c
 					r.collections = append(r.collections, c)
@@ -324,6 +335,18 @@ func (r *runner) discover(ctx context.Context) (time.Time, error) {
 		}
 	}
 	slices.SortFunc(r.collections, func(a, b *collection) int { return strings.Compare(a.name(), b.name()) })
+	var unreached []string
+	for _, name := range r.cfg.Collections {
+		root, coll, _ := strings.Cut(name, "/")
+		if !slices.ContainsFunc(r.collections, func(c *collection) bool {
+			return c.root == root && (coll == "*" || coll == c.id || coll == c.alias)
+		}) {
+			unreached = append(unreached, name)
+		}
+	}
+	if len(unreached) > 0 {
+		return time.Time{}, fmt.Errorf("load: no member reaches the collections %s", strings.Join(unreached, ", "))
+	}
 	used := false
 	for _, c := range r.collections {
 		if len(c.writers) > 0 && r.cfg.Publishers > 0 || len(c.readers) > 0 && r.cfg.Pollers > 0 {
@@ -337,6 +360,20 @@ func (r *runner) discover(ctx context.Context) (time.Time, error) {
 		hubTime = time.Now()
 	}
 	return hubTime, nil
+}
+
+// uses reports whether the load may use a collection: one Config.Collections names, or any with
+// WriteRealData.
+func (r *runner) uses(root, id, alias string) bool {
+	if r.cfg.WriteRealData {
+		return true
+	}
+	for _, name := range r.cfg.Collections {
+		if nr, nc, _ := strings.Cut(name, "/"); nr == root && (nc == "*" || nc == id || (alias != "" && nc == alias)) {
+			return true
+		}
+	}
+	return false
 }
 
 // discoveryAttempts is how often a discovery request is tried, across the hubs in turn.

@@ -271,3 +271,11 @@ func (s *Store) Membership(ctx context.Context, memberID, root string) (store.Me
 func (s *Store) Memberships(ctx context.Context, root string) ([]store.Membership, error) {
 	return observe(s, "Memberships", func() ([]store.Membership, error) { return s.Store.Memberships(ctx, root) })
 }
+
+func (s *Store) RecordSeed(ctx context.Context, sd store.Seed) error {
+	return s.observe("RecordSeed", func() error { return s.Store.RecordSeed(ctx, sd) })
+}
+
+func (s *Store) Seeds(ctx context.Context) ([]store.Seed, error) {
+	return observe(s, "Seeds", func() ([]store.Seed, error) { return s.Store.Seeds(ctx) })
+}

@@ -5,6 +5,11 @@
 //
 // What each rule looks at is documented on the function that applies it, and in the README's
 // "Sharing rules" section, which operators and partners read.
+//
+// The allow-list walk and the reading of the TLP level a marking definition claims are written
+// here rather than taken from a library: they follow the hub's own rules over STIX's structure
+// (property paths, marking definitions and their TLP 2.0 extension), which no maintained Go STIX
+// library decides; Unicode normalisation comes from golang.org/x/text.
 package policy
 
 import (
@@ -31,6 +36,15 @@ const (
 	CodePropertyDenied = "property-denied"
 	// CodeAboveCeiling refuses an object marked above the collection's TLP ceiling.
 	CodeAboveCeiling = "tlp-above-ceiling"
+	// CodeUnclassifiable refuses, under a TLP ceiling, an object marked with a marking definition
+	// the hub cannot classify: one it has not seen in the envelope or the partnership.
+	CodeUnclassifiable = "tlp-unclassifiable"
+	// CodeUnmarked refuses an object without a TLP marking in a collection whose rule is to refuse
+	// them (store.UnmarkedRefuse).
+	CodeUnmarked = "tlp-unmarked"
+	// CodePropertyNotAllowed refuses an object carrying a property the collection's
+	// allowed_properties do not list for its type.
+	CodePropertyNotAllowed = "property-not-allowed"
 	// CodeHubProperty refuses an object carrying a property the hub keeps for itself (see
 	// HubPropertyPrefix): a partner could otherwise forge, for instance, the mark of a withdrawal.
 	CodeHubProperty = "hub-property"
@@ -54,6 +68,9 @@ const HubPropertyPrefix = "x_taxiihub_"
 type Rules struct {
 	Partnership store.PartnershipPolicy
 	Collection  store.CollectionPolicy
+	// Markings classify the marking definitions the write refers to besides the predefined TLP ones;
+	// a reference to one not among them is unclassifiable.
+	Markings Markings
 }
 
 // Verdict is what the rules make of one object. Its problems are stix.Problem values like the STIX
@@ -97,20 +114,43 @@ func (r Rules) CheckDecoded(raw []byte, obj map[string]any) Verdict {
 	typ, _ := obj["type"].(string)
 
 	var ceiling *stix.Problem
-	d.TLP, ceiling = levelOf(obj, r.Collection.MaxTLP)
+	d.TLP, ceiling = levelOf(obj, r.Collection.MaxTLP, r.Markings)
 	if ceiling != nil {
 		d.Errors = append(d.Errors, *ceiling)
 	}
-	if len(r.Collection.AllowedTypes) > 0 && !slices.Contains(r.Collection.AllowedTypes, typ) {
+	id, _ := obj["id"].(string)
+	public := publicObject(id)
+	if d.TLP == store.TLPNone && r.Collection.Unmarked == store.UnmarkedRefuse && !public {
+		d.Errors = append(d.Errors, stix.Problem{Code: CodeUnmarked, Path: "/object_marking_refs",
+			Message: "this collection accepts only objects with a TLP marking; mark the object with the TLP level it may be shared at"})
+	}
+	typeAllowed := len(r.Collection.AllowedTypes) == 0 || slices.Contains(r.Collection.AllowedTypes, typ)
+	if !typeAllowed {
 		d.Errors = append(d.Errors, stix.Problem{Code: CodeTypeNotAllowed, Path: "/type",
 			Message: fmt.Sprintf("this collection accepts only %s; %q is not among them",
 				strings.Join(r.Collection.AllowedTypes, ", "), typ)})
 	}
-	for _, path := range propertiesWhere(obj, func(k string) bool { return slices.Contains(r.Collection.DeniedProperties, k) }) {
+	// Names are compared without regard to case: STIX 2.1 allows upper-case letters in property
+	// names, and a reader that ignores case would take X_Interview_Notes, or
+	// X_TAXIIHUB_withdrawn, for the property the rule is about.
+	denied := func(k string) bool {
+		return slices.ContainsFunc(r.Collection.DeniedProperties, func(d string) bool { return strings.EqualFold(d, k) })
+	}
+	for _, path := range propertiesWhere(obj, denied) {
 		d.Errors = append(d.Errors, stix.Problem{Code: CodePropertyDenied, Path: path,
 			Message: "this collection does not accept this property; send the object without it"})
 	}
-	for _, path := range propertiesWhere(obj, func(k string) bool { return strings.HasPrefix(k, HubPropertyPrefix) }) {
+	// An object of a type the collection refuses is told so; its properties are beside the point.
+	if r.Collection.AllowedProperties != nil && !public && typeAllowed {
+		for _, path := range notAllowed(obj, r.Collection.AllowedProperties[typ]) {
+			d.Errors = append(d.Errors, stix.Problem{Code: CodePropertyNotAllowed, Path: path,
+				Message: fmt.Sprintf("this collection accepts only some properties of %s objects, and not this one; send the object without it", typ)})
+		}
+	}
+	hubs := func(k string) bool {
+		return len(k) >= len(HubPropertyPrefix) && strings.EqualFold(k[:len(HubPropertyPrefix)], HubPropertyPrefix)
+	}
+	for _, path := range propertiesWhere(obj, hubs) {
 		d.Errors = append(d.Errors, stix.Problem{Code: CodeHubProperty, Path: path,
 			Message: "properties named " + HubPropertyPrefix + "... are the hub's own (it marks withdrawals with one); send the object without it"})
 	}

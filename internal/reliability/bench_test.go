@@ -97,7 +97,7 @@ func BenchmarkIngestHTTPVersusStore(b *testing.B) {
 				members = slices.DeleteFunc(members, func(m load.Member) bool {
 					return !slices.Contains(writers, m.ID)
 				})
-				rep, err := load.Run(b.Context(), load.Config{Hubs: []string{h.URL()}, Members: members,
+				rep, err := load.Run(b.Context(), load.Config{Hubs: []string{h.URL()}, Members: members, Collections: exampleCollections,
 					Objects: objects, Batch: batch, Publishers: 1, Drain: time.Minute, GiveUpAfter: time.Minute})
 				if err != nil {
 					b.Fatal(err)

@@ -13,16 +13,22 @@ import (
 	"taxiihub/internal/load"
 )
 
+// exampleCollections are the example partnerships' collections, which the tests' hubs hold for
+// the load alone.
+var exampleCollections = []string{"eu-china-cyber/*", "eu-japan/*", "eu-immigration-ct/*"}
+
 // loadConfig is the load every reliability test runs: all seven example members, one publisher
-// and one poller each, through the given hubs, until the test stops it.
+// and one poller each, into every example collection, through the given hubs, until the test
+// stops it.
 func loadConfig(members []load.Member, hubs ...string) load.Config {
 	return load.Config{
-		Hubs:       hubs,
-		Members:    members,
-		Publishers: 1,
-		Pollers:    1,
-		Batch:      100,
-		PageSize:   500,
+		Hubs:        hubs,
+		Members:     members,
+		Collections: exampleCollections,
+		Publishers:  1,
+		Pollers:     1,
+		Batch:       100,
+		PageSize:    500,
 		// Short pauses keep pollers close behind the publishers, so that they read while things break.
 		PollInterval: 100 * time.Millisecond,
 		// Generous: a failover or a restart stalls a batch for seconds, and the machine is shared.

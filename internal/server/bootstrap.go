@@ -2,16 +2,21 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"taxiihub/internal/admin"
 	"taxiihub/internal/auth"
+	"taxiihub/internal/store"
 )
 
 // Files the hub writes into its data directory.
@@ -71,24 +76,90 @@ func writeToken(f *os.File, jwt string) error {
 	return err
 }
 
-// seed applies the spec file at path, then makes sure that every member it declares has a usable
-// token in the data directory. A token file still valid and unrevoked is kept, so restarts do not
-// hand partners new tokens; any other is replaced.
-func seed(ctx context.Context, svc *admin.Service, authn *auth.Authenticator, path, dataDir string, log *slog.Logger) error {
+// seedRecords is what seed reads and writes in the store besides what Apply changes.
+type seedRecords interface {
+	Seeds(ctx context.Context) ([]store.Seed, error)
+	RecordSeed(ctx context.Context, sd store.Seed) error
+	APIRoots(ctx context.Context) ([]store.APIRoot, error)
+	Members(ctx context.Context) ([]store.Member, error)
+}
+
+// seed bootstraps a new hub from the spec file at path: it applies the file, writes a token for
+// every member it declares, and records the file's digest in the store. It does so only for a store
+// that was never seeded and holds no partnership or member. Anything else is left alone, whatever
+// the file says now: a seed reapplied at each restart would re-create what operators removed,
+// change back what they changed and replace tokens they revoked, and the same goes for an edited
+// file, which would also undo removals. Applying a file to a running hub is taxiictl apply's job,
+// which shows the plan first. A store seeded before seeds were recorded holds partnerships or
+// members, and is recorded as seeded without the file being applied.
+func seed(ctx context.Context, svc *admin.Service, st seedRecords, authn *auth.Authenticator, path, dataDir string,
+	now time.Time, log *slog.Logger) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
-	spec, err := admin.ParseSpec(data)
+	sum := sha256.Sum256(data)
+	digest := hex.EncodeToString(sum[:])
+	// The file is checked even when it will not be applied, so that a broken file is found now
+	// rather than on the day someone applies it.
+	spec, err := admin.ParseSpecFile(path, data)
 	if err != nil {
-		return fmt.Errorf("seed %s: %w", path, err)
+		return fmt.Errorf("seed: %w", err)
 	}
-	res, err := svc.Apply(ctx, seedActor, spec, false)
+	seeded, err := st.Seeds(ctx)
 	if err != nil {
-		return fmt.Errorf("seed %s: %w", path, err)
+		return fmt.Errorf("seed: %w", err)
 	}
-	log.InfoContext(ctx, "applied the seed file", "path", path, "changes", len(res.Changes))
+	if len(seeded) > 0 {
+		last := seeded[len(seeded)-1]
+		if slices.ContainsFunc(seeded, func(sd store.Seed) bool { return sd.Digest == digest }) {
+			log.InfoContext(ctx, "the store was seeded with this file already; it is not applied again, "+
+				"so that changes made since stay", "path", path, "sha256", digest)
+			return nil
+		}
+		log.WarnContext(ctx, "the store was seeded with another file (or another version of this one), and "+
+			"a seed file is applied only to a store never seeded; to apply this one, review the plan of "+
+			"taxiictl apply --dry-run -f FILE, then run it without --dry-run", "path", path, "sha256", digest,
+			"seeded_from", last.Path, "seeded_sha256", last.Digest, "seeded_at", last.AppliedAt)
+		return nil
+	}
+	roots, err := st.APIRoots(ctx)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	members, err := st.Members(ctx)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	if len(roots) > 0 || len(members) > 0 {
+		log.WarnContext(ctx, "the store holds partnerships or members already, so the seed file is not applied "+
+			"(it bootstraps new hubs only); use taxiictl apply to apply it", "path", path, "sha256", digest,
+			"partnerships", len(roots), "members", len(members))
+		if err := st.RecordSeed(ctx, store.Seed{Digest: digest, Path: path, AppliedAt: now}); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		return nil
+	}
 
+	res, err := svc.Apply(ctx, seedActor, spec, false, false)
+	if err != nil {
+		return fmt.Errorf("seed %s: %w", path, err)
+	}
+	log.InfoContext(ctx, "applied the seed file to a new hub", "path", path, "sha256", digest, "changes", len(res.Changes))
+	if err := writeSeedTokens(ctx, svc, authn, spec, dataDir, log); err != nil {
+		return err
+	}
+	// Recorded last: a hub that fails before this point applies the file again at its next start,
+	// which changes nothing that was applied, and writes the tokens that are missing.
+	if err := st.RecordSeed(ctx, store.Seed{Digest: digest, Path: path, AppliedAt: now}); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	return nil
+}
+
+// writeSeedTokens makes sure that every member the seed declares has a usable token in the data
+// directory. A token file still valid and unrevoked is kept; any other is replaced.
+func writeSeedTokens(ctx context.Context, svc *admin.Service, authn *auth.Authenticator, spec admin.Spec, dataDir string, log *slog.Logger) error {
 	dir := filepath.Join(dataDir, TokensDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("seed: create token directory: %w", err)

@@ -155,48 +155,131 @@ func TestOperatorTokenFileIsNeverOverwritten(t *testing.T) {
 	}
 }
 
-func TestSeedWritesOneTokenPerMemberAndKeepsUsableOnes(t *testing.T) {
+func TestSeedWritesOneTokenPerMember(t *testing.T) {
 	dir := t.TempDir()
-	s, _, _ := start(t, dir, "--seed", examplePartnerships)
+	start(t, dir, "--seed", examplePartnerships)
 	tokensDir := filepath.Join(dir, TokensDir)
 	if info, err := os.Stat(tokensDir); err != nil || info.Mode().Perm() != 0o700 {
 		t.Fatalf("token directory: %v, mode %v; want 0700", err, info.Mode().Perm())
 	}
 	entries, _ := os.ReadDir(tokensDir)
 	var names []string
-	first := map[string]string{}
 	for _, e := range entries {
 		names = append(names, e.Name())
-		first[e.Name()] = readToken(t, filepath.Join(tokensDir, e.Name()))
+		readToken(t, filepath.Join(tokensDir, e.Name()))
 	}
 	want := []string{"cert-eu.jwt", "cncert-cc.jwt", "europol-ectc.jwt", "frontex.jwt", "jpcert-cc.jwt", "nl-ind.jwt", "nl-nctv.jwt"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("token files %v, want %v", names, want)
 	}
-	// Revoke one member's token, then restart: that file alone is replaced.
-	claims, err := s.Tokens().Verify(first["frontex.jwt"], auth.PartnerAudience)
+}
+
+// A seed bootstraps a new hub and is never applied again: a restart with the same file, as the
+// README's command and the old compose file did, must not re-create a removed member or grant,
+// undo a changed rule, or replace a token an operator revoked; nor may an edited file.
+func TestSeedIsAppliedOnceAndRestartsKeepOperatorsChanges(t *testing.T) {
+	dir := t.TempDir()
+	s, _, _ := start(t, dir, "--seed", examplePartnerships)
+	ctx := t.Context()
+	svc := s.Admin()
+	tokensDir := filepath.Join(dir, TokensDir)
+	frontex := readToken(t, filepath.Join(tokensDir, "frontex.jwt"))
+	claims, err := s.Tokens().Verify(frontex, auth.PartnerAudience)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Admin().RevokeToken(t.Context(), "test", claims.ID); err != nil {
+	if _, err := svc.RevokeToken(ctx, "test", claims.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.RemoveMember(ctx, "test", "nl-nctv"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.RemoveGrant(ctx, "test", "jpcert-cc", "eu-japan", "critical-infrastructure"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SetCollectionPolicy(ctx, "test", "eu-japan", "cyber-threats", admin.CollectionPolicy{TLPMax: "green"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// The same file, then an edited one (a member added), on the same data.
+	edited := filepath.Join(t.TempDir(), "edited.yaml")
+	raw, err := os.ReadFile(examplePartnerships)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw = bytes.Replace(raw, []byte("members:\n"), []byte("members:\n  - {id: newcomer, name: Newcomer, jurisdiction: FR}\n"), 1)
+	if err := os.WriteFile(edited, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{examplePartnerships, edited} {
+		s2, _, logs := start(t, dir, "--seed", file)
+		svc := s2.Admin()
+		members, err := svc.Members(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range members {
+			if m.ID == "nl-nctv" || m.ID == "newcomer" {
+				t.Errorf("%s: restart created member %s", file, m.ID)
+			}
+		}
+		detail, err := svc.Partnership(ctx, "eu-japan")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range detail.Grants {
+			if g.Member == "jpcert-cc" && g.CollectionAlias == "critical-infrastructure" {
+				t.Errorf("%s: restart re-created the grant %+v", file, g)
+			}
+		}
+		for _, c := range detail.Collections {
+			if c.Alias == "cyber-threats" && c.Policy.TLPMax != "green" {
+				t.Errorf("%s: restart changed tlp_max back to %q", file, c.Policy.TLPMax)
+			}
+		}
+		if again := readToken(t, filepath.Join(tokensDir, "frontex.jwt")); again != frontex {
+			t.Errorf("%s: restart replaced the token the operator revoked", file)
+		}
+		if _, err := os.Stat(filepath.Join(tokensDir, "nl-nctv.jwt")); err != nil {
+			t.Errorf("%s: the removed member's old token file went away: %v", file, err)
+		}
+		tokens, err := svc.Tokens(ctx, admin.TokenFilter{Kind: "partner"})
+		if err != nil || len(tokens) != 7 {
+			t.Errorf("%s: %d partner tokens after a restart, want the 7 seeded: %v", file, len(tokens), err)
+		}
+		if file == edited && !strings.Contains(logs.String(), "taxiictl apply --dry-run") {
+			t.Errorf("an edited seed file is ignored without saying how to apply it:\n%s", logs)
+		}
+		if err := s2.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A hub seeded before seeds were recorded (its store holds partnerships, but no seed record) is
+// not seeded again either.
+func TestSeedLeavesAStoreWithPartnershipsAlone(t *testing.T) {
+	dir := t.TempDir()
+	s, _, _ := start(t, dir)
+	if _, err := s.Admin().CreatePartnership(t.Context(), "test", admin.Partnership{Slug: "own", Title: "Own"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	s2, _, logs := start(t, dir, "--seed", examplePartnerships)
-	if !strings.Contains(logs.String(), `"changes":0`) {
-		t.Errorf("the second seed changed something:\n%s", logs)
+	parts, err := s2.Admin().Partnerships(t.Context())
+	if err != nil || len(parts) != 1 {
+		t.Errorf("partnerships after starting with a seed on a hub in use: %v, %v; want only own", parts, err)
 	}
-	for name, tok := range first {
-		again := readToken(t, filepath.Join(tokensDir, name))
-		if changed := again != tok; changed != (name == "frontex.jwt") {
-			t.Errorf("%s: replaced=%v", name, changed)
-		}
+	if !strings.Contains(logs.String(), "not applied") {
+		t.Errorf("the log does not say the seed was not applied:\n%s", logs)
 	}
-	tokens, err := s2.Admin().Tokens(t.Context(), admin.TokenFilter{Kind: "partner"})
-	if err != nil || len(tokens) != 8 {
-		t.Errorf("%d partner tokens after a restart, want 8 (7 seeded, 1 replacement): %v", len(tokens), err)
+	if _, err := os.Stat(filepath.Join(dir, TokensDir)); err == nil {
+		t.Error("seed tokens were written for a seed not applied")
 	}
 }
 

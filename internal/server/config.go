@@ -106,8 +106,14 @@ type Config struct {
 	ClientCA string
 	// MetricsListen, when set, is where /metrics is served, and then the only place: operators
 	// scrape from their internal network, and need not open the partners' address to do so.
-	// Unset, /metrics is served on Listen.
+	// Unset, /metrics is served with the admin API.
 	MetricsListen string
+	// AdminListen, when set, is where the admin API (and /metrics, unless MetricsListen is set) is
+	// served, and then the only place: Listen answers 404 under /admin/. Unset, the admin API is
+	// served on Listen, which the hub allows only when Listen is a loopback address and no proxy
+	// is trusted (see adminExposed): partners cannot reach it then. Any other hub must give the
+	// admin API an address of its own, so that no deployment hands it to partners by accident.
+	AdminListen string
 	// TrustedProxies are the load balancers and proxies, as addresses or CIDR ranges, whose
 	// X-Forwarded-For header names the client. The hub trusts no header from anyone else, since a
 	// client could name any address in it and escape its per-address limit.
@@ -219,7 +225,9 @@ var settings = []setting{
 	{"tls-cert", "TLS certificate chain `file` (PEM); with --tls-key the hub serves HTTPS only; reread on SIGHUP", func(c *Config, v string) error { c.TLSCert = v; return nil }},
 	{"tls-key", "TLS private key `file` (PEM) of --tls-cert", func(c *Config, v string) error { c.TLSKey = v; return nil }},
 	{"client-ca", "`file` of CA certificates (PEM) whose client certificates authenticate partners; needs TLS", func(c *Config, v string) error { c.ClientCA = v; return nil }},
-	{"metrics-listen", "serve /metrics on this `address` only, instead of on --listen", func(c *Config, v string) error { c.MetricsListen = v; return nil }},
+	{"metrics-listen", "serve /metrics on this `address` only, instead of with the admin API", func(c *Config, v string) error { c.MetricsListen = v; return nil }},
+	{"admin-listen", "serve the admin API on this `address` only, never on --listen; needed unless --listen is a loopback address and no proxy is trusted",
+		func(c *Config, v string) error { c.AdminListen = v; return nil }},
 	{"trusted-proxies", "comma-separated `addresses` or CIDR ranges of proxies whose X-Forwarded-For is believed (default none)", func(c *Config, v string) error {
 		c.TrustedProxies = nil
 		for p := range strings.SplitSeq(v, ",") {
@@ -483,6 +491,16 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("metrics address %q is the listen address; leave it unset to serve /metrics there", c.MetricsListen))
 		}
 	}
+	if c.AdminListen != "" {
+		if _, _, err := net.SplitHostPort(c.AdminListen); err != nil {
+			errs = append(errs, fmt.Errorf("admin address %q (--admin-listen): %w", c.AdminListen, err))
+		} else if c.AdminListen == c.Listen || c.AdminListen == c.MetricsListen {
+			errs = append(errs, fmt.Errorf("admin address %q (--admin-listen) is the listen or metrics address; the admin API needs an address of its own", c.AdminListen))
+		}
+	} else if why := c.adminExposed(); why != "" {
+		errs = append(errs, fmt.Errorf("the admin API would be served on the partners' address %s, which %s; "+
+			"set --admin-listen (%s) to an address of its own, such as 127.0.0.1:8081", c.Listen, why, envName("admin-listen")))
+	}
 	for _, p := range c.TrustedProxies {
 		if _, err := netip.ParsePrefix(p); err == nil {
 			continue
@@ -522,6 +540,25 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// adminExposed says why partners could reach the admin API were it served on Listen, or returns ""
+// when they cannot: Listen is a loopback address (a host name other than localhost counts as
+// reachable, since it may resolve to anything) and no proxy is trusted, since a trusted proxy
+// stands in front of the hub to forward partners to it.
+func (c Config) adminExposed() string {
+	host, _, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return "" // reported as a bad listen address
+	}
+	addr, err := netip.ParseAddr(host)
+	if host != "localhost" && (err != nil || !addr.IsLoopback()) {
+		return "is not a loopback address"
+	}
+	if len(c.TrustedProxies) > 0 {
+		return "a trusted proxy forwards partners to"
+	}
+	return ""
 }
 
 func usage(fs *flag.FlagSet) string {

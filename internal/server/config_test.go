@@ -31,6 +31,7 @@ func TestParseConfig(t *testing.T) {
 	}
 	file := writeFile(t, "taxiihub.yaml", `# every kind of value a config file holds
 listen: 0.0.0.0:9443
+admin-listen: 127.0.0.1:8081
 data-dir: /var/lib/taxiihub
 mongo-database: hub
 request-timeout: 45s
@@ -51,7 +52,9 @@ trusted-proxies: [10.0.0.0/8, 192.0.2.7]
 			"TAXIIHUB_LISTEN": "0.0.0.0:9000", "TAXIIHUB_DATA_DIR": "/var/lib/taxiihub",
 			"TAXIIHUB_MONGO_URI": "mongodb://db/?replicaSet=rs0", "TAXIIHUB_REQUEST_TIMEOUT": "5s",
 			"TAXIIHUB_MEMBER_RATE": "3", "TAXIIHUB_TRUSTED_PROXIES": "10.1.0.0/16, 10.2.0.1",
+			"TAXIIHUB_ADMIN_LISTEN": "127.0.0.1:8081",
 		}, with(func(c *Config) {
+			c.AdminListen = "127.0.0.1:8081"
 			c.Listen, c.DataDir, c.MongoURI, c.RequestTimeout = "0.0.0.0:9000", "/var/lib/taxiihub", "mongodb://db/?replicaSet=rs0", 5*time.Second
 			c.MemberRate, c.TrustedProxies = 3, []string{"10.1.0.0/16", "10.2.0.1"}
 		})},
@@ -64,11 +67,13 @@ trusted-proxies: [10.0.0.0/8, 192.0.2.7]
 				c.Seed, c.TokenTTL, c.MaxTokenTTL = "deploy/examples/partnerships.yaml", 30*24*time.Hour, 180*24*time.Hour
 			})},
 		{"config file", []string{"--config", file}, nil, with(func(c *Config) {
+			c.AdminListen = "127.0.0.1:8081"
 			c.Listen, c.DataDir, c.MongoDatabase, c.RequestTimeout = "0.0.0.0:9443", "/var/lib/taxiihub", "hub", 45*time.Second
 			c.TokenTTL, c.MemberRate, c.MemberBurst, c.AuthFailureRate = 30*24*time.Hour, 2.5, 7, 0
 			c.TrustedProxies = []string{"10.0.0.0/8", "192.0.2.7"}
 		})},
 		{"config file named by the environment", nil, map[string]string{"TAXIIHUB_CONFIG": file}, with(func(c *Config) {
+			c.AdminListen = "127.0.0.1:8081"
 			c.Listen, c.DataDir, c.MongoDatabase, c.RequestTimeout = "0.0.0.0:9443", "/var/lib/taxiihub", "hub", 45*time.Second
 			c.TokenTTL, c.MemberRate, c.MemberBurst, c.AuthFailureRate = 30*24*time.Hour, 2.5, 7, 0
 			c.TrustedProxies = []string{"10.0.0.0/8", "192.0.2.7"}
@@ -78,6 +83,7 @@ trusted-proxies: [10.0.0.0/8, 192.0.2.7]
 		{"flag > environment > file > default", []string{"--config", file, "--listen", "127.0.0.1:1"},
 			map[string]string{"TAXIIHUB_LISTEN": "127.0.0.1:2", "TAXIIHUB_DATA_DIR": "/srv/hub", "TAXIIHUB_MEMBER_BURST": "9"},
 			with(func(c *Config) {
+				c.AdminListen = "127.0.0.1:8081"
 				c.Listen, c.DataDir, c.MongoDatabase, c.RequestTimeout = "127.0.0.1:1", "/srv/hub", "hub", 45*time.Second
 				c.TokenTTL, c.MemberRate, c.MemberBurst, c.AuthFailureRate = 30*24*time.Hour, 2.5, 9, 0
 				c.TrustedProxies = []string{"10.0.0.0/8", "192.0.2.7"}
@@ -102,6 +108,37 @@ trusted-proxies: [10.0.0.0/8, 192.0.2.7]
 			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// The admin API may share the partners' listener only where partners cannot reach it: a loopback
+// address with no proxy in front. Anything else must name an admin address, or the hub does not start.
+func TestAdminAPINeedsItsOwnAddressWherePartnersReachTheHub(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		refused string
+	}{
+		{"loopback", []string{"--listen", "127.0.0.1:8080"}, ""},
+		{"IPv6 loopback", []string{"--listen", "[::1]:8080"}, ""},
+		{"localhost", []string{"--listen", "localhost:8080"}, ""},
+		{"every interface", []string{"--listen", "0.0.0.0:8080"}, "is not a loopback address"},
+		{"a host name", []string{"--listen", "hub.example:8443"}, "is not a loopback address"},
+		{"loopback behind a proxy", []string{"--listen", "127.0.0.1:8080", "--trusted-proxies", "127.0.0.1"}, "a trusted proxy"},
+		{"every interface with an admin address", []string{"--listen", "0.0.0.0:8080", "--admin-listen", "127.0.0.1:8081"}, ""},
+		{"the admin address is the listen address", []string{"--listen", "0.0.0.0:8080", "--admin-listen", "0.0.0.0:8080"}, "needs an address of its own"},
+		{"the admin address is the metrics address", []string{"--listen", "0.0.0.0:8080", "--admin-listen", "127.0.0.1:9090",
+			"--metrics-listen", "127.0.0.1:9090"}, "needs an address of its own"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig(tc.args, env(nil))
+			switch {
+			case tc.refused == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.refused != "" && (err == nil || !strings.Contains(err.Error(), tc.refused) || !strings.Contains(err.Error(), "--admin-listen")):
+				t.Errorf("got %v; want a refusal saying %q and naming --admin-listen", err, tc.refused)
 			}
 		})
 	}
@@ -284,5 +321,35 @@ func TestDefaultIngestMemoryFollowsTheBodyLimit(t *testing.T) {
 	}
 	if cfg.maxConnections() <= 0 || uint64(cfg.maxConnections()) > fileLimit() {
 		t.Errorf("default connection limit %d with an open-file limit of %d; want half of it", cfg.maxConnections(), fileLimit())
+	}
+}
+
+// TestReadmeConfigFileExample parses the config file the README shows: every key is known and the
+// configuration is valid (the admin API off the partners' address included), but for the TLS and
+// MongoDB files it names, which this machine does not have.
+func TestReadmeConfigFileExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "**Config file**")
+	if !ok {
+		t.Fatal("the README has no **Config file** paragraph")
+	}
+	_, rest, ok = strings.Cut(rest, "```yaml\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("the README's config file example is not a yaml block")
+	}
+	file := writeFile(t, "hub.yaml", example)
+	_, err = ParseConfig([]string{"--config", file}, env(nil))
+	if err == nil {
+		t.Fatal("the example names TLS files this machine lacks, and was accepted")
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if !strings.HasPrefix(line, "TLS certificate: open") && !strings.HasPrefix(line, "TLS key: open") &&
+			!strings.HasPrefix(line, "MongoDB URI file: open") {
+			t.Errorf("the README's config example has a problem besides missing files: %s", line)
+		}
 	}
 }

@@ -30,7 +30,7 @@ func TestTokenSecurityTable(t *testing.T) {
 			Collections: []admin.CollectionSpec{{Alias: "cyber-threats", Title: "Cyber threats"}}}},
 		Members: []admin.Member{{ID: "cert-eu", Name: "CERT-EU", Jurisdiction: "EU"}},
 		Grants:  []admin.GrantSpec{{Member: "cert-eu", Partnership: "eu-japan", Collection: "cyber-threats", Read: true, Write: true}},
-	}, false); err != nil {
+	}, false, false); err != nil {
 		t.Fatal(err)
 	}
 	key, err := auth.ReadSigningKey(filepath.Join(dir, auth.SigningKeyFile))

@@ -23,6 +23,7 @@ import (
 
 	"taxiihub/internal/admin"
 	"taxiihub/internal/auth"
+	"taxiihub/internal/buildinfo"
 	"taxiihub/internal/httpapi"
 	"taxiihub/internal/metrics"
 	"taxiihub/internal/requestlog"
@@ -44,11 +45,16 @@ type Server struct {
 	tokens  *auth.Tokens
 	admin   *admin.Service
 	handler http.Handler
-	// metrics serves the hub's registry; it is mounted in handler unless cfg.MetricsListen is set.
+	// adminHandler serves the admin API when cfg.AdminListen gives it an address of its own; nil
+	// when handler serves it.
+	adminHandler http.Handler
+	// metrics serves the hub's registry; it is mounted with the admin API unless cfg.MetricsListen is set.
 	metrics http.Handler
 	// cert and tls are nil when the hub serves plain HTTP.
 	cert *certificate
 	tls  *tls.Config
+	// onReady, when set, is called once Serve listens.
+	onReady func(Ready)
 }
 
 // New opens the configured store, publishes this node's signing key, gives a new hub its first
@@ -64,6 +70,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err erro
 	// the load tool) do not mix their series.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics.RegisterBuildInfo(reg, buildinfo.Read())
 
 	// TLS files are read before the store is opened: a bad certificate is the cheaper failure.
 	var (
@@ -111,11 +118,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err erro
 		DefaultTokenTTL: cfg.TokenTTL,
 		MaxTokenTTL:     cfg.MaxTokenTTL,
 	})
+	metrics.RegisterTokenExpiry(reg, memberExpiries(svc), log)
 	if err := bootstrapOperator(ctx, svc, cfg.DataDir, log); err != nil {
 		return nil, err
 	}
 	if cfg.Seed != "" {
-		if err := seed(ctx, svc, authn, cfg.Seed, cfg.DataDir, log); err != nil {
+		if err := seed(ctx, svc, st, authn, cfg.Seed, cfg.DataDir, time.Now(), log); err != nil {
 			return nil, err
 		}
 	}
@@ -158,17 +166,22 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err erro
 	if cfg.ClientCA != "" {
 		api.Certificates = auth.NewCertificates(st)
 	}
-	return &Server{
+	srv := &Server{
 		cfg:     cfg,
 		log:     log,
 		store:   st,
 		tokens:  tokens,
 		admin:   svc,
-		handler: httpapi.New(api),
 		metrics: scrape,
 		cert:    cert,
 		tls:     tlsConf,
-	}, nil
+	}
+	if cfg.AdminListen != "" {
+		srv.handler, srv.adminHandler = httpapi.NewApart(api)
+	} else {
+		srv.handler = httpapi.New(api)
+	}
+	return srv, nil
 }
 
 func openStore(ctx context.Context, cfg Config, log *slog.Logger) (store.Store, error) {
@@ -230,8 +243,13 @@ func ownerOnly(dir, database string) error {
 	return nil
 }
 
-// Handler is the hub's HTTP handler, for tests that serve it themselves.
+// Handler is the hub's HTTP handler, for tests that serve it themselves: the partners' handler, which
+// also serves the admin API unless the config gives it an address of its own.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// AdminHandler serves the admin API when the config gives it an address of its own, for tests that
+// serve it themselves; nil when Handler serves it.
+func (s *Server) AdminHandler() http.Handler { return s.adminHandler }
 
 // Store is the hub's store, for tests and tools that prepare data in-process.
 func (s *Server) Store() store.Store { return s.store }
@@ -264,42 +282,121 @@ func (s *Server) Reload(ctx context.Context) error {
 	return nil
 }
 
-// Serve answers requests on ln, and metrics requests on metricsLn when the config gives metrics an
-// address of their own, until ctx ends; then it lets in-flight requests finish within the shutdown
-// timeout. ln speaks TLS when the config has a certificate; metricsLn speaks plain HTTP, for the
-// internal network scrapers use.
-func (s *Server) Serve(ctx context.Context, ln, metricsLn net.Listener) error {
-	if (metricsLn != nil) != (s.cfg.MetricsListen != "") {
-		return errors.New("serve: a metrics listener is needed exactly when the config sets a metrics address")
+// Listeners are the sockets a hub serves on. They are bound by Listen before the hub opens its store,
+// so that a hub that cannot serve (an address in use, say by another hub) fails before writing
+// anything there: no seed applied, no token issued, no key published.
+type Listeners struct {
+	// API serves partners: TAXII, and the admin API unless Admin is set.
+	API net.Listener
+	// Admin serves the admin API, when the config gives it an address; else nil.
+	Admin net.Listener
+	// Metrics serves /metrics, when the config gives it an address; else nil.
+	Metrics net.Listener
+}
+
+// Listen binds the addresses the config names. On failure it releases what it bound.
+func Listen(cfg Config) (Listeners, error) {
+	var l Listeners
+	for _, b := range []struct {
+		what, addr string
+		ln         *net.Listener
+	}{
+		{"", cfg.Listen, &l.API},
+		{" for the admin API", cfg.AdminListen, &l.Admin},
+		{" for metrics", cfg.MetricsListen, &l.Metrics},
+	} {
+		if b.addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", b.addr)
+		if err != nil {
+			return Listeners{}, errors.Join(fmt.Errorf("listen%s on %s: %w", b.what, b.addr, err), l.Close())
+		}
+		*b.ln = ln
 	}
+	return l, nil
+}
+
+// Close releases the listeners; Serve closes them itself.
+func (l Listeners) Close() error {
+	var errs []error
+	for _, ln := range []net.Listener{l.API, l.Admin, l.Metrics} {
+		if ln != nil {
+			if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Serve answers requests on the listeners until ctx ends; then it lets in-flight requests finish
+// within the shutdown timeout. The API listener speaks TLS when the config has a certificate, and
+// so does the admin listener unless it is on a loopback address, where the traffic never leaves
+// the machine and operators reach it with kubectl exec or docker compose exec; the metrics
+// listener speaks plain HTTP, for the internal network scrapers use.
+func (s *Server) Serve(ctx context.Context, l Listeners) error {
+	if (l.Metrics != nil) != (s.cfg.MetricsListen != "") || (l.Admin != nil) != (s.cfg.AdminListen != "") || l.API == nil {
+		return errors.Join(errors.New("serve: the listeners do not match the config's addresses"), l.Close())
+	}
+	type served struct {
+		srv *http.Server
+		ln  net.Listener
+		tls bool
+	}
+	// The watch ends when Serve returns, before the store is closed.
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		s.warnExpiringTokens(watchCtx)
+	}()
+	defer func() {
+		stopWatch()
+		<-watchDone
+	}()
 	api := s.httpServer(ctx, s.handler)
 	api.TLSConfig = s.tls
-	// Only the partners' listener is limited: scrapers on the metrics address are the operator's.
+	// Only the partners' listener is limited: the admin and metrics addresses are the operator's.
 	perAddress, total := s.cfg.MaxConnectionsPerAddress, s.cfg.maxConnections()
-	ln = limitConnections(ln, perAddress, total, s.log)
-	servers := []*http.Server{api}
-	served := make(chan error, 2)
-	go func() {
-		if api.TLSConfig != nil {
-			served <- api.ServeTLS(ln, "", "") // the certificate comes from TLSConfig.GetCertificate
-			return
+	all := []served{{api, limitConnections(l.API, perAddress, total, s.log), s.tls != nil}}
+	s.log.InfoContext(ctx, "serving TAXII 2.1", "address", l.API.Addr().String(), "tls", s.tls != nil,
+		"client_certificates", s.cfg.ClientCA != "", "admin_api", l.Admin == nil,
+		"max_connections", total, "max_connections_per_address", perAddress, "ingest_memory", s.cfg.ingestMemory())
+	if l.Admin != nil {
+		adm := s.httpServer(ctx, s.adminHandler)
+		useTLS := s.tls != nil && !isLoopback(l.Admin.Addr())
+		if useTLS {
+			adm.TLSConfig = s.tls
 		}
-		served <- api.Serve(ln)
-	}()
-	s.log.InfoContext(ctx, "serving TAXII 2.1", "address", ln.Addr().String(), "tls", api.TLSConfig != nil,
-		"client_certificates", s.cfg.ClientCA != "", "max_connections", total, "max_connections_per_address", perAddress,
-		"ingest_memory", s.cfg.ingestMemory())
-	if metricsLn != nil {
-		m := s.httpServer(ctx, promOnly(s.metrics))
-		servers = append(servers, m)
-		go func() { served <- m.Serve(metricsLn) }()
-		s.log.InfoContext(ctx, "serving metrics", "address", metricsLn.Addr().String())
+		all = append(all, served{adm, l.Admin, useTLS})
+		s.log.InfoContext(ctx, "serving the admin API", "address", l.Admin.Addr().String(), "tls", useTLS)
+	}
+	if l.Metrics != nil {
+		all = append(all, served{s.httpServer(ctx, promOnly(s.metrics)), l.Metrics, false})
+		s.log.InfoContext(ctx, "serving metrics", "address", l.Metrics.Addr().String())
+	}
+	ready := s.ready(l.API.Addr())
+	s.log.InfoContext(ctx, ready.Sentence(), "event", "ready", "discovery_url", ready.DiscoveryURL,
+		"operator_token", ready.OperatorToken, "partner_tokens", ready.TokensDir, "partner_token_files", ready.PartnerTokens)
+	if s.onReady != nil {
+		s.onReady(ready)
+	}
+	done := make(chan error, len(all))
+	for _, sv := range all {
+		go func() {
+			if sv.tls {
+				done <- sv.srv.ServeTLS(sv.ln, "", "") // the certificate comes from TLSConfig.GetCertificate
+				return
+			}
+			done <- sv.srv.Serve(sv.ln)
+		}()
 	}
 
 	var errs []error
-	running := len(servers)
+	running := len(all)
 	select {
-	case err := <-served:
+	case err := <-done:
 		running--
 		errs = append(errs, fmt.Errorf("serve: %w", err))
 	case <-ctx.Done():
@@ -307,17 +404,23 @@ func (s *Server) Serve(ctx context.Context, ln, metricsLn net.Listener) error {
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 	defer cancel()
 	s.log.InfoContext(ctx, "shutting down", "drain_timeout", s.cfg.ShutdownTimeout.String())
-	for _, srv := range servers {
-		if err := srv.Shutdown(shutdownCtx); err != nil {
+	for _, sv := range all {
+		if err := sv.srv.Shutdown(shutdownCtx); err != nil {
 			errs = append(errs, fmt.Errorf("shutdown: %w", err))
 		}
 	}
 	for ; running > 0; running-- {
-		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, fmt.Errorf("serve: %w", err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// isLoopback reports whether a listener's address is on the loopback interface.
+func isLoopback(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
 
 func (s *Server) httpServer(ctx context.Context, h http.Handler) *http.Server {
@@ -353,23 +456,12 @@ func (s *Server) Close(ctx context.Context) error {
 	return nil
 }
 
-// Run listens on the configured addresses and serves until ctx ends, then closes the store.
-func (s *Server) Run(ctx context.Context) (err error) {
+// Run serves on the listeners Listen bound until ctx ends, then closes the store.
+func (s *Server) Run(ctx context.Context, l Listeners) (err error) {
 	defer func() {
 		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 		defer cancel()
 		err = errors.Join(err, s.Close(closeCtx))
 	}()
-	ln, err := net.Listen("tcp", s.cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
-	}
-	var metricsLn net.Listener
-	if s.cfg.MetricsListen != "" {
-		if metricsLn, err = net.Listen("tcp", s.cfg.MetricsListen); err != nil {
-			ln.Close()
-			return fmt.Errorf("listen for metrics on %s: %w", s.cfg.MetricsListen, err)
-		}
-	}
-	return s.Serve(ctx, ln, metricsLn)
+	return s.Serve(ctx, l)
 }

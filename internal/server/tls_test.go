@@ -126,6 +126,7 @@ type serving struct {
 	s       *Server
 	addr    string
 	metrics string // address of the metrics listener, when there is one
+	admin   string // address of the admin listener, when there is one
 }
 
 // serve builds a hub from the flags and serves it until the test ends; it checks that the hub
@@ -145,16 +146,22 @@ func serve(t *testing.T, args ...string) serving {
 		t.Fatal(err)
 	}
 	out := serving{s: s, addr: ln.Addr().String()}
-	var mln net.Listener
+	lns := Listeners{API: ln}
 	if cfg.MetricsListen != "" {
-		if mln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		if lns.Metrics, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 			t.Fatal(err)
 		}
-		out.metrics = mln.Addr().String()
+		out.metrics = lns.Metrics.Addr().String()
+	}
+	if cfg.AdminListen != "" {
+		if lns.Admin, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		out.admin = lns.Admin.Addr().String()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln, mln) }()
+	go func() { done <- s.Serve(ctx, lns) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -405,7 +412,7 @@ func TestServeNeedsTheMetricsListenerItIsConfiguredFor(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	if err := s.Serve(t.Context(), ln, nil); err == nil || errors.Is(err, http.ErrServerClosed) {
+	if err := s.Serve(t.Context(), Listeners{API: ln}); err == nil || errors.Is(err, http.ErrServerClosed) {
 		t.Errorf("served without the metrics listener: %v", err)
 	}
 }

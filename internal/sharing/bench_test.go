@@ -14,9 +14,9 @@ import (
 )
 
 // BenchmarkJudgeIndicatorEnvelope measures what judging costs: a dry run of a 10,000-indicator
-// envelope with every sharing rule on (personal data rejected, no onward sharing, a TLP ceiling,
-// allowed types and denied properties), so validation, the content rules and the onward-sharing
-// lookups, without the write. Rules added later must keep it within the budget the README states.
+// envelope with every sharing rule on (personal data rejected, no onward sharing, a TLP ceiling
+// refusing unmarked objects, allowed types, allowed properties and denied properties), so
+// validation, the content rules and the onward-sharing lookups, without the write. Rules added later must keep it within the budget the README states.
 func BenchmarkJudgeIndicatorEnvelope(b *testing.B) {
 	ctx := context.Background()
 	st, err := sqlitestore.Open(ctx, filepath.Join(b.TempDir(), "hub.db"))
@@ -30,7 +30,9 @@ func BenchmarkJudgeIndicatorEnvelope(b *testing.B) {
 	}
 	coll := store.Collection{ID: "00000000-0000-4000-8000-0000000000c1", APIRoot: "r", Title: "C", Alias: "c",
 		Policy: store.CollectionPolicy{MaxTLP: store.TLPAmber, AllowedTypes: []string{"indicator", "marking-definition"},
-			DeniedProperties: []string{"x_interview_notes"}}}
+			DeniedProperties: []string{"x_interview_notes"}, Unmarked: store.UnmarkedRefuse,
+			AllowedProperties: map[string][]string{"indicator": {"name", "description", "indicator_types", "labels", "pattern",
+				"pattern_type", "valid_from", "kill_chain_phases", "external_references.source_name", "external_references.external_id"}}}}
 	if err := st.CreateCollection(ctx, coll); err != nil {
 		b.Fatal(err)
 	}

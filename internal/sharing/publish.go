@@ -52,8 +52,14 @@ func (s *Service) Publish(ctx context.Context, acc Access, raws []json.RawMessag
 	if err != nil {
 		return store.Status{}, err
 	}
+	// Markings are classified for the whole envelope at once: an object may refer to a definition
+	// in a later part, and no object's check should wait on the store.
+	markings, err := s.markings(ctx, acc, raws)
+	if err != nil {
+		return store.Status{}, err
+	}
 	r := &request{svc: s, acc: acc, dryRun: dryRun, identities: identities,
-		rules: policy.Rules{Partnership: acc.Root.Policy, Collection: acc.Collection.Policy},
+		rules: policy.Rules{Partnership: acc.Root.Policy, Collection: acc.Collection.Policy, Markings: markings},
 		status: store.Status{ID: uuid.NewString(), APIRoot: acc.Root.Slug, Submitter: acc.Caller.MemberID,
 			RequestTimestamp: s.now(), Successes: []store.StatusDetail{}, Failures: []store.StatusDetail{},
 			Pendings: []store.StatusDetail{}}}

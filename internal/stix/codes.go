@@ -39,6 +39,7 @@ const (
 	CodeInvalidReference    = "invalid-reference"
 	CodeReferenceTarget     = "reference-target"
 	CodeInvalidPropertyName = "invalid-property-name"
+	CodePropertyNameCase    = "property-name-case" // a property name with upper-case letters
 	CodeReservedProperty    = "reserved-property"
 	CodeCustomProperty      = "custom-property"
 	CodeCustomType          = "custom-type"
@@ -59,22 +60,29 @@ const (
 	CodeMarkingType       = "marking-definition-type"
 
 	// Values with an externally defined format.
-	CodeInvalidHash        = "invalid-hash"
-	CodeHashAlgorithm      = "hash-algorithm"
-	CodeInvalidLanguageTag = "invalid-language-tag"
-	CodeInvalidMediaType   = "invalid-media-type"
-	CodeInvalidCharset     = "invalid-charset"
-	CodeInvalidURL         = "invalid-url"
-	CodeInvalidEmail       = "invalid-email-address"
-	CodeInvalidDomainName  = "invalid-domain-name"
-	CodeInvalidIPAddress   = "invalid-ip-address"
-	CodeInvalidMACAddress  = "invalid-mac-address"
-	CodeInvalidCPE         = "invalid-cpe"
-	CodeInvalidBinary      = "invalid-binary"
-	CodeInvalidHex         = "invalid-hex"
-	CodeInvalidRegistryKey = "invalid-registry-key"
-	CodeExternalReference  = "invalid-external-reference"
-	CodeInvalidPattern     = "invalid-pattern"
+	CodeInvalidHash          = "invalid-hash"
+	CodeInvalidDictionaryKey = "invalid-dictionary-key"
+	CodeHashAlgorithm        = "hash-algorithm"
+	CodeInvalidLanguageTag   = "invalid-language-tag"
+	CodeInvalidMediaType     = "invalid-media-type"
+	CodeInvalidCharset       = "invalid-charset"
+	CodeInvalidURL           = "invalid-url"
+	CodeInvalidEmail         = "invalid-email-address"
+	CodeInvalidDomainName    = "invalid-domain-name"
+	CodeInvalidIPAddress     = "invalid-ip-address"
+	CodeInvalidMACAddress    = "invalid-mac-address"
+	CodeInvalidCPE           = "invalid-cpe"
+	CodeInvalidBinary        = "invalid-binary"
+	CodeInvalidHex           = "invalid-hex"
+	CodeInvalidRegistryKey   = "invalid-registry-key"
+	CodeExternalReference    = "invalid-external-reference"
+	CodeInvalidPattern       = "invalid-pattern"
+
+	// Patterns that are valid but cannot match (warnings; see patternquality.go).
+	CodePatternUnknownType     = "pattern-unknown-type"     // an object type STIX 2.1 does not define, without x-
+	CodePatternUnknownProperty = "pattern-unknown-property" // a property or extension the type does not have
+	CodePatternHashAlgorithm   = "pattern-hash-algorithm"   // a hash key outside the vocabulary, or misspelled
+	CodePatternValue           = "pattern-value"            // a constant that cannot be a value of its property
 
 	// Type-specific rules.
 	CodeRelationshipType   = "invalid-relationship-type"

@@ -257,3 +257,95 @@ func newTestValidator(tb testing.TB) *Validator {
 	}
 	return v
 }
+
+// expectedPatternWarnings lists the warnings about patterns and property-name case that
+// content labelled valid in the corpus draws, each read and found true. They are kept exact so
+// that a check that starts warning about good patterns fails here instead of teaching authors
+// to ignore the warnings.
+var expectedPatternWarnings = []struct {
+	group, name string
+	codes       []string
+}{
+	// Hash keys written md5: content carries MD5, and keys compare exactly.
+	{"oasis-json-schemas-examples", "apt1.json", []string{"pattern-hash-algorithm", "pattern-hash-algorithm", "pattern-hash-algorithm"}},
+	// A domain-name value holding a space ('domain autuo.xicp.net').
+	{"oasis-json-schemas-examples", "poisonivy.json", []string{"pattern-value"}},
+	// process:name, which STIX 2.0 had and STIX 2.1 removed (image_ref.name replaces it).
+	{"misp-stix-literals", "misp-external-process-indicator.json", []string{"pattern-unknown-property"}},
+	{"misp-stix-literals", "misp-external-process-objects.json", []string{"pattern-unknown-property"}},
+	// software:languages[0] = 'C#': languages holds RFC 5646 tags (en, fr), not programming
+	// languages; the same export's software objects are invalid for this (misp-external-software-objects).
+	{"misp-stix-literals", "misp-external-software-indicator.json", []string{"pattern-value"}},
+	// file:foo, a custom property without the x_ prefix, which no file carries.
+	{"oasis-validator-cases", "valid/indicator--pattern_custom_property_valid--9d4d66e7d5.json", []string{"pattern-unknown-property"}},
+	// The pattern validator's own test inputs: types that are not STIX 2.1 observables (foo,
+	// ipv4addr, win-registry-key, network-connection), STIX 2.0 properties (file:created,
+	// extended_properties, process:name), file:file_name, and file:size compared with a string.
+	{patternCorpus, "[(file:name = 'pdf.exe' OR file:size = '371712') AND file:created = t'2014-01-13T07:03:17Z']", []string{"pattern-unknown-property", "pattern-value"}},
+	{patternCorpus, "([file:name = 'foo.dll'] AND [win-registry-key:key = 'HKEY_LOCAL_MACHINE\\\\foo\\\\bar']) OR [process:name = 'fooproc' OR process:name = 'procfoo']", []string{"pattern-unknown-property", "pattern-unknown-type"}},
+	{patternCorpus, "[file:extended_properties.'ntfs-ext'.sid = '234']", []string{"pattern-unknown-property"}},
+	{patternCorpus, "[ipv4addr:value ISSUBSET '192.168.0.1/24']", []string{"pattern-unknown-type"}},
+	{patternCorpus, "[ipv4addr:value NOT ISSUBSET '192.168.0.1/24']", []string{"pattern-unknown-type"}},
+	{patternCorpus, "[file:file_name IN ('test.txt', 'test2.exe', 'README')]", []string{"pattern-unknown-property"}},
+	{patternCorpus, "[network-connection:extended_properties[0].source_payload MATCHES 'dGVzdHRlc3R0ZXN0']", []string{"pattern-unknown-type"}},
+	{patternCorpus, "[win-registry-key:key = 'hkey_local_machine\\\\foo\\\\bar'] WITHIN 5 SECONDS", []string{"pattern-unknown-type"}},
+	{patternCorpus, "[foo:bar=1] REPEATS 9 TIMES", []string{"pattern-unknown-type"}},
+	{patternCorpus, "([win-registry-key:key = 'hkey_local_machine\\\\foo\\\\bar'] REPEATS 2 TIMES) REPEATS 2 TIMES", []string{"pattern-unknown-type"}},
+	{patternCorpus, "[foo:bar = 1]", []string{"pattern-unknown-type"}},
+	{patternCorpus, "[foo:bar = 1] REPEATS 5 TIMES", []string{"pattern-unknown-type"}},
+	{patternCorpus, "[foo:bar = 1] WITHIN 123 SECONDS", []string{"pattern-unknown-type"}},
+	{patternCorpus, "[foo:bar = 1] START t'1932-11-12T15:42:15Z' STOP t'1964-10-23T21:12:26Z'", []string{"pattern-unknown-type"}},
+	{patternCorpus, "[foo:bar = 1] AND [foo:baz > 25.2]", []string{"pattern-unknown-type"}},
+	{patternCorpus, "[foo:bar = 1] OR [foo:baz != 'hello']", []string{"pattern-unknown-type"}},
+	{patternCorpus, "[foo:bar = 1] FOLLOWEDBY [foo:baz IN (1,2,3)]", []string{"pattern-unknown-type"}},
+	{patternCorpus, "[foo:bar = 1] OR ([foo:baz = false] FOLLOWEDBY [frob:abc LIKE '123']) WITHIN 46.1 SECONDS", []string{"pattern-unknown-type", "pattern-unknown-type"}},
+	{patternCorpus, "[foo:bar=1 AND foo:baz=2]", []string{"pattern-unknown-type"}},
+	{patternCorpus, "[foo:bar=1] OR [foo:baz MATCHES '123\\\\d+']", []string{"pattern-unknown-type"}},
+	{patternCorpus, "[foo:bar=1 AND bar:foo NOT >33] REPEATS 12 TIMES OR   ([baz:bar ISSUBSET '1234'] FOLLOWEDBY [baz:quux NOT LIKE 'a_cd'])", []string{"pattern-unknown-type", "pattern-unknown-type", "pattern-unknown-type"}},
+}
+
+// TestCorpusPatternWarnings checks the new warnings against the corpus: content labelled valid
+// draws exactly the warnings listed in expectedPatternWarnings, and the counts per code are
+// logged for the record.
+func TestCorpusPatternWarnings(t *testing.T) {
+	v := newTestValidator(t)
+	codesOf := []string{CodePatternUnknownType, CodePatternUnknownProperty, CodePatternHashAlgorithm, CodePatternValue, CodePropertyNameCase}
+	want := map[string][]string{}
+	for _, e := range expectedPatternWarnings {
+		want[e.group+"/"+e.name] = e.codes
+	}
+	counts := map[string]int{}
+	validCases, indicators := 0, 0
+	for _, c := range loadCorpus(t) {
+		if c.label != labelValid {
+			continue
+		}
+		validCases++
+		d := v.Document(c.input)
+		var got []string
+		for _, o := range d.Objects {
+			if o.Type == "indicator" {
+				indicators++
+			}
+			for _, w := range o.Warnings {
+				if slices.Contains(codesOf, w.Code) {
+					got = append(got, w.Code)
+					counts[w.Code]++
+				}
+			}
+		}
+		key := c.group + "/" + c.name
+		if !slices.Equal(got, want[key]) {
+			t.Errorf("%s: warnings %v, want %v", key, got, want[key])
+		}
+		delete(want, key)
+	}
+	for key := range want {
+		t.Errorf("%s is listed with warnings but is not a valid case of the corpus", key)
+	}
+	var summary strings.Builder
+	for _, code := range codesOf {
+		fmt.Fprintf(&summary, " %s=%d", code, counts[code])
+	}
+	t.Logf("%d valid cases (%d indicators):%s", validCases, indicators, summary.String())
+}

@@ -20,8 +20,10 @@
 //     ID-contributing properties; references pointing to permitted types;
 //   - STIX 2.1 only: SDOs, SROs and meta objects must say "spec_version": "2.1", and a bundle
 //     declaring a spec_version other than 2.1 is STIX 2.0 content;
-//   - names: type names, custom property names (3 to 250 of a-z, 0-9 and _), reserved
-//     property names, extension names and extension_type;
+//   - names: type names, custom property names (3 to 250 of a-z, A-Z, 0-9 and _, starting
+//     with a letter; upper case is a warning, and a name that differs only in case from a STIX
+//     property or from another member of the same object is refused), reserved property names,
+//     extension names and extension_type;
 //   - markings: object_marking_refs and granular marking_ref name marking definitions, selectors
 //     resolve, a marking definition does not mark itself, and the predefined TLP 1.0 and TLP 2.0
 //     marking definitions are reproduced exactly (their ids are theirs alone);
@@ -30,7 +32,14 @@
 //     2.3 names, base64 and hex;
 //   - per-type rules, such as one of payload_bin or url on an artifact, references within the
 //     deprecated objects dictionary of observed-data, and STIX patterns, which the subpackage
-//     pattern parses.
+//     pattern parses;
+//   - the types STIX 2.1 gives observable properties: dictionary keys (1 to 250 of a-z, A-Z,
+//     0-9, - and _), dictionary values (ipfix and exif_tags integers or strings, request_header
+//     strings, socket options integers), integers within ±(2^53 - 1) and floats within a double.
+//
+// A pattern that parses can still be unable to match: an object type or property STIX does not
+// define, a hash key outside the vocabulary, a constant that cannot be a value of its property.
+// Those are warnings (patternquality.go), judged with the same schemas that validate objects.
 //
 // SHOULD-level findings (open vocabularies, UUIDv5 for observables, custom properties and types
 // not declared through an extension-definition, recommended properties...) are warnings: they
@@ -61,6 +70,9 @@
 //
 //   - property names longer than 250 characters are refused (the OASIS schema anchors its
 //     name pattern at the start only);
+//   - property names may hold upper-case letters, as STIX 2.1 allows (a warning, since they
+//     SHOULD be lower case; MISP's export writes x_misp_* names in mixed case), where the OASIS
+//     schemas allow lower case only;
 //   - a marking definition carrying the id of a predefined TLP marking definition must be that
 //     definition, whatever its definition_type (the OASIS validator only compares objects with
 //     definition_type tlp, so another object could take over the TLP:GREEN id);
@@ -69,7 +81,9 @@
 //   - an extension-definition requires created_by_ref;
 //   - language tags are checked against the IANA registry through golang.org/x/text rather
 //     than a fixed list of 232 tags, with three-letter primary subtags limited to ISO 639-2;
-//   - character set names are compared without regard to case, as the IANA registry says.
+//   - character set names are compared without regard to case, as the IANA registry says;
+//   - dictionary keys, dictionary value types, integer ranges and the targets of a file's
+//     contains_refs are checked as STIX 2.1 states them, where the OASIS tools check some or none.
 //
 // And where the OASIS validator is more lenient for reasons that hold, this package is too:
 // references made by cyber-observable objects are checked for their target type, while a

@@ -93,6 +93,10 @@ func (c *objectCheck) checkHashes(where loc, v any) {
 		case !validDictionaryKey(name, 3):
 			c.r.errorf(CodeHashAlgorithm, p, "The hash algorithm name %s must be 3 to 250 characters of ASCII letters, digits, hyphens and underscores.", quote(name))
 		case !strings.HasPrefix(name, "x_"):
+			if j := slices.IndexFunc(hashAlgorithms, func(a hashAlgorithm) bool { return hashNameFold(a.name) == hashNameFold(name) }); j >= 0 {
+				c.r.warnf(CodeHashAlgorithm, p, "The hash algorithm %s is spelled %s in STIX; readers look the hash up by that key.", quote(name), hashAlgorithms[j].name)
+				continue
+			}
 			c.r.warnf(CodeHashAlgorithm, p, "The hash algorithm %s is not in the STIX hash-algorithm vocabulary (%s); a custom algorithm name should start with x_.", quote(name), hashAlgorithmNames())
 		case len(name) > 30:
 			c.r.warnf(CodeHashAlgorithm, p, "The hash algorithm name %s should be no longer than 30 characters.", quote(name))

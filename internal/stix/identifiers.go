@@ -175,6 +175,10 @@ var (
 	notEndpoints = []string{
 		"relationship", "sighting", "bundle", "marking-definition", "language-content", "extension-definition",
 	}
+	// notObservable are the types that are not cyber-observables, for references that may point
+	// to any observable, custom ones included.
+	notObservable = slices.Concat(sdoTypes, sroTypes,
+		[]string{"bundle", "marking-definition", "language-content", "extension-definition"})
 	// observed-data object_refs point to SCOs and SROs; custom observables are allowed.
 	notObserved = append(slices.Clone(sdoTypes),
 		"bundle", "marking-definition", "language-content", "extension-definition")
@@ -232,6 +236,7 @@ var referenceTargets = map[string]map[string]targetRule{
 		"parent_directory_ref":                 {allow: []string{"directory"}},
 		"content_ref":                          {allow: []string{"artifact"}},
 		"extensions.archive-ext.contains_refs": {allow: []string{"file", "directory"}},
+		"contains_refs":                        {deny: notObservable, what: "a cyber-observable object"},
 	},
 	"ipv4-addr": {
 		"resolves_to_refs": {allow: []string{"mac-addr"}},

@@ -146,12 +146,19 @@ func (c *objectCheck) checkMarkingDefinition() {
 		}
 	}
 
-	tlp1Index := slices.IndexFunc(tlp1, func(t struct{ id, level, name string }) bool { return t.id == id })
+	// Fixed ids are recognised in any case (RFC 4122 UUIDs are case-insensitive on input), so that
+	// an upper-case spelling of one must be the predefined object, which has the lower-case id, and
+	// no other definition can pass for it.
+	tlp1Index := slices.IndexFunc(tlp1, func(t struct{ id, level, name string }) bool { return strings.EqualFold(t.id, id) })
 	if defType == "tlp" || tlp1Index >= 0 {
 		c.checkTLP1(tlp1Index)
 	}
-	tlp2Index := slices.IndexFunc(tlp2, func(t struct{ id, level, name string }) bool { return t.id == id })
-	if _, usesTLP2 := exts[tlp2Extension]; usesTLP2 || tlp2Index >= 0 {
+	tlp2Index := slices.IndexFunc(tlp2, func(t struct{ id, level, name string }) bool { return strings.EqualFold(t.id, id) })
+	usesTLP2 := false
+	for k := range exts {
+		usesTLP2 = usesTLP2 || strings.EqualFold(k, tlp2Extension)
+	}
+	if usesTLP2 || tlp2Index >= 0 {
 		c.checkTLP2(tlp2Index)
 	}
 }

@@ -7,15 +7,12 @@ import (
 	"taxiihub/internal/stix/pattern"
 )
 
-// patternChecker validates the pattern of an indicator whose pattern_type is "stix", returning
-// nil or a pattern.Problems. It is a field of Validator rather than a direct call so that the
-// parser stays an implementation detail: pattern.ValidateIndicatorPattern in production.
-type patternChecker func(string) error
-
 // checkIndicatorPattern parses the pattern when the indicator says it is a STIX pattern; other
-// pattern languages (yara, snort, sigma...) are opaque to STIX and are not parsed.
+// pattern languages (yara, snort, sigma...) are opaque to STIX and are not parsed. A pattern the
+// OASIS validator would accept is then checked for what makes it unable to match (see
+// checkPatternQuality), which gives warnings only.
 func (c *objectCheck) checkIndicatorPattern() {
-	p, ok := str(c.obj, "pattern")
+	s, ok := str(c.obj, "pattern")
 	if !ok {
 		return
 	}
@@ -23,8 +20,14 @@ func (c *objectCheck) checkIndicatorPattern() {
 	if pt != "stix" {
 		return
 	}
-	err := c.v.checkPattern(p)
+	p, err := pattern.Parse(s)
 	if err == nil {
+		if problems := p.CheckIndicator(); len(problems) > 0 {
+			err = problems
+		}
+	}
+	if err == nil {
+		c.checkPatternQuality(p)
 		return
 	}
 	var problems pattern.Problems

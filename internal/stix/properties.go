@@ -8,26 +8,39 @@ import (
 // reservedProperties may not appear on any STIX 2.1 object.
 var reservedProperties = []string{"severity", "action", "username", "phone_numbers"}
 
-// validPropertyName reports whether s may name a property: 3 to 250 characters of lowercase
-// ASCII letters, digits and underscores, starting with a letter. (The OASIS schemas anchor this
-// rule at the start only, so they accept longer names; STIX says 250 at most.)
+// validPropertyName reports whether s may name a property: 3 to 250 characters of ASCII
+// letters, digits and underscores, starting with a letter (STIX 2.1 sections 3.1 and 11.1).
+// Upper-case letters are allowed, though names SHOULD be lower case: see hasUpper. (The OASIS
+// schemas allow lower case only, and anchor their rule at the start only, so they accept longer
+// names; STIX says 250 at most.)
 func validPropertyName(s string) bool {
-	if len(s) < 3 || len(s) > 250 || s[0] < 'a' || s[0] > 'z' {
+	if len(s) < 3 || len(s) > 250 || !isAlpha(s[0]) {
 		return false
 	}
 	for i := 1; i < len(s); i++ {
 		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+		if !(isAlnum(c) || c == '_') {
 			return false
 		}
 	}
 	return true
 }
 
+// hasUpper reports whether s holds an upper-case ASCII letter.
+func hasUpper(s string) bool {
+	for i := range len(s) {
+		if s[i] >= 'A' && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
 // checkProperties checks the top-level properties the schema does not define: custom
 // properties. Their names are checked here rather than with patternProperties because
 // gojsonschema compiles patternProperties expressions again on every validation.
 func (c *objectCheck) checkProperties() {
+	fold := caseFold{members: c.obj}
 	for name, v := range c.obj {
 		if slices.Contains(reservedProperties, name) {
 			c.r.errorf(CodeReservedProperty, at(name), "%s is a reserved property name and cannot be used in STIX 2.1.", name)
@@ -36,7 +49,7 @@ func (c *objectCheck) checkProperties() {
 		if c.shape.defines(name) {
 			continue
 		}
-		if !c.customValue(at(name), name, v) {
+		if !c.customValue(at(name), name, v, c.shape, &fold) {
 			continue
 		}
 		switch {
@@ -55,12 +68,17 @@ func (c *objectCheck) checkProperties() {
 // customValue checks a property that no schema describes: its name, that it is not an empty
 // list, and the base64 and hex encodings that the _bin and _hex suffixes promise. It reports
 // whether the name is valid. What a custom value holds inside is its producer's business:
-// STIX rules apply to the property, not to the structure of its value.
-func (c *objectCheck) customValue(where loc, name string, v any) bool {
+// STIX rules apply to the property, not to the structure of its value. declared is the schema
+// of the object the property is in (nil if none) and fold its members, against which a name
+// with upper-case letters is compared.
+func (c *objectCheck) customValue(where loc, name string, v any, declared *shape, fold *caseFold) bool {
 	if !validPropertyName(name) {
 		c.r.errorf(CodeInvalidPropertyName, where,
-			"%s is not a valid property name: names are 3 to 250 lowercase ASCII letters, digits and underscores, starting with a letter.", quote(name))
+			"%s is not a valid property name: names are 3 to 250 ASCII letters, digits and underscores, starting with a letter.", quote(name))
 		return false
+	}
+	if hasUpper(name) && !c.caseCollision(where, name, declared, fold) {
+		c.r.warnf(CodePropertyNameCase, where, "The property name %s should be lower case (STIX 2.1 allows upper-case letters but recommends against them).", quote(name))
 	}
 	if l, ok := v.([]any); ok && len(l) == 0 {
 		c.r.errorf(CodeEmptyList, where, "%s must not be an empty list; leave the property out instead.", where)
@@ -131,12 +149,13 @@ func (c *objectCheck) checkExtensions() {
 // extensionContent checks the property names of an extension's content. declared is the
 // schema of a predefined extension; properties it does not define are custom.
 func (c *objectCheck) extensionContent(where loc, content map[string]any, declared *shape) {
+	fold := caseFold{members: content}
 	for name, v := range content {
 		if declared.defines(name) || name == "extension_type" && declared == nil {
 			continue
 		}
 		p := where.key(name)
-		if c.customValue(p, name, v) && declared != nil {
+		if c.customValue(p, name, v, declared, &fold) && declared != nil {
 			c.r.warnf(CodeCustomProperty, p, "%s is not a property of the %s extension; custom properties should be defined by an extension-definition.", name, where[len(where)-1].name)
 		}
 	}
@@ -159,4 +178,43 @@ func validExtensionName(s string) bool {
 		}
 	}
 	return true
+}
+
+// caseCollision refuses a property name that differs only in case from a property the schema
+// defines at the same level, or from another member of the same object, and reports whether it
+// did. STIX names are case-sensitive, but many readers are not (Json.NET and
+// System.Text.Json can match names without regard to case, and so can search indexes): to them
+// "Object_Marking_Refs" beside object_marking_refs is a second value for the same property, the
+// very ambiguity that repeated member names create (see scanRaw), so it is refused the same way.
+func (c *objectCheck) caseCollision(where loc, name string, declared *shape, fold *caseFold) bool {
+	lower := strings.ToLower(name)
+	if declared.defines(lower) {
+		c.r.errorf(CodeInvalidPropertyName, where,
+			"The property name %s differs only in case from the STIX property %s; readers that ignore case would take one for the other.", quote(name), lower)
+		return true
+	}
+	if fold.count(lower) > 1 {
+		c.r.errorf(CodeInvalidPropertyName, where,
+			"The property name %s differs only in case from another member of the same object; readers that ignore case would see one property with two values.", quote(name))
+		return true
+	}
+	return false
+}
+
+// caseFold counts the members of one JSON object by their lower-case names. The counts are
+// built on first use, once per object, so that objects without upper-case names pay nothing
+// and an object of many upper-case names costs one pass rather than a comparison per pair.
+type caseFold struct {
+	members map[string]any
+	counts  map[string]int
+}
+
+func (f *caseFold) count(lower string) int {
+	if f.counts == nil {
+		f.counts = make(map[string]int, len(f.members))
+		for name := range f.members {
+			f.counts[strings.ToLower(name)]++
+		}
+	}
+	return f.counts[lower]
 }

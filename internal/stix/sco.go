@@ -60,17 +60,23 @@ func (c *objectCheck) checkEmailMessage() {
 	}
 	headers, _ := dict(c.obj, "additional_header_fields")
 	for name, v := range headers {
-		if !validHeaderValue(v) {
+		if _, single := v.(string); single {
+			// STIX 2.1 says the value MUST always be a list, but its own example, the OASIS
+			// schemas and MISP's export write a single string, which no reader can mistake.
+			c.r.warnf(CodeWrongType, at("additional_header_fields", name),
+				"Each additional header field should hold a list of strings, even for a header that appears once (STIX 2.1 section 6.5).")
+			continue
+		}
+		if !validHeaderValues(v) {
 			c.r.errorf(CodeWrongType, at("additional_header_fields", name),
-				"Each additional header field holds a string, or a list of strings when the header is repeated.")
+				"Each additional header field holds a list of strings, one per occurrence of the header.")
 		}
 	}
 }
 
-func validHeaderValue(v any) bool {
+// validHeaderValues reports whether v is a non-empty list of strings.
+func validHeaderValues(v any) bool {
 	switch v := v.(type) {
-	case string:
-		return true
 	case []any:
 		for _, e := range v {
 			if _, ok := e.(string); !ok {

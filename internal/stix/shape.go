@@ -22,6 +22,9 @@ const (
 	formatHashes
 	formatHex
 	formatBinary
+	// formatDictionary is a dictionary of any of the value types below: its keys are checked
+	// in Go, its values by the schema.
+	formatDictionary
 )
 
 var formatDefinitions = map[string]format{
@@ -30,6 +33,12 @@ var formatDefinitions = map[string]format{
 	commonFile + "#/definitions/hashes":     formatHashes,
 	commonFile + "#/definitions/hex":        formatHex,
 	commonFile + "#/definitions/binary":     formatBinary,
+	// Dictionaries: the schema checks their values (additionalProperties), the Go code their
+	// keys, which would need patternProperties, compiled by gojsonschema on every validation.
+	commonFile + "#/definitions/dictionary":                   formatDictionary,
+	commonFile + "#/definitions/string-dictionary":            formatDictionary,
+	commonFile + "#/definitions/integer-dictionary":           formatDictionary,
+	commonFile + "#/definitions/integer-or-string-dictionary": formatDictionary,
 }
 
 // shape is what the schemas say about an object of one type, in the form the Go checks walk:
@@ -43,6 +52,14 @@ type shape struct {
 	// schema compiled, so that long lists can be validated member by member.
 	itemsAt    string
 	itemSchema *gojsonschema.Schema
+	// jsonType is the schema's "type" ("string", "integer", "object"...), empty when the schema
+	// gives none or when format stands for it. min and max are its "minimum" and "maximum"
+	// (hasMin, hasMax say whether given) and enum its "enum" of strings. The schema enforces
+	// them on objects; pattern checks read them to tell a constant that no value can equal.
+	jsonType       string
+	min, max       float64
+	hasMin, hasMax bool
+	enum           []string
 }
 
 // defines reports whether the schema defines property name at this level; a nil shape
@@ -94,6 +111,16 @@ func (r schemaReader) shapeAt(file, pointer string, node map[string]any, depth i
 		return r.shapeAt(target, fragment, next, depth+1)
 	}
 	s := &shape{}
+	s.jsonType, _ = node["type"].(string)
+	s.min, s.hasMin = node["minimum"].(float64)
+	s.max, s.hasMax = node["maximum"].(float64)
+	if enum, ok := node["enum"].([]any); ok {
+		for _, e := range enum {
+			if es, ok := e.(string); ok {
+				s.enum = append(s.enum, es)
+			}
+		}
+	}
 	if props, ok := node["properties"].(map[string]any); ok {
 		s.props = make(map[string]*shape, len(props))
 		for name, v := range props {
@@ -146,6 +173,18 @@ func (r schemaReader) lookup(file, fragment string) (map[string]any, error) {
 func (s *shape) merge(o *shape) {
 	if o.format != formatNone {
 		s.format = o.format
+	}
+	if o.jsonType != "" {
+		s.jsonType = o.jsonType
+	}
+	if o.hasMin {
+		s.min, s.hasMin = o.min, true
+	}
+	if o.hasMax {
+		s.max, s.hasMax = o.max, true
+	}
+	if o.enum != nil {
+		s.enum = o.enum
 	}
 	for name, ps := range o.props {
 		if s.props == nil {

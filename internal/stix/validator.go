@@ -7,14 +7,12 @@ import (
 
 	"github.com/xeipuuv/gojsonschema"
 
-	"taxiihub/internal/stix/pattern"
 	"taxiihub/schemas"
 )
 
 // Validator checks STIX 2.1 objects. It is safe for concurrent use; build one at start.
 type Validator struct {
-	schemas      *schemaSet
-	checkPattern patternChecker
+	schemas *schemaSet
 }
 
 // NewValidator compiles the embedded schemas. It fails only if they are broken, which the
@@ -24,7 +22,7 @@ func NewValidator() (*Validator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stix: %w", err)
 	}
-	return &Validator{schemas: set, checkPattern: pattern.ValidateIndicatorPattern}, nil
+	return &Validator{schemas: set}, nil
 }
 
 // Object validates one STIX object given as its exact JSON bytes: an SDO, SRO, SCO or meta

@@ -1,5 +1,11 @@
 package stix
 
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+)
+
 // walk visits the values of v that the schema gives a format (see shape) and checks them:
 // identifiers and their target types, timestamps, hashes, hex and base64 strings.
 func (c *objectCheck) walk(v any, s *shape, where loc) {
@@ -29,6 +35,13 @@ func (c *objectCheck) walk(v any, s *shape, where loc) {
 		if text, ok := v.(string); ok && !validBase64(text) {
 			c.r.errorf(CodeInvalidBinary, where, "%s must be base64 (RFC 4648, with padding); %s is not.", where, quote(text))
 		}
+		return
+	case formatDictionary:
+		c.checkDictionaryKeys(where, v)
+		return
+	}
+	if n, ok := v.(json.Number); ok && (s.jsonType == "integer" || s.jsonType == "number") {
+		c.checkNumber(where, n, s.jsonType == "integer")
 		return
 	}
 	switch v := v.(type) {
@@ -121,4 +134,39 @@ func validBase64(s string) bool {
 		}
 	}
 	return true
+}
+
+// checkDictionaryKeys checks the keys of a dictionary (STIX 2.1 section 2.7): ASCII letters,
+// digits, hyphens and underscores, 1 to 250 of them. The OASIS schemas say the same.
+func (c *objectCheck) checkDictionaryKeys(where loc, v any) {
+	d, ok := v.(map[string]any)
+	if !ok {
+		return // reported by the schema
+	}
+	for key := range d {
+		if !validDictionaryKey(key, 1) {
+			p := where.key(key)
+			c.r.errorf(CodeInvalidDictionaryKey, p,
+				"The dictionary key %s must be 1 to 250 ASCII letters, digits, hyphens and underscores.", quote(key))
+		}
+	}
+}
+
+// maxSafeInteger is the largest magnitude of a STIX integer: unless a property says otherwise,
+// integers MUST be representable as signed 54-bit values (STIX 2.1 section 2.11), so that
+// every reader, including those holding numbers as IEEE 754 doubles, reads the same value.
+const maxSafeInteger = 1<<53 - 1
+
+// checkNumber checks that n, which the schema has found to be of its type, fits that type:
+// an integer within ±(2^53 - 1), or a float within the range of an IEEE 754 double.
+func (c *objectCheck) checkNumber(where loc, n json.Number, integer bool) {
+	f, err := strconv.ParseFloat(n.String(), 64)
+	switch {
+	case integer && err == nil && f != math.Trunc(f):
+		// Not an integer at all, which the schema reports.
+	case integer && (err != nil || math.Abs(f) > maxSafeInteger):
+		c.r.errorf(CodeOutOfRange, where, "%s must be an integer from -(2^53 - 1) to 2^53 - 1, so that every reader reads the same value; %s is not.", where, shorten(n.String()))
+	case err != nil:
+		c.r.errorf(CodeOutOfRange, where, "%s must be a number within the range of a double (IEEE 754); %s is not.", where, shorten(n.String()))
+	}
 }

@@ -62,6 +62,17 @@ type VerificationKey struct {
 	RetiredAt time.Time
 }
 
+// Seed records that a seed file was applied to the store when a hub started. The hub applies a seed
+// file only to a store that has none recorded, so that a restart never undoes what operators
+// changed since: the record is how it remembers.
+type Seed struct {
+	// Digest is the SHA-256 of the file's bytes, in hex.
+	Digest string
+	// Path is where the hub read the file, for people.
+	Path      string
+	AppliedAt time.Time
+}
+
 // AuditEntry is one operator action: who did what to which thing, and when. Seq, PrevHash and Hash
 // are assigned by the store when it appends the entry.
 type AuditEntry struct {
@@ -74,6 +85,10 @@ type AuditEntry struct {
 	Target string
 	// Detail is a short human-readable account, free of secrets.
 	Detail string
+	// Before and After are the state of the rule the action changed, before and after it (JSON, as
+	// the admin API writes rules); empty when there was none, or for actions on other things.
+	Before string
+	After  string
 	// PrevHash is the hash of the entry before, or GenesisHash for the first.
 	PrevHash []byte
 	// Hash commits to every field above: see AuditEntry.ComputeHash.

@@ -25,20 +25,24 @@ const auditHashVersion = "taxiihub-audit-v1"
 // hashedAuditEntry is what AuditEntry.ComputeHash encodes: strings and integers in a fixed order,
 // so that the encoding is the same on every platform and backend.
 type hashedAuditEntry struct {
-	V        string `json:"v"`
-	Seq      int64  `json:"seq"`
-	At       int64  `json:"at"` // Unix microseconds, the precision the store keeps
-	Actor    string `json:"actor"`
-	Action   string `json:"action"`
-	Target   string `json:"target"`
-	Detail   string `json:"detail"`
+	V      string `json:"v"`
+	Seq    int64  `json:"seq"`
+	At     int64  `json:"at"` // Unix microseconds, the precision the store keeps
+	Actor  string `json:"actor"`
+	Action string `json:"action"`
+	Target string `json:"target"`
+	Detail string `json:"detail"`
+	// Before and After are left out when empty, so that entries written before they existed hash
+	// as they did.
+	Before   string `json:"before,omitempty"`
+	After    string `json:"after,omitempty"`
 	PrevHash string `json:"prev"`
 }
 
 // ComputeHash is the SHA-256 of the entry's fields other than Hash, PrevHash included.
 func (e AuditEntry) ComputeHash() []byte {
 	body, err := json.Marshal(hashedAuditEntry{V: auditHashVersion, Seq: e.Seq, At: micros(e.At), Actor: e.Actor,
-		Action: e.Action, Target: e.Target, Detail: e.Detail, PrevHash: hex.EncodeToString(e.PrevHash)})
+		Action: e.Action, Target: e.Target, Detail: e.Detail, Before: e.Before, After: e.After, PrevHash: hex.EncodeToString(e.PrevHash)})
 	if err != nil {
 		// Strings and integers only: Marshal cannot fail.
 		panic(fmt.Sprintf("store: encode audit entry: %v", err))

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -58,12 +59,46 @@ type CollectionPolicy struct {
 	DeniedProperties []string
 	// MaxTLP is the highest TLP level the collection accepts; TLPNone means no ceiling.
 	MaxTLP TLP
+	// Unmarked says what becomes of an object that carries no TLP marking.
+	Unmarked UnmarkedRule
+	// AllowedProperties, when not empty, lists per object type the only properties an object of
+	// that type may carry, each a sorted set of property paths (dotted into nested objects; the
+	// README's "Sharing rules" says how they read). A type without an entry carries the properties
+	// every object may carry only.
+	AllowedProperties map[string][]string
 }
 
 // Equal reports whether two policies hold the same rules.
 func (p CollectionPolicy) Equal(q CollectionPolicy) bool {
-	return p.MaxTLP == q.MaxTLP && slices.Equal(p.AllowedTypes, q.AllowedTypes) &&
-		slices.Equal(p.DeniedProperties, q.DeniedProperties)
+	return p.MaxTLP == q.MaxTLP && p.Unmarked == q.Unmarked && slices.Equal(p.AllowedTypes, q.AllowedTypes) &&
+		slices.Equal(p.DeniedProperties, q.DeniedProperties) &&
+		maps.EqualFunc(p.AllowedProperties, q.AllowedProperties, slices.Equal)
+}
+
+// UnmarkedRule says what a collection does with objects that carry no TLP marking.
+type UnmarkedRule string
+
+const (
+	// UnmarkedClear treats an object without a TLP marking as TLP:CLEAR: every ceiling and
+	// clearance admits it. It is the default, as it was before the rule existed.
+	UnmarkedClear UnmarkedRule = ""
+	// UnmarkedRefuse refuses an object without a TLP marking, so that nothing enters the
+	// collection whose level its publisher did not state.
+	UnmarkedRefuse UnmarkedRule = "refuse"
+)
+
+// SortedProperties returns allowed properties in the form policies compare and store in: each type's
+// paths a sorted set, types without paths kept (they carry the properties every object may carry
+// only), nil when there are none.
+func SortedProperties(in map[string][]string) map[string][]string {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make(map[string][]string, len(in))
+	for typ, paths := range in {
+		out[typ] = sortedSet(paths)
+	}
+	return out
 }
 
 // SortedSet returns the distinct values of in, sorted; nil when there are none, so that policies
@@ -83,12 +118,20 @@ const (
 	TLPAmber
 	TLPAmberStrict
 	TLPRed
+	// TLPUnknown is the level of an object marked with a marking definition the hub could not
+	// classify (one it has never seen). It lies above every level, so that no ceiling or
+	// clearance admits it: what the hub cannot classify it must not treat as unmarked. Only the
+	// absence of a limit (TLPNone) admits it. It is never a ceiling or clearance.
+	TLPUnknown
 )
 
 var tlpNames = [...]string{"", "clear", "green", "amber", "amber+strict", "red"}
 
-// String is the level's lower-case TLP 2.0 name, or "" for TLPNone.
+// String is the level's lower-case TLP 2.0 name, "" for TLPNone, or "unknown" for TLPUnknown.
 func (t TLP) String() string {
+	if t == TLPUnknown {
+		return "unknown"
+	}
 	if t < TLPNone || t > TLPRed {
 		return fmt.Sprintf("TLP(%d)", int(t))
 	}

@@ -244,6 +244,12 @@ type Store interface {
 	// apart from the entries; zero and empty before the first.
 	AuditHead(ctx context.Context) (AuditHead, error)
 
+	// RecordSeed records that a seed file was applied. Recording a digest again changes nothing: the
+	// first record is kept.
+	RecordSeed(ctx context.Context, s Seed) error
+	// Seeds lists the seed files applied, oldest first.
+	Seeds(ctx context.Context) ([]Seed, error)
+
 	// SaveStatus creates or replaces a status resource.
 	SaveStatus(ctx context.Context, s Status) error
 	// Status returns the status resource with the id in the root. ErrNotFound if there is none.

@@ -46,6 +46,10 @@ type APIRoot struct {
 //   - x_taxiihub_denied_properties: property names refused wherever they appear; absent when none.
 //   - x_taxiihub_tlp_max: the highest TLP level accepted (clear, green, amber, amber+strict, red);
 //     absent when there is no ceiling.
+//   - x_taxiihub_unmarked: what becomes of an object without a TLP marking: clear (treated as
+//     TLP:CLEAR) or refuse.
+//   - x_taxiihub_allowed_properties: per object type, the only properties its objects may carry;
+//     absent when any.
 //   - x_taxiihub_role: the caller's role in the partnership: publisher, reader or both.
 //   - x_taxiihub_clearance: the highest TLP level the caller may read; absent when unlimited.
 //   - x_taxiihub_direction: one-way when some members of the partnership only publish or only read,
@@ -61,15 +65,17 @@ type Collection struct {
 	CanWrite    bool     `json:"can_write"`
 	MediaTypes  []string `json:"media_types"`
 
-	PersonalData     string   `json:"x_taxiihub_personal_data"`
-	NoOnwardSharing  bool     `json:"x_taxiihub_no_onward_sharing"`
-	Jurisdictions    []string `json:"x_taxiihub_jurisdictions,omitempty"`
-	AllowedTypes     []string `json:"x_taxiihub_allowed_types,omitempty"`
-	DeniedProperties []string `json:"x_taxiihub_denied_properties,omitempty"`
-	TLPMax           string   `json:"x_taxiihub_tlp_max,omitempty"`
-	Role             string   `json:"x_taxiihub_role"`
-	Clearance        string   `json:"x_taxiihub_clearance,omitempty"`
-	Direction        string   `json:"x_taxiihub_direction"`
+	PersonalData      string              `json:"x_taxiihub_personal_data"`
+	NoOnwardSharing   bool                `json:"x_taxiihub_no_onward_sharing"`
+	Jurisdictions     []string            `json:"x_taxiihub_jurisdictions,omitempty"`
+	AllowedTypes      []string            `json:"x_taxiihub_allowed_types,omitempty"`
+	DeniedProperties  []string            `json:"x_taxiihub_denied_properties,omitempty"`
+	TLPMax            string              `json:"x_taxiihub_tlp_max,omitempty"`
+	Unmarked          string              `json:"x_taxiihub_unmarked"`
+	AllowedProperties map[string][]string `json:"x_taxiihub_allowed_properties,omitempty"`
+	Role              string              `json:"x_taxiihub_role"`
+	Clearance         string              `json:"x_taxiihub_clearance,omitempty"`
+	Direction         string              `json:"x_taxiihub_direction"`
 }
 
 // Access is what one member may do with a collection.
@@ -98,6 +104,10 @@ func NewCollection(c store.Collection, p store.PartnershipPolicy, a Access) Coll
 	if p.PersonalData == store.PersonalDataAllow {
 		personal = "allow"
 	}
+	unmarked := "clear"
+	if c.Policy.Unmarked == store.UnmarkedRefuse {
+		unmarked = "refuse"
+	}
 	direction := "two-way"
 	if a.OneWay {
 		direction = "one-way"
@@ -106,6 +116,7 @@ func NewCollection(c store.Collection, p store.PartnershipPolicy, a Access) Coll
 		CanRead: a.CanRead(), CanWrite: a.CanWrite(), MediaTypes: media,
 		PersonalData: personal, NoOnwardSharing: p.NoOnwardSharing, Jurisdictions: p.Jurisdictions,
 		AllowedTypes: c.Policy.AllowedTypes, DeniedProperties: c.Policy.DeniedProperties, TLPMax: c.Policy.MaxTLP.String(),
+		Unmarked: unmarked, AllowedProperties: c.Policy.AllowedProperties,
 		Role: string(a.Membership.Role), Clearance: a.Membership.Clearance.String(), Direction: direction}
 }
 

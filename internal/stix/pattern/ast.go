@@ -15,6 +15,10 @@ type Pattern struct {
 // Source returns the text the pattern was parsed from.
 func (p *Pattern) Source() string { return p.src }
 
+// Position returns the 1-based line and character column of a byte offset in the pattern, such
+// as the Pos of a path or a literal, for messages about it.
+func (p *Pattern) Position(offset int) (line, column int) { return lineColumn(p.src, offset) }
+
 // String renders the pattern in a canonical spacing. Parsing the result yields a pattern with the
 // same structure and the same String.
 func (p *Pattern) String() string {
@@ -22,6 +26,10 @@ func (p *Pattern) String() string {
 	p.Root.render(&b)
 	return b.String()
 }
+
+// EachComparison calls fn for every comparison of the pattern in source order: Comparisons
+// without the slice, for checks that run on every indicator.
+func (p *Pattern) EachComparison(fn func(*Comparison)) { walkObservations(p.Root, fn) }
 
 // Comparisons returns every comparison of the pattern in source order.
 func (p *Pattern) Comparisons() []*Comparison {

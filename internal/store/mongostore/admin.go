@@ -153,6 +153,8 @@ type auditDoc struct {
 	Action string `bson:"action"`
 	Target string `bson:"target"`
 	Detail string `bson:"detail"`
+	Before string `bson:"before,omitempty"`
+	After  string `bson:"after,omitempty"`
 	// Absent from entries written before the trail was chained, until Open chains them.
 	PrevHash []byte `bson:"prev_hash,omitempty"`
 	Hash     []byte `bson:"hash,omitempty"`
@@ -160,7 +162,7 @@ type auditDoc struct {
 
 func (d auditDoc) entry() store.AuditEntry {
 	return store.AuditEntry{Seq: d.Seq, At: fromMicros(d.At), Actor: d.Actor, Action: d.Action,
-		Target: d.Target, Detail: d.Detail, PrevHash: d.PrevHash, Hash: d.Hash}
+		Target: d.Target, Detail: d.Detail, Before: d.Before, After: d.After, PrevHash: d.PrevHash, Hash: d.Hash}
 }
 
 // seedAuditCounter creates the audit counter if it is missing, and moves it up to the highest number
@@ -265,7 +267,7 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 		}
 		chained := e.Chain(c.Seq, c.prevHash())
 		doc := auditDoc{Seq: chained.Seq, At: chained.At.UnixMicro(), Actor: e.Actor, Action: e.Action,
-			Target: e.Target, Detail: e.Detail, PrevHash: chained.PrevHash, Hash: chained.Hash}
+			Target: e.Target, Detail: e.Detail, Before: e.Before, After: e.After, PrevHash: chained.PrevHash, Hash: chained.Hash}
 		if _, err := s.audit.InsertOne(ctx, doc); err != nil {
 			// A duplicate key here means the counter is behind the log; it is not the caller's
 			// conflict, so it is not reported as ErrConflict.

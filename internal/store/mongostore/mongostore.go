@@ -87,6 +87,7 @@ const (
 	withdrawalsName      = "withdrawals"
 	ledgerName           = "ledger"
 	ledgerPendingName    = "ledger_pending"
+	seedsName            = "seeds"
 )
 
 // Index names, fixed so that Open is idempotent and hints can name them.
@@ -160,6 +161,8 @@ type Store struct {
 	withdrawals      *mongo.Collection
 	ledger           *mongo.Collection
 	ledgerPending    *mongo.Collection
+	// seeds records the seed files applied at start (store.Seed); keyed by digest.
+	seeds *mongo.Collection
 
 	// writers serializes this process's AddObjects calls per collection, so that they queue here
 	// instead of failing each other's transactions with write conflicts and retrying.
@@ -237,6 +240,7 @@ func open(ctx context.Context, cfg Config, adjust func(*options.ClientOptions)) 
 		withdrawals:      db.Collection(withdrawalsName),
 		ledger:           db.Collection(ledgerName),
 		ledgerPending:    db.Collection(ledgerPendingName),
+		seeds:            db.Collection(seedsName),
 	}
 	if err := s.setUp(ctx, db); err != nil {
 		return nil, errors.Join(err, s.Close(context.WithoutCancel(ctx)))
@@ -275,7 +279,7 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 	// Transactions cannot create collections on MongoDB 4.0, so every collection is created here.
 	names := []string{apiRootsName, collectionsName, objectsName, statusesName, membersName, grantsName, tokensName,
 		verificationKeysName, auditName, countersName, membershipsName, originsName, withdrawalsName, ledgerName,
-		ledgerPendingName, statusPartsName}
+		ledgerPendingName, statusPartsName, seedsName}
 	// Only what is missing is created: creating takes a database-wide lock, and a hub restarting
 	// while a crashed peer's transaction still holds a collection's lock would otherwise queue every
 	// reader and writer of every node behind that lock until the transaction times out.

@@ -58,6 +58,10 @@ type collectionDoc struct {
 	AllowedTypes     []string `bson:"allowed_types,omitempty"`
 	DeniedProperties []string `bson:"denied_properties,omitempty"`
 	MaxTLP           int      `bson:"max_tlp,omitempty"`
+	// Unmarked and AllowedProperties are absent in documents written before they existed, which
+	// reads as unmarked objects treated as CLEAR and any property allowed.
+	Unmarked          string              `bson:"unmarked,omitempty"`
+	AllowedProperties map[string][]string `bson:"allowed_properties,omitempty"`
 	// Members marks the root's members collection; absent in every other collection.
 	Members bool `bson:"members,omitempty"`
 	// LastAdded is the latest date added in the collection, in Unix microseconds; AddObjects assigns
@@ -76,9 +80,11 @@ func (d collectionDoc) collection() store.Collection {
 		Description: d.Description,
 		MediaTypes:  d.MediaTypes,
 		Policy: store.CollectionPolicy{
-			AllowedTypes:     store.SortedSet(d.AllowedTypes),
-			DeniedProperties: store.SortedSet(d.DeniedProperties),
-			MaxTLP:           store.TLP(d.MaxTLP),
+			AllowedTypes:      store.SortedSet(d.AllowedTypes),
+			DeniedProperties:  store.SortedSet(d.DeniedProperties),
+			MaxTLP:            store.TLP(d.MaxTLP),
+			Unmarked:          store.UnmarkedRule(d.Unmarked),
+			AllowedProperties: store.SortedProperties(d.AllowedProperties),
 		},
 		Members: d.Members,
 	}
@@ -95,7 +101,24 @@ func collectionPolicyFields(p store.CollectionPolicy) bson.D {
 		{Key: "allowed_types", Value: orEmpty(p.AllowedTypes)},
 		{Key: "denied_properties", Value: orEmpty(p.DeniedProperties)},
 		{Key: "max_tlp", Value: int(p.MaxTLP)},
+		{Key: "unmarked", Value: string(p.Unmarked)},
+		{Key: "allowed_properties", Value: allowedProperties(p.AllowedProperties)},
 	}
+}
+
+// allowedProperties is the document form of allowed properties: an empty document when there are
+// none, so that an update clears them.
+func allowedProperties(props map[string][]string) map[string][]string {
+	props = store.SortedProperties(props)
+	if props == nil {
+		return map[string][]string{}
+	}
+	for typ, paths := range props {
+		if paths == nil {
+			props[typ] = []string{}
+		}
+	}
+	return props
 }
 
 // CreateAPIRoot adds an API root. ErrConflict if its slug is taken.
@@ -260,10 +283,12 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error 
 		Description: c.Description,
 		MediaTypes:  c.MediaTypes,
 
-		AllowedTypes:     store.SortedSet(c.Policy.AllowedTypes),
-		DeniedProperties: store.SortedSet(c.Policy.DeniedProperties),
-		MaxTLP:           int(c.Policy.MaxTLP),
-		Members:          c.Members,
+		AllowedTypes:      store.SortedSet(c.Policy.AllowedTypes),
+		DeniedProperties:  store.SortedSet(c.Policy.DeniedProperties),
+		MaxTLP:            int(c.Policy.MaxTLP),
+		Unmarked:          string(c.Policy.Unmarked),
+		AllowedProperties: store.SortedProperties(c.Policy.AllowedProperties),
+		Members:           c.Members,
 	}
 	err := s.transact(ctx, func(ctx context.Context) error {
 		var root apiRootDoc

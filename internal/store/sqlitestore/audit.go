@@ -10,7 +10,7 @@ import (
 )
 
 // sqlAudit reads one page of the audit log, named for TestAdminQueryPlans: a range of the rowid.
-const sqlAudit = `SELECT seq, at, actor, action, target, detail, prev_hash, hash FROM audit WHERE seq > ? ORDER BY seq LIMIT ?`
+const sqlAudit = `SELECT seq, at, actor, action, target, detail, state_before, state_after, prev_hash, hash FROM audit WHERE seq > ? ORDER BY seq LIMIT ?`
 
 // AppendAudit records one operator action, chained after the last; e.Seq is ignored. The write lock
 // the transaction takes, which every writer in this process or another takes too, serializes
@@ -39,8 +39,9 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 		}
 		e = e.Chain(max(last, head.Seq)+1, head.Hash)
 		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO audit (seq, at, actor, action, target, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.Seq, e.At.UnixMicro(), e.Actor, e.Action, e.Target, e.Detail, e.PrevHash, e.Hash); err != nil {
+			`INSERT INTO audit (seq, at, actor, action, target, detail, state_before, state_after, prev_hash, hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Seq, e.At.UnixMicro(), e.Actor, e.Action, e.Target, e.Detail, e.Before, e.After, e.PrevHash, e.Hash); err != nil {
 			return fmt.Errorf("insert entry %d: %w", e.Seq, err)
 		}
 		return moveAuditHead(ctx, tx, e.Seq, e.Hash)
@@ -143,7 +144,7 @@ func (s *Store) Audit(ctx context.Context, after int64, limit int) ([]store.Audi
 			e  store.AuditEntry
 			at int64
 		)
-		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Action, &e.Target, &e.Detail, &e.PrevHash, &e.Hash); err != nil {
+		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Action, &e.Target, &e.Detail, &e.Before, &e.After, &e.PrevHash, &e.Hash); err != nil {
 			return nil, fmt.Errorf("sqlitestore: audit after %d: %w", after, err)
 		}
 		e.At = fromMicros(at)

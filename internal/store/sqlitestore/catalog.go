@@ -167,10 +167,12 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error 
 		}
 		p := c.Policy
 		_, err := tx.ExecContext(ctx, `INSERT INTO collections
-			(id, api_root, title, alias, description, media_types, allowed_types, denied_properties, max_tlp, members)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			(id, api_root, title, alias, description, media_types, allowed_types, denied_properties, max_tlp, members,
+			unmarked, allowed_properties)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.APIRoot, c.Title, c.Alias, c.Description, string(media),
-			encodeList(p.AllowedTypes), encodeList(p.DeniedProperties), int(p.MaxTLP), c.Members)
+			encodeList(p.AllowedTypes), encodeList(p.DeniedProperties), int(p.MaxTLP), c.Members,
+			string(p.Unmarked), encodeProperties(p.AllowedProperties))
 		if isTaken(err) {
 			return store.ErrConflict
 		}
@@ -183,15 +185,16 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error 
 }
 
 const collectionColumns = `id, api_root, title, alias, description, media_types,
-	allowed_types, denied_properties, max_tlp, members`
+	allowed_types, denied_properties, max_tlp, members, unmarked, allowed_properties`
 
 func scanCollection(row interface{ Scan(...any) error }) (store.Collection, error) {
 	var (
-		c                    store.Collection
-		media, types, denied string
-		maxTLP               int
+		c                                       store.Collection
+		media, types, denied, unmarked, allowed string
+		maxTLP                                  int
 	)
-	if err := row.Scan(&c.ID, &c.APIRoot, &c.Title, &c.Alias, &c.Description, &media, &types, &denied, &maxTLP, &c.Members); err != nil {
+	if err := row.Scan(&c.ID, &c.APIRoot, &c.Title, &c.Alias, &c.Description, &media, &types, &denied, &maxTLP, &c.Members,
+		&unmarked, &allowed); err != nil {
 		return store.Collection{}, err
 	}
 	if err := json.Unmarshal([]byte(media), &c.MediaTypes); err != nil {
@@ -205,7 +208,26 @@ func scanCollection(row interface{ Scan(...any) error }) (store.Collection, erro
 		return store.Collection{}, fmt.Errorf("denied properties of collection %s: %w", c.ID, err)
 	}
 	c.Policy.MaxTLP = store.TLP(maxTLP)
+	c.Policy.Unmarked = store.UnmarkedRule(unmarked)
+	if err := json.Unmarshal([]byte(allowed), &c.Policy.AllowedProperties); err != nil {
+		return store.Collection{}, fmt.Errorf("allowed properties of collection %s: %w", c.ID, err)
+	}
+	c.Policy.AllowedProperties = store.SortedProperties(c.Policy.AllowedProperties)
 	return c, nil
+}
+
+// encodeProperties stores allowed properties as a JSON object of type to sorted paths; none is {}.
+func encodeProperties(props map[string][]string) string {
+	props = store.SortedProperties(props)
+	if props == nil {
+		return "{}"
+	}
+	b, err := json.Marshal(props)
+	if err != nil {
+		// A map of strings to string slices always encodes.
+		panic(fmt.Sprintf("sqlitestore: encode allowed properties: %v", err))
+	}
+	return string(b)
 }
 
 // encodeList stores a set of strings as a JSON array, sorted and without duplicates, so that equal
@@ -258,10 +280,11 @@ func (s *Store) UpdateCollection(ctx context.Context, c store.Collection) error 
 	// collection keeping its own alias is no conflict.
 	p := c.Policy
 	res, err := s.write.ExecContext(ctx, `UPDATE collections
-		SET title = ?, alias = ?, description = ?, media_types = ?, allowed_types = ?, denied_properties = ?, max_tlp = ?
+		SET title = ?, alias = ?, description = ?, media_types = ?, allowed_types = ?, denied_properties = ?, max_tlp = ?,
+			unmarked = ?, allowed_properties = ?
 		WHERE id = ? AND api_root = ?`,
 		c.Title, c.Alias, c.Description, string(media), encodeList(p.AllowedTypes), encodeList(p.DeniedProperties),
-		int(p.MaxTLP), c.ID, c.APIRoot)
+		int(p.MaxTLP), string(p.Unmarked), encodeProperties(p.AllowedProperties), c.ID, c.APIRoot)
 	if isTaken(err) {
 		err = store.ErrConflict
 	}

@@ -219,6 +219,25 @@ CREATE TABLE audit_head (
 	hash BLOB NOT NULL
 );
 `,
+	// 7 to 8: what a collection does with objects without a TLP marking ('' treats them as CLEAR, as
+	// before; 'refuse'), and the properties it allows per object type (a JSON object of type to
+	// sorted property paths; '{}' allows any). Objects of an unclassifiable level need no column:
+	// their tlp is store.TLPUnknown, above every level.
+	`
+ALTER TABLE collections ADD COLUMN unmarked TEXT NOT NULL DEFAULT '';
+ALTER TABLE collections ADD COLUMN allowed_properties TEXT NOT NULL DEFAULT '{}';
+`,
+	// 8 to 9: the seed files applied at start, so that a restart does not apply one again over what
+	// operators changed since; and the state of a rule before and after each audited change.
+	`
+ALTER TABLE audit ADD COLUMN state_before TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN state_after TEXT NOT NULL DEFAULT '';
+CREATE TABLE seeds (
+	digest     TEXT PRIMARY KEY,
+	path       TEXT NOT NULL,
+	applied_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
 }
 
 // schemaVersion is the schema this build writes.

@@ -17,6 +17,74 @@ var adminCases = []testCase{
 	{"VerificationKeysSaveListRetire", verificationKeys},
 	{"AuditIsAppendOnlyAndOrdered", auditLog},
 	{"AnEmptyAuditTrailHasNoHead", emptyAuditHead},
+	{"SeedsAreRecordedOnce", seedsRecordedOnce},
+	{"AuditKeepsBeforeAndAfter", auditBeforeAfter},
+}
+
+// auditBeforeAfter: an entry's before and after states come back as appended and are covered by its
+// hash, beside entries without them.
+func auditBeforeAfter(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	at := time.Now().UTC()
+	appended := []store.AuditEntry{
+		{At: at, Actor: "alice", Action: "collection.update", Target: "collection p/c", Detail: "policy: up to TLP:RED",
+			Before: `{"tlp_max":"amber"}`, After: `{"tlp_max":"red"}`},
+		{At: at, Actor: "alice", Action: "member.create", Target: "member m"},
+	}
+	for _, e := range appended {
+		if err := s.AppendAudit(ctx, e); err != nil {
+			t.Fatalf("append: %v", err)
+		}
+	}
+	got, err := s.Audit(ctx, 0, 10)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("audit: %d entries, %v", len(got), err)
+	}
+	for i, e := range got {
+		if e.Before != appended[i].Before || e.After != appended[i].After {
+			t.Errorf("entry %d: before %q after %q, want %q %q", i, e.Before, e.After, appended[i].Before, appended[i].After)
+		}
+		if !bytes.Equal(e.Hash, e.ComputeHash()) {
+			t.Errorf("entry %d does not hash to what it records", i)
+		}
+	}
+	changed := got[0]
+	changed.After = `{"tlp_max":"amber"}`
+	if bytes.Equal(changed.ComputeHash(), got[0].Hash) {
+		t.Error("the hash does not cover the state after the change")
+	}
+	RequireAuditVerifies(t, s, 2)
+}
+
+// seedsRecordedOnce: a hub applies a seed file only to a store without a seed record, so the record
+// must survive a second recording unchanged and list in the order applied.
+func seedsRecordedOnce(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if got, err := s.Seeds(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("seeds of a new store: %v, %v; want none", got, err)
+	}
+	first := store.Seed{Digest: "aa", Path: "/etc/seed.yaml", AppliedAt: time.UnixMicro(1_700_000_000_000_001).UTC()}
+	second := store.Seed{Digest: "bb", Path: "other.yaml", AppliedAt: first.AppliedAt.Add(time.Hour)}
+	for _, sd := range []store.Seed{second, first} {
+		if err := s.RecordSeed(ctx, sd); err != nil {
+			t.Fatalf("record %s: %v", sd.Digest, err)
+		}
+	}
+	again := first
+	again.Path, again.AppliedAt = "changed.yaml", second.AppliedAt.Add(time.Hour)
+	if err := s.RecordSeed(ctx, again); err != nil {
+		t.Fatalf("record %s again: %v", again.Digest, err)
+	}
+	got, err := s.Seeds(ctx)
+	if err != nil {
+		t.Fatalf("seeds: %v", err)
+	}
+	if want := []store.Seed{first, second}; !reflect.DeepEqual(got, want) {
+		t.Errorf("seeds = %+v; want %+v (oldest first, the first record of a digest kept)", got, want)
+	}
+	if err := s.RecordSeed(ctx, store.Seed{Path: "x"}); err == nil {
+		t.Error("a seed without a digest was recorded")
+	}
 }
 
 func updatesReplace(t *testing.T, s store.Store) {

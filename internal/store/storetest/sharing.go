@@ -39,7 +39,9 @@ func policiesRoundTrip(t *testing.T, s store.Store) {
 	}
 
 	c := store.Collection{ID: newUUID(), APIRoot: root.Slug, Title: "Records", Policy: store.CollectionPolicy{
-		AllowedTypes: []string{"identity", "location"}, DeniedProperties: []string{"x_grounds"}, MaxTLP: store.TLPAmber}}
+		AllowedTypes: []string{"identity", "location"}, DeniedProperties: []string{"x_grounds"}, MaxTLP: store.TLPAmber,
+		Unmarked: store.UnmarkedRefuse, AllowedProperties: map[string][]string{
+			"identity": {"identity_class", "name", "x_legal_status"}, "location": {"country"}, "relationship": nil}}}
 	if err := s.CreateCollection(ctx, c); err != nil {
 		t.Fatalf("create collection: %v", err)
 	}
@@ -171,9 +173,12 @@ func tlpObject(n int, modified string, tlp store.TLP) store.Object {
 func clearancePages(t *testing.T, s store.Store) {
 	coll := newCollection(t, s)
 	levels := []store.TLP{store.TLPNone, store.TLPClear, store.TLPGreen, store.TLPAmber, store.TLPAmberStrict, store.TLPRed}
+	// Objects also come at the level of a marking the hub could not classify, which only readers
+	// without a clearance see.
+	marked := append(slices.Clone(levels), store.TLPUnknown)
 	var objs []store.Object
-	for i := range 30 {
-		objs = append(objs, tlpObject(i, "2026-01-01T00:00:00.000Z", levels[i%len(levels)]))
+	for i := range 35 {
+		objs = append(objs, tlpObject(i, "2026-01-01T00:00:00.000Z", marked[i%len(marked)]))
 	}
 	mustAdd(t, s, coll, objs...)
 	for _, clearance := range levels {
@@ -191,7 +196,7 @@ func clearancePages(t *testing.T, s store.Store) {
 						clearance, limit, manifest, len(got), ids(got), len(want), want)
 				}
 				for _, r := range got {
-					if !clearance.Admits(r.TLP) {
+					if !clearance.Admits(r.TLP) || (r.TLP == store.TLPUnknown && clearance != store.TLPNone) {
 						t.Errorf("clearance %q: served %s at %q", clearance, r.ID, r.TLP)
 					}
 				}

@@ -1,0 +1,59 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"taxiihub/internal/admin"
+	"taxiihub/internal/metrics"
+)
+
+// expiryCheckInterval is how often the hub looks for tokens about to expire: daily, so that each
+// token is warned about on each of its last 14 days.
+const expiryCheckInterval = 24 * time.Hour
+
+// memberExpiries adapts the operator service's expiries to the metrics package's type.
+func memberExpiries(svc *admin.Service) func(context.Context) ([]metrics.MemberExpiry, error) {
+	return func(ctx context.Context) ([]metrics.MemberExpiry, error) {
+		es, err := svc.EarliestTokenExpiries(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]metrics.MemberExpiry, len(es))
+		for i, e := range es {
+			out[i] = metrics.MemberExpiry{Member: e.Member, ExpiresAt: e.ExpiresAt}
+		}
+		return out, nil
+	}
+}
+
+// warnExpiringTokens logs a warning for every active token that expires within
+// admin.ExpiryWarning, at once and then every expiryCheckInterval, until ctx ends.
+func (s *Server) warnExpiringTokens(ctx context.Context) {
+	ticker := time.NewTicker(expiryCheckInterval)
+	defer ticker.Stop()
+	for {
+		s.checkExpiringTokens(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+func (s *Server) checkExpiringTokens(ctx context.Context) {
+	tokens, err := s.admin.TokensExpiringWithin(ctx, admin.ExpiryWarning)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.WarnContext(ctx, "could not check which tokens expire soon", "error", err)
+		}
+		return
+	}
+	for _, t := range tokens {
+		days := int(time.Until(t.ExpiresAt).Hours() / 24)
+		s.log.WarnContext(ctx, "a token expires soon: issue a new one (taxiictl token issue) and hand it over before then",
+			"kind", t.Kind, "subject", t.Subject, "token_id", t.ID, "expires_at", t.ExpiresAt.UTC().Format(time.RFC3339),
+			"days_left", days)
+	}
+}
