@@ -212,13 +212,14 @@ func TestUnreadAnswerIsCut(t *testing.T) {
 		collection, taxiiType, token); err != nil {
 		t.Fatal(err)
 	}
-	// Not reading: the hub's write meets its deadline, and it closes the connection.
-	time.Sleep(5 * time.Second)
+	// The headers come with the page's first bytes, however long the hub took to read it; then
+	// the client reads no more, the hub's write meets its deadline, and it closes the connection.
 	_ = c.SetReadDeadline(time.Now().Add(patience))
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
 		t.Fatalf("no answer at all: %v", err)
 	}
+	time.Sleep(8 * time.Second)
 	n, err := io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	t.Logf("answer %d: %d bytes read, then %v", resp.StatusCode, n, err)
@@ -227,6 +228,42 @@ func TestUnreadAnswerIsCut(t *testing.T) {
 	}
 	// The page is sent in chunks; it ends cleanly only if the hub wrote it whole.
 	if err == nil {
-		t.Errorf("a client that read nothing for five seconds still got the whole page (%d bytes): the answer had no deadline", n)
+		t.Errorf("a client that read nothing for eight seconds still got the whole page (%d bytes): the answer had no deadline", n)
 	}
+}
+
+// TestSlowHonestBodyIsServed: a body that arrives above the minimum transfer rate but takes longer
+// than the request timeout is read, judged and stored: the request timeout bounds the hub's own
+// work, and the transfer has the minimum rate to keep.
+func TestSlowHonestBodyIsServed(t *testing.T) {
+	h := startHub(t, hubOptions{args: []string{"--request-timeout", "2s", "--min-transfer-rate", "1024", "--transfer-grace", "1s"}})
+	run := runID()
+	body := envelope(indicator(run, 1, `,"description":"`+strings.Repeat("d", 6000)+`"`))
+	c := dial(t, h, "")
+	if _, err := fmt.Fprintf(c, "POST %sobjects/ HTTP/1.1\r\nHost: hub\r\nAccept: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nAuthorization: Bearer %s\r\n\r\n",
+		collection, taxiiType, taxiiType, len(body), h.token(writer)); err != nil {
+		t.Fatal(err)
+	}
+	// 2 KiB a second, twice the minimum: the body takes about three seconds, longer than the
+	// request timeout.
+	started := time.Now()
+	for rest := body; len(rest) > 0; {
+		n := min(len(rest), 200)
+		if _, err := c.Write(rest[:n]); err != nil {
+			t.Fatalf("the hub stopped reading a body sent above the minimum rate: %v", err)
+		}
+		rest = rest[n:]
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(patience))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	a := answerOf(resp)
+	t.Logf("a body of %d bytes sent in %s: %s", len(body), time.Since(started).Round(time.Millisecond), a)
+	if a.status != http.StatusAccepted {
+		t.Fatalf("answer %s; want 202", a)
+	}
+	requireStored(t, h, h.token(writer), indicatorID(run, 1))
 }

@@ -140,7 +140,9 @@ func (a *api) addObjects(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := a.sharing.Publish(c.Request.Context(), acc, raws, dryRun)
+	ctx, cancel := a.afterTransfer(c.Request.Context())
+	defer cancel()
+	st, err := a.sharing.Publish(ctx, acc, raws, dryRun)
 	if err != nil {
 		return err
 	}

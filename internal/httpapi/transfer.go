@@ -64,8 +64,9 @@ func (e *SlowBodyError) Error() string {
 }
 
 // pacedBody moves the connection's read deadline forward as the body arrives: before each read,
-// to when the bytes read so far and those the read asks for are due. A client that keeps up never
-// meets it; one that trickles meets it about grace after it began.
+// to when the next byte is due, counting from the first read at the minimum rate after the grace.
+// A client that keeps up on average never meets it, whatever the size of the body; one that
+// trickles meets it about grace after it began.
 type pacedBody struct {
 	body  io.ReadCloser
 	rc    *http.ResponseController
@@ -82,7 +83,7 @@ func (b *pacedBody) Read(p []byte) (int, error) {
 		if b.start.IsZero() {
 			b.start = b.now()
 		}
-		if err := b.rc.SetReadDeadline(b.pace.deadline(b.start, b.n+int64(len(p)))); err != nil {
+		if err := b.rc.SetReadDeadline(b.pace.deadline(b.start, b.n+1)); err != nil {
 			b.unpaced = true
 		}
 	}
@@ -160,4 +161,21 @@ func (b *ingestBudget) reserve(c *gin.Context, n int64) (release func(), err err
 		return nil, errIngestBusy(b.wait)
 	}
 	return func() { b.sem.Release(n) }, nil
+}
+
+// afterTransfer gives the hub's work on a request whose body has been read the whole request
+// timeout again. A body's transfer is bounded by the minimum transfer rate, not by the request
+// timeout, which would otherwise leave a large body sent at an honest pace no time to be judged and
+// stored. A client that goes away still cancels the work; a parent past its deadline does not.
+func (a *api) afterTransfer(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), a.timeout)
+	stop := context.AfterFunc(parent, func() {
+		if errors.Is(parent.Err(), context.Canceled) {
+			cancel()
+		}
+	})
+	return ctx, func() {
+		stop()
+		cancel()
+	}
 }
