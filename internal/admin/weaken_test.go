@@ -151,6 +151,9 @@ memberships:
 	}
 	wantKind(t, "a rule that does not exist", refuse(e.svc.PatchCollectionPolicy(ctx, "alice", "eu-ukraine", "indicators",
 		patch(t, `{"tlp_maximum":"red"}`), true)), admin.Invalid, `names no rule "tlp_maximum"`)
+	// encoding/json would match TLP_MAX to tlp_max; a patch must name rules exactly.
+	wantKind(t, "a rule named in capitals", refuse(e.svc.PatchCollectionPolicy(ctx, "alice", "eu-ukraine", "indicators",
+		patch(t, `{"TLP_MAX":"red"}`), true)), admin.Invalid, `names no rule "TLP_MAX"`, "tlp_max")
 
 	// A membership patch keeps the clearance when it names the role only.
 	wantKind(t, "reader to both unconfirmed", refuse(e.svc.PatchMembership(ctx, "alice", "cert-eu", "eu-ukraine",
