@@ -299,14 +299,20 @@ func (p *planner) grant(ctx context.Context, g GrantSpec) error {
 	if ok && held.Read == g.Read && held.Write == g.Write {
 		return nil
 	}
-	action := "create"
-	if ok {
-		action = "update"
-	}
 	p.joins = append(p.joins, [2]string{g.Member, g.Partnership})
 	want := store.Grant{MemberID: g.Member, APIRoot: g.Partnership, CollectionID: id, Read: g.Read, Write: g.Write}
+	state := Grant{Member: g.Member, Partnership: g.Partnership, Collection: id, Read: g.Read, Write: g.Write}
+	if g.Collection != id {
+		state.CollectionAlias = g.Collection // the spec names collections by alias, or by id
+	}
+	c := Change{Action: "create", Kind: "grant", Target: target, Detail: rights(g.Read, g.Write), After: stateOf(state)}
+	if ok {
+		before := state
+		before.Read, before.Write = held.Read, held.Write
+		c.Action, c.Before = "update", stateOf(before)
+	}
 	st := p.s.store
-	p.add(Change{Action: action, Kind: "grant", Target: target, Detail: rights(g.Read, g.Write)},
+	p.add(c,
 		func(ctx context.Context) error { return translate(st.PutGrant(ctx, want), "grant", target) })
 	return nil
 }

@@ -83,13 +83,18 @@ func (s *Service) PutGrant(ctx context.Context, actor string, g Grant) (GrantRes
 	if held && prev.Read == g.Read && prev.Write == g.Write {
 		return GrantResult{Grant: out}, nil
 	}
-	if err := s.putGrant(ctx, actor, out, held); err != nil {
+	var before *Grant
+	if held {
+		before = &Grant{Member: g.Member, Partnership: g.Partnership, Collection: c.ID, CollectionAlias: c.Alias, Read: prev.Read, Write: prev.Write}
+	}
+	if err := s.putGrant(ctx, actor, out, before); err != nil {
 		return GrantResult{}, err
 	}
 	return GrantResult{Grant: out, Changed: true}, s.keepIdentity(ctx, g.Member)
 }
 
-func (s *Service) putGrant(ctx context.Context, actor string, g Grant, replacing bool) error {
+// putGrant stores g, replacing before when the member held a grant there, and records both.
+func (s *Service) putGrant(ctx context.Context, actor string, g Grant, before *Grant) error {
 	err := s.store.PutGrant(ctx, store.Grant{MemberID: g.Member, APIRoot: g.Partnership, CollectionID: g.Collection,
 		Read: g.Read, Write: g.Write})
 	if errors.Is(err, store.ErrJurisdiction) {
@@ -101,16 +106,20 @@ func (s *Service) putGrant(ctx context.Context, actor string, g Grant, replacing
 	if err != nil {
 		return fmt.Errorf("admin: grant %s on %s: %w", g.Member, g.Collection, err)
 	}
-	action := "create"
-	if replacing {
-		action = "update"
+	c := Change{Action: "create", Kind: "grant", Target: grantName(g), Detail: rights(g.Read, g.Write), After: stateOf(g)}
+	if before != nil {
+		c.Action, c.Before = "update", stateOf(*before)
 	}
-	return s.record(ctx, actor, Change{Action: action, Kind: "grant", Target: grantName(g), Detail: rights(g.Read, g.Write)})
+	return s.record(ctx, actor, c)
 }
 
 // RemoveGrant takes a member's access to a collection away; its next request is refused.
 func (s *Service) RemoveGrant(ctx context.Context, actor, memberID, slug, ref string) (Change, error) {
 	c, err := s.collection(ctx, slug, ref)
+	if err != nil {
+		return Change{}, err
+	}
+	prev, held, err := s.grant(ctx, memberID, c.ID)
 	if err != nil {
 		return Change{}, err
 	}
@@ -121,8 +130,11 @@ func (s *Service) RemoveGrant(ctx context.Context, actor, memberID, slug, ref st
 	if err != nil {
 		return Change{}, fmt.Errorf("admin: remove grant of %s on %s: %w", memberID, c.ID, err)
 	}
-	ch := Change{Action: "delete", Kind: "grant",
-		Target: grantName(Grant{Member: memberID, Partnership: slug, Collection: c.ID, CollectionAlias: c.Alias})}
+	removed := Grant{Member: memberID, Partnership: slug, Collection: c.ID, CollectionAlias: c.Alias, Read: prev.Read, Write: prev.Write}
+	ch := Change{Action: "delete", Kind: "grant", Target: grantName(removed)}
+	if held {
+		ch.Before = stateOf(removed)
+	}
 	return ch, s.record(ctx, actor, ch)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 )
@@ -28,10 +29,18 @@ func (p Patch) Keys() []string {
 	return keys
 }
 
-// applyPatch returns current with the patch applied. A key that names no field of T, or a value of
-// the wrong kind, is refused as Invalid.
+// applyPatch returns current with the patch applied. A key that is not exactly the name of a field
+// of T, or a value of the wrong kind, is refused as Invalid: encoding/json matches names without
+// regard to case, so "TLP_MAX" would otherwise be taken for a rule beside tlp_max and be ignored.
 func applyPatch[T any](current T, patch Patch) (T, error) {
 	var zero T
+	known := jsonNames(reflect.TypeFor[T]())
+	for _, k := range patch.Keys() {
+		if !slices.Contains(known, k) {
+			return zero, &Error{Kind: Invalid, Message: fmt.Sprintf("the patch cannot be applied: it names no rule %q; rules are %s",
+				k, strings.Join(known, ", "))}
+		}
+	}
 	raw, err := json.Marshal(current)
 	if err != nil {
 		return zero, fmt.Errorf("admin: encode for patching: %w", err)
@@ -62,6 +71,18 @@ func applyPatch[T any](current T, patch Patch) (T, error) {
 		return zero, &Error{Kind: Invalid, Message: "the patch cannot be applied: " + msg, Err: err}
 	}
 	return out, nil
+}
+
+// jsonNames lists the JSON names of a struct's fields.
+func jsonNames(t reflect.Type) []string {
+	var names []string
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 // stateOf is a rule's state as the audit trail records it before and after a change: its JSON, as

@@ -162,6 +162,9 @@ memberships:
 	}
 	wantKind(t, "a rule that does not exist", refuse(e.svc.PatchCollectionPolicy(ctx, "alice", "eu-ukraine", "indicators",
 		patch(t, `{"tlp_maximum":"red"}`), true)), admin.Invalid, `names no rule "tlp_maximum"`)
+	// encoding/json would match TLP_MAX to tlp_max; a patch must name rules exactly.
+	wantKind(t, "a rule named in capitals", refuse(e.svc.PatchCollectionPolicy(ctx, "alice", "eu-ukraine", "indicators",
+		patch(t, `{"TLP_MAX":"red"}`), true)), admin.Invalid, `names no rule "TLP_MAX"`, "tlp_max")
 
 	// A membership patch keeps the clearance when it names the role only.
 	wantKind(t, "reader to both unconfirmed", refuse(e.svc.PatchMembership(ctx, "alice", "cert-eu", "eu-ukraine",
@@ -263,3 +266,60 @@ partnerships:
 
 // refuse keeps the error of a call, for wantKind.
 func refuse[T any](_ T, err error) error { return err }
+
+// A grant's rights are recorded before and after each change, and a removed grant keeps them.
+func TestAuditKeepsGrantsBeforeAndAfter(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	if _, err := e.svc.Apply(ctx, "alice", parse(t, `
+partnerships:
+  - {slug: p, title: P, collections: [{alias: c, title: C}]}
+members:
+  - {id: m, name: M, jurisdiction: FR}
+`), false, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []admin.Grant{{Read: true}, {Read: true, Write: true}} {
+		g.Member, g.Partnership, g.Collection = "m", "p", "c"
+		if _, err := e.svc.PutGrant(ctx, "alice", g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.svc.RemoveGrant(ctx, "alice", "m", "p", "c"); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := e.svc.Audit(ctx, 0, admin.MaxAuditPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, en := range entries {
+		if strings.HasPrefix(en.Action, "grant.") {
+			got = append(got, en.Action+" "+rightsOf(t, en.Before)+" → "+rightsOf(t, en.After))
+		}
+	}
+	if want := []string{"grant.create - → read", "grant.update read → read+write", "grant.delete read+write → -"}; !slices.Equal(got, want) {
+		t.Errorf("grant entries %q, want %q", got, want)
+	}
+}
+
+// rightsOf reads the rights of a grant's recorded state, "-" when there is none.
+func rightsOf(t *testing.T, state string) string {
+	t.Helper()
+	if state == "" {
+		return "-"
+	}
+	var g admin.Grant
+	if err := json.Unmarshal([]byte(state), &g); err != nil {
+		t.Fatalf("state %q: %v", state, err)
+	}
+	switch {
+	case g.Read && g.Write:
+		return "read+write"
+	case g.Read:
+		return "read"
+	case g.Write:
+		return "write"
+	}
+	return "none"
+}

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"crypto/tls"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -67,5 +69,29 @@ func TestAdminListenerKeepsTheAdminAPIOffThePartnersListener(t *testing.T) {
 		if tc.base == partners && code == http.StatusNotFound && !strings.Contains(body, `"http_status":"404"`) {
 			t.Errorf("GET %s%s: the 404 is not a TAXII error resource: %s", tc.base, tc.path, body)
 		}
+	}
+}
+
+// On a hub with TLS, the admin listener speaks TLS too, except on a loopback address, where
+// operators reach it from the machine itself (docker compose exec, kubectl exec).
+func TestAdminListenerSpeaksTLSOffLoopback(t *testing.T) {
+	dir := t.TempDir()
+	ca := newAuthority(t, "taxiihub test CA")
+	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	c, k := ca.serverCert(t, 1)
+	writeBytes(t, certFile, c)
+	writeBytes(t, keyFile, k)
+
+	open := serve(t, "--tls-cert", certFile, "--tls-key", keyFile, "--admin-listen", "0.0.0.0:1")
+	if _, err := peerSerial(t, open.admin, &tls.Config{RootCAs: ca.pool()}); err != nil {
+		t.Errorf("the admin listener on every interface does not speak TLS: %v", err)
+	}
+
+	local := serve(t, "--tls-cert", certFile, "--tls-key", keyFile, "--admin-listen", "127.0.0.1:1")
+	if code, body := get(t, "http://"+local.admin+"/healthz", ""); code != http.StatusOK {
+		t.Errorf("the admin listener on loopback: %d %s; want plain HTTP", code, body)
+	}
+	if _, err := peerSerial(t, local.addr, &tls.Config{RootCAs: ca.pool()}); err != nil {
+		t.Errorf("the partners' listener does not speak TLS: %v", err)
 	}
 }

@@ -154,10 +154,13 @@ func serve(t *testing.T, args ...string) serving {
 		out.metrics = lns.Metrics.Addr().String()
 	}
 	if cfg.AdminListen != "" {
-		if lns.Admin, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		// On the configured host, so that loopback and other addresses are served as configured.
+		host, _, _ := net.SplitHostPort(cfg.AdminListen)
+		if lns.Admin, err = net.Listen("tcp", net.JoinHostPort(host, "0")); err != nil {
 			t.Fatal(err)
 		}
-		out.admin = lns.Admin.Addr().String()
+		_, port, _ := net.SplitHostPort(lns.Admin.Addr().String())
+		out.admin = net.JoinHostPort("127.0.0.1", port)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -16,7 +16,7 @@
 //	grants            {member_id, api_root, collection_id, read, write}
 //	tokens            {_id: jti, kind, subject, issued_at, expires_at, revoked_at (absent while usable), note}
 //	verification_keys {_id: kid, public_key, created_at, retired_at (absent while it verifies)}
-//	audit             {_id: seq, at, actor, action, target, detail}
+//	audit             {_id: seq, at, actor, action, target, detail, before, after (absent when empty), prev_hash, hash}
 //	counters          {_id: "audit", seq}: the last audit sequence number handed out (see admin.go);
 //	                  {_id: "ledger", seq, hash, writes}: the head of the ledger (see ledger.go)
 //	memberships       {api_root, member_id, role, clearance}
@@ -25,6 +25,7 @@
 //	ledger            {_id: seq, at, kind, member_id, token_id, api_root, collection_id, endpoint, items, prev_hash, hash}
 //	ledger_pending    {_id: object id, at, kind, member_id, token_id, api_root, collection_id, endpoint, items}:
 //	                  entries committed but not yet chained (see ledger.go)
+//	seeds             {_id: sha256 of the seed file, path, applied_at}: the seed files applied at start
 //
 // API roots and collections also hold their policies (personal_data, jurisdictions, no_onward_sharing;
 // allowed_types, denied_properties, max_tlp), and objects their tlp and, for tombstones, withdrawn;

@@ -148,6 +148,7 @@ func TestOpenTwiceCreatesIndexesOnce(t *testing.T) {
 		},
 		"withdrawals": {"_id_:_id"}, // _id is the partnership and the object id
 		"ledger":      {"_id_:_id"}, // _id is the sequence number
+		"seeds":       {"_id_:_id"}, // _id is the seed file's digest; a hub lists its one or two seeds whole
 		"ledger_pending": {
 			"_id_:_id",
 			"at_id:at,_id",
