@@ -302,10 +302,10 @@ func (s *Server) Serve(ctx context.Context, ln, metricsLn net.Listener) error {
 		}
 		served <- api.Serve(ln)
 	}()
-	s.log.InfoContext(ctx, "serving TAXII 2.1", "address", ln.Addr().String(), "tls", api.TLSConfig != nil,
-		"client_certificates", s.cfg.ClientCA != "")
+	// One line says the hub serves, for people (its message) and for machines (its fields).
 	ready := s.ready(ln.Addr())
-	s.log.InfoContext(ctx, ready.Sentence(), "event", "ready", "discovery_url", ready.DiscoveryURL,
+	s.log.InfoContext(ctx, ready.Sentence(), "event", "ready", "address", ln.Addr().String(), "tls", api.TLSConfig != nil,
+		"client_certificates", s.cfg.ClientCA != "", "discovery_url", ready.DiscoveryURL,
 		"operator_token", ready.OperatorToken, "partner_tokens", ready.TokensDir, "partner_token_files", ready.PartnerTokens)
 	if s.onReady != nil {
 		s.onReady(ready)
