@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -59,5 +60,44 @@ memberships: {member: cert-eu}
 	_, err = admin.ParseSpecFile("broken.yaml", []byte("members:\n  - id: a\n  id: b\n"))
 	if err == nil || !strings.HasPrefix(err.Error(), "broken.yaml:3:") {
 		t.Errorf("a syntax error: %v", err)
+	}
+}
+
+// TestReadmeSpecExamples: the README's spec-file example applies to an empty hub, and the problems
+// it quotes are the ones the parser writes.
+func TestReadmeSpecExamples(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	_, rest, found := strings.Cut(readme, "**Spec files**")
+	if !found {
+		t.Fatal("README has no **Spec files** paragraph")
+	}
+	_, block, found := strings.Cut(rest, "```yaml\n")
+	if !found {
+		t.Fatal("README's spec files paragraph has no yaml block")
+	}
+	block, _, _ = strings.Cut(block, "```")
+	spec, err := admin.ParseSpecFile("README.md", []byte(block))
+	if err != nil {
+		t.Fatalf("the README's spec example: %v", err)
+	}
+	e := newEnv(t)
+	if res, err := e.svc.Apply(t.Context(), "alice", spec, false); err != nil || len(res.Changes) == 0 {
+		t.Errorf("applying the README's spec example: %v, %d changes", err, len(res.Changes))
+	}
+
+	_, err = admin.ParseSpecFile("partnerships.yaml", []byte("grants:\n  - {member: cert-eu, partnership: eu-japan, collection: cyber-threats, read: yes, write: true}\n"+
+		"members:\n  - id: a\n    nmae: A\n"))
+	for _, quoted := range []string{`grants[0].read: expected true or false, got the text "yes"`,
+		`members[0].nmae: unknown key "nmae"; expected one of id, name, jurisdiction, contact`} {
+		if !strings.Contains(err.Error(), quoted) {
+			t.Errorf("the parser does not write %q:\n%v", quoted, err)
+		}
+		if !strings.Contains(strings.Join(strings.Fields(readme), " "), quoted) {
+			t.Errorf("the README does not quote %q", quoted)
+		}
 	}
 }

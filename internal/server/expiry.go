@@ -30,10 +30,15 @@ func memberExpiries(svc *admin.Service) func(context.Context) ([]metrics.MemberE
 // warnExpiringTokens logs a warning for every active token that expires within
 // admin.ExpiryWarning, at once and then every expiryCheckInterval, until ctx ends.
 func (s *Server) warnExpiringTokens(ctx context.Context) {
-	ticker := time.NewTicker(expiryCheckInterval)
+	atOnceThenEvery(ctx, expiryCheckInterval, s.checkExpiringTokens)
+}
+
+// atOnceThenEvery calls check now and then every interval, until ctx ends.
+func atOnceThenEvery(ctx context.Context, interval time.Duration, check func(context.Context)) {
+	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
-		s.checkExpiringTokens(ctx)
+		check(ctx)
 		select {
 		case <-ctx.Done():
 			return

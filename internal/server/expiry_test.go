@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"taxiihub/internal/admin"
@@ -91,4 +92,25 @@ func TestTokenExpiryIsVisible(t *testing.T) {
 // promFloat writes a Unix time as the Prometheus text format writes a gauge's value.
 func promFloat(t time.Time) string {
 	return strconv.FormatFloat(float64(t.Unix()), 'g', -1, 64)
+}
+
+// TestExpiryCheckedAtStartAndDaily: the expiry check runs when the hub starts serving and then once
+// a day, and stops with the hub.
+func TestExpiryCheckedAtStartAndDaily(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, stop := context.WithCancel(t.Context())
+		var checks []time.Time
+		done := make(chan struct{})
+		start := time.Now()
+		go func() {
+			defer close(done)
+			atOnceThenEvery(ctx, expiryCheckInterval, func(context.Context) { checks = append(checks, time.Now()) })
+		}()
+		time.Sleep(72*time.Hour + time.Minute)
+		stop()
+		<-done
+		if len(checks) != 4 || !checks[0].Equal(start) || checks[3].Sub(checks[0]) != 72*time.Hour {
+			t.Errorf("checks at %v; want at start and after 24, 48 and 72 hours", checks)
+		}
+	})
 }
