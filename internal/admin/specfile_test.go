@@ -85,7 +85,7 @@ func TestReadmeSpecExamples(t *testing.T) {
 		t.Fatalf("the README's spec example: %v", err)
 	}
 	e := newEnv(t)
-	if res, err := e.svc.Apply(t.Context(), "alice", spec, false); err != nil || len(res.Changes) == 0 {
+	if res, err := e.svc.Apply(t.Context(), "alice", spec, false, false); err != nil || len(res.Changes) == 0 {
 		t.Errorf("applying the README's spec example: %v, %d changes", err, len(res.Changes))
 	}
 
