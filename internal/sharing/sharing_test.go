@@ -407,3 +407,21 @@ func TestAnObjectTooLargeIsRefusedAlone(t *testing.T) {
 		t.Errorf("publish: %+v, %v", st, err)
 	}
 }
+
+// An observable may leave spec_version out (STIX 2.1 section 3.1: it is then 2.1 content). It is
+// stored like any other, and the request around it is not lost.
+func TestAnObservableWithoutSpecVersionIsStored(t *testing.T) {
+	f := newFixture(t, store.PartnershipPolicy{}, member{id: "cert-eu", read: true, write: true})
+	ip := json.RawMessage(`{"type":"ipv4-addr","id":"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd","value":"198.51.100.3"}`)
+	st, err := f.svc.Publish(t.Context(), f.access(t, "cert-eu"), []json.RawMessage{ip, indicator(2, "")}, false)
+	if err != nil || len(st.Successes) != 2 || len(st.Failures) != 0 {
+		t.Fatalf("publish: %+v, %v", st, err)
+	}
+	page, err := f.svc.Objects(t.Context(), f.access(t, "cert-eu"), store.Query{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Records) != 2 || page.Records[0].SpecVersion != "2.1" {
+		t.Errorf("stored: %+v", page.Records)
+	}
+}

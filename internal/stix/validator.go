@@ -58,6 +58,12 @@ func (v *Validator) object(obj map[string]any) Verdict {
 	vd.ID, _ = str(obj, "id")
 	vd.Type, _ = str(obj, "type")
 	vd.SpecVersion, _ = str(obj, "spec_version")
+	if _, present := obj["spec_version"]; !present && vd.Valid() {
+		// STIX 2.1 section 3.1: an observable without spec_version is 2.1 content (only objects of
+		// other kinds default to 2.0, and those are refused above). The store and the TAXII manifest
+		// need the version it stands for, not its absence.
+		vd.SpecVersion = "2.1"
+	}
 	return vd
 }
 
