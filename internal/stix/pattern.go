@@ -8,9 +8,9 @@ import (
 )
 
 // patternChecker validates the pattern of an indicator whose pattern_type is "stix", returning
-// nil or a pattern.Problems. It is a field of Validator rather than a direct call so that the
-// parser stays an implementation detail: pattern.ValidateIndicatorPattern in production.
-type patternChecker func(string) error
+// the parsed pattern or a pattern.Problems. It is a field of Validator rather than a direct call so
+// that the parser stays an implementation detail: pattern.ParseIndicatorPattern in production.
+type patternChecker func(string) (*pattern.Pattern, error)
 
 // checkIndicatorPattern parses the pattern when the indicator says it is a STIX pattern; other
 // pattern languages (yara, snort, sigma...) are opaque to STIX and are not parsed.
@@ -23,8 +23,9 @@ func (c *objectCheck) checkIndicatorPattern() {
 	if pt != "stix" {
 		return
 	}
-	err := c.v.checkPattern(p)
+	parsed, err := c.v.checkPattern(p)
 	if err == nil {
+		c.pattern = parsed
 		return
 	}
 	var problems pattern.Problems

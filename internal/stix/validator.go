@@ -24,7 +24,7 @@ func NewValidator() (*Validator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stix: %w", err)
 	}
-	return &Validator{schemas: set, checkPattern: pattern.ValidateIndicatorPattern}, nil
+	return &Validator{schemas: set, checkPattern: pattern.ParseIndicatorPattern}, nil
 }
 
 // Object validates one STIX object given as its exact JSON bytes: an SDO, SRO, SCO or meta
@@ -56,7 +56,7 @@ func (v *Validator) object(obj map[string]any) Verdict {
 	c := objectCheck{v: v, obj: obj, r: &r}
 	c.run()
 	r.finish()
-	vd := Verdict{Errors: r.errors, Warnings: r.warnings, Version: objectVersion(obj)}
+	vd := Verdict{Errors: r.errors, Warnings: r.warnings, Version: objectVersion(obj), Pattern: c.pattern}
 	vd.ID, _ = str(obj, "id")
 	vd.Type, _ = str(obj, "type")
 	vd.SpecVersion, _ = str(obj, "spec_version")
@@ -108,6 +108,8 @@ type objectCheck struct {
 	r    *report
 	// shape is the schema's view of the object's type (or of the core it falls back to).
 	shape *shape
+	// pattern is the parsed pattern of an indicator whose STIX pattern is valid.
+	pattern *pattern.Pattern
 	// embedded is the objects dictionary of an observed-data when the object is one of its
 	// members: references then name keys of that dictionary instead of identifiers.
 	embedded map[string]any
