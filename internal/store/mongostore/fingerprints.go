@@ -50,9 +50,9 @@ func (s *Store) upgradeFingerprints(ctx context.Context, upgrade store.Fingerpri
 	case !errors.Is(err, mongo.ErrNoDocuments):
 		return fmt.Errorf("mongostore: upgrade fingerprints: %w", err)
 	}
-	legacy := bson.D{{Key: "key", Value: bson.D{{Key: "$regex", Value: "^fp:"}}},
-		{Key: "key", Value: bson.D{{Key: "$not", Value: bson.Regex{Pattern: "^fp:" + currentSchemePrefix}}}}}
-	n, err := s.origins.CountDocuments(ctx, bson.D{{Key: "$and", Value: bson.A{legacy[:1], legacy[1:]}}}, options.Count().SetLimit(1))
+	legacy := bson.D{{Key: "key", Value: bson.D{{Key: "$regex", Value: "^fp:"},
+		{Key: "$not", Value: bson.Regex{Pattern: "^fp:" + currentSchemePrefix}}}}}
+	n, err := s.origins.CountDocuments(ctx, legacy, options.Count().SetLimit(1))
 	if err != nil {
 		return fmt.Errorf("mongostore: upgrade fingerprints: %w", err)
 	}
@@ -73,7 +73,7 @@ func (s *Store) rekeyOrigins(ctx context.Context, upgrade store.FingerprintUpgra
 		ID      string `bson:"_id"`
 		APIRoot string `bson:"api_root"`
 	}
-	if err := findAll(ctx, findQuery{coll: s.collections, filter: bson.D{}}, &colls); err != nil {
+	if err := findAll(ctx, findQuery{coll: s.collections, filter: bson.D{}, sort: bson.D{{Key: "_id", Value: 1}}}, &colls); err != nil {
 		return err
 	}
 	rootOf := map[string]string{}
@@ -136,7 +136,7 @@ func (s *Store) deriveOrigins(ctx context.Context, root string, keys map[string]
 	}
 	var found []originDoc
 	q := findQuery{coll: s.origins, filter: bson.D{{Key: "key", Value: bson.D{{Key: "$in", Value: legacy}}}, {Key: "api_root", Value: root}},
-		hint: indexKeyRoot}
+		sort: bson.D{{Key: "key", Value: 1}, {Key: "api_root", Value: 1}}, hint: indexKeyRoot}
 	if err := findAll(ctx, q, &found); err != nil {
 		return err
 	}

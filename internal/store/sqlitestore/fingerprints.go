@@ -176,20 +176,28 @@ func deriveOrigins(ctx context.Context, tx *sql.Tx, root string, keys map[string
 const sqlLastPulls = `SELECT api_root, MAX(at) FROM ledger
 	WHERE member_id = ? AND kind = 'pull' AND endpoint IN ('objects', 'object') AND items <> '[]'`
 
+func lastPullsQuery(member string, roots []string) (string, []any, error) {
+	var b strings.Builder
+	b.WriteString(sqlLastPulls)
+	args, err := whereIn(&b, []any{member}, "api_root", roots)
+	if err != nil {
+		return "", nil, err
+	}
+	b.WriteString(` GROUP BY api_root`)
+	return b.String(), args, nil
+}
+
 // LastPulls returns when member last received content from each of roots.
 func (s *Store) LastPulls(ctx context.Context, member string, roots []string) (map[string]time.Time, error) {
 	out := map[string]time.Time{}
 	if len(roots) == 0 {
 		return out, nil
 	}
-	var b strings.Builder
-	b.WriteString(sqlLastPulls)
-	args, err := whereIn(&b, []any{member}, "api_root", roots)
+	query, args, err := lastPullsQuery(member, roots)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: last pulls: %w", err)
 	}
-	b.WriteString(` GROUP BY api_root`)
-	rows, err := s.read.QueryContext(ctx, b.String(), args...)
+	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: last pulls: %w", err)
 	}
