@@ -274,6 +274,10 @@ func printDeep(w io.Writer, v admin.DeepVerification) {
 		fmt.Fprintf(w, "resting on ledger entries written before it recorded digests: versions %d, origins %d "+
 			"(their presence is checked, their content is not)\n", v.LegacyVersions, v.LegacyOrigins)
 	}
+	if v.DerivedOrigins > 0 {
+		fmt.Fprintf(w, "origins re-keyed from the first fingerprint scheme: %d (each backed by the publication of the origin it was derived from)\n",
+			v.DerivedOrigins)
+	}
 	if len(v.DeletedCollections) > 0 {
 		fmt.Fprintf(w, "collections deleted by an operator, which the ledger names: %s\n", strings.Join(v.DeletedCollections, " "))
 	}

@@ -39,10 +39,6 @@ type Content struct {
 	// Fingerprint is the object's own content fingerprint (FingerprintScheme and SHA-256 hex); empty
 	// for a public object.
 	Fingerprint string
-	// Legacy is the fingerprint of the first scheme (LegacyFingerprint), looked up so that content
-	// whose origin was recorded before the current scheme, and which the store no longer holds to
-	// re-fingerprint, is still recognised when posted unchanged.
-	Legacy string
 	// Embedded are the STIX objects found inside the object: nested in a custom property, an
 	// extension or a list, or written as a JSON string. At most MaxEmbedded.
 	Embedded []Embedded
@@ -113,7 +109,7 @@ func Fingerprint(raw []byte) string {
 //   - Other objects: the properties that define them (definingProperties), strings in NFC with
 //     case and spacing folded, lists of strings as sets.
 func ContentOf(obj map[string]any, parsed *pattern.Pattern) Content {
-	c := Content{Fingerprint: contentFingerprint(obj, parsed), Legacy: legacyFingerprint(obj)}
+	c := Content{Fingerprint: contentFingerprint(obj, parsed)}
 	findEmbedded(obj, func(e map[string]any) bool {
 		id, _ := e["id"].(string)
 		fp := contentFingerprint(e, nil)
@@ -267,12 +263,23 @@ func findEmbedded(obj map[string]any, found func(map[string]any) bool) {
 					return
 				}
 			}
-			for _, k := range sortedKeys(v) {
+			// Keys in sorted order, so that which objects the bound keeps does not vary; only
+			// those whose values may hold an object are sorted.
+			var keys []string
+			for k, e := range v {
+				if mayEmbed(e) {
+					keys = append(keys, k)
+				}
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
 				walk(v[k], false)
 			}
 		case []any:
 			for _, e := range v {
-				walk(e, false)
+				if mayEmbed(e) {
+					walk(e, false)
+				}
 			}
 		case string:
 			if s := strings.TrimSpace(v); len(s) > 2 && len(s) <= maxEmbeddedString && s[0] == '{' {
@@ -283,6 +290,18 @@ func findEmbedded(obj map[string]any, found func(map[string]any) bool) {
 		}
 	}
 	walk(obj, true)
+}
+
+// mayEmbed reports whether a value may hold an embedded object: an object, a list, or a string
+// that may be one written as JSON.
+func mayEmbed(v any) bool {
+	switch v := v.(type) {
+	case map[string]any, []any:
+		return true
+	case string:
+		return strings.HasPrefix(strings.TrimSpace(v), "{")
+	}
+	return false
 }
 
 func looksLikeSTIX(v map[string]any) bool {

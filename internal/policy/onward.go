@@ -20,8 +20,8 @@ type Partnerships interface {
 }
 
 // Keys are the origin keys whose origins decide the onward-sharing rule for an object with the id
-// and content c: its id, its fingerprint, its fingerprint under the first scheme, and the ids and
-// fingerprints of the objects embedded in it. A public object has none.
+// and content c: its id, its fingerprint, and the ids and fingerprints of the objects embedded in
+// it. A public object has none.
 func (c Content) Keys(id string) []string {
 	if publicObject(id) {
 		return nil
@@ -29,9 +29,6 @@ func (c Content) Keys(id string) []string {
 	keys := []string{store.OriginKeyID(id)}
 	if c.Fingerprint != "" {
 		keys = append(keys, store.OriginKeyFingerprint(c.Fingerprint))
-	}
-	if c.Legacy != "" {
-		keys = append(keys, store.OriginKeyFingerprint(c.Legacy))
 	}
 	for _, e := range c.Embedded {
 		if e.ID != "" && !publicObject(e.ID) {
