@@ -124,8 +124,13 @@ func TestOnwardSharingBypasses(t *testing.T) {
 			}
 		}
 
-		// CERT-EU holds the intelligence independently, and says so.
+		// CERT-EU holds the intelligence independently, and says so. A dry run answers as the real
+		// request would and records no attestation (the count below is of the real one).
 		attested := cncertIndicator(540, "Café relay", cncertPattern, "")
+		if r := h.hub.post(japan+"objects/?dry_run=true&x-taxiihub-attest=independent", h.tokens["cert-eu"], envelope(attested)); r.status != http.StatusOK ||
+			!strings.Contains(string(r.body), `"success_count":1`) {
+			t.Errorf("attested dry run: %d %s", r.status, r.body)
+		}
 		r := h.hub.post(japan+"objects/?x-taxiihub-attest=independent", h.tokens["cert-eu"], envelope(attested))
 		if r.status != http.StatusAccepted || !strings.Contains(string(r.body), `"success_count":1`) {
 			t.Fatalf("attested post: %d %s", r.status, r.body)

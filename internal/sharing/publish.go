@@ -111,7 +111,9 @@ func (r *request) publish(ctx context.Context, raws []json.RawMessage, last bool
 	p := r.svc.check(raws, r.rules, speaksFor{caller: identity.OfMember(r.acc.Caller.MemberID), identities: r.identities})
 	clear(raws) // the part's verdicts hold what is still needed
 	if r.failed == nil {
-		r.failed = r.svc.checkOnward(ctx, r.acc, p, r.attest && !r.dryRun)
+		// A dry run answers as the real request would, and records no attestation: its probe
+		// entry records what was asked.
+		r.failed = r.svc.checkOnward(ctx, r.acc, p, r.attest, !r.dryRun)
 	}
 	// A caller who may not see all the collection holds is told "accepted" whatever the store makes
 	// of an object: "already present" or "not the owner" would tell it of objects it may not read,
@@ -370,8 +372,8 @@ func truncate(s string, n int) string {
 // check: it looks up where their ids and fingerprints (and those of the objects embedded in them)
 // were first published, the policies of those partnerships, and when the caller last received
 // content from each that forbids onward sharing. With attest, objects the rule restricts are
-// accepted and the attestation recorded first.
-func (s *Service) checkOnward(ctx context.Context, acc Access, p *part, attest bool) error {
+// accepted, and with record the attestation is recorded first.
+func (s *Service) checkOnward(ctx context.Context, acc Access, p *part, attest, record bool) error {
 	var keys []string
 	for _, v := range p.verdicts {
 		if v.valid() {
@@ -448,6 +450,9 @@ func (s *Service) checkOnward(ctx context.Context, acc Access, p *part, attest b
 			}
 			a.Items = append(a.Items, store.AttestedItem{ID: v.object.ID, Version: v.version, OriginKey: o.Key})
 		}
+	}
+	if !record {
+		return nil
 	}
 	// Recorded before the objects are stored, so that none is stored without its attestation.
 	for _, root := range order {
