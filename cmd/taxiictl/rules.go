@@ -342,9 +342,18 @@ func ledgerPulls(inv *invocation) error {
 				ids := make([]string, len(e.Items))
 				for i, it := range e.Items {
 					ids[i] = it.ID
+					if it.Fingerprint != "" {
+						ids[i] = "fingerprint:" + it.Fingerprint
+					}
+				}
+				read := e.Endpoint
+				if e.Kind == "attest" { // the admin API's kind of an attestation entry
+					// Not a read: the member declared holding the content independently when it
+					// posted it into another partnership.
+					read = "attested-in:" + e.Endpoint
 				}
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s/%s\t%s\t%s\n", e.Seq, when(e.At), e.Member, orDash(e.TokenID),
-					e.Partnership, e.Collection, e.Endpoint, orDash(strings.Join(ids, " ")))
+					e.Partnership, e.Collection, read, orDash(strings.Join(ids, " ")))
 			}
 		})
 		if page.More {
