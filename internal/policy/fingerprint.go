@@ -247,8 +247,8 @@ func foldValue(v any) any {
 }
 
 // findEmbedded calls found for every STIX object nested in obj (not obj itself): a JSON object
-// with a string type and an id of the form type--…, at any depth, or such an object written as a
-// JSON string. It stops when found returns false.
+// that looksLikeSTIX, at any depth, or such an object written as a JSON string. It stops when
+// found returns false.
 func findEmbedded(obj map[string]any, found func(map[string]any) bool) {
 	more := true
 	var walk func(v any, top bool)
@@ -304,10 +304,19 @@ func mayEmbed(v any) bool {
 	return false
 }
 
+// looksLikeSTIX reports whether a nested JSON object is a STIX object: its id starts with its type
+// and "--", or, since a copy may leave its id out, its type is one STIX defines.
 func looksLikeSTIX(v map[string]any) bool {
 	typ, _ := v["type"].(string)
-	id, _ := v["id"].(string)
-	return typ != "" && strings.HasPrefix(id, typ+"--")
+	if typ == "" {
+		return false
+	}
+	if id, _ := v["id"].(string); strings.HasPrefix(id, typ+"--") {
+		return true
+	}
+	_, sdo := definingProperties[typ]
+	_, sco := observableTypes[typ]
+	return typ == "indicator" || sdo || sco
 }
 
 // UpgradeFingerprint is a store.FingerprintUpgrade: the first scheme's fingerprint of an object
