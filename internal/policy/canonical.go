@@ -220,32 +220,27 @@ func canonicalObservation(e pattern.ObservationExpr) string {
 		}
 		return "(" + canonicalObservation(e.Inner) + ")" + canonicalQualifiers(e.Qualifiers)
 	case *pattern.ObservationOperation:
+		// Nested operations of the same operator (in groups without qualifiers) join this one,
+		// except under FOLLOWEDBY, whose grouping is kept; another operator keeps its parentheses.
 		var parts []string
-		for _, o := range e.Operands {
-			// A nested operation of the same operator (inside a group without qualifiers) joins
-			// this one; another operator keeps its parentheses.
-			if g, ok := o.(*pattern.ObservationGroup); ok && len(g.Qualifiers) == 0 {
-				if inner, ok := g.Inner.(*pattern.ObservationOperation); ok && inner.Op == e.Op && e.Op != pattern.FollowedBy {
-					for _, io := range inner.Operands {
-						parts = append(parts, wrapObservation(io, e.Op))
-					}
-					continue
+		var flatten func(ops []pattern.ObservationExpr)
+		flatten = func(ops []pattern.ObservationExpr) {
+			for _, o := range ops {
+				inner := unwrapObservation(o)
+				switch {
+				case inner != nil && inner.Op == e.Op && e.Op != pattern.FollowedBy:
+					flatten(inner.Operands)
+				case inner != nil:
+					parts = append(parts, "("+canonicalObservation(inner)+")")
+				default:
+					parts = append(parts, canonicalObservation(o))
 				}
 			}
-			parts = append(parts, wrapObservation(o, e.Op))
 		}
+		flatten(e.Operands)
 		return joinOperands(parts, e.Op)
 	}
 	return ""
-}
-
-// wrapObservation renders an operand of op, in parentheses when it is an operation of its own.
-func wrapObservation(o pattern.ObservationExpr, op pattern.LogicalOp) string {
-	s := canonicalObservation(o)
-	if inner := unwrapObservation(o); inner != nil && inner.Op != op {
-		return "(" + s + ")"
-	}
-	return s
 }
 
 func unwrapObservation(o pattern.ObservationExpr) *pattern.ObservationOperation {

@@ -102,6 +102,16 @@ func TestFollowedByKeepsItsOrder(t *testing.T) {
 	if canonicalPattern(a) == canonicalPattern(b) {
 		t.Errorf("FOLLOWEDBY operands commuted: %s", canonicalPattern(a))
 	}
+	nested, _ := pattern.Parse("[a:b = 1] AND (([a:b = 2] AND [a:c = 3]) AND [a:d = 4])")
+	flat, _ := pattern.Parse("[a:d = 4.0] AND [a:c = 3] AND [a:b = 2] AND [a:b = 1]")
+	if canonicalPattern(nested) != canonicalPattern(flat) {
+		t.Errorf("nested AND not flattened: %s, %s", canonicalPattern(nested), canonicalPattern(flat))
+	}
+	inner, _ := pattern.Parse("[a:b = 1 AND (a:c = 2 AND a:d = 3)]")
+	innerFlat, _ := pattern.Parse("[a:d = 3 AND a:c = 2 AND a:b = 1]")
+	if canonicalPattern(inner) != canonicalPattern(innerFlat) {
+		t.Errorf("nested comparisons not flattened: %s, %s", canonicalPattern(inner), canonicalPattern(innerFlat))
+	}
 	c, _ := pattern.Parse("([a:b = 1] OR [a:b = 2]) AND [a:c = 3]")
 	d, _ := pattern.Parse("[a:b = 1] OR ([a:b = 2] AND [a:c = 3])")
 	if canonicalPattern(c) == canonicalPattern(d) {
