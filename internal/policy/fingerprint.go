@@ -128,14 +128,22 @@ func contentFingerprint(obj map[string]any, parsed *pattern.Pattern) string {
 		return ""
 	}
 	typ, _ := obj["type"].(string)
-	var content any
+	var content map[string]any
 	switch {
 	case typ == "indicator":
 		content = indicatorContent(obj, parsed)
 	case observableTypes[typ] != nil:
-		content = observableContent(typ, obj)
+		// An observable without any of its identifying properties is, as STIX gives it a random
+		// id, identified by all it says.
+		if content = observableContent(typ, obj); len(content) == 0 {
+			content = objectContent("", obj)
+		}
 	default:
 		content = objectContent(typ, obj)
+	}
+	if len(content) == 0 {
+		// Nothing defines it: every such object would otherwise be the same content.
+		return ""
 	}
 	return FingerprintScheme + hashOf(map[string]any{"type": typ, "content": content})
 }
@@ -183,14 +191,14 @@ var definingProperties = map[string][]string{
 	"malware":          {"name", "description", "malware_types", "is_family"},
 	"malware-analysis": {"product", "version", "result", "result_name", "sample_ref", "analysis_sco_refs"},
 	"note":             {"abstract", "content", "object_refs"},
-	"observed-data":    {"object_refs"},
+	"observed-data":    {"object_refs", "first_observed", "last_observed", "number_observed"},
 	"opinion":          {"opinion", "explanation", "object_refs"},
 	"report":           {"name", "description", "object_refs"},
 	"threat-actor":     {"name", "description", "threat_actor_types"},
 	"tool":             {"name", "description", "tool_types"},
 	"vulnerability":    {"name", "description"},
 	"relationship":     {"relationship_type", "source_ref", "target_ref"},
-	"sighting":         {"sighting_of_ref", "observed_data_refs", "where_sighted_refs"},
+	"sighting":         {"sighting_of_ref", "observed_data_refs", "where_sighted_refs", "first_seen", "last_seen", "count"},
 }
 
 // annotationFields are left out of the content of types without definingProperties.

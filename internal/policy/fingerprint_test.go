@@ -222,3 +222,28 @@ func TestLegacyFingerprintIsTheFirstScheme(t *testing.T) {
 		t.Errorf("legacy fingerprints %q %q", a, b)
 	}
 }
+
+func TestContentWithoutDefiningPropertiesHasNoCommonFingerprint(t *testing.T) {
+	fp := func(raw string) string {
+		o, err := decode([]byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ContentOf(o, nil).Fingerprint
+	}
+	// Nothing defines it: no fingerprint, rather than one every such object shares.
+	if got := fp(`{"type":"sighting","id":"sighting--1","labels":["x"]}`); got != "" {
+		t.Errorf("a sighting without defining properties has fingerprint %s", got)
+	}
+	a := fp(`{"type":"sighting","id":"sighting--1","sighting_of_ref":"indicator--9","first_seen":"2026-01-01T00:00:00Z"}`)
+	b := fp(`{"type":"sighting","id":"sighting--2","sighting_of_ref":"indicator--9","first_seen":"2026-02-01T00:00:00Z"}`)
+	if a == "" || a == b {
+		t.Errorf("sightings of one indicator at other times: %q %q", a, b)
+	}
+	// An observable without identifying properties is identified by all it says.
+	c := fp(`{"type":"file","id":"file--1","size":1024,"mime_type":"application/zip"}`)
+	d := fp(`{"type":"file","id":"file--2","size":2048,"mime_type":"application/zip"}`)
+	if c == "" || c == d {
+		t.Errorf("files known by size only: %q %q", c, d)
+	}
+}
