@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -178,6 +179,17 @@ func RunFingerprintUpgrade(t *testing.T, reopen Reopen) {
 	if err != nil || out[0].Result != store.Added {
 		t.Fatalf("publish: %v %v", out, err)
 	}
+	// Withdrawn before the upgrade: only its tombstone, which says the same, is left to re-key.
+	gone := indicator("indicator--"+newUUID(), "2026-01-01T00:00:00.000Z", 9)
+	gone.Fingerprint = policy.LegacyFingerprint(gone.Content)
+	goneOut, err := old.Publish(ctx, store.Publication{CollectionID: coll, Member: "cncert", TokenID: "t", Objects: []store.Object{gone}})
+	if err != nil || goneOut[0].Result != store.Added {
+		t.Fatalf("publish: %v %v", goneOut, err)
+	}
+	if _, err := old.Withdraw(ctx, store.Withdrawal{CollectionID: coll, ObjectID: gone.ID, Member: "cncert", TokenID: "t",
+		Tombstone: revokedTombstone}); err != nil {
+		t.Fatalf("withdraw: %v", err)
+	}
 	// Loaded on nobody's behalf: it has no origin to re-key.
 	loaded := indicator("indicator--"+newUUID(), "2026-01-01T00:00:00.000Z", 8)
 	mustAdd(t, old, coll, loaded)
@@ -201,9 +213,26 @@ func RunFingerprintUpgrade(t *testing.T, reopen Reopen) {
 		if err != nil || len(got) != 1 || got[0] != want {
 			t.Errorf("opening %d with the upgrade: origins %+v, %v; want [%+v]", run+1, got, err, want)
 		}
+		got, err = s.Origins(ctx, []string{store.OriginKeyFingerprint(policy.Fingerprint(gone.Content))})
+		if err != nil || len(got) != 1 || got[0].Member != "cncert" || !got[0].At.Equal(goneOut[0].DateAdded) {
+			t.Errorf("opening %d with the upgrade: origins of withdrawn content %+v, %v", run+1, got, err)
+		}
 		v, err := store.VerifyDeep(ctx, s, store.DeepOptions{})
-		if err != nil || v.ProblemCount != 0 || v.DerivedOrigins != 1 {
+		if err != nil || v.ProblemCount != 0 || v.DerivedOrigins != 2 {
 			t.Errorf("deep verification after the upgrade: %d problems %+v, %d derived, %v", v.ProblemCount, v.Problems, v.DerivedOrigins, err)
 		}
 	}
+}
+
+// revokedTombstone builds a tombstone as the hub does: the newest version revoked, modified at the
+// withdrawal, marked as the hub's.
+func revokedTombstone(newest []byte, at time.Time) ([]byte, time.Time, error) {
+	var obj map[string]any
+	if err := json.Unmarshal(newest, &obj); err != nil {
+		return nil, time.Time{}, err
+	}
+	v := at.UTC().Truncate(time.Millisecond)
+	obj["modified"], obj["revoked"], obj["x_taxiihub_withdrawn"] = v.Format("2006-01-02T15:04:05.000Z"), true, true
+	b, err := json.Marshal(obj)
+	return b, v, err
 }
