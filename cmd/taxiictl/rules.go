@@ -375,6 +375,10 @@ func printDeep(w io.Writer, v admin.DeepVerification) {
 		fmt.Fprintf(w, "resting on ledger entries written before it recorded digests: versions %d, origins %d "+
 			"(their presence is checked, their content is not)\n", v.LegacyVersions, v.LegacyOrigins)
 	}
+	if v.DerivedOrigins > 0 {
+		fmt.Fprintf(w, "origins re-keyed from the first fingerprint scheme: %d (each backed by the publication of the origin it was derived from)\n",
+			v.DerivedOrigins)
+	}
 	if len(v.DeletedCollections) > 0 {
 		fmt.Fprintf(w, "collections deleted by an operator, which the ledger names: %s\n", strings.Join(v.DeletedCollections, " "))
 	}
@@ -439,11 +443,21 @@ func ledgerPulls(inv *invocation) error {
 		// than the ids, of which a page holds up to a thousand; --objects lists them.
 		table(w, "SEQ\tTIME\tMEMBER\tTOKEN\tCOLLECTION\tREAD\tOBJECTS", func(tw io.Writer) {
 			for _, e := range page.Entries {
+				read := e.Endpoint
+				if e.Kind == "attest" { // the admin API's kind of an attestation entry
+					// Not a read: the member declared holding the content independently when it
+					// posted it into another partnership.
+					read = "attested-in:" + e.Endpoint
+				}
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s/%s\t%s\t%d\n", e.Seq, when(e.At), e.Member, orDash(e.TokenID),
-					e.Partnership, cmp.Or(e.CollectionAlias, e.Collection), e.Endpoint, len(e.Items))
+					e.Partnership, cmp.Or(e.CollectionAlias, e.Collection), read, len(e.Items))
 				if *objects {
 					for _, it := range e.Items {
-						fmt.Fprintf(tw, "\t\t\t\t\t\t  %s\n", it.ID)
+						id := it.ID
+						if it.Fingerprint != "" {
+							id = "fingerprint:" + it.Fingerprint
+						}
+						fmt.Fprintf(tw, "\t\t\t\t\t\t  %s\n", id)
 					}
 				}
 			}

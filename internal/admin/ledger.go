@@ -192,8 +192,11 @@ type DeepVerification struct {
 	UnrecordedCount int64     `json:"unrecorded_count"`
 	// LegacyVersions and LegacyOrigins count what entries written before the ledger recorded
 	// digests and fingerprints account for, which cannot be checked in full.
-	LegacyVersions     int64    `json:"legacy_versions"`
-	LegacyOrigins      int64    `json:"legacy_origins"`
+	LegacyVersions int64 `json:"legacy_versions"`
+	LegacyOrigins  int64 `json:"legacy_origins"`
+	// DerivedOrigins counts origins the store re-keyed from those of the first fingerprint scheme,
+	// each backed by the publication of the origin it was derived from.
+	DerivedOrigins     int64    `json:"derived_origins"`
 	DeletedCollections []string `json:"deleted_collections"`
 }
 
@@ -277,7 +280,7 @@ func (s *Service) VerifyDeep(ctx context.Context, q DeepQuery) (DeepVerification
 		LedgerHead: v.LedgerHead, LedgerMoved: v.LedgerMoved, Versions: v.Versions, Origins: v.Origins,
 		Withdrawals: v.Withdrawals, Passes: v.Passes, Problems: findingsOf(v.Problems), ProblemCount: v.ProblemCount,
 		Unrecorded: findingsOf(v.Unrecorded), UnrecordedCount: v.UnrecordedCount, LegacyVersions: v.LegacyVersions,
-		LegacyOrigins: v.LegacyOrigins, DeletedCollections: v.DeletedCollections}
+		LegacyOrigins: v.LegacyOrigins, DerivedOrigins: v.DerivedOrigins, DeletedCollections: v.DeletedCollections}
 	if out.DeletedCollections == nil {
 		out.DeletedCollections = []string{}
 	}

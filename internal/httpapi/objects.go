@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"taxiihub/internal/policy"
 	"taxiihub/internal/sharing"
 	"taxiihub/internal/store"
 	"taxiihub/internal/taxii"
@@ -113,6 +114,10 @@ func (a *api) addObjects(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	attest, err := attestParam(c)
+	if err != nil {
+		return err
+	}
 	if !acceptableBody(c.GetHeader("Content-Type")) {
 		return &requestError{status: http.StatusUnsupportedMediaType, code: "unsupported-media-type",
 			title:       "Unsupported media type",
@@ -142,7 +147,7 @@ func (a *api) addObjects(c *gin.Context) error {
 	}
 	ctx, cancel := a.afterTransfer(c.Request.Context())
 	defer cancel()
-	st, err := a.sharing.Publish(ctx, acc, raws, dryRun)
+	st, err := a.sharing.PublishWith(ctx, acc, raws, sharing.PublishOptions{DryRun: dryRun, AttestIndependent: attest})
 	if err != nil {
 		return err
 	}
@@ -166,4 +171,19 @@ func (a *api) withdraw(c *gin.Context) error {
 	}
 	writeTAXII(c, http.StatusOK, taxii.Versions{Versions: []string{store.FormatVersion(version)}})
 	return nil
+}
+
+// attestParam reads the hub's extension x-taxiihub-attest=independent, by which a member declares
+// that it holds the content it posts independently (see sharing.PublishOptions). A query parameter
+// rather than a property, so that envelopes stay what every TAXII client sends; any other value is
+// refused rather than ignored, so that a mistyped attestation is not taken for none.
+func attestParam(c *gin.Context) (bool, error) {
+	values, ok := c.Request.URL.Query()[policy.AttestParameter]
+	if !ok {
+		return false, nil
+	}
+	if len(values) != 1 || values[0] != policy.AttestIndependent {
+		return false, &taxii.FilterError{Param: policy.AttestParameter, Reason: "must be given once, as " + policy.AttestIndependent}
+	}
+	return true, nil
 }

@@ -127,6 +127,10 @@ func TestSharingRulesTable(t *testing.T) {
 		if r := h.hub.post(japan+"objects/"+stixID("indicator", 903)+"/withdraw/", h.tokens["cert-eu"], nil); r.status != http.StatusOK {
 			t.Fatalf("withdraw: %d %s", r.status, r.body)
 		}
+		// CERT-EU receives what CNCERT/CC published there.
+		if r := h.hub.get(china+"objects/", h.tokens["cert-eu"]); r.status != http.StatusOK {
+			t.Fatalf("pull: %d %s", r.status, r.body)
+		}
 
 		rows := []struct {
 			rule, path, member string

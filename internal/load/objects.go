@@ -116,9 +116,9 @@ func (o objects) parseID(id string) (k key, ours bool) {
 
 const tlpGreen = `,"object_marking_refs":["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"]`
 
-// appendObject appends the JSON of the object with key k. Its name carries the run, so that no two
-// runs publish objects alike but for their ids, which a partnership that forbids onward sharing would
-// refuse as the same content.
+// appendObject appends the JSON of the object with key k. Its name, and an indicator's pattern,
+// carry the run and publisher, so that no two runs or publishers publish objects alike but for
+// their ids, which a partnership that forbids onward sharing would refuse as the same content.
 func (o objects) appendObject(b []byte, k key, s shape) []byte {
 	start := len(b)
 	seq := k.seq()
@@ -154,7 +154,13 @@ func (o objects) appendObject(b []byte, k key, s shape) []byte {
 		b = strconv.AppendUint(b, seq>>8&0xff, 10)
 		b = append(b, '.')
 		b = strconv.AppendUint(b, seq&0xff, 10)
-		b = append(b, `']","pattern_type":"stix","valid_from":"`...)
+		// The hub judges an indicator's content by its pattern alone, so the run and publisher
+		// are in the pattern too.
+		b = append(b, `'] AND [domain-name:value = 'r`...)
+		b = appendHex(b, uint64(o.run), 8)
+		b = append(b, "-p"...)
+		b = strconv.AppendUint(b, uint64(k.publisher()), 10)
+		b = append(b, `.taxiiload.example']","pattern_type":"stix","valid_from":"`...)
 		b = append(b, o.created...)
 		b = append(b, '"')
 	case "location":
@@ -173,7 +179,7 @@ func tailSize(s shape) int {
 	n := 2
 	switch s.typ {
 	case "indicator":
-		n += len(`,"indicator_types":["malicious-activity"],"pattern":"[ipv4-addr:value = '10.0.0.0']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00.000Z"`)
+		n += len(`,"indicator_types":["malicious-activity"],"pattern":"[ipv4-addr:value = '10.0.0.0'] AND [domain-name:value = 'r00000000-p0.taxiiload.example']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00.000Z"`)
 	case "location":
 		n += len(`,"country":"BE"`)
 	case "identity":

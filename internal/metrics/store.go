@@ -228,6 +228,10 @@ func (s *Store) Origins(ctx context.Context, keys []string) ([]store.Origin, err
 	return observe(s, "Origins", func() ([]store.Origin, error) { return s.Store.Origins(ctx, keys) })
 }
 
+func (s *Store) LastPulls(ctx context.Context, member string, roots []string) (map[string]time.Time, error) {
+	return observe(s, "LastPulls", func() (map[string]time.Time, error) { return s.Store.LastPulls(ctx, member, roots) })
+}
+
 func (s *Store) StoredVersions(ctx context.Context, collectionID string, after time.Time, limit int, withContent bool) ([]store.StoredVersion, error) {
 	return observe(s, "StoredVersions", func() ([]store.StoredVersion, error) {
 		return s.Store.StoredVersions(ctx, collectionID, after, limit, withContent)

@@ -87,9 +87,6 @@ type Verdict struct {
 	Stripped bool
 	// TLP is the highest TLP level among the object's markings.
 	TLP store.TLP
-	// Fingerprint identifies the content with the submitter's own fields set aside (see
-	// Fingerprint); empty for the well-known public objects no partnership can own.
-	Fingerprint string
 }
 
 // Valid reports whether the rules let the object be stored.
@@ -97,7 +94,8 @@ func (d Verdict) Valid() bool { return len(d.Errors) == 0 }
 
 // Check applies the content rules to one object, given as the bytes submitted: the TLP ceiling, the
 // allowed types, the denied properties and the personal-data rule. The rules that need the store
-// (onward sharing, withdrawal) are decided elsewhere, with the fingerprint and level found here.
+// (onward sharing, withdrawal) are decided elsewhere, with the level found here and the content's
+// fingerprints (ContentOf).
 func (r Rules) Check(raw []byte) Verdict {
 	obj, err := decode(raw)
 	if err != nil {
@@ -176,7 +174,6 @@ func (r Rules) CheckDecoded(raw []byte, obj map[string]any) Verdict {
 			d.Content, d.Stripped = content, true
 		}
 	}
-	d.Fingerprint = fingerprint(obj)
 	return d
 }
 

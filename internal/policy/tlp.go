@@ -135,7 +135,7 @@ func ClaimedLevel(def map[string]any) store.TLP {
 				walk(key, e)
 			}
 		case string:
-			text := foldText(v)
+			text := foldMarkingText(v)
 			if k := strings.ToLower(key); k == "tlp" || k == "tlp_2_0" {
 				if l, err := store.ParseTLP(text); err == nil {
 					level = max(level, l)
@@ -156,9 +156,9 @@ func ClaimedLevel(def map[string]any) store.TLP {
 	return level
 }
 
-// foldText prepares text for finding a TLP level in it: format characters removed, NFKC, lower
+// foldMarkingText prepares text for finding a TLP level in it: format characters removed, NFKC, lower
 // case.
-func foldText(s string) string {
+func foldMarkingText(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.Is(unicode.Cf, r) {
 			return -1

@@ -26,6 +26,7 @@ import (
 	"taxiihub/internal/buildinfo"
 	"taxiihub/internal/httpapi"
 	"taxiihub/internal/metrics"
+	"taxiihub/internal/policy"
 	"taxiihub/internal/requestlog"
 	"taxiihub/internal/sharing"
 	"taxiihub/internal/stix"
@@ -197,7 +198,8 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (store.Store, 
 		}
 	}
 	if uri != "" {
-		st, err := mongostore.Open(ctx, mongostore.Config{URI: uri, Database: cfg.MongoDatabase})
+		st, err := mongostore.Open(ctx, mongostore.Config{URI: uri, Database: cfg.MongoDatabase,
+			FingerprintUpgrade: policy.UpgradeFingerprint})
 		if err != nil {
 			return nil, fmt.Errorf("open MongoDB store: %w", err)
 		}
@@ -208,7 +210,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (store.Store, 
 	if err := ownerOnly(cfg.DataDir, path); err != nil {
 		return nil, err
 	}
-	st, err := sqlitestore.Open(ctx, path)
+	st, err := sqlitestore.Open(ctx, path, sqlitestore.WithFingerprintUpgrade(policy.UpgradeFingerprint))
 	if err != nil {
 		return nil, fmt.Errorf("open embedded store: %w", err)
 	}

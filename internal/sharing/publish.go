@@ -14,7 +14,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"taxiihub/internal/auth"
 	"taxiihub/internal/identity"
 	"taxiihub/internal/policy"
 	"taxiihub/internal/stix"
@@ -45,6 +44,24 @@ const publishPart = 1000
 // the rest are reported "not stored", for the caller to submit again. Only when nothing was stored
 // is the failure returned as an error.
 func (s *Service) Publish(ctx context.Context, acc Access, raws []json.RawMessage, dryRun bool) (store.Status, error) {
+	return s.PublishWith(ctx, acc, raws, PublishOptions{DryRun: dryRun})
+}
+
+// PublishOptions are what a caller may ask of a publication besides its objects.
+type PublishOptions struct {
+	// DryRun returns the status the real request would get and stores nothing (see Publish).
+	DryRun bool
+	// AttestIndependent declares that the caller's organisation holds the content it posts
+	// independently of what it received from partners: objects the no-onward-sharing rule would
+	// refuse are accepted, and the ledger records, before storing them, an attest entry per
+	// partnership whose rule they met, which that content's first publisher sees among its pulls.
+	// The caller is told nothing of which partnership or member that is.
+	AttestIndependent bool
+}
+
+// PublishWith is Publish with options.
+func (s *Service) PublishWith(ctx context.Context, acc Access, raws []json.RawMessage, opts PublishOptions) (store.Status, error) {
+	dryRun := opts.DryRun
 	if err := acc.RequireWrite(); err != nil {
 		return store.Status{}, err
 	}
@@ -58,7 +75,7 @@ func (s *Service) Publish(ctx context.Context, acc Access, raws []json.RawMessag
 	if err != nil {
 		return store.Status{}, err
 	}
-	r := &request{svc: s, acc: acc, dryRun: dryRun, identities: identities,
+	r := &request{svc: s, acc: acc, dryRun: dryRun, attest: opts.AttestIndependent, identities: identities,
 		rules: policy.Rules{Partnership: acc.Root.Policy, Collection: acc.Collection.Policy, Markings: markings},
 		status: store.Status{ID: uuid.NewString(), APIRoot: acc.Root.Slug, Submitter: acc.Caller.MemberID,
 			RequestTimestamp: s.now(), Successes: []store.StatusDetail{}, Failures: []store.StatusDetail{},
@@ -83,6 +100,7 @@ type request struct {
 	acc    Access
 	rules  policy.Rules
 	dryRun bool
+	attest bool
 	// identities are the ids of the partnership's members' identities.
 	identities map[string]bool
 	// status records every part so far.
@@ -99,7 +117,9 @@ func (r *request) publish(ctx context.Context, raws []json.RawMessage, last bool
 	p := r.svc.check(raws, r.rules, speaksFor{caller: identity.OfMember(r.acc.Caller.MemberID), identities: r.identities})
 	clear(raws) // the part's verdicts hold what is still needed
 	if r.failed == nil {
-		r.failed = r.svc.checkOnward(ctx, r.acc, p)
+		// A dry run answers as the real request would, and records no attestation: its probe
+		// entry records what was asked.
+		r.failed = r.svc.checkOnward(ctx, r.acc, p, r.attest, !r.dryRun)
 	}
 	// A caller who may not see all the collection holds is told "accepted" whatever the store makes
 	// of an object: "already present" or "not the owner" would tell it of objects it may not read,
@@ -186,6 +206,9 @@ type verdict struct {
 	// object is what to store: the submission, or the submission stripped of personal data, with
 	// its TLP level and fingerprint.
 	object store.Object
+	// content is what the onward-sharing rule looks up: the fingerprints of the object and of the
+	// objects embedded in it.
+	content policy.Content
 }
 
 func (v verdict) valid() bool { return len(v.errors) == 0 }
@@ -234,8 +257,13 @@ func (s *Service) checkOne(raw []byte, rules policy.Rules, author speaksFor) ver
 		}
 	}
 	v.warnings = append(v.warnings, rv.Warnings...)
+	parsed := sv.Pattern
+	if rv.Stripped {
+		parsed = nil // what is stored is fingerprinted, and the rules may have changed its pattern
+	}
+	v.content = policy.ContentOf(sv.Object, parsed)
 	v.object = store.Object{ID: sv.ID, Type: sv.Type, SpecVersion: sv.SpecVersion, Version: sv.Version,
-		Content: rv.Content, TLP: rv.TLP, Fingerprint: rv.Fingerprint}
+		Content: rv.Content, TLP: rv.TLP, Fingerprint: v.content.Fingerprint}
 	return v
 }
 
@@ -347,13 +375,15 @@ func truncate(s string, n int) string {
 }
 
 // checkOnward applies the no-onward-sharing rule to the objects of a part that passed every other
-// check: it looks up where their ids and fingerprints were first published, and the policies of
-// those partnerships.
-func (s *Service) checkOnward(ctx context.Context, acc Access, p *part) error {
+// check: it looks up where their ids and fingerprints (and those of the objects embedded in them)
+// were first published, the policies of those partnerships, and when the caller last received
+// content from each that forbids onward sharing. With attest, objects the rule restricts are
+// accepted, and with record the attestation is recorded first.
+func (s *Service) checkOnward(ctx context.Context, acc Access, p *part, attest, record bool) error {
 	var keys []string
 	for _, v := range p.verdicts {
 		if v.valid() {
-			keys = append(keys, policy.OriginKeys(v.object.ID, v.object.Fingerprint)...)
+			keys = append(keys, v.content.Keys(v.object.ID)...)
 		}
 	}
 	if len(keys) == 0 {
@@ -364,12 +394,13 @@ func (s *Service) checkOnward(ctx context.Context, acc Access, p *part) error {
 		return fmt.Errorf("sharing: origins: %w", err)
 	}
 	byKey := map[string][]store.Origin{}
-	ps := knownPartnerships{caller: acc.Caller, policies: map[string]store.PartnershipPolicy{}}
+	ps := knownPartnerships{policies: map[string]store.PartnershipPolicy{}}
 	looked := map[string]bool{acc.Root.Slug: true} // the target's own origins never refuse
+	var closed []string
 	for _, o := range origins {
 		byKey[o.Key] = append(byKey[o.Key], o)
-		// Only partnerships the poster takes part in can have given it the content.
-		if looked[o.APIRoot] || !ps.Received(o.APIRoot) {
+		// The caller's own content never refuses, so neither does the policy of where it is.
+		if looked[o.APIRoot] || o.Member == acc.Caller.MemberID {
 			continue
 		}
 		looked[o.APIRoot] = true
@@ -381,27 +412,67 @@ func (s *Service) checkOnward(ctx context.Context, acc Access, p *part) error {
 			return fmt.Errorf("sharing: policy of %s: %w", o.APIRoot, err)
 		}
 		ps.policies[o.APIRoot] = root.Policy
+		if root.Policy.NoOnwardSharing {
+			closed = append(closed, o.APIRoot)
+		}
 	}
+	if len(closed) == 0 {
+		return nil
+	}
+	if ps.received, err = s.store.LastPulls(ctx, acc.Caller.MemberID, closed); err != nil {
+		return fmt.Errorf("sharing: what %s received: %w", acc.Caller.MemberID, err)
+	}
+	attested := map[string]*store.Attestation{}
+	var order []string
 	for i := range p.verdicts {
 		v := &p.verdicts[i]
 		if !v.valid() {
 			continue
 		}
 		var of []store.Origin
-		for _, k := range policy.OriginKeys(v.object.ID, v.object.Fingerprint) {
+		for _, k := range v.content.Keys(v.object.ID) {
 			of = append(of, byKey[k]...)
 		}
-		if problem := policy.OnwardSharing(acc.Root.Slug, acc.Caller.MemberID, v.object.ID, of, ps); problem != nil {
-			v.errors = append(v.errors, *problem)
+		restricting := policy.Restricting(acc.Root.Slug, acc.Caller.MemberID, of, ps)
+		if len(restricting) == 0 {
+			continue
+		}
+		if !attest {
+			v.errors = append(v.errors, policy.OnwardRefusal())
+			continue
+		}
+		seen := map[string]bool{}
+		for _, o := range restricting {
+			if seen[o.APIRoot] {
+				continue
+			}
+			seen[o.APIRoot] = true
+			a := attested[o.APIRoot]
+			if a == nil {
+				a = &store.Attestation{APIRoot: o.APIRoot, Target: acc.Root.Slug, CollectionID: acc.Collection.ID,
+					Member: acc.Caller.MemberID, TokenID: acc.Caller.TokenID}
+				attested[o.APIRoot] = a
+				order = append(order, o.APIRoot)
+			}
+			a.Items = append(a.Items, store.AttestedItem{ID: v.object.ID, Version: v.version, OriginKey: o.Key})
+		}
+	}
+	if !record {
+		return nil
+	}
+	// Recorded before the objects are stored, so that none is stored without its attestation.
+	for _, root := range order {
+		if err := s.store.RecordPull(ctx, store.AttestEntry(*attested[root])); err != nil {
+			return fmt.Errorf("sharing: record an attestation: %w", err)
 		}
 	}
 	return nil
 }
 
-// knownPartnerships is policy.Partnerships over policies already read, for one caller.
+// knownPartnerships is policy.Partnerships over policies and pulls already read, for one caller.
 type knownPartnerships struct {
-	caller   auth.Principal
 	policies map[string]store.PartnershipPolicy
+	received map[string]time.Time
 }
 
 func (k knownPartnerships) Policy(root string) (store.PartnershipPolicy, bool) {
@@ -409,4 +480,7 @@ func (k knownPartnerships) Policy(root string) (store.PartnershipPolicy, bool) {
 	return p, ok
 }
 
-func (k knownPartnerships) Received(root string) bool { return k.caller.InRoot(root) }
+func (k knownPartnerships) LastReceived(root string) (time.Time, bool) {
+	at, ok := k.received[root]
+	return at, ok
+}

@@ -38,6 +38,7 @@ type Store interface {
 	Publish(ctx context.Context, p store.Publication) ([]store.Outcome, error)
 	Withdraw(ctx context.Context, w store.Withdrawal) (store.Outcome, error)
 	Origins(ctx context.Context, keys []string) ([]store.Origin, error)
+	LastPulls(ctx context.Context, member string, roots []string) (map[string]time.Time, error)
 	SaveStatus(ctx context.Context, s store.Status) error
 	Status(ctx context.Context, root, id string) (store.Status, error)
 

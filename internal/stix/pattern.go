@@ -27,6 +27,7 @@ func (c *objectCheck) checkIndicatorPattern() {
 		}
 	}
 	if err == nil {
+		c.pattern = p
 		c.checkPatternQuality(p)
 		return
 	}

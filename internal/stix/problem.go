@@ -1,6 +1,8 @@
 package stix
 
 import (
+	"taxiihub/internal/stix/pattern"
+
 	"cmp"
 	"fmt"
 	"slices"
@@ -47,6 +49,9 @@ type Verdict struct {
 	// input is not a JSON object. Decoding costs as much as checking, so callers that judge the
 	// object further read this instead of decoding the bytes again; it is theirs to change.
 	Object map[string]any
+	// Pattern is the parsed pattern of an indicator whose STIX pattern is valid, nil otherwise,
+	// for callers that read the pattern further without parsing it again.
+	Pattern *pattern.Pattern
 }
 
 // Valid reports whether the object has no errors.

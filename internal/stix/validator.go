@@ -7,6 +7,7 @@ import (
 
 	"github.com/xeipuuv/gojsonschema"
 
+	"taxiihub/internal/stix/pattern"
 	"taxiihub/schemas"
 )
 
@@ -54,7 +55,7 @@ func (v *Validator) object(obj map[string]any) Verdict {
 	c := objectCheck{v: v, obj: obj, r: &r}
 	c.run()
 	r.finish()
-	vd := Verdict{Errors: r.errors, Warnings: r.warnings, Version: objectVersion(obj)}
+	vd := Verdict{Errors: r.errors, Warnings: r.warnings, Version: objectVersion(obj), Pattern: c.pattern}
 	vd.ID, _ = str(obj, "id")
 	vd.Type, _ = str(obj, "type")
 	vd.SpecVersion, _ = str(obj, "spec_version")
@@ -112,6 +113,8 @@ type objectCheck struct {
 	r    *report
 	// shape is the schema's view of the object's type (or of the core it falls back to).
 	shape *shape
+	// pattern is the parsed pattern of an indicator whose STIX pattern is valid.
+	pattern *pattern.Pattern
 	// embedded is the objects dictionary of an observed-data when the object is one of its
 	// members: references then name keys of that dictionary instead of identifiers.
 	embedded map[string]any

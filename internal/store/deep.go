@@ -199,6 +199,9 @@ type DeepVerification struct {
 	// LegacyOrigins counts fingerprint origins of members whose publications the ledger recorded
 	// before it recorded fingerprints, which cannot be checked.
 	LegacyOrigins int64
+	// DerivedOrigins counts origins the store derived, when it adopted the current fingerprint
+	// scheme, from origins the ledger backs (see Origin.DerivedFrom).
+	DerivedOrigins int64
 	// DeletedCollections lists the collections the ledger names that no longer exist: an operator
 	// deleted them with their objects, which the audit trail records.
 	DeletedCollections []string
@@ -340,7 +343,7 @@ func (c *deepCheck) survey(ctx context.Context) (tracked int64, err error) {
 		if cp := c.opts.Ledger; cp != nil && e.Seq == cp.Seq {
 			checkpointHash = e.Hash
 		}
-		if e.Kind == LedgerPull || e.Kind == LedgerProbe {
+		if e.Kind == LedgerPull || e.Kind == LedgerProbe || e.Kind == LedgerAttest {
 			return
 		}
 		// A transfer names a partnership, no collection.
@@ -657,6 +660,29 @@ func (c *deepCheck) checkOrigins(ctx context.Context, st passState, share int) e
 			c.report.Origins++
 			f := Finding{Kind: FindingOriginUnbacked, APIRoot: o.APIRoot, Key: o.Key, Member: o.Member}
 			cl := st.origins[originKey{o.APIRoot, o.Key}]
+			if o.DerivedFrom != "" {
+				// Re-keyed from an origin of an older fingerprint scheme: the publication that
+				// made that origin backs this one, if it made it for the same member. A later
+				// publication of the same content claimed a key that was already taken.
+				if cl != nil {
+					cl.seen = true
+				}
+				cl = st.origins[originKey{o.APIRoot, o.DerivedFrom}]
+				switch {
+				case cl != nil && cl.member == o.Member,
+					cl == nil && c.legacyPublishers[rootMember{o.APIRoot, o.Member}]:
+					c.report.DerivedOrigins++
+				case cl == nil:
+					f.Detail = fmt.Sprintf("it was derived from the origin of %s, which no publication in the ledger made: it was put in the database by hand", o.DerivedFrom)
+					c.found(f)
+				default:
+					f.Seq = cl.seq
+					f.Detail = fmt.Sprintf("the origin names %s, but ledger entry %d records %s publishing the content it was derived from first: the origin was changed in the database",
+						o.Member, cl.seq, cl.member)
+					c.found(f)
+				}
+				continue
+			}
 			switch {
 			case cl == nil && strings.HasPrefix(o.Key, "fp:") && c.legacyPublishers[rootMember{o.APIRoot, o.Member}]:
 				c.report.LegacyOrigins++

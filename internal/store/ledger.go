@@ -31,7 +31,21 @@ const (
 	// LedgerProbe records a dry run: what a member asked about, and what the hub would have done,
 	// since an answer tells the member about the collection as a pull does.
 	LedgerProbe LedgerKind = "probe"
+	// LedgerAttest records a member declaring that it holds, independently, content that another
+	// member first published under a partnership forbidding onward sharing, and posting it all the
+	// same: APIRoot is that partnership (whose publisher sees the entry among its pulls),
+	// Collection the collection posted into, Endpoint the partnership posted into, and each item
+	// the object posted (ID, Version) with the origin key it matched (Fingerprint, for a
+	// fingerprint's key; else ID is that key's object id).
+	LedgerAttest LedgerKind = "attest"
 )
+
+// ContentEndpoints are the endpoints whose pulls serve objects' content, as LastPulls counts them:
+// a manifest or a versions list names objects without giving them.
+var contentEndpoints = []string{"objects", "object"}
+
+// ContentEndpoints returns the endpoints whose pulls serve content (see Store.LastPulls).
+func ContentEndpoints() []string { return slices.Clone(contentEndpoints) }
 
 // LedgerEntry is one entry of the hub's append-only, hash-chained ledger of publishes and pulls.
 // Seq, At, PrevHash and Hash are assigned by the store when it appends the entry.
@@ -279,9 +293,10 @@ type PullSource interface {
 	OriginReader
 }
 
-// Pulls returns the pull entries of the ledger after q.After that q selects. For a publisher, each
-// entry keeps only the items that member published first in the entry's partnership, and entries
-// without such items are left out. It reads at most a bounded number of ledger entries per call, so
+// Pulls returns the pull and attest entries of the ledger after q.After that q selects: who
+// received a publisher's content, and who declared holding it independently when posting it
+// elsewhere. For a publisher, each entry keeps only the items that member published first in the
+// entry's partnership, and entries without such items are left out. It reads at most a bounded number of ledger entries per call, so
 // a page may be short, or empty, with More set.
 func Pulls(ctx context.Context, src PullSource, q PullQuery) (PullPage, error) {
 	if q.Limit < 1 || q.Limit > MaxLimit {
@@ -300,13 +315,13 @@ func Pulls(ctx context.Context, src PullSource, q PullQuery) (PullPage, error) {
 		}
 		for _, e := range batch {
 			page.Next = e.Seq
-			if e.Kind != LedgerPull || (q.APIRoot != "" && e.APIRoot != q.APIRoot) {
+			if (e.Kind != LedgerPull && e.Kind != LedgerAttest) || (q.APIRoot != "" && e.APIRoot != q.APIRoot) {
 				continue
 			}
 			if q.Publisher != "" {
 				kept := e.Items[:0:0]
 				for _, it := range e.Items {
-					if mine[originKey{e.APIRoot, OriginKeyID(it.ID)}] {
+					if mine[originKey{e.APIRoot, pulledKey(e.Kind, it)}] {
 						kept = append(kept, it)
 					}
 				}
@@ -331,6 +346,15 @@ func Pulls(ctx context.Context, src PullSource, q PullQuery) (PullPage, error) {
 
 type originKey struct{ root, key string }
 
+// pulledKey is the origin key whose publisher an item of a pull or attest entry concerns: the
+// object pulled, or the content attested.
+func pulledKey(kind LedgerKind, it LedgerItem) string {
+	if kind == LedgerAttest {
+		return attestedKey(it)
+	}
+	return OriginKeyID(it.ID)
+}
+
 // publishedBy returns which (root, id key) pairs of the pull entries in batch have member as origin.
 // With no member it returns nil, which nothing reads.
 func publishedBy(ctx context.Context, src OriginReader, member string, batch []LedgerEntry) (map[originKey]bool, error) {
@@ -340,11 +364,11 @@ func publishedBy(ctx context.Context, src OriginReader, member string, batch []L
 	seen := map[string]bool{}
 	var keys []string
 	for _, e := range batch {
-		if e.Kind != LedgerPull {
+		if e.Kind != LedgerPull && e.Kind != LedgerAttest {
 			continue
 		}
 		for _, it := range e.Items {
-			if k := OriginKeyID(it.ID); !seen[k] {
+			if k := pulledKey(e.Kind, it); !seen[k] {
 				seen[k] = true
 				keys = append(keys, k)
 			}
@@ -424,13 +448,55 @@ func PublishEntry(p Publication, root string, outcomes []Outcome) LedgerEntry {
 	return e
 }
 
-// ReadKind is the kind RecordPull gives an entry asked for as kind: a probe stays a probe, anything
-// else is a pull.
+// ReadKind is the kind RecordPull gives an entry asked for as kind: a probe stays a probe and an
+// attestation an attestation, anything else is a pull.
 func ReadKind(kind LedgerKind) LedgerKind {
-	if kind == LedgerProbe {
-		return LedgerProbe
+	if kind == LedgerProbe || kind == LedgerAttest {
+		return kind
 	}
 	return LedgerPull
+}
+
+// Attestation is a member's declaration, with a publication, that it holds content independently
+// which another member first published in a partnership forbidding onward sharing.
+type Attestation struct {
+	// APIRoot is the partnership the content was first published in.
+	APIRoot string
+	// Target and CollectionID are where the member posts it.
+	Target, CollectionID string
+	Member, TokenID      string
+	Items                []AttestedItem
+}
+
+// AttestedItem is one object posted under an attestation, and the origin key it matched.
+type AttestedItem struct {
+	ID        string
+	Version   time.Time
+	OriginKey string
+}
+
+// AttestEntry is the ledger entry of an attestation (see LedgerAttest).
+func AttestEntry(a Attestation) LedgerEntry {
+	e := LedgerEntry{Kind: LedgerAttest, Member: a.Member, TokenID: a.TokenID, APIRoot: a.APIRoot,
+		Collection: a.CollectionID, Endpoint: a.Target, Items: make([]LedgerItem, len(a.Items))}
+	for i, it := range a.Items {
+		li := LedgerItem{ID: it.ID, Version: it.Version, Verdict: "attested"}
+		if id, ok := IDOfOriginKey(it.OriginKey); ok {
+			li.ID = id
+		} else {
+			li.Fingerprint = strings.TrimPrefix(it.OriginKey, OriginKeyFingerprint(""))
+		}
+		e.Items[i] = li
+	}
+	return e
+}
+
+// attestedKey is the origin key an attestation's item matched.
+func attestedKey(it LedgerItem) string {
+	if it.Fingerprint != "" {
+		return OriginKeyFingerprint(it.Fingerprint)
+	}
+	return OriginKeyID(it.ID)
 }
 
 // TransferEntry is the ledger entry of a transfer of the ownership of ids.

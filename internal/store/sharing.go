@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // ErrJurisdiction reports a grant or membership that would give a partnership a member from outside
@@ -204,7 +205,20 @@ type Origin struct {
 	APIRoot string
 	// Member is the member whose publication came first.
 	Member string
+	// At is when that publication stored what made the member the origin (its date added).
+	At time.Time
+	// DerivedFrom, when set, is the key of the origin this one was derived from when the store
+	// re-keyed the origins of content fingerprinted under an older scheme (see FingerprintUpgrade):
+	// no publication in the ledger made it, the one that made DerivedFrom stands for it.
+	DerivedFrom string
 }
+
+// FingerprintUpgrade gives, for the content of a stored object version, the fingerprint the
+// hub's first scheme gave it (legacy) and the current scheme's (current); either empty when the
+// content has none. Backends call it once, when they first open a database holding origins of the
+// first scheme, to give every such origin whose content they still hold the current key, so that
+// changing the scheme does not open the no-onward-sharing rule for content received before.
+type FingerprintUpgrade func(content []byte) (legacy, current string)
 
 // MayVersion reports whether member may add a version of o to a partnership in which owner (empty
 // when nobody yet) first published o's id. Only an object's creator versions it, as STIX says; an

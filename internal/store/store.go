@@ -149,8 +149,13 @@ type Store interface {
 	// listing the ids, all in one transaction. It returns how many ids moved; none is no error.
 	TransferOwnership(ctx context.Context, t Transfer) (int, error)
 	// Origins returns the origins recorded for any of the keys (OriginKeyID, OriginKeyFingerprint),
-	// in any API root.
+	// in any API root, with the time each was recorded.
 	Origins(ctx context.Context, keys []string) ([]Origin, error)
+	// LastPulls returns, for each of the API roots in which member ever received content, when it
+	// last did: the time of its latest pull entry there that served content (endpoint objects,
+	// object or versions; a manifest or a probe serves none). Roots without one are absent. It
+	// reads an index of the member's pulls per root, not the ledger.
+	LastPulls(ctx context.Context, member string, roots []string) (map[string]time.Time, error)
 
 	// StoredVersions returns up to limit versions of a collection added after the date added after
 	// (zero: from the first), in date-added order: every version of every object, whatever its

@@ -7,14 +7,21 @@ import "slices"
 // validator, which runs the indicator checks only once the pattern itself is valid. The error is
 // nil or a [Problems].
 func ValidateIndicatorPattern(s string) error {
+	_, err := ParseIndicatorPattern(s)
+	return err
+}
+
+// ParseIndicatorPattern is ValidateIndicatorPattern returning the parsed pattern when it is valid,
+// for callers that read the pattern further (the hub fingerprints it), so that it is parsed once.
+func ParseIndicatorPattern(s string) (*Pattern, error) {
 	p, err := Parse(s)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if problems := p.CheckIndicator(); len(problems) > 0 {
-		return problems
+		return nil, problems
 	}
-	return nil
+	return p, nil
 }
 
 // CheckIndicator reports what the OASIS STIX validator adds, with its default options, when the

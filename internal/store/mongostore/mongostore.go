@@ -18,9 +18,11 @@
 //	verification_keys {_id: kid, public_key, created_at, retired_at (absent while it verifies)}
 //	audit             {_id: seq, at, actor, action, target, detail, before, after (absent when empty), prev_hash, hash}
 //	counters          {_id: "audit", seq}: the last audit sequence number handed out (see admin.go);
+//	                  {_id: "fingerprints-v2", at}: origins were re-keyed (see fingerprints.go);
 //	                  {_id: "ledger", seq, hash, writes}: the head of the ledger (see ledger.go)
 //	memberships       {api_root, member_id, role, clearance}
-//	origins           {key, api_root, member_id, at}: who first published an id or fingerprint where
+//	origins           {key, api_root, member_id, at, derived_from (when re-keyed from an older fingerprint)}:
+//	                  who first published an id or fingerprint where
 //	withdrawals       {_id: "<api root>|<object id>", api_root, object_id, collection_id, member_id, at}
 //	ledger            {_id: seq, at, kind, member_id, token_id, api_root, collection_id, endpoint, items, prev_hash, hash}
 //	ledger_pending    {_id: object id, at, kind, member_id, token_id, api_root, collection_id, endpoint, items}:
@@ -124,6 +126,9 @@ type Config struct {
 	// ServerSelectionTimeout bounds the wait for a usable primary; zero means
 	// DefaultServerSelectionTimeout.
 	ServerSelectionTimeout time.Duration
+	// FingerprintUpgrade, when set, makes Open re-key, once, the origins of content fingerprinted
+	// under the hub's first scheme (see store.FingerprintUpgrade).
+	FingerprintUpgrade store.FingerprintUpgrade
 }
 
 func (c Config) validate() error {
@@ -153,6 +158,8 @@ type Store struct {
 	grants      *mongo.Collection
 	tokens      *mongo.Collection
 	now         func() time.Time
+	// fingerprintUpgrade is Config.FingerprintUpgrade.
+	fingerprintUpgrade store.FingerprintUpgrade
 
 	verificationKeys *mongo.Collection
 	audit            *mongo.Collection
@@ -233,6 +240,8 @@ func open(ctx context.Context, cfg Config, adjust func(*options.ClientOptions)) 
 		tokens:      db.Collection(tokensName),
 		now:         cfg.Now,
 
+		fingerprintUpgrade: cfg.FingerprintUpgrade,
+
 		verificationKeys: db.Collection(verificationKeysName),
 		audit:            db.Collection(auditName),
 		counters:         db.Collection(countersName),
@@ -308,8 +317,9 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 		{s.memberships, membershipIndexes()},
 		{s.origins, originIndexes()},
 		{s.ledgerPending, pendingIndexes()},
-		// audit and ledger need none but _id, which is their sequence number; withdrawals none but
-		// _id, the partnership and object id.
+		{s.ledger, ledgerIndexes()},
+		// audit needs none but _id, which is its sequence number; withdrawals none but _id, the
+		// partnership and object id.
 	} {
 		if err := createIndexes(ctx, ix.c, ix.models); err != nil {
 			return err
@@ -335,6 +345,9 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 	settleCtx, cancel := context.WithTimeout(ctx, openSettleTimeout)
 	defer cancel()
 	s.settle(settleCtx)
+	if s.fingerprintUpgrade != nil {
+		return s.upgradeFingerprints(ctx, s.fingerprintUpgrade)
+	}
 	return nil
 }
 

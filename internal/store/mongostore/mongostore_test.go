@@ -35,6 +35,22 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestFingerprintUpgrade(t *testing.T) {
+	database := mongod.Database(t)
+	storetest.RunFingerprintUpgrade(t, func(t *testing.T, upgrade store.FingerprintUpgrade) store.Store {
+		s, err := mongostore.Open(t.Context(), mongostore.Config{URI: mongod.URI(), Database: database, FingerprintUpgrade: upgrade})
+		if err != nil {
+			t.Fatalf("open: %v", err)
+		}
+		t.Cleanup(func() {
+			if err := s.Close(context.Background()); err != nil {
+				t.Errorf("close: %v", err)
+			}
+		})
+		return s
+	})
+}
+
 // openStore opens a store on the database and closes it when the test ends. Two calls with one
 // database stand for two hub processes sharing it.
 func openStore(t *testing.T, database string) *mongostore.Store {
@@ -147,8 +163,11 @@ func TestOpenTwiceCreatesIndexesOnce(t *testing.T) {
 			"key_api_root:key,api_root:unique",
 		},
 		"withdrawals": {"_id_:_id"}, // _id is the partnership and the object id
-		"ledger":      {"_id_:_id"}, // _id is the sequence number
-		"seeds":       {"_id_:_id"}, // _id is the seed file's digest; a hub lists its one or two seeds whole
+		"ledger": { // _id is the sequence number
+			"_id_:_id",
+			"member_root_pull_at:member_id,api_root,at:partial",
+		},
+		"seeds": {"_id_:_id"}, // _id is the seed file's digest; a hub lists its one or two seeds whole
 		"ledger_pending": {
 			"_id_:_id",
 			"at_id:at,_id",

@@ -330,6 +330,12 @@ type originDoc struct {
 	MemberID string `bson:"member_id"`
 	// At is the date added, in Unix microseconds, of the version that made the member the origin.
 	At int64 `bson:"at"`
+	// DerivedFrom is the key of the origin this one was re-keyed from; absent on others.
+	DerivedFrom string `bson:"derived_from,omitempty"`
+}
+
+func (d originDoc) origin() store.Origin {
+	return store.Origin{Key: d.Key, APIRoot: d.APIRoot, Member: d.MemberID, At: fromMicros(d.At), DerivedFrom: d.DerivedFrom}
 }
 
 // appendOrigins appends member's claims, in root, to o's id and fingerprint.
@@ -715,17 +721,13 @@ func (s *Store) Origins(ctx context.Context, keys []string) ([]store.Origin, err
 	if err != nil {
 		return nil, fmt.Errorf("mongostore: origins: %w", err)
 	}
-	var docs []struct {
-		Key      string `bson:"key"`
-		APIRoot  string `bson:"api_root"`
-		MemberID string `bson:"member_id"`
-	}
+	var docs []originDoc
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, fmt.Errorf("mongostore: origins: %w", err)
 	}
 	out := make([]store.Origin, len(docs))
 	for i, d := range docs {
-		out[i] = store.Origin{Key: d.Key, APIRoot: d.APIRoot, Member: d.MemberID}
+		out[i] = d.origin()
 	}
 	return out, nil
 }

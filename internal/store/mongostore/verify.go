@@ -88,7 +88,7 @@ func (s *Store) OriginsAfter(ctx context.Context, after store.Origin, limit int)
 	}
 	out := make([]store.Origin, len(docs))
 	for i, d := range docs {
-		out[i] = store.Origin{Key: d.Key, APIRoot: d.APIRoot, Member: d.MemberID}
+		out[i] = d.origin()
 	}
 	return out, nil
 }

@@ -484,7 +484,7 @@ func (s *Store) Origins(ctx context.Context, keys []string) ([]store.Origin, err
 		return nil, nil
 	}
 	var b strings.Builder
-	b.WriteString(`SELECT key, api_root, member_id FROM origins WHERE 1`)
+	b.WriteString(`SELECT key, api_root, member_id, at, derived_from FROM origins WHERE 1`)
 	args, err := whereIn(&b, nil, "key", keys)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: origins: %w", err)
@@ -496,10 +496,14 @@ func (s *Store) Origins(ctx context.Context, keys []string) ([]store.Origin, err
 	defer rows.Close()
 	var out []store.Origin
 	for rows.Next() {
-		var o store.Origin
-		if err := rows.Scan(&o.Key, &o.APIRoot, &o.Member); err != nil {
+		var (
+			o  store.Origin
+			at int64
+		)
+		if err := rows.Scan(&o.Key, &o.APIRoot, &o.Member, &at, &o.DerivedFrom); err != nil {
 			return nil, fmt.Errorf("sqlitestore: origins: %w", err)
 		}
+		o.At = fromMicros(at)
 		out = append(out, o)
 	}
 	if err := rows.Err(); err != nil {

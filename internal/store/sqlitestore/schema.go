@@ -238,6 +238,19 @@ CREATE TABLE seeds (
 	applied_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 `,
+	// 9 to 10: onward sharing by content and by what members received. Origins re-keyed from an
+	// older fingerprint scheme name the origin they were derived from; Open re-keys them (see
+	// upgradeFingerprints), which SQL alone cannot, and records it in upgrades. ledger_content_pulls
+	// answers LastPulls: one entry per pull that served content, about 50 bytes each.
+	`
+ALTER TABLE origins ADD COLUMN derived_from TEXT NOT NULL DEFAULT '';
+CREATE TABLE upgrades (
+	name TEXT PRIMARY KEY,
+	at   INTEGER NOT NULL
+);
+CREATE INDEX ledger_content_pulls ON ledger(member_id, api_root, at)
+	WHERE kind = 'pull' AND endpoint IN ('objects', 'object') AND items <> '[]';
+`,
 }
 
 // schemaVersion is the schema this build writes.

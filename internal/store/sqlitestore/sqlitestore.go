@@ -47,6 +47,14 @@ type Option func(*options)
 type options struct {
 	now     func() time.Time
 	readers int
+	upgrade store.FingerprintUpgrade
+}
+
+// WithFingerprintUpgrade gives Open the hub's fingerprint schemes, so that it re-keys, once, the
+// origins of content fingerprinted under the first scheme (see store.FingerprintUpgrade). Without
+// it Open leaves them, and does so again until opened with it.
+func WithFingerprintUpgrade(f store.FingerprintUpgrade) Option {
+	return func(o *options) { o.upgrade = f }
 }
 
 // WithClock makes the store take dates added from now instead of time.Now. Dates added still
@@ -94,6 +102,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	s := &Store{write: write, read: read, now: o.now}
 	if err := s.chainAudit(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("sqlitestore: open %s: %w", path, err), read.Close(), write.Close())
+	}
+	if o.upgrade != nil {
+		if err := s.upgradeFingerprints(ctx, o.upgrade); err != nil {
+			return nil, errors.Join(fmt.Errorf("sqlitestore: open %s: %w", path, err), read.Close(), write.Close())
+		}
 	}
 	return s, nil
 }

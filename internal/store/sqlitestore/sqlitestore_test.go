@@ -58,6 +58,16 @@ func obj(id string, n int) store.Object {
 }
 
 // A clock stuck in the past (or going backwards) must not stop dates added from increasing.
+func TestFingerprintUpgrade(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	storetest.RunFingerprintUpgrade(t, func(t *testing.T, upgrade store.FingerprintUpgrade) store.Store {
+		if upgrade == nil {
+			return openTest(t, path)
+		}
+		return openTest(t, path, WithFingerprintUpgrade(upgrade))
+	})
+}
+
 func TestDatesAddedIncreaseWhateverTheClock(t *testing.T) {
 	stuck := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	var calls atomic.Int64

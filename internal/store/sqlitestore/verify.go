@@ -18,7 +18,7 @@ import (
 const (
 	sqlStoredVersions = `SELECT ` + recordColumns + `, content_sha256`
 	sqlStoredRange    = ` FROM objects WHERE collection_id = ? AND date_added > ? ORDER BY date_added LIMIT ?`
-	sqlOriginsAfter   = `SELECT key, api_root, member_id FROM origins
+	sqlOriginsAfter   = `SELECT key, api_root, member_id, at, derived_from FROM origins
 		WHERE (key, api_root) > (?, ?) ORDER BY key, api_root LIMIT ?`
 	sqlWithdrawalsAfter = `SELECT api_root, object_id, collection_id, member_id, at FROM withdrawals
 		WHERE (api_root, object_id) > (?, ?) ORDER BY api_root, object_id LIMIT ?`
@@ -96,10 +96,14 @@ func (s *Store) OriginsAfter(ctx context.Context, after store.Origin, limit int)
 	defer rows.Close()
 	var out []store.Origin
 	for rows.Next() {
-		var o store.Origin
-		if err := rows.Scan(&o.Key, &o.APIRoot, &o.Member); err != nil {
+		var (
+			o  store.Origin
+			at int64
+		)
+		if err := rows.Scan(&o.Key, &o.APIRoot, &o.Member, &at, &o.DerivedFrom); err != nil {
 			return nil, fmt.Errorf("sqlitestore: origins after %s in %s: %w", after.Key, after.APIRoot, err)
 		}
+		o.At = fromMicros(at)
 		out = append(out, o)
 	}
 	if err := rows.Err(); err != nil {
