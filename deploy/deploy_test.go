@@ -813,8 +813,8 @@ func TestChecksCatchBrokenFiles(t *testing.T) {
 			f.compose = replace(f.compose, "mongodb://mongo1:27017,", "mongodb://hub:secret@mongo1:27017,")
 		}, "credentials"},
 		{"a seed applied at every start", func(f *files) {
-			f.compose = replace(f.compose, "TAXIIHUB_TRUSTED_PROXIES: 172.28.0.10\n    volumes:\n      - hub1",
-				"TAXIIHUB_TRUSTED_PROXIES: 172.28.0.10\n      TAXIIHUB_SEED: /etc/taxiihub/partnerships.yaml\n    volumes:\n      - hub1")
+			f.compose = replace(f.compose, "TAXIIHUB_MAX_CONNECTIONS_PER_ADDRESS: \"0\"\n    volumes:\n      - hub1",
+				"TAXIIHUB_MAX_CONNECTIONS_PER_ADDRESS: \"0\"\n      TAXIIHUB_SEED: /etc/taxiihub/partnerships.yaml\n    volumes:\n      - hub1")
 		}, "hub1 applies a seed file at start"},
 		{"the admin API with the partners", func(f *files) {
 			f.compose = replace(f.compose, "TAXIIHUB_ADMIN_LISTEN: 127.0.0.1:8081\n      TAXIIHUB_URL: http://127.0.0.1:8081\n      TAXIIHUB_METRICS_LISTEN", "TAXIIHUB_METRICS_LISTEN")
