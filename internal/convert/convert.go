@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -289,4 +290,28 @@ func readLine(br *bufio.Reader) (string, bool, error) {
 		return "", false, io.EOF
 	}
 	return strings.TrimRight(string(line), "\r\n"), false, nil
+}
+
+// ParseValidFor reads a lifetime as the command line and the HTTP endpoint take it: a Go duration
+// (720h), a number of days (30d), "default" or "" for the per-kind defaults, or "none" for no
+// valid_until at all.
+func ParseValidFor(s string) (time.Duration, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "default":
+		return 0, nil
+	case "none":
+		return -1, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 || n > 36500 {
+			return 0, fmt.Errorf("convert: valid-for %q: a number of days from 1 to 36500, such as 30d", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < time.Minute {
+		return 0, fmt.Errorf("convert: valid-for %q: a duration of a minute or more (90m, 720h, 30d) or none", s)
+	}
+	return d, nil
 }

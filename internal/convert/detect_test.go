@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -490,4 +491,75 @@ func TestLifetimes(t *testing.T) {
 	if m["valid_from"] != "2026-12-05T10:00:00.000Z" || m["created"] != m["modified"] {
 		t.Errorf("times: %s", raw)
 	}
+}
+
+func TestMISPEvent(t *testing.T) {
+	raw, err := os.ReadFile("testdata/misp-event.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := convertAll(t, string(raw), convert.Options{Member: "cert-eu", Now: now})
+	patterns := map[string]string{}
+	verdicts := map[string]string{}
+	for _, it := range items {
+		patterns[it.Where] = it.Pattern
+		switch {
+		case it.Issue != nil:
+			verdicts[it.Where] = "issue:" + it.Issue.Code
+		case it.ID == "":
+			verdicts[it.Where] = "note"
+		default:
+			verdicts[it.Where] = "ok"
+		}
+	}
+	// The patterns MISP's own STIX 2.1 export writes for these attribute types.
+	for where, want := range map[string]string{
+		"Attribute[0]":  "[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = '198.51.100.23']",
+		"Attribute[1]":  "[network-traffic:src_ref.type = 'ipv6-addr' AND network-traffic:src_ref.value = '2001:db8::bad']",
+		"Attribute[2]":  "[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = '203.0.113.9' AND network-traffic:dst_port = 8443]",
+		"Attribute[3]":  "[domain-name:value = 'login-ministry.example.com']",
+		"Attribute[5]":  "[domain-name:value = 'mail.login-ministry.example.com' AND domain-name:resolves_to_refs[*].value = '198.51.100.24']",
+		"Attribute[6]":  `[url:value = 'https://login-ministry.example.com/o\'auth?x=1#top']`,
+		"Attribute[7]":  "[email-message:from_ref.value = 'hr-department@login-ministry.example.com']",
+		"Attribute[8]":  `[email-message:subject = 'Updated \'travel\' policy']`,
+		"Attribute[9]":  "[file:hashes.MD5 = '44d88612fea8a8f36de82e1278abb02f']",
+		"Attribute[11]": "[file:name = 'policy.docm' AND file:hashes.'SHA-1' = '3395856ce81f2b7382dee72602f798b642f14140']",
+		"Attribute[12]": `[file:name = 'C:\\Users\\Public\\update.exe']`,
+		"Attribute[13]": "[autonomous-system:number = 64500]",
+		"Attribute[14]": `[mutex:name = 'Global\\wave2-lock']`,
+		"Attribute[16]": "[mac-addr:value = 'd2:fb:49:24:37:18']",
+		"Attribute[17]": "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = 'Mozilla/5.0 (wave2)']",
+		"Object[0]":     "[file:name = 'invoice.pdf.exe' AND file:hashes.MD5 = 'b1de37bf229890ac181bdef1ad8ee0c2' AND file:size = 3712512]",
+		"Object[1]":     "[domain-name:value = 'files.login-ministry.example.com' AND domain-name:resolves_to_refs[*].value = '198.51.100.25']",
+		"Object[2]":     "[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = '203.0.113.10' AND network-traffic:dst_port = 443]",
+	} {
+		if patterns[where] != want {
+			t.Errorf("%s: pattern %s, want %s", where, patterns[where], want)
+		}
+	}
+	for where, want := range map[string]string{
+		"Attribute[18]": "ok", "Attribute[19]": "note", "Attribute[20]": "issue:unsupported",
+		"Attribute[21]": "issue:invalid", "Object[3].Attribute[0]": "note",
+	} {
+		if verdicts[where] != want {
+			t.Errorf("%s: %s, want %s", where, verdicts[where], want)
+		}
+	}
+	// The event's tlp:green marks everything but the attribute tagged tlp:amber.
+	for _, it := range items {
+		for _, o := range it.Objects {
+			if o.SDO == nil || o.SDO.Type != "indicator" {
+				continue
+			}
+			want := "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+			if it.Where == "Attribute[12]" {
+				want = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+			}
+			if len(o.SDO.ObjectMarkingRefs) != 1 || o.SDO.ObjectMarkingRefs[0] != want {
+				t.Errorf("%s marked %v, want %s", it.Where, o.SDO.ObjectMarkingRefs, want)
+			}
+		}
+	}
+	n := checkObjects(t, items)
+	t.Logf("MISP event: %d items, %d objects", len(items), n)
 }

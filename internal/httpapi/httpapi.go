@@ -146,6 +146,7 @@ func New(cfg Config) http.Handler {
 			title: "Method not allowed", description: c.Request.Method + " is not supported on this resource."}
 	}))
 	a.mountTAXII(e)
+	a.mountConvert(e)
 	a.mountAdmin(e)
 	return e
 }
