@@ -97,6 +97,7 @@ type Item struct {
 // the number of lines (a MISP event, one JSON document, is the exception).
 type Converter struct {
 	opts         Options
+	format       Format
 	now          time.Time
 	next         func() (Item, error)
 	markingsSent map[string]bool
@@ -134,6 +135,7 @@ func New(r io.Reader, opts Options) (*Converter, error) {
 	if format == "" || format == FormatAuto {
 		format = sniff(br)
 	}
+	c.format = format
 	var err error
 	switch format {
 	case FormatLines:
@@ -157,6 +159,11 @@ func New(r io.Reader, opts Options) (*Converter, error) {
 // STIX, a first line naming a value column is CSV, anything else an IOC list.
 func sniff(br *bufio.Reader) Format {
 	head, _ := br.Peek(MaxLineLength) // short input gives what there is
+	return Sniff(head)
+}
+
+// Sniff tells the format of an input from its first bytes (up to MaxLineLength of them).
+func Sniff(head []byte) Format {
 	trimmed := bytes.TrimLeft(head, " \t\r\n\ufeff")
 	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
 		if bytes.Contains(head, []byte(`"Event"`)) || bytes.Contains(head, []byte(`"Attribute"`)) {
@@ -171,6 +178,9 @@ func sniff(br *bufio.Reader) Format {
 	}
 	return FormatLines
 }
+
+// Format is the input's format, as given or as told from the input.
+func (c *Converter) Format() Format { return c.format }
 
 // Next returns the next item, or io.EOF after the last; the report, if any, comes as the last item.
 func (c *Converter) Next() (Item, error) {
