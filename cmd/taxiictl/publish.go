@@ -393,7 +393,7 @@ func (p *publisher) sendPart(name string, body []byte, format convert.Format, li
 				detail = l.ID + " " + detail
 			}
 		}
-		fmt.Fprintf(p.stdout, "%s:%s\t%s\t%s\t%s\n", name, where, l.Verdict, l.Input, detail)
+		fmt.Fprintf(p.stdout, "%-12s %-15s %-45s %s\n", name+":"+where, l.Verdict, l.Input, detail)
 	}
 	p.lines += lines
 	p.progress(false)

@@ -82,7 +82,8 @@ func (s *Service) PublishConversion(ctx context.Context, acc Access, r io.Reader
 		}
 		items = append(items, it)
 	}
-	if err := s.settle(ctx, acc, items); err != nil {
+	owned, err := s.settle(ctx, acc, items)
+	if err != nil {
 		return Conversion{}, err
 	}
 	var raws []json.RawMessage
@@ -105,7 +106,7 @@ func (s *Service) PublishConversion(ctx context.Context, acc Access, r io.Reader
 		st = store.Status{APIRoot: acc.Root.Slug, Submitter: acc.Caller.MemberID, RequestTimestamp: s.now(),
 			Successes: []store.StatusDetail{}, Failures: []store.StatusDetail{}, Pendings: []store.StatusDetail{}}
 	}
-	return Conversion{Status: st, Lines: lineVerdicts(items, st)}, nil
+	return Conversion{Status: st, Lines: lineVerdicts(items, st, owned)}, nil
 }
 
 // settle gives each converted object the version it must have. An object the caller already holds
@@ -115,8 +116,11 @@ func (s *Service) PublishConversion(ctx context.Context, acc Access, r io.Reader
 // version. Objects the caller never published keep the conversion's times.
 //
 // Only the caller's own objects are read, as the origins record them: comparing with anyone
-// else's object would tell the caller about content it may not read.
-func (s *Service) settle(ctx context.Context, acc Access, items []convert.Item) error {
+// else's object would tell the caller about content it may not read. settle returns what it found
+// of each id: the caller's own object unchanged, or changed, or an id first published by another
+// member; ids published by no one are left out.
+func (s *Service) settle(ctx context.Context, acc Access, items []convert.Item) (map[string]ownership, error) {
+	found := map[string]ownership{}
 	byID := map[string][]*convert.SDO{}
 	var keys []string
 	for _, it := range items {
@@ -134,12 +138,18 @@ func (s *Service) settle(ctx context.Context, acc Access, items []convert.Item) 
 		batch := keys[start:min(start+store.MaxLimit, len(keys))]
 		origins, err := s.store.Origins(ctx, store.SortedSet(batch))
 		if err != nil {
-			return fmt.Errorf("sharing: origins of converted objects: %w", err)
+			return nil, fmt.Errorf("sharing: origins of converted objects: %w", err)
 		}
 		var own []string
 		for _, o := range origins {
-			if id, ok := store.IDOfOriginKey(o.Key); ok && o.APIRoot == acc.Root.Slug && o.Member == acc.Caller.MemberID {
+			id, ok := store.IDOfOriginKey(o.Key)
+			switch {
+			case !ok || o.APIRoot != acc.Root.Slug:
+			case o.Member == acc.Caller.MemberID:
 				own = append(own, id)
+				found[id] = ownChanged // until its stored version says otherwise
+			default:
+				found[id] = othersObject
 			}
 		}
 		if len(own) == 0 {
@@ -147,27 +157,39 @@ func (s *Service) settle(ctx context.Context, acc Access, items []convert.Item) 
 		}
 		page, err := s.store.Objects(ctx, acc.Collection.ID, store.Query{IDs: own, Limit: store.MaxLimit})
 		if err != nil {
-			return fmt.Errorf("sharing: stored versions of converted objects: %w", err)
+			return nil, fmt.Errorf("sharing: stored versions of converted objects: %w", err)
 		}
 		for _, rec := range page.Records {
 			for _, o := range byID[rec.ID] {
-				settleOne(o, rec.Content, s.now())
+				if settleOne(o, rec.Content, s.now()) {
+					found[rec.ID] = ownUnchanged
+				}
 			}
 		}
 	}
-	return nil
+	return found, nil
 }
 
-// settleOne gives o the version it must have next to the stored version content.
-func settleOne(o *convert.SDO, content []byte, now time.Time) {
+// ownership is what settle found of a converted object's id.
+type ownership int
+
+const (
+	ownUnchanged ownership = iota + 1 // the caller's, stored in the collection with this content
+	ownChanged                        // the caller's, with other content or in another collection
+	othersObject                      // first published in the partnership by another member
+)
+
+// settleOne gives o the version it must have next to the stored version content, and reports
+// whether that is the stored version itself.
+func settleOne(o *convert.SDO, content []byte, now time.Time) bool {
 	var stored convert.SDO
 	if err := json.Unmarshal(content, &stored); err != nil {
-		return // not what the converter writes: o goes as a version of its own
+		return false // not what the converter writes: o goes as a version of its own
 	}
 	created, err1 := time.Parse(time.RFC3339Nano, stored.Created)
 	modified, err2 := time.Parse(time.RFC3339Nano, stored.Modified)
 	if err1 != nil || err2 != nil {
-		return
+		return false
 	}
 	validFrom := created
 	if stored.ValidFrom != "" {
@@ -186,7 +208,7 @@ func settleOne(o *convert.SDO, content []byte, now time.Time) {
 	}
 	if sameJSON(&candidate, content) {
 		*o = candidate
-		return
+		return true
 	}
 	next := now
 	if !next.After(modified) {
@@ -198,6 +220,7 @@ func settleOne(o *convert.SDO, content []byte, now time.Time) {
 		// The first lifetime is over: the new version is valid for a lifetime from now.
 		o.ValidUntil = convert.FormatTimestamp(next.Add(lifetime))
 	}
+	return false
 }
 
 // sameJSON reports whether o encodes to the same JSON value as content, whatever the spacing and
@@ -215,7 +238,13 @@ func sameJSON(o *convert.SDO, content []byte) bool {
 }
 
 // lineVerdicts tells, line by line, what the status says of each line's main object.
-func lineVerdicts(items []convert.Item, st store.Status) []LineVerdict {
+//
+// A caller that may not read all the collection is told "accepted" by the status, whatever the
+// store made of an object, so that posting cannot probe what others published. Of its own
+// objects, which settle read, it learns nothing new by being told the truth: one it holds unchanged
+// is already present, one it never published or changed is stored. Ids another member published
+// first stay "accepted".
+func lineVerdicts(items []convert.Item, st store.Status, owned map[string]ownership) []LineVerdict {
 	type outcome struct {
 		success bool
 		message string
@@ -244,6 +273,10 @@ func lineVerdicts(items []convert.Item, st store.Status) []LineVerdict {
 				v.Verdict, v.Code, v.Message = VerdictRefused, problemCode(o.message), o.message
 			case strings.HasPrefix(o.message, "added"):
 				v.Verdict, v.Message = VerdictStored, o.message
+			case strings.HasPrefix(o.message, "accepted") && owned[it.ID] == ownUnchanged:
+				v.Verdict, v.Message = VerdictAlreadyPresent, "already present; nothing changed"+strings.TrimPrefix(o.message, "accepted")
+			case strings.HasPrefix(o.message, "accepted") && owned[it.ID] != othersObject:
+				v.Verdict, v.Message = VerdictStored, "added"+strings.TrimPrefix(o.message, "accepted")
 			case strings.HasPrefix(o.message, "accepted"):
 				v.Verdict, v.Message = VerdictAccepted, o.message
 			default:
