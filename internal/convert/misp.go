@@ -416,4 +416,3 @@ func normaliseObjectValue(path, v string) string {
 	}
 	return v
 }
-

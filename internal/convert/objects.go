@@ -24,7 +24,9 @@ var scoNamespace = uuid.MustParse("00abedb4-aa42-466c-9c01-fed23315a9b7")
 const timestampLayout = "2006-01-02T15:04:05.000Z"
 
 // FormatTimestamp writes t as a STIX timestamp in milliseconds.
-func FormatTimestamp(t time.Time) string { return t.UTC().Truncate(time.Millisecond).Format(timestampLayout) }
+func FormatTimestamp(t time.Time) string {
+	return t.UTC().Truncate(time.Millisecond).Format(timestampLayout)
+}
 
 // DefaultLifetimes is how long an indicator of each kind stays valid (valid_until - valid_from)
 // unless the analyst says otherwise: addresses change hands within weeks, domains and URLs within
