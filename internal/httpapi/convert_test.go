@@ -143,4 +143,9 @@ func TestConvertEndpointMISPAndRefusals(t *testing.T) {
 		headers: map[string]string{"Content-Type": "text/plain"}}); r.status != http.StatusRequestEntityTooLarge {
 		t.Errorf("a submission of too many objects: %d %s", r.status, r.body)
 	}
+	garbage := strings.Repeat("x\n", sharing.MaxConvertedLines+1)
+	if r := h.do(request{method: http.MethodPost, path: path, token: tok, body: []byte(garbage),
+		headers: map[string]string{"Content-Type": "text/plain"}}); r.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("a submission of too many refused lines: %d %s", r.status, r.body)
+	}
 }

@@ -20,6 +20,11 @@ import (
 // in parts.
 const MaxConvertedObjects = 10_000
 
+// MaxConvertedLines is the most lines (CSV rows, MISP attributes, bundle members) one conversion
+// request may report on, refused ones included: a body of short garbage lines would otherwise make
+// a verdict each, many times the body's size in memory.
+const MaxConvertedLines = 10_000
+
 // The verdicts of a converted line.
 const (
 	VerdictStored         = "stored"
@@ -76,6 +81,10 @@ func (s *Service) PublishConversion(ctx context.Context, acc Access, r io.Reader
 			return Conversion{}, &Error{Kind: Invalid, Message: strings.TrimPrefix(err.Error(), "convert: ")}
 		}
 		objects += len(it.Objects)
+		if len(items) == MaxConvertedLines {
+			return Conversion{}, &Error{Kind: TooLarge, Message: fmt.Sprintf(
+				"The submission has more than %d lines to report on, the most one request may; send it in parts (taxiictl publish does).", MaxConvertedLines)}
+		}
 		if objects > MaxConvertedObjects {
 			return Conversion{}, &Error{Kind: TooLarge, Message: fmt.Sprintf(
 				"The submission converts to more than %d objects, the most one request may publish; send it in parts (taxiictl publish does).", MaxConvertedObjects)}
