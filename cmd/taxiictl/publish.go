@@ -297,7 +297,7 @@ func (p *publisher) publishFile(name string, stdin io.Reader, format convert.For
 		buf.Write(header)
 		n := 0
 		var readErr error
-		for n < p.partLines && int64(buf.Len()) < p.maxBody-convert.MaxLineLength-2 {
+		for n == 0 || n < p.partLines && int64(buf.Len()) < p.maxBody-convert.MaxLineLength-2 {
 			line, err := br.ReadSlice('\n')
 			if errors.Is(err, bufio.ErrBufferFull) {
 				// A line longer than any the hub converts: sent cut, for the hub to report it.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Format is the kind of input.
@@ -257,6 +258,11 @@ func (c *Converter) lines(br *bufio.Reader) func() (Item, error) {
 				text = strings.TrimSpace(text[:i])
 			}
 			it := Item{Line: n, Input: text}
+			if !utf8.ValidString(text) {
+				it.Input = strings.ToValidUTF8(text, "\uFFFD")
+				it.Issue = issuef(CodeInvalid, "the line is not UTF-8")
+				return it, nil
+			}
 			ioc, issue := DetectLine(text)
 			if issue != nil {
 				it.Issue = issue

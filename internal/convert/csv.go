@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Columns are the columns a CSV file may have, named in its header in any order. Only value is
@@ -98,6 +99,11 @@ func (c *Converter) csv(br *bufio.Reader) (func() (Item, error), error) {
 				continue
 			}
 			it := Item{Line: line, Input: value}
+			if !utf8.ValidString(strings.Join(rec, ",")) {
+				it.Input = strings.ToValidUTF8(value, "\uFFFD")
+				it.Issue = issuef(CodeInvalid, "the row is not UTF-8")
+				return it, nil
+			}
 			meta, issue := csvMeta(field(rec, "description"), field(rec, "labels"), field(rec, "confidence"), field(rec, "valid_until"))
 			if issue != nil {
 				it.Issue = issue

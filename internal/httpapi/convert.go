@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -56,9 +58,18 @@ func (a *api) convert(c *gin.Context) error {
 		return &requestError{status: http.StatusRequestEntityTooLarge, code: "too-large", title: "Request too large",
 			description: "The body is larger than max_content_length (" + strconv.FormatInt(a.maxContentLength, 10) + " bytes); send it in parts."}
 	}
-	body := http.MaxBytesReader(c.Writer, c.Request.Body, a.maxContentLength)
+	body := &readErrors{r: http.MaxBytesReader(c.Writer, c.Request.Body, a.maxContentLength)}
 	conv, err := a.sharing.PublishConversion(c.Request.Context(), acc, body, opts, dryRun)
 	if err != nil {
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(body.err, &tooLarge):
+			// The body itself failed: that, not the conversion, is the answer.
+			return tooLarge
+		case body.err != nil:
+			return &requestError{status: http.StatusBadRequest, code: "unreadable-body", title: "Unreadable body",
+				description: "The request body could not be read completely.", cause: body.err}
+		}
 		return err
 	}
 	answer := convertAnswer{Status: taxii.NewStatus(conv.Status), Counts: map[string]int{}, Lines: conv.Lines}
@@ -148,4 +159,19 @@ func convertOptions(c *gin.Context) (convert.Options, bool, error) {
 	}
 	dryRun, err := boolParam(c, "dry_run")
 	return opts, dryRun, err
+}
+
+// readErrors keeps the error a body read failed with, other than its end, so that a body over the
+// limit is answered 413 whatever the converter made of the error.
+type readErrors struct {
+	r   io.Reader
+	err error
+}
+
+func (b *readErrors) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && b.err == nil {
+		b.err = err
+	}
+	return n, err
 }

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -142,6 +143,15 @@ func TestConvertEndpointMISPAndRefusals(t *testing.T) {
 	if r := h.do(request{method: http.MethodPost, path: path, token: tok, body: []byte(big),
 		headers: map[string]string{"Content-Type": "text/plain"}}); r.status != http.StatusRequestEntityTooLarge {
 		t.Errorf("a submission of too many objects: %d %s", r.status, r.body)
+	}
+	// A body over max_content_length sent without a length is cut at the limit and answered 413.
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, h.srv.URL+path, io.MultiReader(strings.NewReader(strings.Repeat("# "+strings.Repeat("x", 1000)+"\n", 40<<10))))
+	req.Header.Set("Content-Type", "text/plain")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if resp, err := h.srv.Client().Do(req); err != nil || resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("a chunked body over the limit: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	garbage := strings.Repeat("x\n", sharing.MaxConvertedLines+1)
 	if r := h.do(request{method: http.MethodPost, path: path, token: tok, body: []byte(garbage),

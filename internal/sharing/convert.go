@@ -127,7 +127,8 @@ func (s *Service) PublishConversion(ctx context.Context, acc Access, r io.Reader
 // Only the caller's own objects are read, as the origins record them: comparing with anyone
 // else's object would tell the caller about content it may not read. settle returns what it found
 // of each id: the caller's own object unchanged, or changed, or an id first published by another
-// member; ids published by no one are left out.
+// member, or an id no one published yet. Objects let through unchanged (from a STIX bundle) are
+// not settled and are left out.
 func (s *Service) settle(ctx context.Context, acc Access, items []convert.Item) (map[string]ownership, error) {
 	found := map[string]ownership{}
 	byID := map[string][]*convert.SDO{}
@@ -141,6 +142,7 @@ func (s *Service) settle(ctx context.Context, acc Access, items []convert.Item) 
 				keys = append(keys, store.OriginKeyID(o.SDO.ID))
 			}
 			byID[o.SDO.ID] = append(byID[o.SDO.ID], o.SDO)
+			found[o.SDO.ID] = ownNew
 		}
 	}
 	for start := 0; start < len(keys); start += store.MaxLimit {
@@ -183,7 +185,8 @@ func (s *Service) settle(ctx context.Context, acc Access, items []convert.Item) 
 type ownership int
 
 const (
-	ownUnchanged ownership = iota + 1 // the caller's, stored in the collection with this content
+	ownNew       ownership = iota + 1 // made by the conversion; no member published its id yet
+	ownUnchanged                      // the caller's, stored in the collection with this content
 	ownChanged                        // the caller's, with other content or in another collection
 	othersObject                      // first published in the partnership by another member
 )
@@ -271,7 +274,7 @@ func lineVerdicts(items []convert.Item, st store.Status, owned map[string]owners
 		switch {
 		case it.Issue != nil:
 			v.Verdict, v.Code, v.Message = VerdictRefused, it.Issue.Code, it.Issue.Message
-		case it.ID == "":
+		case it.ID == "" && len(it.Objects) == 0:
 			v.Verdict, v.Message = VerdictSkipped, it.Note
 		default:
 			o, ok := byID[it.ID]
@@ -284,7 +287,7 @@ func lineVerdicts(items []convert.Item, st store.Status, owned map[string]owners
 				v.Verdict, v.Message = VerdictStored, o.message
 			case strings.HasPrefix(o.message, "accepted") && owned[it.ID] == ownUnchanged:
 				v.Verdict, v.Message = VerdictAlreadyPresent, "already present; nothing changed"+strings.TrimPrefix(o.message, "accepted")
-			case strings.HasPrefix(o.message, "accepted") && owned[it.ID] != othersObject:
+			case strings.HasPrefix(o.message, "accepted") && (owned[it.ID] == ownNew || owned[it.ID] == ownChanged):
 				v.Verdict, v.Message = VerdictStored, "added"+strings.TrimPrefix(o.message, "accepted")
 			case strings.HasPrefix(o.message, "accepted"):
 				v.Verdict, v.Message = VerdictAccepted, o.message
