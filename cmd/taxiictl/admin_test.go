@@ -34,7 +34,7 @@ type testHub struct {
 	server    *server.Server
 }
 
-func startHub(t *testing.T, args ...string) testHub {
+func startHub(t testing.TB, args ...string) testHub {
 	t.Helper()
 	dir := t.TempDir()
 	cfg, err := server.ParseConfig(append([]string{"--data-dir", dir}, args...), func(string) string { return "" })

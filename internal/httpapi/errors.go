@@ -162,6 +162,10 @@ func sharingClassification(k sharing.Kind) classification {
 		return classification{http.StatusForbidden, policy.CodeOneWay, "Not permitted in this direction"}
 	case sharing.NotOwner:
 		return classification{http.StatusForbidden, "not-owner", "Not the publisher"}
+	case sharing.Invalid:
+		return classification{http.StatusBadRequest, "invalid-request", "Invalid request"}
+	case sharing.TooLarge:
+		return classification{http.StatusRequestEntityTooLarge, "too-many-objects", "Too many objects"}
 	default:
 		return classification{http.StatusInternalServerError, "internal", "Internal error"}
 	}

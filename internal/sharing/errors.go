@@ -16,6 +16,10 @@ const (
 	// NotOwner: the object is another member's; only the member that first published it in the
 	// partnership changes it.
 	NotOwner
+	// Invalid: the submission cannot be read as asked (a conversion's input or options).
+	Invalid
+	// TooLarge: the submission holds more than one request may.
+	TooLarge
 )
 
 // Error is a refusal the caller can act on. Message is a sentence for the caller and never carries
