@@ -42,7 +42,7 @@ func TestStatusAmplification(t *testing.T) {
 			run := runID()
 			var bad strings.Builder
 			for i := range names {
-				fmt.Fprintf(&bad, `,"B%02d":1`, i)
+				fmt.Fprintf(&bad, `,"b-%02d":1`, i) // a dash is not allowed in a property name
 			}
 			objects := make([]string, 0, total)
 			var neighbours []string
