@@ -47,7 +47,7 @@ func TestTLPLoopholes(t *testing.T) {
 		infra := collectionPath("eu-japan", "critical-infrastructure")
 
 		// Marking definitions stored earlier in the partnership, in a collection without a ceiling.
-		h.ok("lift the ceiling", h.call("PUT", "/admin/partnerships/eu-japan/collections/critical-infrastructure/policy/",
+		h.ok("lift the ceiling", h.call("PUT", "/admin/partnerships/eu-japan/collections/critical-infrastructure/policy/?confirm_weaken=true",
 			admin.CollectionPolicy{}), 200, nil)
 		if st := postStatus(t, h.hub, infra, h.tokens["cert-eu"], statementRed, statementAmber, copyright); st.SuccessCount != 3 {
 			t.Fatalf("storing the marking definitions: %+v", st)
