@@ -138,7 +138,7 @@ func TestTLPLoopholes(t *testing.T) {
 			t.Errorf("the definition claiming RED under an AMBER clearance: %d, want 404", r.status)
 		}
 		// Without a clearance, everything.
-		h.ok("no clearance", h.call("PUT", "/admin/partnerships/eu-japan/memberships/jpcert-cc/", map[string]string{"role": "both"}), 200, nil)
+		h.ok("no clearance", h.call("PUT", "/admin/partnerships/eu-japan/memberships/jpcert-cc/?confirm_weaken=true", map[string]string{"role": "both"}), 200, nil)
 		if got := visible(h.tokens["jpcert-cc"]); len(got) != 6 {
 			t.Errorf("without a clearance: %v, want all six", got)
 		}
