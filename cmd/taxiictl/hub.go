@@ -300,26 +300,32 @@ func (c *hubClient) call(method, path string, body, out any) error {
 	if err != nil {
 		return fmt.Errorf("build the request: %w", err)
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "taxiictl")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.http.Do(req)
+	return exchange(c.http, c.base, c.token, req, out, "a taxiihub admin API")
+}
+
+// exchange sends req with the token and decodes the answer into out, if any. An answer that is
+// not the hub's error resource (a proxy's, or that of something else at the URL) is said to come
+// from elsewhere than speaker, the service taxiictl expected there.
+func exchange(h *http.Client, base, token string, req *http.Request, out any, speaker string) error {
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("User-Agent", "taxiictl")
+	resp, err := h.Do(req)
 	if err != nil {
-		return &unreachableError{url: c.base, err: err}
+		return &unreachableError{url: base, err: err}
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
-		return &unreachableError{url: c.base, err: fmt.Errorf("read the answer: %w", err)}
+		return &unreachableError{url: base, err: fmt.Errorf("read the answer: %w", err)}
 	}
 	if resp.StatusCode >= 300 {
 		e := &refusedError{status: resp.StatusCode}
 		if json.Unmarshal(answer, &e.body) != nil || e.body.Title == "" {
-			// Not the hub's error resource: a proxy, or something else at that URL.
-			e.body = errorBody{Description: "the answer is not from a taxiihub admin API: " + snippet(answer)}
+			e.body = errorBody{Description: "the answer is not from " + speaker + ": " + snippet(answer)}
 		}
 		return e
 	}

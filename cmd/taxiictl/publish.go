@@ -229,28 +229,7 @@ func (p *publisher) get(path string, out any) error {
 }
 
 func (p *publisher) send(req *http.Request, out any) error {
-	req.Header.Set("Authorization", "Bearer "+p.token)
-	req.Header.Set("User-Agent", "taxiictl")
-	resp, err := p.http.Do(req)
-	if err != nil {
-		return &unreachableError{url: p.base, err: err}
-	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	if err != nil {
-		return &unreachableError{url: p.base, err: fmt.Errorf("read the answer: %w", err)}
-	}
-	if resp.StatusCode >= 300 {
-		e := &refusedError{status: resp.StatusCode}
-		if json.Unmarshal(answer, &e.body) != nil || e.body.Title == "" {
-			e.body = errorBody{Description: "the answer is not from a taxiihub: " + snippet(answer)}
-		}
-		return e
-	}
-	if err := json.Unmarshal(answer, out); err != nil {
-		return fmt.Errorf("the hub's answer is not understood (%w): %s", err, snippet(answer))
-	}
-	return nil
+	return exchange(p.http, p.base, p.token, req, out, "a taxiihub")
 }
 
 // publishFile sends one file: an IOC list or CSV file in parts of whole lines, each under the

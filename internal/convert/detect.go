@@ -528,7 +528,35 @@ func parseURL(s string) (IOC, *Issue) {
 	if u.User != nil {
 		userinfo = u.User.String() + "@"
 	}
-	return IOC{Kind: URL, Value: strings.ToLower(u.Scheme) + "://" + userinfo + normHost + rest}, nil
+	return IOC{Kind: URL, Value: strings.ToLower(u.Scheme) + "://" + userinfo + normHost + percentEncode(rest)}, nil
+}
+
+// percentEncode writes the bytes RFC 3986 does not allow in a URL's path, query or fragment
+// (spaces, quotes, backslashes, brackets, non-ASCII…) as %XX, as a browser does before it sends
+// the request, so that the pattern names the URL that crosses the wire and the validator takes it
+// for a URL. Escapes already present are kept, and so is every allowed byte.
+func percentEncode(s string) string {
+	const hex = "0123456789ABCDEF"
+	allowed := func(c byte) bool {
+		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("-._~!$&'()*+,;=:@/?#", c) >= 0
+	}
+	isHex := func(c byte) bool { return strings.IndexByte(hex, c) >= 0 || 'a' <= c && c <= 'f' }
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case allowed(c):
+			b.WriteByte(c)
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
 }
 
 func truncate(s string, n int) string {

@@ -297,7 +297,8 @@ func mispComparisons(typ, value string) ([]string, IOC, *Issue) {
 	case "mutex":
 		return []string{"mutex:name = " + QuoteLiteral(value)}, IOC{Kind: "mutex", Value: value}, nil
 	case "regkey":
-		return []string{"windows-registry-key:key = " + QuoteLiteral(value)}, IOC{Kind: "windows-registry-key", Value: value}, nil
+		key := fullHive(value)
+		return []string{"windows-registry-key:key = " + QuoteLiteral(key)}, IOC{Kind: "windows-registry-key", Value: key}, nil
 	case "mac-address":
 		v := strings.ToLower(strings.TrimSpace(value))
 		return []string{"mac-addr:value = " + QuoteLiteral(v)}, IOC{Kind: "mac-addr", Value: v}, nil
@@ -415,4 +416,25 @@ func normaliseObjectValue(path, v string) string {
 		}
 	}
 	return v
+}
+
+// hiveNames are the abbreviations of the registry's root keys that MISP users write; STIX 2.1
+// wants a windows-registry-key's key to start with the hive in full (section 6.17.1).
+var hiveNames = map[string]string{
+	"HKLM": "HKEY_LOCAL_MACHINE", "HKCU": "HKEY_CURRENT_USER", "HKCR": "HKEY_CLASSES_ROOT",
+	"HKU": "HKEY_USERS", "HKCC": "HKEY_CURRENT_CONFIG",
+}
+
+// fullHive writes a key's abbreviated hive in full: HKLM\Software becomes
+// HKEY_LOCAL_MACHINE\Software. Other keys are kept as they are.
+func fullHive(key string) string {
+	hive, rest, _ := strings.Cut(key, `\`)
+	full, ok := hiveNames[strings.ToUpper(hive)]
+	if !ok {
+		return key
+	}
+	if rest == "" {
+		return full
+	}
+	return full + `\` + rest
 }

@@ -47,7 +47,7 @@ func TestTLPLoopholes(t *testing.T) {
 		infra := collectionPath("eu-japan", "critical-infrastructure")
 
 		// Marking definitions stored earlier in the partnership, in a collection without a ceiling.
-		h.ok("lift the ceiling", h.call("PUT", "/admin/partnerships/eu-japan/collections/critical-infrastructure/policy/",
+		h.ok("lift the ceiling", h.call("PUT", "/admin/partnerships/eu-japan/collections/critical-infrastructure/policy/?confirm_weaken=true",
 			admin.CollectionPolicy{}), 200, nil)
 		if st := postStatus(t, h.hub, infra, h.tokens["cert-eu"], statementRed, statementAmber, copyright); st.SuccessCount != 3 {
 			t.Fatalf("storing the marking definitions: %+v", st)
@@ -138,7 +138,7 @@ func TestTLPLoopholes(t *testing.T) {
 			t.Errorf("the definition claiming RED under an AMBER clearance: %d, want 404", r.status)
 		}
 		// Without a clearance, everything.
-		h.ok("no clearance", h.call("PUT", "/admin/partnerships/eu-japan/memberships/jpcert-cc/", map[string]string{"role": "both"}), 200, nil)
+		h.ok("no clearance", h.call("PUT", "/admin/partnerships/eu-japan/memberships/jpcert-cc/?confirm_weaken=true", map[string]string{"role": "both"}), 200, nil)
 		if got := visible(h.tokens["jpcert-cc"]); len(got) != 6 {
 			t.Errorf("without a clearance: %v, want all six", got)
 		}

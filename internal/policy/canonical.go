@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/idna"
 	"golang.org/x/text/unicode/norm"
 
+	"taxiihub/internal/stix"
 	"taxiihub/internal/stix/pattern"
 )
 
@@ -41,34 +42,20 @@ func canonicalNumber(s string) string {
 	return strconv.FormatFloat(f, 'g', -1, 64)
 }
 
-// observableTypes maps each STIX 2.1 cyber-observable type to the properties STIX derives its
-// deterministic id from (its ID contributing properties), which identify what it observes. Types
-// with none listed in STIX (process, network-traffic…) are defined by every property but the
-// submitter's fields, as other objects.
-var observableTypes = map[string][]string{
-	"artifact":             {"hashes", "payload_bin"},
-	"autonomous-system":    {"number"},
-	"directory":            {"path"},
-	"domain-name":          {"value"},
-	"email-addr":           {"value"},
-	"email-message":        {"from_ref", "subject", "body"},
-	"file":                 {"hashes", "name", "extensions", "parent_directory_ref"},
-	"ipv4-addr":            {"value"},
-	"ipv6-addr":            {"value"},
-	"mac-addr":             {"value"},
-	"mutex":                {"name"},
-	"network-traffic":      {"start", "end", "src_ref", "dst_ref", "src_port", "dst_port", "protocols", "extensions"},
-	"process":              {"pid", "command_line", "cwd", "created_time", "image_ref"},
-	"software":             {"name", "cpe", "swid", "vendor", "version"},
-	"url":                  {"value"},
-	"user-account":         {"account_type", "user_id", "account_login"},
-	"windows-registry-key": {"key", "values"},
-	"x509-certificate":     {"hashes", "serial_number"},
+// identifyingProperties returns the properties that identify what an observable of type typ
+// observes, and whether typ is a cyber-observable type: those STIX derives its deterministic id
+// from. A process has none in STIX (its ids are random), so its own defining properties stand in.
+func identifyingProperties(typ string) ([]string, bool) {
+	if typ == "process" {
+		return []string{"pid", "command_line", "cwd", "created_time", "image_ref"}, true
+	}
+	return stix.IDContributing(typ)
 }
 
 func observableContent(typ string, obj map[string]any) map[string]any {
 	out := map[string]any{}
-	for _, p := range observableTypes[typ] {
+	props, _ := identifyingProperties(typ)
+	for _, p := range props {
 		v, ok := obj[p]
 		if !ok {
 			continue

@@ -293,6 +293,14 @@ var idContributing = map[string][]string{
 	"x509-certificate":     {"hashes", "serial_number"},
 }
 
+// IDContributing returns the properties STIX 2.1 derives a cyber-observable type's deterministic
+// id from, and whether typ is a cyber-observable type STIX 2.1 defines. The list is empty for
+// types whose ids are always random (process).
+func IDContributing(typ string) (props []string, observable bool) {
+	props, observable = idContributing[typ]
+	return slices.Clone(props), observable
+}
+
 // checkIdentity checks type and id and their agreement, and the UUID version policy.
 func (c *objectCheck) checkIdentity() {
 	id, ok := str(c.obj, "id")
