@@ -218,6 +218,9 @@ func TestIngestBudgetAnswersBusy(t *testing.T) {
 	if busy.header.Get("Retry-After") == "" {
 		t.Errorf("503 without Retry-After: %s", busy)
 	}
+	// The analysts' conversion endpoint reads bodies under the same budget.
+	converted := call(t, http.MethodPost, h.URL()+collection+"x-taxiihub-convert/?format=lines", token, []byte("198.51.100.7\n"))
+	requireTAXIIError(t, converted, http.StatusServiceUnavailable, "busy")
 	holder.Close()
 	// The holder's reservation is given back when its request ends, which its closed connection causes.
 	for {

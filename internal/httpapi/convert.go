@@ -58,6 +58,17 @@ func (a *api) convert(c *gin.Context) error {
 		return &requestError{status: http.StatusRequestEntityTooLarge, code: "too-large", title: "Request too large",
 			description: "The body is larger than max_content_length (" + strconv.FormatInt(a.maxContentLength, 10) + " bytes); send it in parts."}
 	}
+	// The same ingest budget as a POST of objects: a conversion holds its body's objects too (at
+	// most 10,000 of them, whatever the body's size).
+	declared := c.Request.ContentLength
+	if declared < 0 {
+		declared = a.maxContentLength
+	}
+	release, err := a.ingest.reserve(c, declared)
+	if err != nil {
+		return err
+	}
+	defer release()
 	body := &readErrors{r: http.MaxBytesReader(c.Writer, c.Request.Body, a.maxContentLength)}
 	conv, err := a.sharing.PublishConversion(c.Request.Context(), acc, body, opts, dryRun)
 	if err != nil {
