@@ -60,11 +60,7 @@ func (a *api) convert(c *gin.Context) error {
 	}
 	// The same ingest budget as a POST of objects: a conversion holds its body's objects too (at
 	// most 10,000 of them, whatever the body's size).
-	declared := c.Request.ContentLength
-	if declared < 0 {
-		declared = a.maxContentLength
-	}
-	release, err := a.ingest.reserve(c, declared)
+	release, err := a.reserveBody(c)
 	if err != nil {
 		return err
 	}

@@ -130,11 +130,7 @@ func (a *api) addObjects(c *gin.Context) error {
 	}
 	// Room in the hub's ingest budget is taken before the first byte is read, and kept until the
 	// answer is written: the body, its objects and their status are what the budget stands for.
-	declared := c.Request.ContentLength
-	if declared < 0 {
-		declared = a.maxContentLength
-	}
-	release, err := a.ingest.reserve(c, declared)
+	release, err := a.reserveBody(c)
 	if err != nil {
 		return err
 	}

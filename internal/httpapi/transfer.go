@@ -163,6 +163,16 @@ func (b *ingestBudget) reserve(c *gin.Context, n int64) (release func(), err err
 	return func() { b.sem.Release(n) }, nil
 }
 
+// reserveBody takes room in the ingest budget for the request's body before its first byte is read:
+// its declared length, or max_content_length when it declares none (chunked).
+func (a *api) reserveBody(c *gin.Context) (release func(), err error) {
+	declared := c.Request.ContentLength
+	if declared < 0 {
+		declared = a.maxContentLength
+	}
+	return a.ingest.reserve(c, declared)
+}
+
 // afterTransfer gives the hub's work on a request whose body has been read the whole request
 // timeout again. A body's transfer is bounded by the minimum transfer rate, not by the request
 // timeout, which would otherwise leave a large body sent at an honest pace no time to be judged and
