@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 
@@ -17,13 +18,15 @@ var _ store.Backups = (*Store)(nil)
 // one left behind by a crash knows what it is; the hub never reads them.
 const backupPattern = ".taxiihub-backup-*.db"
 
-// Backup copies the database with VACUUM INTO, on a reader connection: the copy is one read
-// transaction's snapshot, so it is consistent, and in WAL mode writers carry on meanwhile. The
+// Backup copies the database with VACUUM INTO, on a connection of its own: the copy is one read
+// transaction's snapshot, so it is consistent, and in WAL mode writers carry on meanwhile. Not on
+// the reader pool, whose query_only refuses VACUUM even into another file, nor on the writer, which
+// writers would then queue behind. The
 // copy is written next to the database (the same file system, which has room for the database
 // already) and read back to check it and to find where its ledger ends. ctx bounds the copy: the
 // driver interrupts SQLite when it ends.
 func (s *Store) Backup(ctx context.Context) (store.Backup, error) {
-	tmp, err := os.CreateTemp(s.dir, backupPattern)
+	tmp, err := os.CreateTemp(filepath.Dir(s.path), backupPattern)
 	if err != nil {
 		return store.Backup{}, fmt.Errorf("sqlitestore: backup: %w", err)
 	}
@@ -38,7 +41,13 @@ func (s *Store) Backup(ctx context.Context) (store.Backup, error) {
 		}
 		return store.Backup{}, fmt.Errorf("sqlitestore: backup: %w", err)
 	}
-	if _, err := s.read.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+	q := url.Values{"_pragma": basePragmas}
+	conn, err := sql.Open("sqlite", "file:"+(&url.URL{Path: filepath.ToSlash(s.path)}).EscapedPath()+"?"+q.Encode())
+	if err != nil {
+		return fail(err)
+	}
+	_, err = conn.ExecContext(ctx, `VACUUM INTO ?`, path)
+	if err = errors.Join(err, conn.Close()); err != nil {
 		return fail(err)
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
@@ -63,7 +72,7 @@ func CheckBackup(ctx context.Context, path string) (store.Backup, error) {
 	if err != nil {
 		return store.Backup{}, fmt.Errorf("check %s: %w", path, err)
 	}
-	db, err := sql.Open("sqlite", "file:"+filepath.ToSlash(abs)+"?mode=ro&_pragma=query_only(1)")
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath()+"?mode=ro&_pragma=query_only(1)")
 	if err != nil {
 		return store.Backup{}, fmt.Errorf("check %s: %w", path, err)
 	}
