@@ -57,6 +57,11 @@ func backupDatabase(inv *invocation) error {
 	}
 	res.File = dest
 	return inv.output(res, func(w io.Writer) {
+		if res.LedgerSeq == 0 {
+			fmt.Fprintf(w, "backed up %d bytes to %s (schema version %d); the ledger is empty\n", res.Bytes, dest, res.SchemaVersion)
+			fmt.Fprintln(w, "after a restore, check it with: taxiictl audit verify --deep")
+			return
+		}
 		fmt.Fprintf(w, "backed up %d bytes to %s (schema version %d); the ledger ends at %d:%s\n",
 			res.Bytes, dest, res.SchemaVersion, res.LedgerSeq, res.LedgerHash)
 		fmt.Fprintf(w, "after a restore, check it with: taxiictl audit verify --deep --ledger-at %d:%s\n", res.LedgerSeq, res.LedgerHash)
