@@ -41,6 +41,17 @@ func TestBackupCommand(t *testing.T) {
 		t.Errorf("the audit trail does not record the backup:\n%s", audit)
 	}
 
+	// One backup at a time per node: a second while the first is being sent is refused.
+	first, err := h.server.Admin().Backup(t.Context(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.fails(t, exitFailed, []string{"backup is already being taken or sent"}, "backup", filepath.Join(t.TempDir(), "second.db"))
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h.must(t, "backup", filepath.Join(t.TempDir(), "third.db"))
+
 	m := startHub(t, "--mongo-uri", mongod.URI(), "--mongo-database", mongod.Database(t))
 	m.fails(t, exitFailed, []string{"mongodump --oplog", "README"}, "backup", filepath.Join(t.TempDir(), "m.db"))
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"taxiihub/internal/auth"
@@ -125,6 +126,8 @@ type Service struct {
 	maxTTL     time.Duration
 	now        func() time.Time
 	verified   func(check string, ok bool)
+	// backingUp is set while a backup is copied or sent (see Backup).
+	backingUp atomic.Bool
 }
 
 // New returns the operator service.

@@ -42,11 +42,22 @@ const mongoBackups = "this hub keeps its data in MongoDB, which is backed up wit
 
 // Backup copies the hub's database and records, in the audit trail, that the operator took a copy
 // of every partner's intelligence.
-func (s *Service) Backup(ctx context.Context, actor string) (Backup, error) {
+//
+// One backup runs at a time on a node, from the copy until its file is closed: each copy takes as
+// much disk as the database, so a second request is refused (conflict) rather than doubling that.
+func (s *Service) Backup(ctx context.Context, actor string) (_ Backup, err error) {
 	b, ok := s.store.(store.Backups)
 	if !ok {
 		return Backup{}, conflict(store.ErrNoOnlineBackup, mongoBackups)
 	}
+	if !s.backingUp.CompareAndSwap(false, true) {
+		return Backup{}, conflict(nil, "a backup is already being taken or sent on this hub node; try again once it is done")
+	}
+	defer func() {
+		if err != nil {
+			s.backingUp.Store(false)
+		}
+	}()
 	copied, err := b.Backup(ctx)
 	if errors.Is(err, store.ErrNoOnlineBackup) {
 		return Backup{}, conflict(err, mongoBackups)
@@ -58,7 +69,7 @@ func (s *Service) Backup(ctx context.Context, actor string) (Backup, error) {
 	if err != nil {
 		return Backup{}, errors.Join(fmt.Errorf("admin: backup: %w", err), os.Remove(copied.Path))
 	}
-	out := Backup{ReadCloser: removeOnClose{f}, Size: copied.Size, SchemaVersion: copied.SchemaVersion,
+	out := Backup{ReadCloser: removeOnClose{File: f, done: func() { s.backingUp.Store(false) }}, Size: copied.Size, SchemaVersion: copied.SchemaVersion,
 		LedgerSeq: copied.Ledger.Seq, LedgerHash: hex.EncodeToString(copied.Ledger.Hash)}
 	if err := s.record(ctx, actor, Change{Action: "backup", Kind: "database", Target: "embedded",
 		Detail: fmt.Sprintf("%d bytes, ledger at %d", copied.Size, copied.Ledger.Seq)}); err != nil {
@@ -68,8 +79,12 @@ func (s *Service) Backup(ctx context.Context, actor string) (Backup, error) {
 }
 
 // removeOnClose deletes the copy once it has been read: the hub keeps no backups of its own.
-type removeOnClose struct{ *os.File }
+type removeOnClose struct {
+	*os.File
+	done func()
+}
 
 func (r removeOnClose) Close() error {
+	defer r.done()
 	return errors.Join(r.File.Close(), os.Remove(r.Name()))
 }
