@@ -301,7 +301,12 @@ func scrapeMetricNames(t *testing.T) map[string]bool {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An operator's verification, which the hub counts for TaxiihubLedgerVerificationFailed.
+	send(t, http.MethodGet, srv.URL+"/admin/ledger/verify/", strings.TrimSpace(string(operator)), "")
 	body := send(t, http.MethodGet, srv.URL+"/metrics", strings.TrimSpace(string(operator)), "")
+	if !strings.Contains(body, `taxiihub_ledger_verifications_total{check="ledger",result="ok"} 1`+"\n") {
+		t.Errorf("the operator's ledger verification is not counted:\n%s", body)
+	}
 	names := map[string]bool{}
 	for line := range strings.Lines(body) {
 		f := strings.Fields(line)

@@ -69,8 +69,13 @@ func (s *Service) Backup(ctx context.Context, actor string) (_ Backup, err error
 	if err != nil {
 		return Backup{}, errors.Join(fmt.Errorf("admin: backup: %w", err), os.Remove(copied.Path))
 	}
-	out := Backup{ReadCloser: removeOnClose{File: f, done: func() { s.backingUp.Store(false) }}, Size: copied.Size, SchemaVersion: copied.SchemaVersion,
-		LedgerSeq: copied.Ledger.Seq, LedgerHash: hex.EncodeToString(copied.Ledger.Hash)}
+	out := Backup{
+		ReadCloser:    removeOnClose{File: f, done: func() { s.backingUp.Store(false) }},
+		Size:          copied.Size,
+		SchemaVersion: copied.SchemaVersion,
+		LedgerSeq:     copied.Ledger.Seq,
+		LedgerHash:    hex.EncodeToString(copied.Ledger.Hash),
+	}
 	if err := s.record(ctx, actor, Change{Action: "backup", Kind: "database", Target: "embedded",
 		Detail: fmt.Sprintf("%d bytes, ledger at %d", copied.Size, copied.Ledger.Seq)}); err != nil {
 		return Backup{}, errors.Join(err, out.Close())
