@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 
 	"taxiihub/internal/buildinfo"
@@ -32,6 +33,11 @@ func main() {
 // run turns the outside world (arguments, environment, signals) into values, so that everything
 // below it can be started by tests without touching process state.
 func run(args []string, getenv func(string) string, stderr io.Writer) int {
+	args, restore, err := restoreArg(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "taxiihub: %v\n", err)
+		return 2
+	}
 	cfg, err := server.ParseConfig(args, getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "taxiihub: %v\n", err)
@@ -39,6 +45,13 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	}
 	httpapi.UseReleaseMode()
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	if restore != "" {
+		if err := server.Restore(context.Background(), cfg, restore, log); err != nil {
+			log.Error("taxiihub could not restore", "error", err)
+			return 1
+		}
+		return 0
+	}
 
 	// SIGHUP is caught from the start: its default action would end the process.
 	hangup := make(chan os.Signal, 1)
@@ -81,6 +94,26 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// restoreArg takes --restore FILE (or --restore=FILE) out of args: a command, not a setting.
+func restoreArg(args []string) (rest []string, file string, err error) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == server.RestoreFlag || a == "-"+server.RestoreFlag[2:]:
+			if i+1 >= len(args) {
+				return nil, "", fmt.Errorf("%s needs the backup file", server.RestoreFlag)
+			}
+			file = args[i+1]
+			i++
+		case strings.HasPrefix(a, server.RestoreFlag+"="):
+			file = strings.TrimPrefix(a, server.RestoreFlag+"=")
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return rest, file, nil
 }
 
 // isTerminal reports whether f is a character device: a person is reading it.

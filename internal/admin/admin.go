@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"taxiihub/internal/auth"
@@ -110,6 +111,9 @@ type Config struct {
 	MaxTokenTTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Verified, when set, is told the outcome of every verification an operator runs: check is
+	// "ledger" (the chain alone) or "deep", ok whether it held. The hub counts them for alerting.
+	Verified func(check string, ok bool)
 }
 
 // Service carries out operator actions.
@@ -121,6 +125,9 @@ type Service struct {
 	defaultTTL time.Duration
 	maxTTL     time.Duration
 	now        func() time.Time
+	verified   func(check string, ok bool)
+	// backingUp is set while a backup is copied or sent (see Backup).
+	backingUp atomic.Bool
 }
 
 // New returns the operator service.
@@ -133,6 +140,10 @@ func New(cfg Config) *Service {
 		defaultTTL: cmp.Or(cfg.DefaultTokenTTL, DefaultTokenTTL),
 		maxTTL:     cmp.Or(cfg.MaxTokenTTL, DefaultMaxTokenTTL),
 		now:        cfg.Now,
+		verified:   cfg.Verified,
+	}
+	if s.verified == nil {
+		s.verified = func(string, bool) {}
 	}
 	if s.now == nil {
 		s.now = time.Now

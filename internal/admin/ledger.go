@@ -123,6 +123,7 @@ func (s *Service) VerifyLedger(ctx context.Context) (LedgerVerification, error) 
 	if err != nil {
 		return LedgerVerification{}, fmt.Errorf("admin: verify ledger: %w", err)
 	}
+	s.verified("ledger", v.OK)
 	if !v.OK {
 		s.log.WarnContext(ctx, "ledger verification failed", "broken_at", v.BrokenAt, "problem", v.Problem)
 	}
@@ -272,6 +273,7 @@ func (s *Service) VerifyDeep(ctx context.Context, q DeepQuery) (DeepVerification
 	if err != nil {
 		return DeepVerification{}, fmt.Errorf("admin: deep verification: %w", err)
 	}
+	s.verified("deep", v.OK)
 	if !v.OK {
 		s.log.WarnContext(ctx, "deep verification failed", "problems", v.ProblemCount,
 			"ledger_broken_at", v.Ledger.BrokenAt, "audit_broken_at", v.Audit.BrokenAt)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -66,6 +67,8 @@ type Admin interface {
 	VerifyDeep(ctx context.Context, q admin.DeepQuery) (admin.DeepVerification, error)
 	Heads(ctx context.Context) (admin.Heads, error)
 	Pulls(ctx context.Context, q admin.PullQuery) (admin.PullPage, error)
+
+	Backup(ctx context.Context, actor string) (admin.Backup, error)
 }
 
 // OperatorAuthenticator turns an Authorization header into the name of an operator.
@@ -582,6 +585,7 @@ func (h adminAPI) mountRules(g *gin.RouterGroup) {
 	route(g, http.MethodGet, "/ledger/verify/", h.handle(h.verifyLedger))
 	route(g, http.MethodGet, "/ledger/verify/deep/", h.handle(h.verifyDeep))
 	route(g, http.MethodGet, "/ledger/heads/", h.handle(h.heads))
+	route(g, http.MethodPost, "/backup/", h.handle(h.backup))
 	route(g, http.MethodGet, "/ledger/pulls/", h.handle(h.pulls))
 }
 
@@ -710,6 +714,32 @@ func (h adminAPI) verifyDeep(c *gin.Context) error {
 		return err
 	}
 	writeAdminJSON(c, http.StatusOK, v)
+	return nil
+}
+
+// backup streams a consistent copy of the embedded database. The copy is taken within the request
+// timeout; the answer is then written at the minimum transfer rate like any other.
+func (h adminAPI) backup(c *gin.Context) error {
+	b, err := h.svc.Backup(c.Request.Context(), actor(c))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := b.Close(); err != nil {
+			h.log.WarnContext(c.Request.Context(), "backup sent, but its copy stayed on the hub's disk", "error", err)
+		}
+	}()
+	c.Header("Content-Length", strconv.FormatInt(b.Size, 10))
+	c.Header("Content-Disposition", `attachment; filename="taxiihub-backup.db"`)
+	c.Header(admin.BackupLedgerSeqHeader, strconv.FormatInt(b.LedgerSeq, 10))
+	c.Header(admin.BackupLedgerHashHeader, b.LedgerHash)
+	c.Header(admin.BackupSchemaHeader, strconv.Itoa(b.SchemaVersion))
+	c.Header("Content-Type", admin.BackupMediaType)
+	c.Status(http.StatusOK)
+	if _, err := io.Copy(c.Writer, b); err != nil {
+		// The status is sent: the operator sees a short file against Content-Length.
+		h.log.WarnContext(c.Request.Context(), "backup cut off while being sent", "error", err)
+	}
 	return nil
 }
 

@@ -283,3 +283,17 @@ func (s *Store) RecordSeed(ctx context.Context, sd store.Seed) error {
 func (s *Store) Seeds(ctx context.Context) ([]store.Seed, error) {
 	return observe(s, "Seeds", func() ([]store.Seed, error) { return s.Store.Seeds(ctx) })
 }
+
+// Backup copies the store it wraps, when that store can, timed as the operation "Backup".
+func (s *Store) Backup(ctx context.Context) (store.Backup, error) {
+	b, ok := s.Store.(store.Backups)
+	if !ok {
+		return store.Backup{}, store.ErrNoOnlineBackup
+	}
+	var out store.Backup
+	err := s.observe("Backup", func() (err error) {
+		out, err = b.Backup(ctx)
+		return err
+	})
+	return out, err
+}

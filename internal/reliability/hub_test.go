@@ -43,6 +43,8 @@ type hubOptions struct {
 	seed bool
 	// extraArgs are added to the command line.
 	extraArgs []string
+	// dataDir is the hub's data directory; empty means a new one.
+	dataDir string
 }
 
 // hub is a taxiihub process the test controls. It keeps its address and data directory across
@@ -64,7 +66,10 @@ type hub struct {
 // startHub starts a hub process and waits until it serves; a cleanup stops it.
 func startHub(t testing.TB, name string, opts hubOptions) *hub {
 	t.Helper()
-	h := &hub{t: t, name: name, opts: opts, addr: freeAddr(t), dataDir: t.TempDir()}
+	h := &hub{t: t, name: name, opts: opts, addr: freeAddr(t), dataDir: opts.dataDir}
+	if h.dataDir == "" {
+		h.dataDir = t.TempDir()
+	}
 	h.logPath = filepath.Join(t.TempDir(), name+".log")
 	h.start()
 	t.Cleanup(func() {

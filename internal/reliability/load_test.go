@@ -3,7 +3,10 @@
 package reliability
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -152,12 +155,14 @@ type tracker struct {
 	mu   sync.Mutex
 	// started holds the start of every request in flight, by method and host.
 	started map[*http.Request]time.Time
+	// acked holds, for every object a 202 listed among its successes, when that answer arrived.
+	acked map[string]time.Time
 }
 
 func newTracker() *tracker {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
-	return &tracker{base: t, started: make(map[*http.Request]time.Time)}
+	return &tracker{base: t, started: make(map[*http.Request]time.Time), acked: make(map[string]time.Time)}
 }
 
 func (tr *tracker) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -169,7 +174,46 @@ func (tr *tracker) RoundTrip(req *http.Request) (*http.Response, error) {
 		delete(tr.started, req)
 		tr.mu.Unlock()
 	}()
-	return tr.base.RoundTrip(req)
+	resp, err := tr.base.RoundTrip(req)
+	if err != nil || req.Method != http.MethodPost || resp.StatusCode != http.StatusAccepted {
+		return resp, err
+	}
+	// The status is read here, whole, so that the time of the acknowledgement is the answer's.
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	var status struct {
+		Successes []struct {
+			ID string `json:"id"`
+		} `json:"successes"`
+	}
+	if json.Unmarshal(body, &status) == nil {
+		now := time.Now()
+		tr.mu.Lock()
+		for _, s := range status.Successes {
+			if _, seen := tr.acked[s.ID]; !seen {
+				tr.acked[s.ID] = now
+			}
+		}
+		tr.mu.Unlock()
+	}
+	return resp, nil
+}
+
+// ackedBefore returns the objects a 202 acknowledged before t.
+func (tr *tracker) ackedBefore(t time.Time) []string {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	var ids []string
+	for id, at := range tr.acked {
+		if at.Before(t) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // inFlightSince reports whether a request with the method to host started before t and is still

@@ -118,6 +118,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err erro
 		Logger:          log,
 		DefaultTokenTTL: cfg.TokenTTL,
 		MaxTokenTTL:     cfg.MaxTokenTTL,
+		Verified:        metrics.NewVerifications(reg),
 	})
 	metrics.RegisterTokenExpiry(reg, memberExpiries(svc), log)
 	if err := bootstrapOperator(ctx, svc, cfg.DataDir, log); err != nil {

@@ -39,6 +39,8 @@ type Store struct {
 	write *sql.DB // one connection: SQLite has one writer at a time
 	read  *sql.DB // read-only connections
 	now   func() time.Time
+	// path is the database file's absolute path; Backup reads it, and writes its copies beside it.
+	path string
 }
 
 // Option changes how Open sets up a Store.
@@ -99,7 +101,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := read.PingContext(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("sqlitestore: open %s for reading: %w", path, err), read.Close(), write.Close())
 	}
-	s := &Store{write: write, read: read, now: o.now}
+	s := &Store{write: write, read: read, now: o.now, path: abs}
 	if err := s.chainAudit(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("sqlitestore: open %s: %w", path, err), read.Close(), write.Close())
 	}
