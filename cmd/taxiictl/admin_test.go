@@ -250,14 +250,14 @@ func TestEveryCommand(t *testing.T) {
 	if code, _ := taxii(t, h.url, "/eu-japan/collections/", strings.TrimSpace(string(jpcert))); code != 200 {
 		t.Errorf("a token signed before rotation: %d", code)
 	}
-	h.fails(t, exitFailed, []string{"409", "rotate it first"}, "key", "retire", rotated.KID)
+	h.fails(t, exitFailed, []string{"409", "rotate it first"}, "key", "retire", "--", rotated.KID) // a kid may start with "-"
 	// The operator tokens were signed with the old key too: issue a new one before retiring it.
 	var op2 admin.IssuedToken
 	h.mustJSON(t, &op2, "token", "issue", "--operator", "carol")
 	if err := os.WriteFile(h.tokenFile, []byte(op2.JWT), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if out := h.must(t, "key", "retire", oldKID); !strings.Contains(out, "retired key "+oldKID) {
+	if out := h.must(t, "key", "retire", "--", oldKID); !strings.Contains(out, "retired key "+oldKID) {
 		t.Errorf("retire: %q", out)
 	}
 	deadline := time.Now().Add(10 * time.Second)

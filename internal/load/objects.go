@@ -130,11 +130,14 @@ func (o objects) appendObject(b []byte, k key, s shape) []byte {
 	b = append(b, o.created...)
 	b = append(b, `","modified":"`...)
 	b = append(b, o.created...)
-	b = append(b, `","name":"taxiiload `...)
+	// Letters between the numbers: a run id of hex digits that happened to be all digits, next to
+	// the publisher and sequence numbers, could read as a phone number to a partnership that
+	// refuses personal data.
+	b = append(b, `","name":"taxiiload run r`...)
 	b = appendHex(b, uint64(o.run), 8)
-	b = append(b, ' ')
+	b = append(b, " publisher p"...)
 	b = strconv.AppendUint(b, uint64(k.publisher()), 10)
-	b = append(b, '/')
+	b = append(b, " object n"...)
 	b = strconv.AppendUint(b, seq, 10)
 	if s.inName {
 		b = append(b, ` Synthetic object published by taxiiload.`...)

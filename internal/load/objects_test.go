@@ -3,6 +3,8 @@ package load
 import (
 	"encoding/json"
 	"regexp"
+	"taxiihub/internal/policy"
+	"taxiihub/internal/store"
 	"testing"
 )
 
@@ -93,6 +95,23 @@ func TestShapeFollowsTheCollectionsRules(t *testing.T) {
 	} {
 		if got := shapeFor(tc.allowed, tc.props, tc.tlpMax); got != tc.want {
 			t.Errorf("shapeFor(%q, %v, %q) = %+v; want %+v", tc.allowed, tc.props, tc.tlpMax, got, tc.want)
+		}
+	}
+}
+
+// Load objects pass a partnership that refuses personal data, whatever digits their run id
+// happens to be made of: the numbers in their names must never read as phone numbers.
+func TestObjectsCarryNoPersonalData(t *testing.T) {
+	reject := policy.Rules{Partnership: store.PartnershipPolicy{PersonalData: store.PersonalDataReject}}
+	for _, run := range []uint32{0x03456789, 0x01712345, 0x00441234, 0x12345678} {
+		o := objects{run: run, created: "2026-03-01T10:00:00.000Z"}
+		for _, s := range shapes {
+			for _, k := range []key{newKey(1, 2), newKey(3, 4567), newKey(12, 8912345)} {
+				raw := o.appendObject(nil, k, s)
+				if d := reject.Check(raw); !d.Valid() {
+					t.Errorf("run %08x, %s: refused %v\n%s", run, s.typ, d.Errors, raw)
+				}
+			}
 		}
 	}
 }
