@@ -58,6 +58,14 @@ type CollectionPolicy struct {
 	// may carry: top-level names, or dotted paths into nested objects (see the README's "Sharing
 	// rules"). Types without an entry carry the properties every object may carry only.
 	AllowedProperties map[string][]string `json:"allowed_properties,omitempty" yaml:"allowed_properties"`
+	// Review says who releases what members post before readers see it: none (the default: stored
+	// at once), own-member (a reviewer of the publishing member) or partnership (a reviewer of any
+	// member of the partnership, as a moderator).
+	Review string `json:"review,omitempty" yaml:"review"`
+	// ReviewTimeout is how long a posted object waits for its review before it expires: whole days
+	// ("7d", the default) or a Go duration ("36h", "90m"), between MinReviewTimeout and
+	// MaxReviewTimeout. Only with a review rule.
+	ReviewTimeout string `json:"review_timeout,omitempty" yaml:"review_timeout"`
 }
 
 // Membership is a member's standing in one partnership. Its role bounds what the member's grants

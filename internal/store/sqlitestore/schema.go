@@ -251,6 +251,13 @@ CREATE TABLE upgrades (
 CREATE INDEX ledger_content_pulls ON ledger(member_id, api_root, at)
 	WHERE kind = 'pull' AND endpoint IN ('objects', 'object') AND items <> '[]';
 `,
+	// 10 to 11: release review. Who releases what is posted to a collection ('' nobody: stored at
+	// once; 'own-member'; 'partnership') and how long a posted object waits, in nanoseconds (0: the
+	// default).
+	`
+ALTER TABLE collections ADD COLUMN review TEXT NOT NULL DEFAULT '';
+ALTER TABLE collections ADD COLUMN review_timeout INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // schemaVersion is the schema this build writes.
