@@ -430,8 +430,15 @@ func saveStatus(ctx context.Context, db execer, st store.Status) error {
 
 // Status returns the status resource with the id in the root. ErrNotFound if there is none.
 func (s *Store) Status(ctx context.Context, root, id string) (store.Status, error) {
+	return readStatus(ctx, s.read, root, id)
+}
+
+// readStatus reads a status with db: the reading pool, or a write transaction changing it.
+func readStatus(ctx context.Context, db interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, root, id string) (store.Status, error) {
 	var submitter, body string
-	err := s.read.QueryRowContext(ctx,
+	err := db.QueryRowContext(ctx,
 		`SELECT submitter, body FROM statuses WHERE api_root = ? AND id = ?`, root, id).Scan(&submitter, &body)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):

@@ -257,6 +257,29 @@ CREATE INDEX ledger_content_pulls ON ledger(member_id, api_root, at)
 	`
 ALTER TABLE collections ADD COLUMN review TEXT NOT NULL DEFAULT '';
 ALTER TABLE collections ADD COLUMN review_timeout INTEGER NOT NULL DEFAULT 0;
+-- Objects held for review, apart from objects so that no read of a collection meets them. Times
+-- and versions in Unix microseconds; version 0 for an object without one.
+CREATE TABLE pending (
+	seq           INTEGER PRIMARY KEY,
+	collection_id TEXT NOT NULL,
+	api_root      TEXT NOT NULL,
+	status_id     TEXT NOT NULL,
+	member_id     TEXT NOT NULL,
+	token_id      TEXT NOT NULL,
+	object_id     TEXT NOT NULL,
+	type          TEXT NOT NULL,
+	spec_version  TEXT NOT NULL,
+	version       INTEGER NOT NULL,
+	content       BLOB NOT NULL,
+	tlp           INTEGER NOT NULL,
+	fingerprint   TEXT NOT NULL,
+	warnings      TEXT NOT NULL,
+	submitted_at  INTEGER NOT NULL,
+	expires       INTEGER NOT NULL
+);
+CREATE INDEX pending_request ON pending(collection_id, status_id);
+CREATE INDEX pending_expiry ON pending(expires);
+CREATE INDEX pending_root ON pending(api_root, submitted_at);
 `,
 }
 
