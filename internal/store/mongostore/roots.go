@@ -424,6 +424,10 @@ func (s *Store) DeleteCollection(ctx context.Context, root, id string) error {
 		if _, err := s.grants.DeleteMany(ctx, bson.D{{Key: "collection_id", Value: id}}); err != nil {
 			return fmt.Errorf("delete grants: %w", err)
 		}
+		// Objects held for review go with the collection they were posted to.
+		if _, err := s.reviewQueue.DeleteMany(ctx, bson.D{{Key: "collection_id", Value: id}}); err != nil {
+			return fmt.Errorf("delete objects held for review: %w", err)
+		}
 		return nil
 	})
 	unlock()

@@ -348,6 +348,10 @@ func (s *Store) DeleteCollection(ctx context.Context, root, id string) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE collection_id = ?`, id); err != nil {
 			return err
 		}
+		// Objects held for review go with the collection they were posted to.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM pending WHERE collection_id = ?`, id); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM grants WHERE collection_id = ?`, id); err != nil {
 			return err
 		}
