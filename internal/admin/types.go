@@ -134,7 +134,13 @@ type TokenRequest struct {
 	// TTL is the token's lifetime as ParseTTL reads it; empty means the hub's default.
 	TTL  string `json:"ttl,omitempty"`
 	Note string `json:"note,omitempty"`
+	// Role is empty, or "reviewer" for a partner token that may also release or reject what the
+	// member's colleagues post to collections under review: the token of a second person.
+	Role string `json:"role,omitempty"`
 }
+
+// TokenRoleReviewer is the role of a partner token that releases objects held for review.
+const TokenRoleReviewer = "reviewer"
 
 // Token describes an issued token; the token itself is only ever shown once, in IssuedToken.
 type Token struct {
@@ -145,6 +151,8 @@ type Token struct {
 	ExpiresAt time.Time  `json:"expires_at"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 	Note      string     `json:"note,omitempty"`
+	// Role is "reviewer" for a token that releases objects held for review; absent otherwise.
+	Role string `json:"role,omitempty"`
 	// Status is "active", "expired" or "revoked" at the time of the answer.
 	Status string `json:"status"`
 }
@@ -229,6 +237,9 @@ func memberOf(m store.Member) Member {
 func tokenOf(t store.Token, now time.Time) Token {
 	out := Token{ID: t.ID, Kind: string(t.Kind), Subject: t.Subject, IssuedAt: t.IssuedAt,
 		ExpiresAt: t.ExpiresAt, Note: t.Note, Status: TokenActive}
+	if t.Reviewer {
+		out.Role = TokenRoleReviewer
+	}
 	switch {
 	case t.Revoked():
 		at := t.RevokedAt

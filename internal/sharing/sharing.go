@@ -42,6 +42,10 @@ type Store interface {
 	SaveStatus(ctx context.Context, s store.Status) error
 	Status(ctx context.Context, root, id string) (store.Status, error)
 
+	Submit(ctx context.Context, s store.Submission) error
+	PendingObjects(ctx context.Context, q store.PendingQuery) ([]store.PendingObject, error)
+	Decide(ctx context.Context, d store.ReviewDecision) ([]store.ReviewOutcome, error)
+
 	RecordPull(ctx context.Context, e store.LedgerEntry) error
 	store.PullSource
 }

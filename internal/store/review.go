@@ -247,10 +247,16 @@ func oneLine(s string) string {
 // MaxReviewReason bounds the reason of a rejection, in bytes.
 const MaxReviewReason = 500
 
+// ReviewQueue is the part of Store that Expire needs.
+type ReviewQueue interface {
+	PendingObjects(ctx context.Context, q PendingQuery) ([]PendingObject, error)
+	Decide(ctx context.Context, d ReviewDecision) ([]ReviewOutcome, error)
+}
+
 // Expire rejects, as expired, every object held in s whose expiry is at or before at, request by
 // request, up to limit objects; it returns how many it expired. The hub runs it periodically and
 // before answering a status that is pending.
-func Expire(ctx context.Context, s Store, q PendingQuery, at time.Time) (int, error) {
+func Expire(ctx context.Context, s ReviewQueue, q PendingQuery, at time.Time) (int, error) {
 	q.ExpiredBy = at
 	held, err := s.PendingObjects(ctx, q)
 	if err != nil {

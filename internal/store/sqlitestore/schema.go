@@ -257,6 +257,8 @@ CREATE INDEX ledger_content_pulls ON ledger(member_id, api_root, at)
 	`
 ALTER TABLE collections ADD COLUMN review TEXT NOT NULL DEFAULT '';
 ALTER TABLE collections ADD COLUMN review_timeout INTEGER NOT NULL DEFAULT 0;
+-- A partner token that may also release or reject what the member's colleagues post.
+ALTER TABLE tokens ADD COLUMN reviewer INTEGER NOT NULL DEFAULT 0;
 -- Objects held for review, apart from objects so that no read of a collection meets them. Times
 -- and versions in Unix microseconds; version 0 for an object without one.
 CREATE TABLE pending (
