@@ -144,5 +144,8 @@ func TestReviewHoldsThenReleases(t *testing.T) {
 		if len(page.Objects) != 1 {
 			t.Errorf("the partner reads %d objects after the release, want the one released", len(page.Objects))
 		}
+		if got := value(h.hub.scrape(t), "taxiihub_review_release_seconds", nil); got != 1 {
+			t.Errorf("releases timed: %v, want the one released", got)
+		}
 	})
 }

@@ -157,6 +157,9 @@ func (s *Service) Decide(ctx context.Context, caller auth.Principal, root string
 		return nil, fmt.Errorf("sharing: decide on request %s: %w", d.StatusID, err)
 	}
 	for _, o := range out {
+		if dec.Released(o.Pending) && o.Outcome.Result.Stored() {
+			s.tally.Released(dec.At.Sub(o.Pending.SubmittedAt))
+		}
 		s.log.InfoContext(ctx, "review decision", "status_id", d.StatusID, "object_id", o.Pending.Object.ID,
 			"publisher", o.Pending.Member, "reviewer", caller.MemberID, "token_id", caller.TokenID, "message", o.Message)
 	}

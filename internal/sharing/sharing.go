@@ -64,6 +64,8 @@ type Tally interface {
 	Stored(result store.Result)
 	// Refused counts an object that was not stored, by the reason to fix first.
 	Refused(reason string)
+	// Released counts an object a reviewer released, with how long it waited for its review.
+	Released(waited time.Duration)
 }
 
 // Config is what New needs.
@@ -119,5 +121,6 @@ func (s *Service) WithTally(t Tally) *Service {
 
 type noTally struct{}
 
-func (noTally) Stored(store.Result) {}
-func (noTally) Refused(string)      {}
+func (noTally) Stored(store.Result)    {}
+func (noTally) Refused(string)         {}
+func (noTally) Released(time.Duration) {}
