@@ -179,3 +179,27 @@ func TestReadmeSharingRulesMatchTheExample(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeReleaseReviewMatchesTheExample: the release review example in the README is an excerpt
+// of the example file, so that the collection it describes is the one the seeded hub reviews.
+func TestReadmeReleaseReviewMatchesTheExample(t *testing.T) {
+	var excerpt, full map[string]any
+	block := yamlBlockAfter(t, string(read(t, readmeFile)), "## Release review")
+	if err := yaml.Unmarshal([]byte(block), &excerpt); err != nil {
+		t.Fatalf("README's release review block: %v", err)
+	}
+	if err := yaml.Unmarshal(read(t, examplesSpecFile), &full); err != nil {
+		t.Fatal(err)
+	}
+	if len(excerpt) == 0 {
+		t.Fatal("README's release review block is empty")
+	}
+	for _, p := range excerptProblems("", excerpt, full) {
+		t.Error(p)
+	}
+	drifted := strings.Replace(block, "review: own-member", "review: partnership", 1)
+	var changed map[string]any
+	if err := yaml.Unmarshal([]byte(drifted), &changed); err != nil || drifted == block || len(excerptProblems("", changed, full)) == 0 {
+		t.Errorf("a review rule changed in the README goes unnoticed")
+	}
+}

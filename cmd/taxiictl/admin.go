@@ -59,7 +59,7 @@ var ownerGroup = group{name: "owner", actions: []action{
 }}
 
 var tokenGroup = group{name: "token", actions: []action{
-	{"issue", "MEMBER | --operator [NAME]  [--ttl 90d] [--note TEXT] [--out FILE]",
+	{"issue", "MEMBER [--role reviewer] | --operator [NAME]  [--ttl 90d] [--note TEXT] [--out FILE]",
 		"issue a partner token for a member, or an operator token; prints the token", tokenIssue},
 	{"list", "[--member ID] [--operator] [--expiring 14d]", "list issued tokens and whether they are active; --expiring: only active ones expiring within that time, soonest first", tokenList},
 	{"revoke", "TOKEN-ID", "revoke a token; every hub node refuses it from its next request", tokenRevoke},
@@ -423,6 +423,7 @@ func tokenIssue(inv *invocation) error {
 	operator := inv.fs.Bool("operator", false, "issue an operator token (for the admin API) instead of a partner token")
 	ttl := inv.fs.String("ttl", "", "lifetime, such as 30d or 12h (default: the hub's, 90d unless configured)")
 	note := inv.fs.String("note", "", "a note kept with the token's record, such as who it was given to")
+	role := inv.fs.String("role", "", "reviewer: a partner token that may also release or reject what the member's colleagues post to collections under review")
 	out := inv.fs.String("out", "", "write the token to this new file (mode 0600) instead of standard output")
 	args, err := inv.parse(0, 1)
 	if err != nil {
@@ -431,7 +432,7 @@ func tokenIssue(inv *invocation) error {
 	if err := checkTTL(*ttl); err != nil {
 		return err
 	}
-	req := admin.TokenRequest{Kind: "partner", TTL: *ttl, Note: *note}
+	req := admin.TokenRequest{Kind: "partner", TTL: *ttl, Note: *note, Role: *role}
 	switch {
 	case *operator:
 		req.Kind, req.Subject = "operator", "operator"

@@ -37,6 +37,7 @@ var commands = []command{
 	{name: "validate", summary: "check STIX 2.1 bundles, envelopes or objects offline", run: runValidate},
 	{name: "convert", summary: "turn an IOC list, CSV file, MISP event or STIX bundle into a STIX 2.1 bundle, offline", run: runConvert},
 	{name: "publish", summary: "convert IOC lists, CSV, MISP events or bundles and publish them with a partner token, line by line", run: runPublish},
+	{name: "review", summary: "list, show, approve or reject objects held for review, with a reviewer's partner token", run: runReview},
 }
 
 // Exit statuses shared by the subcommands.

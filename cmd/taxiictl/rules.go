@@ -21,7 +21,7 @@ var policyGroup = group{name: "policy", actions: []action{
 	{"show", "PARTNERSHIP", "show the rules of a partnership, its collections and its members", policyShow},
 	{"set", "PARTNERSHIP [--personal-data allow|reject|strip] [--jurisdiction CODE]... [--no-onward-sharing[=false]] [--clear RULE]... [--confirm-weaken]",
 		"change the partnership rules named, and only those; --clear removes one", policySet},
-	{"collection", "PARTNERSHIP COLLECTION [--type TYPE]... [--deny-property NAME]... [--tlp-max LEVEL] [--unmarked clear|refuse] [--allow-property TYPE:PATH]... [--clear RULE]... [--confirm-weaken]",
+	{"collection", "PARTNERSHIP COLLECTION [--type TYPE]... [--deny-property NAME]... [--tlp-max LEVEL] [--unmarked clear|refuse] [--allow-property TYPE:PATH]... [--review none|own-member|partnership] [--review-timeout D] [--clear RULE]... [--confirm-weaken]",
 		"change the collection rules named, and only those; --clear removes one", policyCollection},
 }}
 
@@ -78,9 +78,10 @@ func policyShow(inv *invocation) error {
 					orDash(strings.Join(c.Policy.DeniedProperties, " ")), orDash(c.Policy.TLPMax))
 			}
 		})
-		table(w, "\nCOLLECTION\tUNMARKED\tALLOWED PROPERTIES", func(tw io.Writer) {
+		table(w, "\nCOLLECTION\tUNMARKED\tREVIEW\tALLOWED PROPERTIES", func(tw io.Writer) {
 			for _, c := range d.Collections {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", orDash(c.Alias), orDash(c.Policy.Unmarked), orDash(allowedProperties(c.Policy.AllowedProperties)))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", orDash(c.Alias), orDash(c.Policy.Unmarked), reviewOf(c.Policy),
+					orDash(allowedProperties(c.Policy.AllowedProperties)))
 			}
 		})
 		table(w, "\nMEMBER\tROLE\tCLEARANCE", func(tw io.Writer) {
@@ -170,9 +171,11 @@ func policyCollection(inv *invocation) error {
 	inv.fs.Var(&denied, "deny-property", "a property name the collection refuses wherever it appears; repeat for more: the list given replaces the list held")
 	tlpMax := inv.fs.String("tlp-max", "", "the highest TLP level accepted: clear, green, amber, amber+strict or red")
 	unmarked := inv.fs.String("unmarked", "", "what to do with objects without a TLP marking: clear (treat as TLP:CLEAR, the default) or refuse")
+	review := inv.fs.String("review", "", "who releases posted objects before readers see them: none (stored at once, the default), own-member or partnership")
+	reviewTimeout := inv.fs.String("review-timeout", "", "how long a posted object waits for its review: days (7d, the default) or a duration (36h)")
 	var allowProps repeated
 	inv.fs.Var(&allowProps, "allow-property", "TYPE:PATH, a property objects of TYPE may carry (a name, or a dotted path into nested objects); repeat for more (none: any property); the list given replaces the list held")
-	inv.fs.Var(&clear, "clear", "remove a rule: allowed_types, denied_properties, tlp_max, unmarked or allowed_properties; repeat for more")
+	inv.fs.Var(&clear, "clear", "remove a rule: allowed_types, denied_properties, tlp_max, unmarked, allowed_properties, review or review_timeout; repeat for more")
 	confirm := confirmWeakenFlag(inv)
 	args, err := inv.parse(2, 2)
 	if err != nil {
@@ -195,11 +198,13 @@ func policyCollection(inv *invocation) error {
 	patch.set(inv, "tlp-max", "tlp_max", *tlpMax)
 	patch.set(inv, "unmarked", "unmarked", *unmarked)
 	patch.set(inv, "allow-property", "allowed_properties", allowed)
-	if err := patch.clear(clear, "allowed_types", "denied_properties", "tlp_max", "unmarked", "allowed_properties"); err != nil {
+	patch.set(inv, "review", "review", *review)
+	patch.set(inv, "review-timeout", "review_timeout", *reviewTimeout)
+	if err := patch.clear(clear, "allowed_types", "denied_properties", "tlp_max", "unmarked", "allowed_properties", "review", "review_timeout"); err != nil {
 		return err
 	}
 	if len(patch) == 0 {
-		return usagef("name a rule to change (--type, --deny-property, --tlp-max, --unmarked, --allow-property) or to remove (--clear RULE)")
+		return usagef("name a rule to change (--type, --deny-property, --tlp-max, --unmarked, --allow-property, --review, --review-timeout) or to remove (--clear RULE)")
 	}
 	var c admin.Collection
 	path := "/admin/partnerships/" + seg(args[0]) + "/collections/" + seg(args[1]) + "/policy/"
@@ -207,9 +212,9 @@ func policyCollection(inv *invocation) error {
 		return err
 	}
 	return inv.output(c, func(w io.Writer) {
-		fmt.Fprintf(w, "collection %s/%s: types %s; denied properties %s; TLP max %s; unmarked %s; allowed properties %s\n", c.Partnership, orDash(c.Alias),
+		fmt.Fprintf(w, "collection %s/%s: types %s; denied properties %s; TLP max %s; unmarked %s; allowed properties %s; review %s\n", c.Partnership, orDash(c.Alias),
 			orDash(strings.Join(c.Policy.AllowedTypes, " ")), orDash(strings.Join(c.Policy.DeniedProperties, " ")), orDash(c.Policy.TLPMax),
-			orDash(c.Policy.Unmarked), orDash(allowedProperties(c.Policy.AllowedProperties)))
+			orDash(c.Policy.Unmarked), orDash(allowedProperties(c.Policy.AllowedProperties)), reviewOf(c.Policy))
 	})
 }
 
@@ -477,4 +482,12 @@ func allowedProperties(props map[string][]string) string {
 		}
 	}
 	return strings.Join(out, " ")
+}
+
+// reviewOf says who releases a collection's objects, and within how long, in a few words.
+func reviewOf(p admin.CollectionPolicy) string {
+	if p.Review == "" || p.Review == admin.ReviewNone {
+		return admin.ReviewNone
+	}
+	return p.Review + " within " + p.ReviewTimeout
 }

@@ -44,6 +44,14 @@ func TestRulesCommands(t *testing.T) {
 			t.Errorf("collection policy after --unmarked and --allow-property: %+v", c.Policy)
 		}
 	}
+	h.must(t, "policy", "collection", "eu-japan", "critical-infrastructure", "--review", "own-member", "--review-timeout", "3d")
+	if out := h.must(t, "policy", "show", "eu-japan"); !strings.Contains(out, "own-member within 3d") {
+		t.Errorf("policy show does not say who reviews:\n%s", out)
+	}
+	if status, _, stderr := h.ctl(t, "policy", "collection", "eu-japan", "critical-infrastructure", "--clear", "review", "--clear", "review_timeout"); status != exitFailed ||
+		!strings.Contains(stderr, "review removed") {
+		t.Errorf("dropping review unconfirmed: exit %d, %s", status, stderr)
+	}
 	if out := h.must(t, "policy", "show", "eu-immigration-ct"); !strings.Contains(out, "identity:x_legal_status.status") {
 		t.Errorf("policy show does not list the allowed properties:\n%s", out)
 	}

@@ -145,8 +145,9 @@ func TestApplyExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("apply: %v", err)
 	}
-	if len(res.Changes) != len(dry.Changes) || len(res.Changes) != 3+5+7+8+12 {
-		t.Errorf("%d changes, dry run said %d; want 35", len(res.Changes), len(dry.Changes))
+	// 3 partnerships, 6 collections (released among them), 7 members, 8 memberships, 14 grants.
+	if len(res.Changes) != len(dry.Changes) || len(res.Changes) != 3+6+7+8+14 {
+		t.Errorf("%d changes, dry run said %d; want 38", len(res.Changes), len(dry.Changes))
 	}
 	again, err := e.svc.Apply(t.Context(), "alice", spec, false, false)
 	if err != nil || len(again.Changes) != 0 {
@@ -159,6 +160,13 @@ func TestApplyExample(t *testing.T) {
 	}
 	if strings.Join(slugs, " ") != "eu-china-cyber eu-immigration-ct eu-japan" {
 		t.Errorf("partnerships %v", slugs)
+	}
+	// EU–China releases through review in one collection; its others stay immediate.
+	for alias, want := range map[string]store.ReviewRule{"released": store.ReviewOwnMember, "indicators": store.ReviewNone, "incidents": store.ReviewNone} {
+		if c, err := e.store.Collection(t.Context(), "eu-china-cyber", alias); err != nil || c.Policy.Review != want ||
+			c.Policy.EffectiveReviewTimeout() != store.DefaultReviewTimeout {
+			t.Errorf("eu-china-cyber/%s: review %q, timeout %v, %v; want %q", alias, c.Policy.Review, c.Policy.EffectiveReviewTimeout(), err, want)
+		}
 	}
 	// One way: immigration authorities write without reading; counter-terrorism agencies read without writing.
 	for member, want := range map[string]store.Grant{

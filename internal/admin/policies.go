@@ -7,7 +7,9 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"taxiihub/internal/store"
 )
@@ -23,6 +25,20 @@ const (
 const (
 	UnmarkedClear  = "clear"
 	UnmarkedRefuse = "refuse"
+)
+
+// Who releases what is posted to a collection, as operators write it.
+const (
+	ReviewNone        = "none"
+	ReviewOwnMember   = "own-member"
+	ReviewPartnership = "partnership"
+)
+
+// Bounds of a collection's review timeout: under a minute no person could review anything, and
+// objects held for over a year would be intelligence nobody wants any more, kept in the store.
+const (
+	MinReviewTimeout = time.Minute
+	MaxReviewTimeout = 365 * 24 * time.Hour
 )
 
 // STIX names: object types are 3 to 250 lower-case letters, digits and hyphens, not starting or
@@ -74,6 +90,18 @@ func checkCollectionPolicy(p *problems, where string, pol CollectionPolicy) {
 	case "", UnmarkedClear, UnmarkedRefuse:
 	default:
 		p.add("%sunmarked %q must be clear or refuse", where, pol.Unmarked)
+	}
+	switch pol.Review {
+	case "", ReviewNone, ReviewOwnMember, ReviewPartnership:
+	default:
+		p.add("%sreview %q must be none, own-member or partnership", where, pol.Review)
+	}
+	if pol.ReviewTimeout != "" {
+		if pol.Review == "" || pol.Review == ReviewNone {
+			p.add("%sreview_timeout %q needs a review rule (own-member or partnership)", where, pol.ReviewTimeout)
+		} else if _, err := parseReviewTimeout(pol.ReviewTimeout); err != nil {
+			p.add("%sreview_timeout: %v", where, err)
+		}
 	}
 	count := 0
 	for _, typ := range slices.Sorted(maps.Keys(pol.AllowedProperties)) {
@@ -131,14 +159,60 @@ func storeCollectionPolicy(p CollectionPolicy) store.CollectionPolicy {
 	if p.Unmarked == UnmarkedRefuse {
 		unmarked = store.UnmarkedRefuse
 	}
+	review := store.ReviewRule(p.Review)
+	if p.Review == ReviewNone {
+		review = store.ReviewNone
+	}
+	var timeout time.Duration
+	if review != store.ReviewNone && p.ReviewTimeout != "" {
+		timeout, _ = parseReviewTimeout(p.ReviewTimeout)
+	}
 	return store.CollectionPolicy{AllowedTypes: store.SortedSet(p.AllowedTypes),
 		DeniedProperties: store.SortedSet(p.DeniedProperties), MaxTLP: tlp, Unmarked: unmarked,
-		AllowedProperties: store.SortedProperties(p.AllowedProperties)}
+		AllowedProperties: store.SortedProperties(p.AllowedProperties), Review: review, ReviewTimeout: timeout}
 }
 
+// collectionPolicyOf is a collection's policy as operators write it. A collection without review
+// names none of it, so that the state of rules recorded before review existed reads the same.
 func collectionPolicyOf(p store.CollectionPolicy) CollectionPolicy {
-	return CollectionPolicy{AllowedTypes: p.AllowedTypes, DeniedProperties: p.DeniedProperties, TLPMax: p.MaxTLP.String(),
+	out := CollectionPolicy{AllowedTypes: p.AllowedTypes, DeniedProperties: p.DeniedProperties, TLPMax: p.MaxTLP.String(),
 		Unmarked: unmarkedOf(p.Unmarked), AllowedProperties: p.AllowedProperties}
+	if p.Review != store.ReviewNone {
+		out.Review = string(p.Review)
+		out.ReviewTimeout = FormatReviewTimeout(p.EffectiveReviewTimeout())
+	}
+	return out
+}
+
+// parseReviewTimeout reads a review timeout: whole days ("7d"), which Go durations cannot say, or
+// a Go duration ("36h", "90m"), within MinReviewTimeout and MaxReviewTimeout.
+func parseReviewTimeout(s string) (time.Duration, error) {
+	var d time.Duration
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a number of days (7d) nor a duration (36h)", s)
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("%q is not a number of days (7d) nor a duration (36h)", s)
+		}
+	}
+	if d < MinReviewTimeout || d > MaxReviewTimeout {
+		return 0, fmt.Errorf("%q is outside %s to %s", s, FormatReviewTimeout(MinReviewTimeout), FormatReviewTimeout(MaxReviewTimeout))
+	}
+	return d, nil
+}
+
+// FormatReviewTimeout writes a review timeout as operators do: in days when it is whole days.
+func FormatReviewTimeout(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d >= day && d%day == 0 {
+		return strconv.Itoa(int(d/day)) + "d"
+	}
+	return d.String()
 }
 
 // unmarkedOf names a collection's unmarked rule as operators write it; the default is named too,
@@ -185,6 +259,10 @@ func describeCollectionPolicy(p store.CollectionPolicy) string {
 	}
 	if p.Unmarked == store.UnmarkedRefuse {
 		parts = append(parts, "unmarked objects refused")
+	}
+	if p.Review != store.ReviewNone {
+		parts = append(parts, "released by a reviewer ("+string(p.Review)+", expires after "+
+			FormatReviewTimeout(p.EffectiveReviewTimeout())+")")
 	}
 	if len(p.AllowedProperties) > 0 {
 		var types []string

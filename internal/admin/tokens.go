@@ -42,6 +42,13 @@ func (s *Service) IssueToken(ctx context.Context, actor string, r TokenRequest) 
 		bad.add("token lifetime %s is outside %s..%s", FormatTTL(ttl), FormatTTL(MinTokenTTL), FormatTTL(s.maxTTL))
 	}
 	checkText(&bad, "note", r.Note, false, maxNote)
+	switch {
+	case r.Role == "":
+	case r.Role != TokenRoleReviewer:
+		bad.add("role %q must be reviewer, or left out", r.Role)
+	case kind != store.PartnerToken:
+		bad.add("role reviewer is for partner tokens only")
+	}
 	if err := bad.err("the token request"); err != nil {
 		return IssuedToken{}, err
 	}
@@ -58,13 +65,15 @@ func (s *Service) IssueToken(ctx context.Context, actor string, r TokenRequest) 
 	if err != nil {
 		return IssuedToken{}, fmt.Errorf("admin: sign token for %s: %w", r.Subject, err)
 	}
-	rec := store.Token{ID: claims.ID, Kind: kind, Subject: r.Subject, IssuedAt: now, ExpiresAt: claims.ExpiresAt, Note: r.Note}
+	rec := store.Token{ID: claims.ID, Kind: kind, Subject: r.Subject, IssuedAt: now, ExpiresAt: claims.ExpiresAt, Note: r.Note,
+		Reviewer: r.Role == TokenRoleReviewer}
 	if err := s.store.SaveToken(ctx, rec); err != nil {
 		return IssuedToken{}, fmt.Errorf("admin: record token for %s: %w", r.Subject, err)
 	}
 	issued := IssuedToken{Token: tokenOf(rec, now), JWT: raw}
 	return issued, s.record(ctx, actor, Change{Action: "issue", Kind: "token", Target: rec.ID,
-		Detail: fmt.Sprintf("%s token for %s, expires %s", kind, rec.Subject, rec.ExpiresAt.Format(time.RFC3339))})
+		Detail: fmt.Sprintf("%s token%s for %s, expires %s", kind, map[bool]string{true: " (reviewer)"}[rec.Reviewer], rec.Subject,
+			rec.ExpiresAt.Format(time.RFC3339))})
 }
 
 // TokenFilter selects tokens to list; empty fields select all.

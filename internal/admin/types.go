@@ -58,6 +58,14 @@ type CollectionPolicy struct {
 	// may carry: top-level names, or dotted paths into nested objects (see the README's "Sharing
 	// rules"). Types without an entry carry the properties every object may carry only.
 	AllowedProperties map[string][]string `json:"allowed_properties,omitempty" yaml:"allowed_properties"`
+	// Review says who releases what members post before readers see it: none (the default: stored
+	// at once), own-member (a reviewer of the publishing member) or partnership (a reviewer of any
+	// member of the partnership, as a moderator).
+	Review string `json:"review,omitempty" yaml:"review"`
+	// ReviewTimeout is how long a posted object waits for its review before it expires: whole days
+	// ("7d", the default) or a Go duration ("36h", "90m"), between MinReviewTimeout and
+	// MaxReviewTimeout. Only with a review rule.
+	ReviewTimeout string `json:"review_timeout,omitempty" yaml:"review_timeout"`
 }
 
 // Membership is a member's standing in one partnership. Its role bounds what the member's grants
@@ -126,7 +134,13 @@ type TokenRequest struct {
 	// TTL is the token's lifetime as ParseTTL reads it; empty means the hub's default.
 	TTL  string `json:"ttl,omitempty"`
 	Note string `json:"note,omitempty"`
+	// Role is empty, or "reviewer" for a partner token that may also release or reject what the
+	// member's colleagues post to collections under review: the token of a second person.
+	Role string `json:"role,omitempty"`
 }
+
+// TokenRoleReviewer is the role of a partner token that releases objects held for review.
+const TokenRoleReviewer = "reviewer"
 
 // Token describes an issued token; the token itself is only ever shown once, in IssuedToken.
 type Token struct {
@@ -137,6 +151,8 @@ type Token struct {
 	ExpiresAt time.Time  `json:"expires_at"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 	Note      string     `json:"note,omitempty"`
+	// Role is "reviewer" for a token that releases objects held for review; absent otherwise.
+	Role string `json:"role,omitempty"`
 	// Status is "active", "expired" or "revoked" at the time of the answer.
 	Status string `json:"status"`
 }
@@ -221,6 +237,9 @@ func memberOf(m store.Member) Member {
 func tokenOf(t store.Token, now time.Time) Token {
 	out := Token{ID: t.ID, Kind: string(t.Kind), Subject: t.Subject, IssuedAt: t.IssuedAt,
 		ExpiresAt: t.ExpiresAt, Note: t.Note, Status: TokenActive}
+	if t.Reviewer {
+		out.Role = TokenRoleReviewer
+	}
 	switch {
 	case t.Revoked():
 		at := t.RevokedAt

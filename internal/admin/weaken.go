@@ -58,6 +58,11 @@ func CollectionWeakenings(before, after store.CollectionPolicy) []string {
 		out = append(out, "unmarked objects accepted as TLP:CLEAR (were refused)")
 	}
 	out = append(out, allowedPropertiesWeakenings(before.AllowedProperties, after.AllowedProperties)...)
+	// Who reviews (own-member or partnership) and how long objects wait are a change of procedure,
+	// not of what readers receive; dropping review releases everything without a second look.
+	if before.Review != store.ReviewNone && after.Review == store.ReviewNone {
+		out = append(out, "review removed: posted objects released without review (was "+string(before.Review)+")")
+	}
 	return out
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"taxiihub/internal/admin"
 	"taxiihub/internal/store"
@@ -57,6 +58,11 @@ func TestWeakeningsNameEveryLooseningAndNothingElse(t *testing.T) {
 		{"unmarked accepted", store.CollectionPolicy{Unmarked: store.UnmarkedRefuse}, store.CollectionPolicy{},
 			[]string{"unmarked objects accepted as TLP:CLEAR"}},
 		{"unmarked refused", store.CollectionPolicy{}, store.CollectionPolicy{Unmarked: store.UnmarkedRefuse}, nil},
+		{"review removed", store.CollectionPolicy{Review: store.ReviewOwnMember}, store.CollectionPolicy{},
+			[]string{"review removed: posted objects released without review (was own-member)"}},
+		{"review set", store.CollectionPolicy{}, store.CollectionPolicy{Review: store.ReviewPartnership}, nil},
+		{"reviewer changed", store.CollectionPolicy{Review: store.ReviewOwnMember},
+			store.CollectionPolicy{Review: store.ReviewPartnership, ReviewTimeout: 48 * time.Hour}, nil},
 		{"allow-list removed", store.CollectionPolicy{AllowedProperties: map[string][]string{"identity": {"name"}}}, store.CollectionPolicy{},
 			[]string{"allowed_properties removed: any property accepted"}},
 		{"a property allowed", store.CollectionPolicy{AllowedProperties: map[string][]string{"identity": {"name"}}},
@@ -165,6 +171,23 @@ memberships:
 	// encoding/json would match TLP_MAX to tlp_max; a patch must name rules exactly.
 	wantKind(t, "a rule named in capitals", refuse(e.svc.PatchCollectionPolicy(ctx, "alice", "eu-ukraine", "indicators",
 		patch(t, `{"TLP_MAX":"red"}`), true)), admin.Invalid, `names no rule "TLP_MAX"`, "tlp_max")
+
+	// Review is set by a patch without confirmation, shows its default timeout, and is dropped only
+	// when confirmed.
+	c, err = e.svc.PatchCollectionPolicy(ctx, "alice", "eu-ukraine", "indicators", patch(t, `{"review":"own-member"}`), false)
+	if err != nil || c.Policy.Review != "own-member" || c.Policy.ReviewTimeout != "7d" || !slices.Equal(c.Policy.AllowedTypes, []string{"indicator"}) {
+		t.Errorf("set review: %+v, %v; want own-member with the 7d default, other rules kept", c.Policy, err)
+	}
+	c, err = e.svc.PatchCollectionPolicy(ctx, "alice", "eu-ukraine", "indicators", patch(t, `{"review_timeout":"36h"}`), false)
+	if err != nil || c.Policy.Review != "own-member" || c.Policy.ReviewTimeout != "36h0m0s" {
+		t.Errorf("set the review timeout: %+v, %v", c.Policy, err)
+	}
+	wantKind(t, "drop review unconfirmed", refuse(e.svc.PatchCollectionPolicy(ctx, "alice", "eu-ukraine", "indicators",
+		patch(t, `{"review":"none","review_timeout":null}`), false)), admin.Weakens, "review removed")
+	c, err = e.svc.PatchCollectionPolicy(ctx, "alice", "eu-ukraine", "indicators", patch(t, `{"review":null,"review_timeout":null}`), true)
+	if err != nil || c.Policy.Review != "" || c.Policy.ReviewTimeout != "" {
+		t.Errorf("drop review confirmed: %+v, %v", c.Policy, err)
+	}
 
 	// A membership patch keeps the clearance when it names the role only.
 	wantKind(t, "reader to both unconfirmed", refuse(e.svc.PatchMembership(ctx, "alice", "cert-eu", "eu-ukraine",

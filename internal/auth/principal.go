@@ -19,6 +19,9 @@ type Records interface {
 type Principal struct {
 	MemberID string
 	TokenID  string
+	// Reviewer reports that the token may release or reject objects held for review, as recorded
+	// with the token in the store (store.Token.Reviewer), not as the token claims.
+	Reviewer bool
 	grants   map[string]store.Grant // by collection id
 	roots    map[string]bool
 }
@@ -62,7 +65,7 @@ func NewAuthenticator(tokens *Tokens, records Records) *Authenticator {
 
 // Partner authenticates a partner from an Authorization header value.
 func (a *Authenticator) Partner(ctx context.Context, authorization string) (Principal, error) {
-	claims, err := a.verify(ctx, authorization, PartnerAudience, store.PartnerToken)
+	claims, rec, err := a.verify(ctx, authorization, PartnerAudience, store.PartnerToken)
 	if err != nil {
 		return Principal{}, err
 	}
@@ -70,39 +73,41 @@ func (a *Authenticator) Partner(ctx context.Context, authorization string) (Prin
 	if err != nil {
 		return Principal{}, fmt.Errorf("auth: grants of %s: %w", claims.Subject, err)
 	}
-	return NewPrincipal(claims.Subject, claims.ID, grants), nil
+	p := NewPrincipal(claims.Subject, claims.ID, grants)
+	p.Reviewer = rec.Reviewer
+	return p, nil
 }
 
 // Operator authenticates an operator and returns the operator's name.
 func (a *Authenticator) Operator(ctx context.Context, authorization string) (string, error) {
-	claims, err := a.verify(ctx, authorization, OperatorAudience, store.OperatorToken)
+	claims, _, err := a.verify(ctx, authorization, OperatorAudience, store.OperatorToken)
 	if err != nil {
 		return "", err
 	}
 	return claims.Subject, nil
 }
 
-func (a *Authenticator) verify(ctx context.Context, authorization string, aud Audience, kind store.TokenKind) (Claims, error) {
+func (a *Authenticator) verify(ctx context.Context, authorization string, aud Audience, kind store.TokenKind) (Claims, store.Token, error) {
 	raw, err := TokenFromAuthorization(authorization)
 	if err != nil {
-		return Claims{}, err
+		return Claims{}, store.Token{}, err
 	}
 	claims, err := a.tokens.VerifyContext(ctx, raw, aud)
 	if err != nil {
-		return Claims{}, err
+		return Claims{}, store.Token{}, err
 	}
 	rec, err := a.records.Token(ctx, claims.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return Claims{}, &CredentialError{Reason: "the token is not known to this hub"}
+		return Claims{}, store.Token{}, &CredentialError{Reason: "the token is not known to this hub"}
 	}
 	if err != nil {
-		return Claims{}, fmt.Errorf("auth: look up token: %w", err)
+		return Claims{}, store.Token{}, fmt.Errorf("auth: look up token: %w", err)
 	}
 	switch {
 	case rec.Revoked():
-		return Claims{}, &CredentialError{Reason: "the token has been revoked"}
+		return Claims{}, store.Token{}, &CredentialError{Reason: "the token has been revoked"}
 	case rec.Kind != kind || rec.Subject != claims.Subject:
-		return Claims{}, &CredentialError{Reason: "the token is not valid for this hub"}
+		return Claims{}, store.Token{}, &CredentialError{Reason: "the token is not valid for this hub"}
 	}
-	return claims, nil
+	return claims, rec, nil
 }

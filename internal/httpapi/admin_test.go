@@ -20,6 +20,9 @@ import (
 	"taxiihub/internal/httpapi"
 	"taxiihub/internal/requestlog"
 	"taxiihub/internal/store"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // adminHub is a hub with both APIs, over a real store, and an operator token for the admin API.
@@ -53,8 +56,9 @@ func newAdminHub(t *testing.T, st store.Store) *adminHub {
 	// Wrapped as the server wraps it, so that the operator service names the request it serves.
 	log := slog.New(requestlog.NewHandler(slog.NewJSONHandler(logs, nil)))
 	svc := admin.New(admin.Config{Store: st, Signer: tokens, Keys: rotationRefused{keyring}, Logger: log})
+	reg := prometheus.NewRegistry()
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{Sharing: newSharing(t, st, log, nil), Store: st, Auth: authn,
-		Logger: log, Admin: svc, Operators: authn}))
+		Logger: log, Admin: svc, Operators: authn, Metrics: reg, MetricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})}))
 	t.Cleanup(srv.Close)
 	op, err := svc.IssueToken(t.Context(), "test", admin.TokenRequest{Kind: "operator", Subject: "alice"})
 	if err != nil {

@@ -29,7 +29,11 @@ type httpMetrics struct {
 	limited      *prometheus.CounterVec
 	accepted     *prometheus.CounterVec
 	refused      *prometheus.CounterVec
+	released     prometheus.Histogram
 }
+
+// releaseBuckets span a review's wait, from minutes to the longest review timeout's order.
+var releaseBuckets = []float64{60, 300, 900, 3600, 4 * 3600, 12 * 3600, 24 * 3600, 2 * 24 * 3600, 7 * 24 * 3600, 30 * 24 * 3600}
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 	if reg == nil {
@@ -68,6 +72,11 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			Name: "taxiihub_objects_refused_total",
 			Help: "Submitted objects refused, by reason: the first reason code (of the validator or the sharing rules), or what the store answered (withdrawn, not-stored).",
 		}, []string{"reason"}),
+		released: f.NewHistogram(prometheus.HistogramOpts{
+			Name:    "taxiihub_review_release_seconds",
+			Help:    "Time from the post of an object held for review to its release by a reviewer.",
+			Buckets: releaseBuckets,
+		}),
 	}
 }
 
@@ -158,7 +167,10 @@ func failureReason(err error) string {
 // text, so the series stay few.
 type objectTally struct {
 	accepted, refused *prometheus.CounterVec
+	released          prometheus.Histogram
 }
+
+func (t objectTally) Released(waited time.Duration) { t.released.Observe(waited.Seconds()) }
 
 func (t objectTally) Stored(r store.Result) {
 	t.accepted.WithLabelValues(strings.ReplaceAll(r.String(), " ", "-")).Inc()

@@ -51,7 +51,7 @@ func newOperations(cfg Config, st Store, log *slog.Logger, now func() time.Time)
 // instrument wraps what the API uses, so that publishing and authenticating are counted and limited
 // without the handlers knowing, and gives the API the per-member rate it applies after authentication.
 func (o *operations) instrument(a *api) {
-	a.sharing = a.sharing.WithTally(objectTally{accepted: o.metrics.accepted, refused: o.metrics.refused})
+	a.sharing = a.sharing.WithTally(objectTally{accepted: o.metrics.accepted, refused: o.metrics.refused, released: o.metrics.released})
 	a.partners = partnerGate{tokens: a.auth, certs: o.certs, metrics: o.metrics}
 	a.members = memberLimit{buckets: o.members, metrics: o.metrics}
 	if a.operators != nil {

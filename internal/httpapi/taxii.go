@@ -28,6 +28,7 @@ func (a *api) mountTAXII(e *gin.Engine) {
 	// Beyond TAXII: withdrawal by the publisher, and who pulled the caller's objects.
 	route(g, http.MethodPost, "/:root/collections/:collection/objects/:object/withdraw/", a.handle(a.withdraw))
 	route(g, http.MethodGet, "/:root/pulls/", a.handle(a.pulls))
+	a.mountReview(g)
 }
 
 func (a *api) discovery(c *gin.Context) error {

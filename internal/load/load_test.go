@@ -102,12 +102,12 @@ func TestEveryAcceptedObjectReachesEveryEntitledPollerOnce(t *testing.T) {
 	if rep.Accepted != 600 || rep.Sent != 600 {
 		t.Errorf("accepted %d of %d sent; want 600 of 600", rep.Accepted, rep.Sent)
 	}
-	// Five collections; cert-eu reads four of them, its partners one or two each, the two
-	// counter-terrorism readers the fifth: ten member-collection pairs. Each of the three
+	// Six collections; cert-eu reads five of them, its partners two or three each, the two
+	// counter-terrorism readers the sixth: twelve member-collection pairs. Each of the three
 	// partnerships' members collections adds its two readers: six pairs more. Two pollers each, and
 	// a final read per collection.
-	if got := len(rep.Pollers); got != (10+6)*2+5+3 {
-		t.Errorf("%d pollers; want 40", got)
+	if got := len(rep.Pollers); got != (12+6)*2+6+3 {
+		t.Errorf("%d pollers; want 45", got)
 	}
 	for _, p := range rep.Pollers {
 		if p.Member == "frontex" || p.Member == "nl-ind" {

@@ -305,6 +305,9 @@ func (r *runner) discover(ctx context.Context) (time.Time, error) {
 					AllowedProperties map[string][]string `json:"x_taxiihub_allowed_properties"`
 					TLPMax            string              `json:"x_taxiihub_tlp_max"`
 					Clearance         string              `json:"x_taxiihub_clearance"`
+					// Review, when set, holds what is posted until a person releases it: the load
+					// has no reviewer, so it publishes only where objects are stored at once.
+					Review string `json:"x_taxiihub_review"`
 				} `json:"collections"`
 			}
 			if _, err := r.getJSON(ctx, m, rootPath+"collections/", &list); err != nil {
@@ -328,7 +331,7 @@ func (r *runner) discover(ctx context.Context) (time.Time, error) {
 				if lc.CanRead && !(c.shape.green && (lc.Clearance == "clear" || lc.Clearance == "white")) {
 					c.readers = append(c.readers, m)
 				}
-				if lc.CanWrite {
+				if lc.CanWrite && lc.Review == "" {
 					c.writers = append(c.writers, m)
 				}
 			}

@@ -212,6 +212,18 @@ func (s *Store) SaveStatus(ctx context.Context, st store.Status) error {
 	return s.observe("SaveStatus", func() error { return s.Store.SaveStatus(ctx, st) })
 }
 
+func (s *Store) Submit(ctx context.Context, sub store.Submission) error {
+	return s.observe("Submit", func() error { return s.Store.Submit(ctx, sub) })
+}
+
+func (s *Store) PendingObjects(ctx context.Context, q store.PendingQuery) ([]store.PendingObject, error) {
+	return observe(s, "PendingObjects", func() ([]store.PendingObject, error) { return s.Store.PendingObjects(ctx, q) })
+}
+
+func (s *Store) Decide(ctx context.Context, d store.ReviewDecision) ([]store.ReviewOutcome, error) {
+	return observe(s, "Decide", func() ([]store.ReviewOutcome, error) { return s.Store.Decide(ctx, d) })
+}
+
 func (s *Store) Status(ctx context.Context, root, id string) (store.Status, error) {
 	return observe(s, "Status", func() (store.Status, error) { return s.Store.Status(ctx, root, id) })
 }

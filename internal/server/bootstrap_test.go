@@ -323,10 +323,10 @@ func TestNewcomerWalkthrough(t *testing.T) {
 	// What the example file grants, by member, partnership and collection alias.
 	grants := map[string]map[string]map[string]access{
 		"cert-eu": {
-			"eu-china-cyber": {"indicators": {true, true}, "incidents": {true, true}},
+			"eu-china-cyber": {"indicators": {true, true}, "incidents": {true, true}, "released": {true, true}},
 			"eu-japan":       {"cyber-threats": {true, true}, "critical-infrastructure": {true, true}},
 		},
-		"cncert-cc":    {"eu-china-cyber": {"indicators": {true, true}, "incidents": {true, true}}},
+		"cncert-cc":    {"eu-china-cyber": {"indicators": {true, true}, "incidents": {true, true}, "released": {true, true}}},
 		"jpcert-cc":    {"eu-japan": {"cyber-threats": {true, true}, "critical-infrastructure": {true, true}}},
 		"frontex":      {"eu-immigration-ct": {"administrative-records": {false, true}}},
 		"nl-ind":       {"eu-immigration-ct": {"administrative-records": {false, true}}},
@@ -342,7 +342,7 @@ func TestNewcomerWalkthrough(t *testing.T) {
 		}
 	}
 	allCollections := map[string][]string{
-		"eu-china-cyber":    {"indicators", "incidents"},
+		"eu-china-cyber":    {"indicators", "incidents", "released"},
 		"eu-japan":          {"cyber-threats", "critical-infrastructure"},
 		"eu-immigration-ct": {"administrative-records"},
 	}
@@ -412,6 +412,12 @@ func TestNewcomerWalkthrough(t *testing.T) {
 					`{"objects":[`+obj+`]}`)
 				a, seen := grants[member][root][alias]
 				switch {
+				case a.write && alias == "released":
+					// Held for review: pending, and nobody reads it until a reviewer releases it.
+					var st taxii.Status
+					if code != 202 || json.Unmarshal(body, &st) != nil || st.PendingCount != 1 || st.Status != "pending" {
+						t.Errorf("%s: %d %s", name, code, body)
+					}
 				case a.write:
 					var st taxii.Status
 					if code != 202 || json.Unmarshal(body, &st) != nil || st.SuccessCount != 1 {

@@ -6,6 +6,7 @@ import (
 
 	"taxiihub/internal/admin"
 	"taxiihub/internal/metrics"
+	"taxiihub/internal/store"
 )
 
 // expiryCheckInterval is how often the hub looks for tokens about to expire: daily, so that each
@@ -61,4 +62,23 @@ func (s *Server) checkExpiringTokens(ctx context.Context) {
 			"kind", t.Kind, "subject", t.Subject, "token_id", t.ID, "expires_at", t.ExpiresAt.UTC().Format(time.RFC3339),
 			"days_left", days)
 	}
+}
+
+// reviewSweepInterval is how often the hub expires objects held for review past their collection's
+// review timeout. Reading a pending status expires its own overdue objects at once, so the sweep
+// only bounds how long an expired object stays in reviewers' queues.
+const reviewSweepInterval = time.Minute
+
+// sweepHeldObjects expires overdue held objects at once and then every reviewSweepInterval, until
+// ctx ends.
+func (s *Server) sweepHeldObjects(ctx context.Context) {
+	atOnceThenEvery(ctx, reviewSweepInterval, func(ctx context.Context) {
+		n, err := store.Expire(ctx, s.store, store.PendingQuery{Limit: store.MaxLimit}, time.Now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.WarnContext(ctx, "could not expire objects held for review", "expired", n, "error", err)
+		case n > 0:
+			s.log.InfoContext(ctx, "expired objects held for review past their timeout", "expired", n)
+		}
+	})
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -352,7 +353,10 @@ func (s *Server) Serve(ctx context.Context, l Listeners) error {
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)
+		var sweep sync.WaitGroup
+		sweep.Go(func() { s.sweepHeldObjects(watchCtx) })
 		s.warnExpiringTokens(watchCtx)
+		sweep.Wait()
 	}()
 	defer func() {
 		stopWatch()

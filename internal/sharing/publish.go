@@ -131,6 +131,10 @@ func (r *request) publish(ctx context.Context, raws []json.RawMessage, last bool
 	}
 	pub := store.Publication{CollectionID: r.acc.Collection.ID, Member: r.acc.Caller.MemberID,
 		TokenID: r.acc.Caller.TokenID, Objects: p.accepted(), Refused: p.refused(), DryRun: r.dryRun}
+	if r.acc.Collection.Policy.Review != store.ReviewNone && !r.dryRun {
+		r.hold(ctx, pub, plan)
+		return
+	}
 	if last {
 		pub.Status = &plan // saved with the write, which then needs no commit of its own
 	}
@@ -152,6 +156,26 @@ func (r *request) publish(ctx context.Context, raws []json.RawMessage, last bool
 		}
 	}
 	plan.Record(&r.status, outcomes)
+}
+
+// hold submits a part to a collection under review: the objects that passed every check wait, in
+// the store, for a reviewer, and the status lists them as pending. Each part saves the status so
+// far, so that a request cut short leaves a status that says which objects are held. No object is
+// looked up in the collection: "pending review" is all any caller is told, so holding tells
+// nothing of what the collection holds.
+func (r *request) hold(ctx context.Context, pub store.Publication, plan store.StatusPlan) {
+	pub.Status = &plan
+	now := r.svc.now()
+	err := r.svc.store.Submit(ctx, store.Submission{Publication: pub, At: now,
+		Expires: now.Add(r.acc.Collection.Policy.EffectiveReviewTimeout())})
+	r.failed = err
+	if err != nil {
+		plan.Record(&r.status, nil) // not held: the caller submits these again
+		return
+	}
+	r.saved = true
+	r.stored += len(pub.Objects)
+	r.status = plan.Hold(pub.Objects)
 }
 
 // finish returns the request's status, saved unless a dry run, or the store's failure when

@@ -193,6 +193,21 @@ func (s *Service) Status(ctx context.Context, caller auth.Principal, root, id st
 	if st.Submitter != caller.MemberID {
 		return store.Status{}, notFound(noStatus)
 	}
+	if !st.Pending {
+		return st, nil
+	}
+	// Objects whose review timeout passed are expired before the status is shown, so that a poller
+	// never waits on objects that can no longer be released, whenever the periodic sweep last ran.
+	n, err := store.Expire(ctx, s.store, store.PendingQuery{StatusID: id, Limit: store.MaxLimit}, s.now())
+	if err != nil {
+		return store.Status{}, fmt.Errorf("sharing: status: %w", err)
+	}
+	if n == 0 {
+		return st, nil
+	}
+	if st, err = s.store.Status(ctx, r.Slug, id); err != nil {
+		return store.Status{}, fmt.Errorf("sharing: status: %w", err)
+	}
 	return st, nil
 }
 

@@ -42,6 +42,10 @@ type Store interface {
 	SaveStatus(ctx context.Context, s store.Status) error
 	Status(ctx context.Context, root, id string) (store.Status, error)
 
+	Submit(ctx context.Context, s store.Submission) error
+	PendingObjects(ctx context.Context, q store.PendingQuery) ([]store.PendingObject, error)
+	Decide(ctx context.Context, d store.ReviewDecision) ([]store.ReviewOutcome, error)
+
 	RecordPull(ctx context.Context, e store.LedgerEntry) error
 	store.PullSource
 }
@@ -60,6 +64,8 @@ type Tally interface {
 	Stored(result store.Result)
 	// Refused counts an object that was not stored, by the reason to fix first.
 	Refused(reason string)
+	// Released counts an object a reviewer released, with how long it waited for its review.
+	Released(waited time.Duration)
 }
 
 // Config is what New needs.
@@ -115,5 +121,6 @@ func (s *Service) WithTally(t Tally) *Service {
 
 type noTally struct{}
 
-func (noTally) Stored(store.Result) {}
-func (noTally) Refused(string)      {}
+func (noTally) Stored(store.Result)    {}
+func (noTally) Refused(string)         {}
+func (noTally) Released(time.Duration) {}

@@ -187,8 +187,9 @@ func (t *tally) add(label string) {
 	t.counted[label]++
 }
 
-func (t *tally) Stored(r store.Result) { t.add("stored " + r.String()) }
-func (t *tally) Refused(reason string) { t.add("refused " + reason) }
+func (t *tally) Stored(r store.Result)  { t.add("stored " + r.String()) }
+func (t *tally) Refused(reason string)  { t.add("refused " + reason) }
+func (t *tally) Released(time.Duration) { t.add("released") }
 
 // Publish reports every object in a status, in order, and tells the tally each object's fate with
 // its first reason code, typed from the validator or the rules to the counter.

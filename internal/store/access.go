@@ -45,6 +45,10 @@ type Token struct {
 	// RevokedAt is zero while the token is usable.
 	RevokedAt time.Time
 	Note      string
+	// Reviewer marks a partner token that may also release or reject what the member's
+	// colleagues post to collections under review (see CollectionPolicy.Review): a second person of
+	// the member, with a token of its own, so that nobody releases what they posted themselves.
+	Reviewer bool
 }
 
 // Revoked reports whether the token has been revoked.

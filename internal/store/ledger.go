@@ -422,7 +422,7 @@ func verdict(o Outcome) string {
 // it in the transaction that stores the objects.
 func PublishEntry(p Publication, root string, outcomes []Outcome) LedgerEntry {
 	e := LedgerEntry{Kind: LedgerPublish, Member: p.Member, TokenID: p.TokenID, APIRoot: root,
-		Collection: p.CollectionID, Items: make([]LedgerItem, 0, len(p.Objects)+len(p.Refused))}
+		Collection: p.CollectionID, Endpoint: p.Release, Items: make([]LedgerItem, 0, len(p.Objects)+len(p.Refused))}
 	for i, o := range p.Objects {
 		it := LedgerItem{ID: o.ID, Version: o.Version}
 		if i < len(outcomes) {

@@ -67,13 +67,52 @@ type CollectionPolicy struct {
 	// README's "Sharing rules" says how they read). A type without an entry carries the properties
 	// every object may carry only.
 	AllowedProperties map[string][]string
+	// Review says who must release an object posted to the collection before readers see it.
+	Review ReviewRule
+	// ReviewTimeout is how long a posted object waits for its review before it expires; zero means
+	// DefaultReviewTimeout. It only matters when Review is not ReviewNone.
+	ReviewTimeout time.Duration
 }
 
 // Equal reports whether two policies hold the same rules.
 func (p CollectionPolicy) Equal(q CollectionPolicy) bool {
-	return p.MaxTLP == q.MaxTLP && p.Unmarked == q.Unmarked && slices.Equal(p.AllowedTypes, q.AllowedTypes) &&
+	return p.MaxTLP == q.MaxTLP && p.Unmarked == q.Unmarked && p.Review == q.Review &&
+		p.EffectiveReviewTimeout() == q.EffectiveReviewTimeout() && slices.Equal(p.AllowedTypes, q.AllowedTypes) &&
 		slices.Equal(p.DeniedProperties, q.DeniedProperties) &&
 		maps.EqualFunc(p.AllowedProperties, q.AllowedProperties, slices.Equal)
+}
+
+// EffectiveReviewTimeout is how long an object posted to the collection waits for its review.
+func (p CollectionPolicy) EffectiveReviewTimeout() time.Duration {
+	if p.ReviewTimeout <= 0 {
+		return DefaultReviewTimeout
+	}
+	return p.ReviewTimeout
+}
+
+// ReviewRule says who releases what members post to a collection, for partnerships whose members
+// release intelligence to each other only after a second person (a release authority) has looked
+// at it.
+type ReviewRule string
+
+const (
+	// ReviewNone stores what is posted at once, as TAXII servers do. It is the default.
+	ReviewNone ReviewRule = ""
+	// ReviewOwnMember holds each posted object until a reviewer of the publishing member releases
+	// it: four eyes inside the organisation.
+	ReviewOwnMember ReviewRule = "own-member"
+	// ReviewPartnership holds each posted object until a reviewer of any member of the partnership
+	// releases it, as a moderator would.
+	ReviewPartnership ReviewRule = "partnership"
+)
+
+// DefaultReviewTimeout is how long a posted object waits for its review when the collection names
+// no timeout: a working week and its weekend.
+const DefaultReviewTimeout = 7 * 24 * time.Hour
+
+// Valid reports whether r is one of the review rules.
+func (r ReviewRule) Valid() bool {
+	return r == ReviewNone || r == ReviewOwnMember || r == ReviewPartnership
 }
 
 // UnmarkedRule says what a collection does with objects that carry no TLP marking.

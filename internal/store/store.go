@@ -255,6 +255,23 @@ type Store interface {
 	// Seeds lists the seed files applied, oldest first.
 	Seeds(ctx context.Context) ([]Seed, error)
 
+	// Submit holds the objects of a member's request to a collection under review (see review.go),
+	// apart from the collection's objects, appends the submit ledger entry, and saves the request's
+	// status with the held objects pending (StatusPlan.Hold), in one write where the backend can.
+	// Nothing held is visible to Objects, Manifest, StoredVersions or any other read of the
+	// collection. ErrNotFound if the collection does not exist.
+	Submit(ctx context.Context, s Submission) error
+	// PendingObjects lists the objects held that q selects, oldest submission first.
+	PendingObjects(ctx context.Context, q PendingQuery) ([]PendingObject, error)
+	// Decide releases or rejects the objects a request still has held that d names, and returns
+	// what became of each; objects already decided are left out, so that two reviewers racing
+	// decide each object once. A release stores the objects as Publish does for their publisher
+	// (withdrawals and ownership decided again, origins, a publish ledger entry whose Endpoint names
+	// the reviewer, date added after everything stored before); a rejection or expiry appends a
+	// reject ledger entry. The request's status moves each object from pendings to successes or
+	// failures (Status.Settle).
+	Decide(ctx context.Context, d ReviewDecision) ([]ReviewOutcome, error)
+
 	// SaveStatus creates or replaces a status resource.
 	SaveStatus(ctx context.Context, s Status) error
 	// Status returns the status resource with the id in the root. ErrNotFound if there is none.
@@ -389,6 +406,10 @@ type Publication struct {
 	Refused []Refusal
 	// DryRun decides and reports without committing anything, ledger included.
 	DryRun bool
+	// Release, when set, makes the publication a reviewer's release of objects held for review
+	// (see Decide): the ReleaseEndpoint naming the reviewer, recorded as the ledger entry's
+	// Endpoint. Member and TokenID stay the publisher's.
+	Release string
 	// Status, when set, makes the status resource of the request part of the write: Publish
 	// completes the plan with the outcomes of Objects once they are decided and saves the result as
 	// SaveStatus does, in the write's own transaction where the backend can (SQLite: one commit, and

@@ -2,6 +2,7 @@ package taxii
 
 import (
 	"encoding/json"
+	"time"
 
 	"taxiihub/internal/store"
 )
@@ -50,6 +51,10 @@ type APIRoot struct {
 //     TLP:CLEAR) or refuse.
 //   - x_taxiihub_allowed_properties: per object type, the only properties its objects may carry;
 //     absent when any.
+//   - x_taxiihub_review: who releases posted objects before readers see them: own-member or
+//     partnership; absent when they are stored at once.
+//   - x_taxiihub_review_timeout_seconds: how long a posted object waits for its review before it
+//     expires; absent without review.
 //   - x_taxiihub_role: the caller's role in the partnership: publisher, reader or both.
 //   - x_taxiihub_clearance: the highest TLP level the caller may read; absent when unlimited.
 //   - x_taxiihub_direction: one-way when some members of the partnership only publish or only read,
@@ -73,6 +78,8 @@ type Collection struct {
 	TLPMax            string              `json:"x_taxiihub_tlp_max,omitempty"`
 	Unmarked          string              `json:"x_taxiihub_unmarked"`
 	AllowedProperties map[string][]string `json:"x_taxiihub_allowed_properties,omitempty"`
+	Review            string              `json:"x_taxiihub_review,omitempty"`
+	ReviewTimeout     int64               `json:"x_taxiihub_review_timeout_seconds,omitempty"`
 	Role              string              `json:"x_taxiihub_role"`
 	Clearance         string              `json:"x_taxiihub_clearance,omitempty"`
 	Direction         string              `json:"x_taxiihub_direction"`
@@ -108,6 +115,10 @@ func NewCollection(c store.Collection, p store.PartnershipPolicy, a Access) Coll
 	if c.Policy.Unmarked == store.UnmarkedRefuse {
 		unmarked = "refuse"
 	}
+	var reviewTimeout int64
+	if c.Policy.Review != store.ReviewNone {
+		reviewTimeout = int64(c.Policy.EffectiveReviewTimeout() / time.Second)
+	}
 	direction := "two-way"
 	if a.OneWay {
 		direction = "one-way"
@@ -117,6 +128,7 @@ func NewCollection(c store.Collection, p store.PartnershipPolicy, a Access) Coll
 		PersonalData: personal, NoOnwardSharing: p.NoOnwardSharing, Jurisdictions: p.Jurisdictions,
 		AllowedTypes: c.Policy.AllowedTypes, DeniedProperties: c.Policy.DeniedProperties, TLPMax: c.Policy.MaxTLP.String(),
 		Unmarked: unmarked, AllowedProperties: c.Policy.AllowedProperties,
+		Review: string(c.Policy.Review), ReviewTimeout: reviewTimeout,
 		Role: string(a.Membership.Role), Clearance: a.Membership.Clearance.String(), Direction: direction}
 }
 

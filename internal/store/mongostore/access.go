@@ -47,6 +47,8 @@ type tokenDoc struct {
 	// its absence, so that the first one wins.
 	RevokedAt *int64 `bson:"revoked_at,omitempty"`
 	Note      string `bson:"note"`
+	// Reviewer is absent in tokens issued before release review existed, which review nothing.
+	Reviewer bool `bson:"reviewer,omitempty"`
 }
 
 func (d tokenDoc) token() store.Token {
@@ -57,6 +59,7 @@ func (d tokenDoc) token() store.Token {
 		IssuedAt:  fromMicros(d.IssuedAt),
 		ExpiresAt: fromMicros(d.ExpiresAt),
 		Note:      d.Note,
+		Reviewer:  d.Reviewer,
 	}
 	if d.RevokedAt != nil {
 		t.RevokedAt = fromMicros(*d.RevokedAt)
@@ -513,6 +516,7 @@ func (s *Store) SaveToken(ctx context.Context, t store.Token) error {
 		IssuedAt:  t.IssuedAt.UnixMicro(),
 		ExpiresAt: t.ExpiresAt.UnixMicro(),
 		Note:      t.Note,
+		Reviewer:  t.Reviewer,
 	}
 	if t.Revoked() {
 		us := t.RevokedAt.UnixMicro()

@@ -91,6 +91,7 @@ const (
 	ledgerName           = "ledger"
 	ledgerPendingName    = "ledger_pending"
 	seedsName            = "seeds"
+	reviewQueueName      = "review_queue"
 )
 
 // Index names, fixed so that Open is idempotent and hints can name them.
@@ -169,6 +170,7 @@ type Store struct {
 	withdrawals      *mongo.Collection
 	ledger           *mongo.Collection
 	ledgerPending    *mongo.Collection
+	reviewQueue      *mongo.Collection
 	// seeds records the seed files applied at start (store.Seed); keyed by digest.
 	seeds *mongo.Collection
 
@@ -250,6 +252,7 @@ func open(ctx context.Context, cfg Config, adjust func(*options.ClientOptions)) 
 		withdrawals:      db.Collection(withdrawalsName),
 		ledger:           db.Collection(ledgerName),
 		ledgerPending:    db.Collection(ledgerPendingName),
+		reviewQueue:      db.Collection(reviewQueueName),
 		seeds:            db.Collection(seedsName),
 	}
 	if err := s.setUp(ctx, db); err != nil {
@@ -289,7 +292,7 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 	// Transactions cannot create collections on MongoDB 4.0, so every collection is created here.
 	names := []string{apiRootsName, collectionsName, objectsName, statusesName, membersName, grantsName, tokensName,
 		verificationKeysName, auditName, countersName, membershipsName, originsName, withdrawalsName, ledgerName,
-		ledgerPendingName, statusPartsName, seedsName}
+		ledgerPendingName, statusPartsName, seedsName, reviewQueueName}
 	// Only what is missing is created: creating takes a database-wide lock, and a hub restarting
 	// while a crashed peer's transaction still holds a collection's lock would otherwise queue every
 	// reader and writer of every node behind that lock until the transaction times out.
@@ -318,6 +321,7 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 		{s.origins, originIndexes()},
 		{s.ledgerPending, pendingIndexes()},
 		{s.ledger, ledgerIndexes()},
+		{s.reviewQueue, reviewQueueIndexes()},
 		// audit needs none but _id, which is its sequence number; withdrawals none but _id, the
 		// partnership and object id.
 	} {

@@ -172,6 +172,12 @@ func TestOpenTwiceCreatesIndexesOnce(t *testing.T) {
 			"_id_:_id",
 			"at_id:at,_id",
 		},
+		"review_queue": { // objects held for review: by request, by expiry, by partnership and age
+			"_id_:_id",
+			"api_root_submitted_at:api_root,submitted_at",
+			"collection_status:collection_id,status_id",
+			"expires:expires",
+		},
 	}
 	// Every collection Open creates is checked here.
 	names, err := client.Database(db).ListCollectionNames(t.Context(), bson.D{})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -62,6 +63,10 @@ type collectionDoc struct {
 	// reads as unmarked objects treated as CLEAR and any property allowed.
 	Unmarked          string              `bson:"unmarked,omitempty"`
 	AllowedProperties map[string][]string `bson:"allowed_properties,omitempty"`
+	// Review and ReviewTimeout (nanoseconds) are absent in documents written before release review
+	// existed, which reads as objects stored at once.
+	Review        string `bson:"review,omitempty"`
+	ReviewTimeout int64  `bson:"review_timeout,omitempty"`
 	// Members marks the root's members collection; absent in every other collection.
 	Members bool `bson:"members,omitempty"`
 	// LastAdded is the latest date added in the collection, in Unix microseconds; AddObjects assigns
@@ -85,6 +90,8 @@ func (d collectionDoc) collection() store.Collection {
 			MaxTLP:            store.TLP(d.MaxTLP),
 			Unmarked:          store.UnmarkedRule(d.Unmarked),
 			AllowedProperties: store.SortedProperties(d.AllowedProperties),
+			Review:            store.ReviewRule(d.Review),
+			ReviewTimeout:     time.Duration(d.ReviewTimeout),
 		},
 		Members: d.Members,
 	}
@@ -103,6 +110,8 @@ func collectionPolicyFields(p store.CollectionPolicy) bson.D {
 		{Key: "max_tlp", Value: int(p.MaxTLP)},
 		{Key: "unmarked", Value: string(p.Unmarked)},
 		{Key: "allowed_properties", Value: allowedProperties(p.AllowedProperties)},
+		{Key: "review", Value: string(p.Review)},
+		{Key: "review_timeout", Value: int64(p.ReviewTimeout)},
 	}
 }
 
@@ -288,6 +297,8 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error 
 		MaxTLP:            int(c.Policy.MaxTLP),
 		Unmarked:          string(c.Policy.Unmarked),
 		AllowedProperties: store.SortedProperties(c.Policy.AllowedProperties),
+		Review:            string(c.Policy.Review),
+		ReviewTimeout:     int64(c.Policy.ReviewTimeout),
 		Members:           c.Members,
 	}
 	err := s.transact(ctx, func(ctx context.Context) error {
@@ -412,6 +423,10 @@ func (s *Store) DeleteCollection(ctx context.Context, root, id string) error {
 		// The grants go with it, atomically: a collection has at most one per member.
 		if _, err := s.grants.DeleteMany(ctx, bson.D{{Key: "collection_id", Value: id}}); err != nil {
 			return fmt.Errorf("delete grants: %w", err)
+		}
+		// Objects held for review go with the collection they were posted to.
+		if _, err := s.reviewQueue.DeleteMany(ctx, bson.D{{Key: "collection_id", Value: id}}); err != nil {
+			return fmt.Errorf("delete objects held for review: %w", err)
 		}
 		return nil
 	})

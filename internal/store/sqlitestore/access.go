@@ -382,8 +382,8 @@ func (s *Store) SaveToken(ctx context.Context, t store.Token) error {
 		revoked = sql.NullInt64{Int64: t.RevokedAt.UnixMicro(), Valid: true}
 	}
 	_, err := s.write.ExecContext(ctx, `INSERT INTO tokens
-		(id, kind, subject, issued_at, expires_at, revoked_at, note) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, string(t.Kind), t.Subject, t.IssuedAt.UnixMicro(), t.ExpiresAt.UnixMicro(), revoked, t.Note)
+		(id, kind, subject, issued_at, expires_at, revoked_at, note, reviewer) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, string(t.Kind), t.Subject, t.IssuedAt.UnixMicro(), t.ExpiresAt.UnixMicro(), revoked, t.Note, t.Reviewer)
 	switch {
 	case isTaken(err):
 		return fmt.Errorf("sqlitestore: save token %s: %w", t.ID, store.ErrConflict)
@@ -393,7 +393,7 @@ func (s *Store) SaveToken(ctx context.Context, t store.Token) error {
 	return nil
 }
 
-const tokenColumns = `id, kind, subject, issued_at, expires_at, revoked_at, note`
+const tokenColumns = `id, kind, subject, issued_at, expires_at, revoked_at, note, reviewer`
 
 func scanToken(row interface{ Scan(...any) error }) (store.Token, error) {
 	var (
@@ -402,7 +402,7 @@ func scanToken(row interface{ Scan(...any) error }) (store.Token, error) {
 		issued, expires int64
 		revoked         sql.NullInt64
 	)
-	if err := row.Scan(&t.ID, &kind, &t.Subject, &issued, &expires, &revoked, &t.Note); err != nil {
+	if err := row.Scan(&t.ID, &kind, &t.Subject, &issued, &expires, &revoked, &t.Note, &t.Reviewer); err != nil {
 		return store.Token{}, err
 	}
 	t.Kind = store.TokenKind(kind)

@@ -168,11 +168,11 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error 
 		p := c.Policy
 		_, err := tx.ExecContext(ctx, `INSERT INTO collections
 			(id, api_root, title, alias, description, media_types, allowed_types, denied_properties, max_tlp, members,
-			unmarked, allowed_properties)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			unmarked, allowed_properties, review, review_timeout)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.APIRoot, c.Title, c.Alias, c.Description, string(media),
 			encodeList(p.AllowedTypes), encodeList(p.DeniedProperties), int(p.MaxTLP), c.Members,
-			string(p.Unmarked), encodeProperties(p.AllowedProperties))
+			string(p.Unmarked), encodeProperties(p.AllowedProperties), string(p.Review), int64(p.ReviewTimeout))
 		if isTaken(err) {
 			return store.ErrConflict
 		}
@@ -185,16 +185,18 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error 
 }
 
 const collectionColumns = `id, api_root, title, alias, description, media_types,
-	allowed_types, denied_properties, max_tlp, members, unmarked, allowed_properties`
+	allowed_types, denied_properties, max_tlp, members, unmarked, allowed_properties, review, review_timeout`
 
 func scanCollection(row interface{ Scan(...any) error }) (store.Collection, error) {
 	var (
 		c                                       store.Collection
 		media, types, denied, unmarked, allowed string
 		maxTLP                                  int
+		review                                  string
+		reviewTimeout                           int64
 	)
 	if err := row.Scan(&c.ID, &c.APIRoot, &c.Title, &c.Alias, &c.Description, &media, &types, &denied, &maxTLP, &c.Members,
-		&unmarked, &allowed); err != nil {
+		&unmarked, &allowed, &review, &reviewTimeout); err != nil {
 		return store.Collection{}, err
 	}
 	if err := json.Unmarshal([]byte(media), &c.MediaTypes); err != nil {
@@ -209,6 +211,8 @@ func scanCollection(row interface{ Scan(...any) error }) (store.Collection, erro
 	}
 	c.Policy.MaxTLP = store.TLP(maxTLP)
 	c.Policy.Unmarked = store.UnmarkedRule(unmarked)
+	c.Policy.Review = store.ReviewRule(review)
+	c.Policy.ReviewTimeout = time.Duration(reviewTimeout)
 	if err := json.Unmarshal([]byte(allowed), &c.Policy.AllowedProperties); err != nil {
 		return store.Collection{}, fmt.Errorf("allowed properties of collection %s: %w", c.ID, err)
 	}
@@ -281,10 +285,11 @@ func (s *Store) UpdateCollection(ctx context.Context, c store.Collection) error 
 	p := c.Policy
 	res, err := s.write.ExecContext(ctx, `UPDATE collections
 		SET title = ?, alias = ?, description = ?, media_types = ?, allowed_types = ?, denied_properties = ?, max_tlp = ?,
-			unmarked = ?, allowed_properties = ?
+			unmarked = ?, allowed_properties = ?, review = ?, review_timeout = ?
 		WHERE id = ? AND api_root = ?`,
 		c.Title, c.Alias, c.Description, string(media), encodeList(p.AllowedTypes), encodeList(p.DeniedProperties),
-		int(p.MaxTLP), string(p.Unmarked), encodeProperties(p.AllowedProperties), c.ID, c.APIRoot)
+		int(p.MaxTLP), string(p.Unmarked), encodeProperties(p.AllowedProperties), string(p.Review), int64(p.ReviewTimeout),
+		c.ID, c.APIRoot)
 	if isTaken(err) {
 		err = store.ErrConflict
 	}
@@ -341,6 +346,10 @@ func (s *Store) DeleteCollection(ctx context.Context, root, id string) error {
 			return store.ErrNotFound
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE collection_id = ?`, id); err != nil {
+			return err
+		}
+		// Objects held for review go with the collection they were posted to.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM pending WHERE collection_id = ?`, id); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM grants WHERE collection_id = ?`, id); err != nil {
@@ -425,8 +434,15 @@ func saveStatus(ctx context.Context, db execer, st store.Status) error {
 
 // Status returns the status resource with the id in the root. ErrNotFound if there is none.
 func (s *Store) Status(ctx context.Context, root, id string) (store.Status, error) {
+	return readStatus(ctx, s.read, root, id)
+}
+
+// readStatus reads a status with db: the reading pool, or a write transaction changing it.
+func readStatus(ctx context.Context, db interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, root, id string) (store.Status, error) {
 	var submitter, body string
-	err := s.read.QueryRowContext(ctx,
+	err := db.QueryRowContext(ctx,
 		`SELECT submitter, body FROM statuses WHERE api_root = ? AND id = ?`, root, id).Scan(&submitter, &body)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):

@@ -251,6 +251,38 @@ CREATE TABLE upgrades (
 CREATE INDEX ledger_content_pulls ON ledger(member_id, api_root, at)
 	WHERE kind = 'pull' AND endpoint IN ('objects', 'object') AND items <> '[]';
 `,
+	// 10 to 11: release review. Who releases what is posted to a collection ('' nobody: stored at
+	// once; 'own-member'; 'partnership') and how long a posted object waits, in nanoseconds (0: the
+	// default).
+	`
+ALTER TABLE collections ADD COLUMN review TEXT NOT NULL DEFAULT '';
+ALTER TABLE collections ADD COLUMN review_timeout INTEGER NOT NULL DEFAULT 0;
+-- A partner token that may also release or reject what the member's colleagues post.
+ALTER TABLE tokens ADD COLUMN reviewer INTEGER NOT NULL DEFAULT 0;
+-- Objects held for review, apart from objects so that no read of a collection meets them. Times
+-- and versions in Unix microseconds; version 0 for an object without one.
+CREATE TABLE pending (
+	seq           INTEGER PRIMARY KEY,
+	collection_id TEXT NOT NULL,
+	api_root      TEXT NOT NULL,
+	status_id     TEXT NOT NULL,
+	member_id     TEXT NOT NULL,
+	token_id      TEXT NOT NULL,
+	object_id     TEXT NOT NULL,
+	type          TEXT NOT NULL,
+	spec_version  TEXT NOT NULL,
+	version       INTEGER NOT NULL,
+	content       BLOB NOT NULL,
+	tlp           INTEGER NOT NULL,
+	fingerprint   TEXT NOT NULL,
+	warnings      TEXT NOT NULL,
+	submitted_at  INTEGER NOT NULL,
+	expires       INTEGER NOT NULL
+);
+CREATE INDEX pending_request ON pending(collection_id, status_id);
+CREATE INDEX pending_expiry ON pending(expires);
+CREATE INDEX pending_root ON pending(api_root, submitted_at);
+`,
 }
 
 // schemaVersion is the schema this build writes.

@@ -138,7 +138,8 @@ func deleteMemberCascades(t *testing.T, s store.Store) {
 	}
 	issued := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	tok := store.Token{ID: "jti-jp", Kind: store.PartnerToken, Subject: "jpcert", IssuedAt: issued, ExpiresAt: issued.AddDate(0, 3, 0)}
-	other := store.Token{ID: "jti-eu", Kind: store.PartnerToken, Subject: "cert-eu", IssuedAt: issued, ExpiresAt: issued.AddDate(0, 3, 0)}
+	other := store.Token{ID: "jti-eu", Kind: store.PartnerToken, Subject: "cert-eu", IssuedAt: issued, ExpiresAt: issued.AddDate(0, 3, 0),
+		Reviewer: true}
 	for _, tk := range []store.Token{tok, other} {
 		if err := s.SaveToken(ctx, tk); err != nil {
 			t.Fatal(err)
@@ -155,7 +156,7 @@ func deleteMemberCascades(t *testing.T, s store.Store) {
 	if err != nil || !got.RevokedAt.Equal(at) {
 		t.Errorf("the deleted member's token: %+v, %v; want revoked at %v", got, err, at)
 	}
-	if got, err := s.Token(ctx, "jti-eu"); err != nil || got.Revoked() {
+	if got, err := s.Token(ctx, "jti-eu"); err != nil || got.Revoked() || !got.Reviewer {
 		t.Errorf("another member's token was touched: %+v, %v", got, err)
 	}
 }

@@ -40,7 +40,8 @@ func policiesRoundTrip(t *testing.T, s store.Store) {
 
 	c := store.Collection{ID: newUUID(), APIRoot: root.Slug, Title: "Records", Policy: store.CollectionPolicy{
 		AllowedTypes: []string{"identity", "location"}, DeniedProperties: []string{"x_grounds"}, MaxTLP: store.TLPAmber,
-		Unmarked: store.UnmarkedRefuse, AllowedProperties: map[string][]string{
+		Unmarked: store.UnmarkedRefuse, Review: store.ReviewOwnMember, ReviewTimeout: 36 * time.Hour,
+		AllowedProperties: map[string][]string{
 			"identity": {"identity_class", "name", "x_legal_status"}, "location": {"country"}, "relationship": nil}}}
 	if err := s.CreateCollection(ctx, c); err != nil {
 		t.Fatalf("create collection: %v", err)
@@ -48,7 +49,7 @@ func policiesRoundTrip(t *testing.T, s store.Store) {
 	if got, err := s.Collection(ctx, root.Slug, c.ID); err != nil || !sameCollection(got, c) {
 		t.Errorf("collection: %+v, %v; want %+v", got, err, c)
 	}
-	c.Policy = store.CollectionPolicy{MaxTLP: store.TLPRed}
+	c.Policy = store.CollectionPolicy{MaxTLP: store.TLPRed, Review: store.ReviewPartnership}
 	if err := s.UpdateCollection(ctx, c); err != nil {
 		t.Fatalf("update collection: %v", err)
 	}

@@ -32,6 +32,7 @@ func Run(t *testing.T, open Open) {
 	cases = append(cases, membersCases...)
 	cases = append(cases, deepCases...)
 	cases = append(cases, onwardCases...)
+	cases = append(cases, reviewCases...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, open(t))

@@ -1,0 +1,151 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+
+	"taxiihub/internal/admin"
+	"taxiihub/internal/store"
+	"taxiihub/internal/taxii"
+)
+
+// TestReviewPolicyAdvertised: the review rule an operator sets through the admin API is advertised
+// in the collection resource, so that a publisher knows its objects wait for a reviewer; a
+// collection without one says nothing of review.
+func TestReviewPolicyAdvertised(t *testing.T) {
+	backends(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		h := newExampleHub(t, open(t))
+		h.ok("set review", h.call("PATCH", "/admin/partnerships/eu-japan/collections/cyber-threats/policy/",
+			map[string]any{"review": "own-member", "review_timeout": "2d"}), 200, nil)
+
+		var coll map[string]any
+		h.hub.get(collectionPath("eu-japan", "cyber-threats"), h.tokens["jpcert-cc"]).json(t, &coll)
+		if coll["x_taxiihub_review"] != "own-member" || coll["x_taxiihub_review_timeout_seconds"] != float64(2*24*3600) {
+			t.Errorf("review advertised as %v, %v; want own-member, 172800", coll["x_taxiihub_review"], coll["x_taxiihub_review_timeout_seconds"])
+		}
+		coll = nil
+		h.hub.get(collectionPath("eu-immigration-ct", "administrative-records"), h.tokens["frontex"]).json(t, &coll)
+		if _, ok := coll["x_taxiihub_review"]; ok {
+			t.Errorf("a collection without review advertises %v", coll["x_taxiihub_review"])
+		}
+		if _, ok := coll["x_taxiihub_review_timeout_seconds"]; ok {
+			t.Errorf("a collection without review advertises a timeout %v", coll["x_taxiihub_review_timeout_seconds"])
+		}
+
+		h.refused("drop review unconfirmed", h.call("PATCH", "/admin/partnerships/eu-japan/collections/cyber-threats/policy/",
+			map[string]any{"review": nil, "review_timeout": nil}), 409, "weakens-rules")
+	})
+}
+
+var errorID = regexp.MustCompile(`"error_id":"[^"]*"`)
+
+// TestReviewHoldsThenReleases: a post to a collection under own-member review is held, invisible to
+// every reader (the publisher included) exactly as if it had not been posted; a reviewer token of
+// the publishing member releases half of it and rejects the rest, and a client polling the status
+// until it is complete, as taxii2-client's wait_until_final does, stops then.
+func TestReviewHoldsThenReleases(t *testing.T) {
+	backends(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		h := newExampleHub(t, open(t))
+		h.ok("set review", h.call("PATCH", "/admin/partnerships/eu-china-cyber/collections/indicators/policy/",
+			map[string]any{"review": "own-member"}), 200, nil)
+		var issued admin.IssuedToken
+		h.ok("reviewer token", h.call("POST", "/admin/tokens/", admin.TokenRequest{Subject: "cert-eu", Role: "reviewer"}), 201, &issued)
+		reviewer := issued.JWT
+		var cn admin.IssuedToken
+		h.ok("cncert reviewer token", h.call("POST", "/admin/tokens/", admin.TokenRequest{Subject: "cncert-cc", Role: "reviewer"}), 201, &cn)
+		coll := collectionPath("eu-china-cyber", "indicators")
+		eu, china := h.tokens["cert-eu"], h.tokens["cncert-cc"]
+
+		type view struct{ objects, manifest, object, versions response }
+		look := func(token string) view {
+			return view{h.hub.get(coll+"objects/", token), h.hub.get(coll+"manifest/", token),
+				h.hub.get(coll+"objects/"+stixID("indicator", 1)+"/", token), h.hub.get(coll+"objects/"+stixID("indicator", 1)+"/versions/", token)}
+		}
+		same := func(what string, a, b view) {
+			t.Helper()
+			for i, pair := range [][2]response{{a.objects, b.objects}, {a.manifest, b.manifest}, {a.object, b.object}, {a.versions, b.versions}} {
+				// Every error carries an id of its own; all else must be the same.
+				if pair[0].status != pair[1].status || !bytes.Equal(errorID.ReplaceAll(pair[0].body, nil), errorID.ReplaceAll(pair[1].body, nil)) {
+					t.Errorf("%s: answer %d differs: %d %s, was %d %s", what, i, pair[1].status, pair[1].body, pair[0].status, pair[0].body)
+				}
+			}
+		}
+		beforeEU, beforeCN := look(eu), look(china)
+
+		st := postStatus(t, h.hub, coll, eu, sdo("indicator", 1, indicatorOf(1)), sdo("indicator", 2, indicatorOf(2)))
+		if st.Status != "pending" || st.PendingCount != 2 || st.SuccessCount != 0 {
+			t.Fatalf("post under review: %+v; want pending with two pendings", st)
+		}
+		same("the publisher's own reads with objects held", beforeEU, look(eu))
+		same("the partner's reads with objects held", beforeCN, look(china))
+
+		queue := func(token string) (int, []map[string]any) {
+			r := h.hub.get("/eu-china-cyber/x-taxiihub-review/", token)
+			var body struct {
+				Held []map[string]any `json:"held"`
+			}
+			if r.status == 200 {
+				r.json(t, &body)
+			}
+			return r.status, body.Held
+		}
+		if status, _ := queue(eu); status != 403 {
+			t.Errorf("the publishing token lists the queue: %d, want 403", status)
+		}
+		if status, held := queue(cn.JWT); status != 200 || len(held) != 0 {
+			t.Errorf("another member's reviewer sees %d held objects (status %d), want none under own-member", len(held), status)
+		}
+		status, held := queue(reviewer)
+		if status != 200 || len(held) != 2 || held[0]["publisher"] != "cert-eu" {
+			t.Fatalf("the reviewer's queue: %d %v", status, held)
+		}
+		decide := func(body string) response {
+			return h.hub.post("/eu-china-cyber/x-taxiihub-review/"+st.ID+"/", reviewer, []byte(body))
+		}
+		if r := decide(`{"decision":"reject"}`); r.status != 400 {
+			t.Errorf("a rejection without a reason: %d %s", r.status, r.body)
+		}
+
+		// The publisher polls its status until it is final; the reviewer decides meanwhile.
+		polls := 0
+		for final := false; !final; polls++ {
+			if polls > 10 {
+				t.Fatalf("the status never became complete")
+			}
+			var now taxii.Status
+			h.hub.get("/eu-china-cyber/status/"+st.ID+"/", eu).json(t, &now)
+			final = now.Status == "complete"
+			switch polls {
+			case 1:
+				if r := decide(`{"decision":"approve","objects":["` + stixID("indicator", 1) + `"]}`); r.status != 200 {
+					t.Fatalf("approve: %d %s", r.status, r.body)
+				}
+			case 2:
+				if now.PendingCount != 1 || now.SuccessCount != 1 || now.Status != "pending" {
+					t.Errorf("after releasing one: %+v", now)
+				}
+				if r := decide(`{"decision":"reject","reason":"source not cleared for release"}`); r.status != 200 {
+					t.Fatalf("reject: %d %s", r.status, r.body)
+				}
+			}
+			if final && (now.SuccessCount != 1 || now.FailureCount != 1 ||
+				now.Failures[0].Message != "rejected: [rejected-in-review] source not cleared for release" ||
+				!strings.Contains(now.Successes[0].Message, "released by cert-eu")) {
+				t.Errorf("the final status: %+v", now)
+			}
+		}
+		if polls != 4 {
+			t.Errorf("polled %d times; the status should be final on the poll after the last decision", polls)
+		}
+		var page taxii.Envelope
+		h.hub.get(coll+"objects/", china).json(t, &page)
+		if len(page.Objects) != 1 {
+			t.Errorf("the partner reads %d objects after the release, want the one released", len(page.Objects))
+		}
+		if got := value(h.hub.scrape(t), "taxiihub_review_release_seconds", nil); got != 1 {
+			t.Errorf("releases timed: %v, want the one released", got)
+		}
+	})
+}

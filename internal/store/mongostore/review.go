@@ -1,0 +1,241 @@
+package mongostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"taxiihub/internal/store"
+)
+
+// Objects held for review live in review_queue, apart from objects, so that no read of a collection
+// meets them:
+//
+//	review_queue {_id, collection_id, api_root, status_id, member_id, token_id, object_id, type,
+//	              spec_version, version, content, tlp, fingerprint, warnings, submitted_at, expires,
+//	              claim, claimed_at}
+//
+// A decision claims the documents it decides (claim, claimed_at) before it stores or rejects them,
+// and removes them once it has; a claim older than claimTimeout is taken over, so that a node
+// stopping halfway leaves the objects to be decided again (a release stored already is then
+// reported unchanged), never lost.
+const claimTimeout = 5 * time.Minute
+
+// Index names of review_queue.
+const (
+	indexQueueRequest = "collection_status"
+	indexQueueExpiry  = "expires"
+	indexQueueRoot    = "api_root_submitted_at"
+)
+
+type heldDoc struct {
+	ID           bson.ObjectID `bson:"_id"`
+	CollectionID string        `bson:"collection_id"`
+	APIRoot      string        `bson:"api_root"`
+	StatusID     string        `bson:"status_id"`
+	Member       string        `bson:"member_id"`
+	TokenID      string        `bson:"token_id"`
+	ObjectID     string        `bson:"object_id"`
+	Type         string        `bson:"type"`
+	SpecVersion  string        `bson:"spec_version"`
+	Version      int64         `bson:"version"`
+	Content      []byte        `bson:"content"`
+	TLP          int           `bson:"tlp"`
+	Fingerprint  string        `bson:"fingerprint"`
+	Warnings     string        `bson:"warnings"`
+	SubmittedAt  int64         `bson:"submitted_at"`
+	Expires      int64         `bson:"expires"`
+	Claim        string        `bson:"claim,omitempty"`
+	ClaimedAt    int64         `bson:"claimed_at,omitempty"`
+}
+
+func (d heldDoc) held() store.PendingObject {
+	p := store.PendingObject{CollectionID: d.CollectionID, APIRoot: d.APIRoot, StatusID: d.StatusID, Member: d.Member,
+		TokenID: d.TokenID, Warnings: d.Warnings, SubmittedAt: fromMicros(d.SubmittedAt), Expires: fromMicros(d.Expires),
+		Object: store.Object{ID: d.ObjectID, Type: d.Type, SpecVersion: d.SpecVersion, Content: d.Content,
+			TLP: store.TLP(d.TLP), Fingerprint: d.Fingerprint}}
+	if d.Version != 0 {
+		p.Object.Version = fromMicros(d.Version)
+	}
+	return p
+}
+
+func reviewQueueIndexes() []mongo.IndexModel {
+	return []mongo.IndexModel{
+		{Keys: bson.D{{Key: "collection_id", Value: 1}, {Key: "status_id", Value: 1}}, Options: options.Index().SetName(indexQueueRequest)},
+		{Keys: bson.D{{Key: "expires", Value: 1}}, Options: options.Index().SetName(indexQueueExpiry)},
+		{Keys: bson.D{{Key: "api_root", Value: 1}, {Key: "submitted_at", Value: 1}}, Options: options.Index().SetName(indexQueueRoot)},
+	}
+}
+
+// Submit holds a request's objects and appends the submit entry in one transaction, then saves the
+// status with them pending.
+func (s *Store) Submit(ctx context.Context, sub store.Submission) error {
+	p := sub.Publication
+	if p.DryRun || p.Status == nil {
+		return fmt.Errorf("mongostore: submit to %s: a submission needs a status and cannot be a dry run", p.CollectionID)
+	}
+	for i, o := range p.Objects {
+		if err := validateObject(o); err != nil {
+			return fmt.Errorf("mongostore: submit to %s: object %d: %w", p.CollectionID, i, err)
+		}
+	}
+	var warnings []string
+	for _, d := range p.Status.Details {
+		if !d.Refused {
+			warnings = append(warnings, d.Warnings)
+		}
+	}
+	err := s.transact(ctx, func(ctx context.Context) error {
+		var c collectionDoc
+		if err := s.collections.FindOne(ctx, bson.D{{Key: "_id", Value: p.CollectionID}}).Decode(&c); err != nil {
+			return translate(err)
+		}
+		docs := make([]any, len(p.Objects))
+		for i, o := range p.Objects {
+			var version int64
+			if !o.Version.IsZero() {
+				version = o.Version.UnixMicro()
+			}
+			docs[i] = heldDoc{ID: bson.NewObjectID(), CollectionID: p.CollectionID, APIRoot: c.APIRoot,
+				StatusID: p.Status.Status.ID, Member: p.Member, TokenID: p.TokenID, ObjectID: o.ID, Type: o.Type,
+				SpecVersion: o.SpecVersion, Version: version, Content: o.Content, TLP: int(o.TLP), Fingerprint: o.Fingerprint,
+				Warnings: warnings[i], SubmittedAt: sub.At.UnixMicro(), Expires: sub.Expires.UnixMicro()}
+		}
+		if len(docs) > 0 {
+			if _, err := s.reviewQueue.InsertMany(ctx, docs); err != nil {
+				return err
+			}
+		}
+		return s.insertPending(ctx, store.SubmitEntry(sub, c.APIRoot))
+	})
+	if err != nil {
+		return fmt.Errorf("mongostore: submit to %s: %w", p.CollectionID, err)
+	}
+	_ = s.sequence(ctx, nil) // chained by the next write or read of the ledger if this fails
+	if err := s.SaveStatus(ctx, p.Status.Hold(p.Objects)); err != nil {
+		return fmt.Errorf("mongostore: submit to %s: %w", p.CollectionID, err)
+	}
+	return nil
+}
+
+func heldFilter(q store.PendingQuery) bson.D {
+	f := bson.D{}
+	for _, kv := range []struct{ key, value string }{
+		{"api_root", q.APIRoot}, {"collection_id", q.CollectionID}, {"status_id", q.StatusID}, {"member_id", q.Member},
+	} {
+		if kv.value != "" {
+			f = append(f, bson.E{Key: kv.key, Value: kv.value})
+		}
+	}
+	if len(q.ObjectIDs) > 0 {
+		f = append(f, bson.E{Key: "object_id", Value: bson.D{{Key: "$in", Value: q.ObjectIDs}}})
+	}
+	if !q.SubmittedBefore.IsZero() {
+		f = append(f, bson.E{Key: "submitted_at", Value: bson.D{{Key: "$lt", Value: q.SubmittedBefore.UnixMicro()}}})
+	}
+	if !q.ExpiredBy.IsZero() {
+		f = append(f, bson.E{Key: "expires", Value: bson.D{{Key: "$lte", Value: q.ExpiredBy.UnixMicro()}}})
+	}
+	return f
+}
+
+// PendingObjects lists held objects, oldest submission first.
+func (s *Store) PendingObjects(ctx context.Context, q store.PendingQuery) ([]store.PendingObject, error) {
+	if err := q.Check(); err != nil {
+		return nil, err
+	}
+	var docs []heldDoc
+	fq := findQuery{coll: s.reviewQueue, filter: heldFilter(q), sort: bson.D{{Key: "_id", Value: 1}}, limit: int64(q.Limit)}
+	if err := findAll(ctx, fq, &docs); err != nil {
+		return nil, fmt.Errorf("mongostore: pending objects: %w", err)
+	}
+	out := make([]store.PendingObject, len(docs))
+	for i, d := range docs {
+		out[i] = d.held()
+	}
+	return out, nil
+}
+
+// Decide claims the held objects of the request d names, stores the released ones through Publish,
+// appends the reject entry, settles the status and removes the claimed documents.
+func (s *Store) Decide(ctx context.Context, d store.ReviewDecision) ([]store.ReviewOutcome, error) {
+	claim := bson.NewObjectID().Hex()
+	now := s.now()
+	filter := heldFilter(store.PendingQuery{CollectionID: d.CollectionID, StatusID: d.StatusID, ObjectIDs: d.ObjectIDs})
+	filter = append(filter, bson.E{Key: "$or", Value: bson.A{
+		bson.D{{Key: "claim", Value: bson.D{{Key: "$exists", Value: false}}}},
+		bson.D{{Key: "claimed_at", Value: bson.D{{Key: "$lt", Value: now.Add(-claimTimeout).UnixMicro()}}}},
+	}})
+	if _, err := s.reviewQueue.UpdateMany(ctx, filter, bson.D{{Key: "$set", Value: bson.D{
+		{Key: "claim", Value: claim}, {Key: "claimed_at", Value: now.UnixMicro()}}}}); err != nil {
+		return nil, fmt.Errorf("mongostore: decide on request %s: claim: %w", d.StatusID, err)
+	}
+	var docs []heldDoc
+	if err := findAll(ctx, findQuery{coll: s.reviewQueue, filter: bson.D{{Key: "claim", Value: claim}},
+		sort: bson.D{{Key: "_id", Value: 1}}}, &docs); err != nil {
+		return nil, fmt.Errorf("mongostore: decide on request %s: %w", d.StatusID, err)
+	}
+	if len(docs) == 0 {
+		return nil, nil
+	}
+	held := make([]store.PendingObject, len(docs))
+	for i, doc := range docs {
+		held[i] = doc.held()
+	}
+	first := held[0]
+	pub := store.Publication{CollectionID: d.CollectionID, Member: first.Member, TokenID: first.TokenID,
+		Release: store.ReleaseEndpoint(d.Reviewer, d.ReviewerToken)}
+	for _, p := range held {
+		if d.Released(p) {
+			pub.Objects = append(pub.Objects, p.Object)
+		}
+	}
+	var outcomes []store.Outcome
+	if len(pub.Objects) > 0 {
+		var err error
+		if outcomes, err = s.Publish(ctx, pub); err != nil {
+			return nil, fmt.Errorf("mongostore: release objects of request %s: %w", d.StatusID, err)
+		}
+	}
+	st, err := s.Status(ctx, first.APIRoot, d.StatusID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("mongostore: decide on request %s: %w", d.StatusID, err)
+	}
+	var out, rejected []store.ReviewOutcome
+	next := 0
+	for _, p := range held {
+		var o store.Outcome
+		if d.Released(p) {
+			o = outcomes[next]
+			next++
+		}
+		msg, ok := d.DecisionMessage(p, o)
+		st.Settle(p.Object, msg, ok)
+		r := store.ReviewOutcome{Pending: p, Outcome: o, Message: msg}
+		out = append(out, r)
+		if !d.Released(p) {
+			rejected = append(rejected, r)
+		}
+	}
+	if len(rejected) > 0 {
+		e := d.RejectEntry(first.APIRoot, rejected)
+		if err := s.sequence(ctx, &e); err != nil {
+			return nil, fmt.Errorf("mongostore: record the rejection of objects of request %s: %w", d.StatusID, err)
+		}
+	}
+	if st.ID != "" {
+		if err := s.SaveStatus(ctx, st); err != nil {
+			return nil, fmt.Errorf("mongostore: decide on request %s: %w", d.StatusID, err)
+		}
+	}
+	if _, err := s.reviewQueue.DeleteMany(ctx, bson.D{{Key: "claim", Value: claim}}); err != nil {
+		return nil, fmt.Errorf("mongostore: decide on request %s: release the claim: %w", d.StatusID, err)
+	}
+	return out, nil
+}
