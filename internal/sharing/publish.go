@@ -29,6 +29,9 @@ const MaxObjectSize = 8 << 20
 // CodeObjectTooLarge refuses an object larger than MaxObjectSize.
 const CodeObjectTooLarge = "object-too-large"
 
+// CodeNotJudged refuses an object the request's time ran out before it could be judged.
+const CodeNotJudged = "not-judged"
+
 // publishPart is how many objects of a request are checked and stored together. A request holds
 // its objects once and the verdicts and store copies of one part only, not of all of them.
 const publishPart = 1000
@@ -114,7 +117,7 @@ type request struct {
 
 // publish checks and stores one part, and records its objects in the status.
 func (r *request) publish(ctx context.Context, raws []json.RawMessage, last bool) {
-	p := r.svc.check(raws, r.rules, speaksFor{caller: identity.OfMember(r.acc.Caller.MemberID), identities: r.identities})
+	p := r.svc.check(ctx, raws, r.rules, speaksFor{caller: identity.OfMember(r.acc.Caller.MemberID), identities: r.identities})
 	clear(raws) // the part's verdicts hold what is still needed
 	if r.failed == nil {
 		// A dry run answers as the real request would, and records no attestation: its probe
@@ -247,9 +250,20 @@ type part struct{ verdicts []verdict }
 // object's decoded form, which the validator hands on so that the rules need not decode it again,
 // is dropped as soon as the rules have read it, so that a request never holds every object decoded
 // (several times the size of its bytes) at once.
-func (s *Service) check(raws []json.RawMessage, rules policy.Rules, author speaksFor) *part {
+//
+// Once ctx ends (the request's deadline, or its client gone), the objects not yet judged are not
+// judged: they are refused as not judged, so that a request crafted to be costly to judge costs at
+// most its deadline's worth of CPU, whatever the rules spend on each object.
+func (s *Service) check(ctx context.Context, raws []json.RawMessage, rules policy.Rules, author speaksFor) *part {
 	p := &part{verdicts: make([]verdict, len(raws))}
-	inParallel(len(raws), func(i int) { p.verdicts[i] = s.checkOne(raws[i], rules, author) })
+	inParallel(len(raws), func(i int) {
+		if ctx.Err() != nil {
+			p.verdicts[i] = verdict{errors: []stix.Problem{{Code: CodeNotJudged,
+				Message: "the request's time ran out before this object was judged; submit it again, in a smaller request"}}}
+			return
+		}
+		p.verdicts[i] = s.checkOne(raws[i], rules, author)
+	})
 	return p
 }
 

@@ -307,7 +307,7 @@ func (s *Service) recheck(ctx context.Context, r store.APIRoot, c store.Collecti
 		return nil, err
 	}
 	rules := policy.Rules{Partnership: r.Policy, Collection: c.Policy, Markings: markings}
-	p := s.check(raws, rules, speaksFor{caller: identity.OfMember(publisher), identities: identities})
+	p := s.check(ctx, raws, rules, speaksFor{caller: identity.OfMember(publisher), identities: identities})
 	if err := s.checkOnward(ctx, acc, p, false, false); err != nil {
 		return nil, err
 	}

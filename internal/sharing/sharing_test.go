@@ -251,7 +251,7 @@ func TestCheckAppliesTheRulesAfterTheValidator(t *testing.T) {
 		json.RawMessage(`{"type":"note","spec_version":"2.1","id":"note--00000000-0000-4000-8000-000000000004",` +
 			`"created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","content":"n","object_refs":["indicator--00000000-0000-4000-8000-000000000001"]}`),
 	}
-	p := svc.check(raws, rules, speaksFor{})
+	p := svc.check(t.Context(), raws, rules, speaksFor{})
 	acc := p.accepted()
 	if len(acc) != 1 || acc[0].TLP != store.TLPGreen || acc[0].Fingerprint == "" || acc[0].ID != "indicator--00000000-0000-4000-8000-000000000001" {
 		t.Fatalf("accepted %+v", acc)
@@ -318,7 +318,7 @@ func TestCheckInParallelKeepsOrder(t *testing.T) {
 			raws[i] = indicator(i, "")
 		}
 	}
-	p := svc.check(raws, policy.Rules{Collection: store.CollectionPolicy{DeniedProperties: []string{"x_secret"}}}, speaksFor{})
+	p := svc.check(t.Context(), raws, policy.Rules{Collection: store.CollectionPolicy{DeniedProperties: []string{"x_secret"}}}, speaksFor{})
 	if peak.Load() < 2 {
 		t.Errorf("at most %d object was checked at a time; want several", peak.Load())
 	}
@@ -424,5 +424,48 @@ func TestAnObservableWithoutSpecVersionIsStored(t *testing.T) {
 	}
 	if len(page.Records) != 2 || page.Records[0].SpecVersion != "2.1" {
 		t.Errorf("stored: %+v", page.Records)
+	}
+}
+
+// stopAfterFirst is the real validator, which ends the request's context once it has judged one
+// object: the request's deadline passing while its objects are judged.
+type stopAfterFirst struct {
+	*stix.Validator
+	stop   context.CancelFunc
+	judged atomic.Int64
+}
+
+func (c *stopAfterFirst) Object(raw []byte) stix.Verdict {
+	c.judged.Add(1)
+	defer c.stop()
+	return c.Validator.Object(raw)
+}
+
+// Judging stops when the request's time runs out: what is left is refused as not judged, never
+// judged after the answer is due nor stored unjudged, so a request crafted to be costly to judge
+// costs at most its deadline's worth of CPU.
+func TestJudgingStopsWhenTheRequestEnds(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	checker := &stopAfterFirst{Validator: mustValidator(t), stop: cancel}
+	svc := &Service{checker: checker}
+	const n = 1000
+	raws := make([]json.RawMessage, n)
+	for i := range raws {
+		raws[i] = indicator(i, "")
+	}
+	p := svc.check(ctx, raws, policy.Rules{}, speaksFor{})
+	judged := int(checker.judged.Load())
+	// Workers already judging when the context ended finish their object.
+	if judged > runtime.GOMAXPROCS(0) {
+		t.Errorf("%d of %d objects judged after the request ended", judged, n)
+	}
+	notJudged := 0
+	for _, v := range p.verdicts {
+		if len(v.errors) == 1 && v.errors[0].Code == CodeNotJudged {
+			notJudged++
+		}
+	}
+	if notJudged != n-judged || len(p.accepted()) != judged {
+		t.Errorf("%d refused as not judged and %d accepted; want %d and %d", notJudged, len(p.accepted()), n-judged, judged)
 	}
 }
