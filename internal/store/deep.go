@@ -644,69 +644,83 @@ func (c *deepCheck) checkVersion(st passState, root, coll string, sv StoredVersi
 	}
 }
 
+// eachAfter calls visit for every record read reads, page by page, each page after the last record
+// of the one before; what names the records after one, for errors.
+func eachAfter[T any](ctx context.Context, read func(context.Context, T, int) ([]T, error), what func(after T) string, visit func(T)) error {
+	var after T
+	for {
+		page, err := read(ctx, after, deepRecordPage)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", what(after), err)
+		}
+		for _, r := range page {
+			after = r
+			visit(r)
+		}
+		if len(page) < deepRecordPage {
+			return nil
+		}
+	}
+}
+
 // checkOrigins walks every origin and checks the share's against the ledger's publications, then
 // reports the publications of the share that have no origin.
 func (c *deepCheck) checkOrigins(ctx context.Context, st passState, share int) error {
-	for after := (Origin{}); ; {
-		page, err := c.src.OriginsAfter(ctx, after, deepRecordPage)
-		if err != nil {
-			return fmt.Errorf("read origins after %s in %s: %w", after.Key, after.APIRoot, err)
+	err := eachAfter(ctx, c.src.OriginsAfter, func(after Origin) string {
+		return fmt.Sprintf("origins after %s in %s", after.Key, after.APIRoot)
+	}, func(o Origin) {
+		if c.share(o.APIRoot, o.Key) != share {
+			return
 		}
-		for _, o := range page {
-			after = o
-			if c.share(o.APIRoot, o.Key) != share {
-				continue
+		c.report.Origins++
+		f := Finding{Kind: FindingOriginUnbacked, APIRoot: o.APIRoot, Key: o.Key, Member: o.Member}
+		cl := st.origins[originKey{o.APIRoot, o.Key}]
+		if o.DerivedFrom != "" {
+			// Re-keyed from an origin of an older fingerprint scheme: the publication that
+			// made that origin backs this one, if it made it for the same member. A later
+			// publication of the same content claimed a key that was already taken.
+			if cl != nil {
+				cl.seen = true
 			}
-			c.report.Origins++
-			f := Finding{Kind: FindingOriginUnbacked, APIRoot: o.APIRoot, Key: o.Key, Member: o.Member}
-			cl := st.origins[originKey{o.APIRoot, o.Key}]
-			if o.DerivedFrom != "" {
-				// Re-keyed from an origin of an older fingerprint scheme: the publication that
-				// made that origin backs this one, if it made it for the same member. A later
-				// publication of the same content claimed a key that was already taken.
-				if cl != nil {
-					cl.seen = true
-				}
-				cl = st.origins[originKey{o.APIRoot, o.DerivedFrom}]
-				switch {
-				case cl != nil && cl.member == o.Member,
-					cl == nil && c.legacyPublishers[rootMember{o.APIRoot, o.Member}]:
-					c.report.DerivedOrigins++
-				case cl == nil:
-					f.Detail = fmt.Sprintf("it was derived from the origin of %s, which no publication in the ledger made: it was put in the database by hand", o.DerivedFrom)
-					c.found(f)
-				default:
-					f.Seq = cl.seq
-					f.Detail = fmt.Sprintf("the origin names %s, but ledger entry %d records %s publishing the content it was derived from first: the origin was changed in the database",
-						o.Member, cl.seq, cl.member)
-					c.found(f)
-				}
-				continue
-			}
+			cl = st.origins[originKey{o.APIRoot, o.DerivedFrom}]
 			switch {
-			case cl == nil && strings.HasPrefix(o.Key, "fp:") && c.legacyPublishers[rootMember{o.APIRoot, o.Member}]:
-				c.report.LegacyOrigins++
+			case cl != nil && cl.member == o.Member,
+				cl == nil && c.legacyPublishers[rootMember{o.APIRoot, o.Member}]:
+				c.report.DerivedOrigins++
 			case cl == nil:
-				f.Detail = "no publication in the ledger made this origin: it was put in the database by hand"
-				c.found(f)
-			case cl.member != o.Member && strings.HasPrefix(o.Key, "fp:") && c.legacyPublishers[rootMember{o.APIRoot, o.Member}]:
-				// The origin's publication may be one recorded without its fingerprint, before the
-				// one the ledger shows.
-				cl.seen = true
-				c.report.LegacyOrigins++
-			case cl.member != o.Member:
-				cl.seen = true
-				f.Seq = cl.seq
-				f.Detail = fmt.Sprintf("the origin names %s, but ledger entry %d records %s publishing it first: the origin was changed in the database",
-					o.Member, cl.seq, cl.member)
+				f.Detail = fmt.Sprintf("it was derived from the origin of %s, which no publication in the ledger made: it was put in the database by hand", o.DerivedFrom)
 				c.found(f)
 			default:
-				cl.seen = true
+				f.Seq = cl.seq
+				f.Detail = fmt.Sprintf("the origin names %s, but ledger entry %d records %s publishing the content it was derived from first: the origin was changed in the database",
+					o.Member, cl.seq, cl.member)
+				c.found(f)
 			}
+			return
 		}
-		if len(page) < deepRecordPage {
-			break
+		switch {
+		case cl == nil && strings.HasPrefix(o.Key, "fp:") && c.legacyPublishers[rootMember{o.APIRoot, o.Member}]:
+			c.report.LegacyOrigins++
+		case cl == nil:
+			f.Detail = "no publication in the ledger made this origin: it was put in the database by hand"
+			c.found(f)
+		case cl.member != o.Member && strings.HasPrefix(o.Key, "fp:") && c.legacyPublishers[rootMember{o.APIRoot, o.Member}]:
+			// The origin's publication may be one recorded without its fingerprint, before the
+			// one the ledger shows.
+			cl.seen = true
+			c.report.LegacyOrigins++
+		case cl.member != o.Member:
+			cl.seen = true
+			f.Seq = cl.seq
+			f.Detail = fmt.Sprintf("the origin names %s, but ledger entry %d records %s publishing it first: the origin was changed in the database",
+				o.Member, cl.seq, cl.member)
+			c.found(f)
+		default:
+			cl.seen = true
 		}
+	})
+	if err != nil {
+		return err
 	}
 	var missing []Finding
 	for k, cl := range st.origins {
@@ -726,37 +740,32 @@ func (c *deepCheck) checkOrigins(ctx context.Context, st passState, share int) e
 // checkWithdrawals walks every withdrawal and checks the share's against the ledger's withdraw
 // entries, then reports the withdraw entries of the share that have no withdrawal.
 func (c *deepCheck) checkWithdrawals(ctx context.Context, st passState, share int) error {
-	for after := (WithdrawnObject{}); ; {
-		page, err := c.src.WithdrawalsAfter(ctx, after, deepRecordPage)
-		if err != nil {
-			return fmt.Errorf("read withdrawals after %s %q: %w", after.APIRoot, after.ObjectID, err)
+	err := eachAfter(ctx, c.src.WithdrawalsAfter, func(after WithdrawnObject) string {
+		return fmt.Sprintf("withdrawals after %s %q", after.APIRoot, after.ObjectID)
+	}, func(w WithdrawnObject) {
+		if c.share(w.APIRoot, w.ObjectID) != share {
+			return
 		}
-		for _, w := range page {
-			after = w
-			if c.share(w.APIRoot, w.ObjectID) != share {
-				continue
-			}
-			c.report.Withdrawals++
-			f := Finding{Kind: FindingWithdrawalUnbacked, APIRoot: w.APIRoot, Collection: w.CollectionID,
-				ObjectID: w.ObjectID, Member: w.Member}
-			cl := st.withdrawals[withdrawalKey{w.APIRoot, w.ObjectID}]
-			switch {
-			case cl == nil:
-				f.Detail = "no withdraw entry in the ledger made this withdrawal: it was put in the database by hand"
-				c.found(f)
-			case cl.collection != w.CollectionID || cl.member != w.Member:
-				cl.seen = true
-				f.Seq = cl.seq
-				f.Detail = fmt.Sprintf("the withdrawal names collection %s and member %s, but ledger entry %d records it withdrawn from %s by %s: it was changed in the database",
-					w.CollectionID, w.Member, cl.seq, cl.collection, cl.member)
-				c.found(f)
-			default:
-				cl.seen = true
-			}
+		c.report.Withdrawals++
+		f := Finding{Kind: FindingWithdrawalUnbacked, APIRoot: w.APIRoot, Collection: w.CollectionID,
+			ObjectID: w.ObjectID, Member: w.Member}
+		cl := st.withdrawals[withdrawalKey{w.APIRoot, w.ObjectID}]
+		switch {
+		case cl == nil:
+			f.Detail = "no withdraw entry in the ledger made this withdrawal: it was put in the database by hand"
+			c.found(f)
+		case cl.collection != w.CollectionID || cl.member != w.Member:
+			cl.seen = true
+			f.Seq = cl.seq
+			f.Detail = fmt.Sprintf("the withdrawal names collection %s and member %s, but ledger entry %d records it withdrawn from %s by %s: it was changed in the database",
+				w.CollectionID, w.Member, cl.seq, cl.collection, cl.member)
+			c.found(f)
+		default:
+			cl.seen = true
 		}
-		if len(page) < deepRecordPage {
-			break
-		}
+	})
+	if err != nil {
+		return err
 	}
 	var missing []Finding
 	for k, cl := range st.withdrawals {
