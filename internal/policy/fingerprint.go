@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"taxiihub/internal/stix"
 	"taxiihub/internal/stix/pattern"
 )
 
@@ -134,7 +135,7 @@ func contentFingerprint(obj map[string]any, parsed *pattern.Pattern) string {
 	switch {
 	case typ == "indicator":
 		content = indicatorContent(obj, parsed)
-	case isObservable(typ):
+	case stix.IsObservable(typ):
 		// An observable without any of its identifying properties is, as STIX gives it a random
 		// id, identified by all it says.
 		if content = observableContent(typ, obj); len(content) == 0 {
@@ -341,7 +342,7 @@ func looksLikeSTIX(v map[string]any) bool {
 		return true
 	}
 	_, sdo := definingProperties[typ]
-	_, sco := identifyingProperties(typ)
+	sco := stix.IsObservable(typ)
 	return typ == "indicator" || sdo || sco
 }
 
@@ -355,8 +356,3 @@ func UpgradeFingerprint(content []byte) (legacy, current string) {
 	return legacyFingerprint(obj), contentFingerprint(obj, nil)
 }
 
-// isObservable reports whether typ is a STIX 2.1 cyber-observable type.
-func isObservable(typ string) bool {
-	_, ok := identifyingProperties(typ)
-	return ok
-}

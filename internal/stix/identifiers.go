@@ -301,6 +301,12 @@ func IDContributing(typ string) (props []string, observable bool) {
 	return slices.Clone(props), observable
 }
 
+// IsObservable reports whether typ is a cyber-observable type STIX 2.1 defines.
+func IsObservable(typ string) bool {
+	_, ok := idContributing[typ]
+	return ok
+}
+
 // checkIdentity checks type and id and their agreement, and the UUID version policy.
 func (c *objectCheck) checkIdentity() {
 	id, ok := str(c.obj, "id")
