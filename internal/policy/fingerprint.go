@@ -355,4 +355,3 @@ func UpgradeFingerprint(content []byte) (legacy, current string) {
 	}
 	return legacyFingerprint(obj), contentFingerprint(obj, nil)
 }
-
