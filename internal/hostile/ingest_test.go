@@ -167,7 +167,7 @@ func TestConcurrentHugeStringPosts(t *testing.T) {
 				case http.StatusAccepted:
 					accepted++
 					if st := decodeStatus(t, r.a); st.SuccessCount != len(r.neighbours) || st.FailureCount != 1 {
-						t.Errorf("status: %d stored, %d refused; want %d and the big object", st.SuccessCount, st.FailureCount, len(r.neighbours))
+						t.Errorf("status: %d stored, %d refused; want %d and the big object: %s", st.SuccessCount, st.FailureCount, len(r.neighbours), r.a)
 					}
 					requireStored(t, h, h.token(writer), r.neighbours...)
 				case http.StatusServiceUnavailable:

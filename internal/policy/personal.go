@@ -40,7 +40,7 @@ import (
 //     top-level domain or an xn-- label, or an address literal in brackets;
 //   - a phone number is a run of number words (digits and + ( ) . - / between groups) that the
 //     numbering plans of libphonenumber accept as valid: in international form (+ or 00) in its
-//     country's plan; in national form if it starts with a trunk 0 or an area code in parentheses,
+//     country's plan; in national form if it starts with a trunk 0 and an area code set apart, or an area code in parentheses,
 //     has the North American 3-3-4 grouping, or follows a word such as tel, phone, call or fax, in
 //     the plan of one of nationalRegions;
 //   - an IBAN is two letters, two check digits and the account number, whole or in groups, with the

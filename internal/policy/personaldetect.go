@@ -253,8 +253,8 @@ func countDigits(s string) int {
 
 // isPhone asks the numbering plans whether candidate is a phone number that can be dialled: in
 // international form ("+" or "00" and a country code) it must be valid in its country's plan; in
-// national form it must begin as national numbers do (a trunk "0", an area code in parentheses, the
-// North American 3-3-4 grouping) or follow a word such as "tel" or "call", and be valid in one of
+// national form it must begin as national numbers do (a trunk "0" with its area code set apart, an
+// area code in parentheses, the North American 3-3-4 grouping) or follow a word such as "tel" or "call", and be valid in one of
 // nationalRegions.
 func isPhone(candidate string, cued bool, plans *planBudget) bool {
 	switch {
@@ -264,7 +264,7 @@ func isPhone(candidate string, cued bool, plans *planBudget) bool {
 		return plans.valid("+"+candidate[2:], "ZZ")
 	case nanpShape.MatchString(candidate) && plans.valid(candidate, "US"):
 		return true
-	case cued || candidate[0] == '0' || candidate[0] == '(':
+	case cued || candidate[0] == '(' || trunkAndAreaCode(candidate):
 		for _, region := range nationalRegions {
 			if plans.valid(candidate, region) {
 				return true
@@ -272,6 +272,18 @@ func isPhone(candidate string, cued bool, plans *planBudget) bool {
 		}
 	}
 	return false
+}
+
+// trunkAndAreaCode reports a number written as national numbers are without a word announcing
+// them: the trunk "0" and an area code, 2 to 5 digits in all, set apart from the rest (030 1234 5678,
+// 02/299 11 11). A run of digits that merely begins with 0 (a serial, a build or run number:
+// 04750001 1) is not one, so that identifiers in threat intelligence are not taken for phones.
+func trunkAndAreaCode(candidate string) bool {
+	if candidate[0] != '0' {
+		return false
+	}
+	first := strings.IndexFunc(candidate, func(r rune) bool { return r < '0' || r > '9' })
+	return first >= 2 && first <= 5
 }
 
 // MaxPlanLookups bounds the numbering-plan look-ups spent on one object. A look-up costs tens of
