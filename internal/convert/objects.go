@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -11,9 +12,9 @@ import (
 	"taxiihub/internal/identity"
 )
 
-// namespace is the namespace of the UUIDv5s of the objects the converter makes. It is fixed for
-// good: the same IOC from the same member must get the same id on every run and every hub, so that
-// submitting a list again stores nothing twice.
+// namespace is the namespace of the name-based ids of the objects the converter makes. It is fixed
+// for good: the same IOC from the same member must get the same id on every run and every hub, so
+// that submitting a list again stores nothing twice.
 var namespace = uuid.MustParse("b0a3ee4c-3c48-4d8e-9a8f-7a1a8c51c2d4")
 
 // scoNamespace is the namespace STIX 2.1 fixes for the deterministic ids of cyber-observables.
@@ -133,9 +134,16 @@ func (o Object) JSON() (json.RawMessage, error) {
 }
 
 // deterministicID is the id of an object the member makes of what: the same for every run.
+//
+// The UUID is name-based (SHA-256 over the namespace, the member and the normalised IOC), like a
+// UUIDv5, but laid out as a version 4 UUID. STIX 2.1 asks SDOs and SROs for UUIDv4 ids (section
+// 2.9) and validators warn on any other version, so a v5 id would put a warning on every object
+// an analyst publishes; a version 4 UUID only promises 122 bits no one else will pick, which a
+// SHA-256 digest under a namespace of our own gives as well as randomness does. Cyber-observables
+// keep the UUIDv5 STIX prescribes for them (scoID).
 func deterministicID(typ, member string, parts ...string) string {
 	name := member + "\x00" + typ + "\x00" + strings.Join(parts, "\x00")
-	return typ + "--" + uuid.NewSHA1(namespace, []byte(name)).String()
+	return typ + "--" + uuid.NewHash(sha256.New(), namespace, []byte(name), 4).String()
 }
 
 // Meta is what an analyst says about an indicator besides its value: from the command line, a CSV
