@@ -251,9 +251,12 @@ func (p *publisher) publishFile(name string, stdin io.Reader, format convert.For
 			return &inputError{fmt.Errorf("read %s: %w", name, err)}
 		}
 		if int64(len(body)) > p.maxBody {
-			return &inputError{fmt.Errorf("%s is larger than the %d bytes one request to this hub may carry", name, p.maxBody)}
+			if format == convert.FormatMISP {
+				return &inputError{fmt.Errorf("%s is larger than the %d bytes one request to this hub may carry: a MISP event is converted whole, split it into smaller events", name, p.maxBody)}
+			}
+			return p.publishSTIXInParts(name, io.MultiReader(bytes.NewReader(body), br))
 		}
-		return p.sendPart(name, body, format, 0, 0, 0)
+		return p.sendPart(name, body, format, 0, 0, 0, nil)
 	}
 	var header []byte
 	if format == convert.FormatCSV {
@@ -313,7 +316,7 @@ func (p *publisher) publishFile(name string, stdin io.Reader, format convert.For
 			if header != nil {
 				lineOffset = offset - 1 // the hub's line 2 is the part's first row
 			}
-			if err := p.sendPart(name, buf.Bytes(), format, lineOffset, reportPart, n); err != nil {
+			if err := p.sendPart(name, buf.Bytes(), format, lineOffset, reportPart, n, nil); err != nil {
 				return err
 			}
 		}
@@ -324,8 +327,117 @@ func (p *publisher) publishFile(name string, stdin io.Reader, format convert.For
 	}
 }
 
-// sendPart posts one part and prints its verdicts, with line numbers counted in the whole file.
-func (p *publisher) sendPart(name string, body []byte, format convert.Format, lineOffset, reportPart, lines int) error {
+// publishSTIXInParts sends a STIX bundle or list of objects too large for one request as lists of
+// whole objects, each under the body limit, decoded as they are sent so that memory stays about one
+// part. Each verdict names its object by its place in the file (objects[N] of a bundle, [N] of a
+// list), not in the part. An object larger than a request can carry is refused here, as the hub
+// would refuse it, and its neighbours are sent.
+func (p *publisher) publishSTIXInParts(name string, in io.Reader) error {
+	dec := json.NewDecoder(in)
+	prefix, err := openObjectList(dec)
+	if err != nil {
+		return &inputError{fmt.Errorf("%s: %w", name, err)}
+	}
+	var part bytes.Buffer
+	sent, inPart, partNo := 0, 0, 0
+	flush := func() error {
+		if inPart == 0 {
+			return nil
+		}
+		part.WriteByte(']')
+		partNo++
+		first := sent
+		relabel := func(where string) string {
+			var k int
+			if _, err := fmt.Sscanf(where, "[%d]", &k); err != nil {
+				return where
+			}
+			return fmt.Sprintf("%s[%d]", prefix, first+k)
+		}
+		err := p.sendPart(name, part.Bytes(), convert.FormatSTIX, 0, partNo, inPart, relabel)
+		sent += inPart
+		inPart = 0
+		part.Reset()
+		return err
+	}
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return &inputError{fmt.Errorf("%s: %s[%d]: %w", name, prefix, sent+inPart, err)}
+		}
+		if int64(len(raw))+2 > p.maxBody {
+			if err := flush(); err != nil {
+				return err
+			}
+			p.report(name, lineVerdict{Where: fmt.Sprintf("%s[%d]", prefix, sent), ID: objectID(raw), Verdict: "refused",
+				Code: "object-too-large", Message: fmt.Sprintf("the object is %d bytes, more than one request to this hub may carry (%d)", len(raw), p.maxBody)})
+			sent++
+			continue
+		}
+		if inPart > 0 && int64(part.Len()+len(raw)+2) > p.maxBody {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if inPart == 0 {
+			part.WriteByte('[')
+		} else {
+			part.WriteByte(',')
+		}
+		part.Write(raw)
+		inPart++
+	}
+	return flush()
+}
+
+// openObjectList reads a STIX document up to the first of its objects: a bundle's "objects" list
+// (the bundle's other members are skipped; the parts sent carry only the objects) or a list of
+// objects. It returns how a verdict names the objects' places: "objects" or "".
+func openObjectList(dec *json.Decoder) (string, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return "", fmt.Errorf("not JSON: %w", err)
+	}
+	switch tok {
+	case json.Delim('['):
+		return "", nil
+	case json.Delim('{'):
+	default:
+		return "", errors.New("a STIX input too large for one request must be a bundle or a list of objects")
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return "", fmt.Errorf("not a bundle: %w", err)
+		}
+		if key == "objects" {
+			if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+				return "", errors.New("a bundle's objects must be a list")
+			}
+			return "objects", nil
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return "", fmt.Errorf("not a bundle: %w", err)
+		}
+	}
+	return "", errors.New("a STIX object too large for one request: only a bundle or a list of objects can be sent in parts")
+}
+
+// objectID is the id an object claims, or "" when it names none.
+func objectID(raw json.RawMessage) string {
+	var head struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(raw, &head) != nil {
+		return ""
+	}
+	return head.ID
+}
+
+// sendPart posts one part and prints its verdicts, with line numbers counted in the whole file and,
+// when relabel is given, places in the file it computes from places in the part.
+func (p *publisher) sendPart(name string, body []byte, format convert.Format, lineOffset, reportPart, lines int, relabel func(string) string) error {
 	q := url.Values{}
 	for k, v := range p.query {
 		q[k] = v
@@ -344,38 +456,46 @@ func (p *publisher) sendPart(name string, body []byte, format convert.Format, li
 	if err := p.send(req, &answer); err != nil {
 		return err
 	}
-	enc := json.NewEncoder(p.stdout)
-	enc.SetEscapeHTML(false)
 	for _, l := range answer.Lines {
-		l.File = name
 		if l.Line > 0 {
 			l.Line += lineOffset
 		}
-		p.counts[l.Verdict]++
-		if p.asJSON {
-			if err := enc.Encode(l); err != nil {
-				return err
-			}
-			continue
+		if relabel != nil && l.Where != "" {
+			l.Where = relabel(l.Where)
 		}
-		where := l.Where
-		if l.Line > 0 {
-			where = strconv.Itoa(l.Line)
+		if err := p.report(name, l); err != nil {
+			return err
 		}
-		detail := l.ID
-		if l.Verdict == "refused" || l.Verdict == "skipped" {
-			detail = strings.TrimSpace("[" + l.Code + "] " + l.Message)
-			if l.Code == "" {
-				detail = l.Message
-			}
-			if l.ID != "" {
-				detail = l.ID + " " + detail
-			}
-		}
-		fmt.Fprintf(p.stdout, "%-12s %-15s %-45s %s\n", name+":"+where, l.Verdict, l.Input, detail)
 	}
 	p.lines += lines
 	p.progress(false)
+	return nil
+}
+
+// report counts and prints one verdict: a JSON line with --json, an aligned line otherwise.
+func (p *publisher) report(name string, l lineVerdict) error {
+	l.File = name
+	p.counts[l.Verdict]++
+	if p.asJSON {
+		enc := json.NewEncoder(p.stdout)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(l)
+	}
+	where := l.Where
+	if l.Line > 0 {
+		where = strconv.Itoa(l.Line)
+	}
+	detail := l.ID
+	if l.Verdict == "refused" || l.Verdict == "skipped" {
+		detail = strings.TrimSpace("[" + l.Code + "] " + l.Message)
+		if l.Code == "" {
+			detail = l.Message
+		}
+		if l.ID != "" {
+			detail = l.ID + " " + detail
+		}
+	}
+	fmt.Fprintf(p.stdout, "%-12s %-15s %-45s %s\n", name+":"+where, l.Verdict, l.Input, detail)
 	return nil
 }
 

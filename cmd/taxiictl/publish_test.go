@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/google/uuid"
 )
 
 // readmeBlock returns the fenced block of the README that follows the line holding marker.
@@ -252,5 +255,75 @@ func TestConvertPrintsABundle(t *testing.T) {
 	}
 	if status, _, _ := runTool("", "convert", files[0]); status != exitUsage {
 		t.Errorf("no member: exit %d", status)
+	}
+}
+
+// TestPublishSplitsABundleTooLargeForOneRequest publishes a bundle three times the hub's
+// max_content_length: it goes in parts of whole objects, every object gets one verdict named by its
+// place in the file, and the one object larger than any request is refused while its neighbours
+// are stored.
+func TestPublishSplitsABundleTooLargeForOneRequest(t *testing.T) {
+	const maxContentLength = 64 << 10
+	seed, err := filepath.Abs("../../deploy/examples/partnerships.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := startHub(t, "--seed", seed, "--max-content-length", fmt.Sprint(maxContentLength))
+	token := filepath.Join(h.dataDir, "tokens", "cert-eu.jwt")
+
+	const n = 400
+	const huge = 140
+	var objects []string
+	for i := range n {
+		description := "part of a bundle sent in parts"
+		if i == huge {
+			description = strings.Repeat("x", maxContentLength)
+		}
+		digest := sha256.Sum256([]byte(fmt.Sprint("split-test-", i)))
+		objects = append(objects, fmt.Sprintf(`{"type":"indicator","spec_version":"2.1","id":"indicator--%s","created":"2026-01-02T03:04:05.000Z","modified":"2026-01-02T03:04:05.000Z","name":"split test %d","description":%q,"pattern":"[file:hashes.'SHA-256' = '%x']","pattern_type":"stix","valid_from":"2026-01-02T03:04:05Z"}`,
+			uuid.NewString(), i, description, digest))
+	}
+	bundle := `{"type":"bundle","id":"bundle--` + uuid.NewString() + `","objects":[` + strings.Join(objects, ",") + `]}`
+	if len(bundle) < 3*maxContentLength {
+		t.Fatalf("the bundle is only %d bytes", len(bundle))
+	}
+	file := writeFiles(t, bundle)[0]
+
+	status, stdout, stderr := runTool("", "publish", "--url", h.url, "--token-file", token, "--collection", "eu-china-cyber/indicators", "--json", file)
+	if status != exitFailed {
+		t.Errorf("exit %d, want %d (one object refused)\n%s", status, exitFailed, stderr)
+	}
+	places := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	for sc.Scan() {
+		var v lineVerdict
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			t.Fatalf("not a JSON line: %s", sc.Text())
+		}
+		if _, twice := places[v.Where]; twice {
+			t.Errorf("%s has two verdicts", v.Where)
+		}
+		places[v.Where] = v.Verdict + " " + v.Code
+	}
+	for i := range n {
+		want := "stored "
+		if i == huge {
+			want = "refused object-too-large"
+		}
+		if got := places[fmt.Sprintf("objects[%d]", i)]; got != want {
+			t.Errorf("objects[%d]: %q, want %q", i, got, want)
+		}
+	}
+	if len(places) != n {
+		t.Errorf("%d verdicts for %d objects", len(places), n)
+	}
+
+	// Again, in plain output: one progress line per part, nothing stored twice.
+	_, stdout, stderr = runTool("", "publish", "--url", h.url, "--token-file", token, "--collection", "eu-china-cyber/indicators", file)
+	if parts := strings.Count(stderr, "lines sent"); parts < 3 {
+		t.Errorf("the bundle went in %d parts, want at least 3\n%s", parts, stderr)
+	}
+	if again := strings.Count(stdout, " already present "); again != n-1 {
+		t.Errorf("%d objects already present on the second run, want %d\n%s", again, n-1, stdout)
 	}
 }
