@@ -155,6 +155,17 @@ func dsn(abs string, reader bool) string {
 	return "file:" + u.EscapedPath() + "?" + q.Encode()
 }
 
+// WriterDSN is the data source name of the store's writer connection to the database file at path:
+// the pragmas and locking the store writes with, for benchmarks that must compare the store with
+// plain inserts into a file opened the same way.
+func WriterDSN(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("sqlitestore: %s: %w", path, err)
+	}
+	return dsn(abs, false), nil
+}
+
 // isConstraint reports whether err is an SQLite constraint violation with one of the extended codes.
 func isConstraint(err error, codes ...int) bool {
 	var se *sqlite.Error
