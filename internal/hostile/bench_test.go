@@ -91,3 +91,80 @@ func BenchmarkPeakRSSConcurrentMaxPosts(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLargeObjectPost posts to a hub process, on each backend, one envelope holding an object
+// with a 30 MiB string (refused as over the object size limit, its neighbour stored), and one
+// holding an object of almost the largest size (stored). Against the body's size it reports the
+// bytes the hub allocated for the request (go_memstats_alloc_bytes_total from /metrics), the growth
+// of its peak resident set size (VmHWM) and the CPU time it spent, so that a copy of the large
+// string on its way to the store shows as one more body's worth.
+func BenchmarkLargeObjectPost(b *testing.B) {
+	for _, backend := range backends {
+		for _, c := range []struct {
+			name   string
+			size   int
+			stored int
+		}{
+			{"string=30MiB", 30 << 20, 1},
+			// The object limit is 8 MiB of JSON; the indicator's other properties take under 1 KiB.
+			{"object=8MiB", 8<<20 - 1024, 2},
+		} {
+			b.Run("backend="+backend+"/"+c.name, func(b *testing.B) {
+				for b.Loop() {
+					metrics := freeAddr(b)
+					h := startHub(b, hubOptions{backend: backend, args: []string{"--metrics-listen", metrics}})
+					if a := post(b, h, envelope(indicator(runID(), 1, ""))); a.status != http.StatusAccepted {
+						b.Fatalf("warm-up POST: %s", a)
+					}
+					run := runID()
+					body := envelope(bigObject(run, 1, c.size), indicator(run, 2, ""))
+					allocBefore, cpuBefore := scrape(b, metrics)
+					rssBefore := h.vmHWM()
+					a := post(b, h, body)
+					allocAfter, cpuAfter := scrape(b, metrics)
+					rssAfter := h.vmHWM()
+					if a.status != http.StatusAccepted || decodeStatus(b, a).SuccessCount != c.stored {
+						b.Fatalf("POST: %.300s", a)
+					}
+					size := float64(len(body))
+					b.Logf("%s, %s: body %.1f MiB; allocated %.1f MiB; peak RSS %.0f → %.0f MiB; CPU %.0f ms", backend, c.name,
+						size/(1<<20), (allocAfter-allocBefore)/(1<<20), float64(rssBefore)/(1<<20), float64(rssAfter)/(1<<20), (cpuAfter-cpuBefore)*1000)
+					b.ReportMetric((allocAfter-allocBefore)/size, "allocated/body")
+					b.ReportMetric(float64(rssAfter-rssBefore)/size, "RSS-growth/body")
+					b.ReportMetric(float64(rssAfter)/size, "peak-RSS/body")
+					b.ReportMetric((cpuAfter-cpuBefore)*1000, "CPU-ms")
+				}
+			})
+		}
+	}
+}
+
+// scrape reads from a hub's /metrics the bytes its Go runtime has allocated so far and the CPU
+// seconds its process has used.
+func scrape(b *testing.B, addr string) (allocated, cpu float64) {
+	b.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	text, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	found := 0
+	for line := range strings.Lines(string(text)) {
+		for name, dst := range map[string]*float64{"go_memstats_alloc_bytes_total ": &allocated, "process_cpu_seconds_total ": &cpu} {
+			if rest, ok := strings.CutPrefix(line, name); ok {
+				if _, err := fmt.Sscan(rest, dst); err != nil {
+					b.Fatalf("%s%s: %v", name, rest, err)
+				}
+				found++
+			}
+		}
+	}
+	if found != 2 {
+		b.Fatalf("/metrics lacks go_memstats_alloc_bytes_total or process_cpu_seconds_total:\n%.2000s", text)
+	}
+	return allocated, cpu
+}
