@@ -136,9 +136,10 @@ func (a *api) addObjects(c *gin.Context) error {
 	}
 	defer release()
 	// Read once into one buffer of its declared length (checked above against max_content_length,
-	// and reserved in the ingest budget), whose parts the objects are; a chunked body's buffer grows.
+	// and reserved in the ingest budget), whose parts the objects are; a chunked body's buffer moves
+	// once, to max_content_length, which the budget reserved for it.
 	raws, err := taxii.ReadEnvelopeSized(http.MaxBytesReader(c.Writer, c.Request.Body, a.maxContentLength),
-		c.Request.ContentLength, taxii.MaxObjectsPerEnvelope)
+		c.Request.ContentLength, a.maxContentLength, taxii.MaxObjectsPerEnvelope)
 	if err != nil {
 		return err
 	}

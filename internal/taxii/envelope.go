@@ -56,9 +56,10 @@ func DecodeEnvelope(body []byte, maxObjects int) ([]json.RawMessage, error) {
 	return s.finish(body)
 }
 
-// ReadEnvelope is ReadEnvelopeSized for a body whose length is not known in advance.
+// ReadEnvelope is ReadEnvelopeSized for a body whose length is not known in advance, nor bounded
+// but by the reader.
 func ReadEnvelope(r io.Reader, maxObjects int) ([]json.RawMessage, error) {
-	return ReadEnvelopeSized(r, -1, maxObjects)
+	return ReadEnvelopeSized(r, -1, 0, maxObjects)
 }
 
 // ReadEnvelopeSized reads the objects of an add-objects body: a TAXII envelope {"objects": [...]} or
@@ -68,8 +69,11 @@ func ReadEnvelope(r io.Reader, maxObjects int) ([]json.RawMessage, error) {
 // TooManyObjectsError when it holds more than maxObjects objects.
 //
 // The body is read once, into one buffer of size bytes (its Content-Length, which the caller has
-// bounded by max_content_length; a negative size when it is not known, and then the buffer doubles
-// as the body arrives), and scanned as it arrives. Every object returned is a sub-slice of that
+// bounded by limit, max_content_length), and scanned as it arrives. When its size is not known (a
+// negative size), the buffer starts at 64 KiB and, should the body be larger, moves once to one of
+// limit bytes, which the hub's ingest budget has reserved for such a body anyway: one copy of 64 KiB
+// rather than a buffer doubling up to the body's size, which would allocate twice the body. A limit
+// of zero or less bounds nothing, and the buffer then doubles. Every object returned is a sub-slice of that
 // buffer, capped at its own end so that appending to one cannot overwrite its neighbour: a request
 // costs its body once, however large its strings, and not the copies a JSON decoder's growing buffer
 // and each object's own copy would add.
@@ -77,13 +81,13 @@ func ReadEnvelope(r io.Reader, maxObjects int) ([]json.RawMessage, error) {
 // Apart from the object limit, which stops reading at once, the body is read to its end whatever it
 // holds, so that a body that cannot be read (a ReadError, wrapping for instance an
 // *http.MaxBytesError) or is not UTF-8 is reported as such wherever its other problems lie.
-func ReadEnvelopeSized(r io.Reader, size int64, maxObjects int) ([]json.RawMessage, error) {
-	_, objects, err := readEnvelope(r, size, maxObjects)
+func ReadEnvelopeSized(r io.Reader, size, limit int64, maxObjects int) ([]json.RawMessage, error) {
+	_, objects, err := readEnvelope(r, size, limit, maxObjects)
 	return objects, err
 }
 
 // readEnvelope is ReadEnvelopeSized, returning also the buffer its objects are parts of.
-func readEnvelope(r io.Reader, size int64, maxObjects int) ([]byte, []json.RawMessage, error) {
+func readEnvelope(r io.Reader, size, limit int64, maxObjects int) ([]byte, []json.RawMessage, error) {
 	body := &checkedReader{r: r}
 	s := envelopeScanner{maxObjects: maxObjects}
 	buf := make([]byte, 0, initialBuffer(size))
@@ -93,7 +97,7 @@ func readEnvelope(r io.Reader, size int64, maxObjects int) ([]byte, []json.RawMe
 			var probe [512]byte
 			n, err := body.Read(probe[:])
 			if n > 0 {
-				buf = append(grown(buf), probe[:n]...)
+				buf = append(grown(buf, limit), probe[:n]...)
 			}
 			if done, tooMany := afterRead(&s, buf, err); tooMany != nil {
 				return nil, nil, tooMany
@@ -151,10 +155,15 @@ func initialBuffer(size int64) int64 {
 	return size + 1
 }
 
-// grown is buf in a buffer of twice its capacity, for a body longer than declared or of unknown
-// length. Doubling copies each byte at most about once more on average.
-func grown(buf []byte) []byte {
-	bigger := make([]byte, len(buf), max(2*cap(buf), 64<<10))
+// grown is buf in a larger buffer, for a body longer than declared or of unknown length: one of
+// limit bytes and one to see the end, or twice the capacity when that is not larger or there is no
+// limit (a body over the limit fails to be read before it fills the buffer).
+func grown(buf []byte, limit int64) []byte {
+	size := max(2*int64(cap(buf)), 64<<10)
+	if limit+1 > int64(cap(buf)) {
+		size = limit + 1
+	}
+	bigger := make([]byte, len(buf), size)
 	copy(bigger, buf)
 	return bigger
 }

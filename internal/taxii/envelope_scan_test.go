@@ -33,7 +33,7 @@ func TestScannedObjectsArePartsOfTheBody(t *testing.T) {
 	body := []byte("{\"id\":\"bundle--1\",\"objects\":[ " + strings.Join(objects, " , ") + " ]}")
 	for name, read := range pieces {
 		for _, size := range []int64{int64(len(body)), -1, 10} { // declared exactly, unknown, declared too small
-			buf, raws, err := readEnvelope(read(body), size, 10)
+			buf, raws, err := readEnvelope(read(body), size, 1<<20, 10)
 			if err != nil || len(raws) != len(objects) {
 				t.Fatalf("%s, size %d: %d objects, %v", name, size, len(raws), err)
 			}
@@ -109,7 +109,7 @@ func sameAsDecoder(t *testing.T, name string, body []byte, maxObjects int) {
 	got, err := DecodeEnvelope(body, maxObjects)
 	check("in memory", got, err)
 	for how, read := range pieces {
-		got, err := ReadEnvelopeSized(read(body), int64(len(body)), maxObjects)
+		got, err := ReadEnvelopeSized(read(body), int64(len(body)), 0, maxObjects)
 		check(how+", declared length", got, err)
 		got, err = ReadEnvelope(read(body), maxObjects)
 		check(how+", unknown length", got, err)
@@ -156,7 +156,7 @@ func FuzzScannerAgreesWithDecoder(f *testing.F) {
 // piece, and the object is the body's own bytes.
 func TestScannerReadsAHugeStringOnce(t *testing.T) {
 	body := []byte(`{"objects":[{"type":"note","content":"` + strings.Repeat("s", 30<<20) + `"},{"type":"note"}]}`)
-	buf, raws, err := readEnvelope(iotest.HalfReader(&smallReads{r: bytes.NewReader(body), n: 32 << 10}), int64(len(body)), 10)
+	buf, raws, err := readEnvelope(iotest.HalfReader(&smallReads{r: bytes.NewReader(body), n: 32 << 10}), int64(len(body)), DefaultMaxContentLength, 10)
 	if err != nil || len(raws) != 2 {
 		t.Fatalf("%d objects, %v", len(raws), err)
 	}

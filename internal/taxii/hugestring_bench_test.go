@@ -16,7 +16,7 @@ func BenchmarkReadEnvelopeHugeString(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(body)))
 			for b.Loop() {
-				objs, err := ReadEnvelopeSized(bytes.NewReader(body), size, MaxObjectsPerEnvelope)
+				objs, err := ReadEnvelopeSized(bytes.NewReader(body), size, DefaultMaxContentLength, MaxObjectsPerEnvelope)
 				if err != nil || len(objs) != 2 {
 					b.Fatal(len(objs), err)
 				}
