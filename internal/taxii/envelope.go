@@ -47,7 +47,7 @@ func DecodeEnvelope(body []byte, maxObjects int) ([]json.RawMessage, error) {
 	if err := s.scan(body); err != nil {
 		return nil, err // too many objects, which is told before anything else
 	}
-	if err := s.endOfInput(body); err != nil {
+	if err := s.endOfInput(); err != nil {
 		return nil, err
 	}
 	if !utf8.Valid(body) {
@@ -90,7 +90,7 @@ func ReadEnvelopeSized(r io.Reader, size, limit int64, maxObjects int) ([]json.R
 func readEnvelope(r io.Reader, size, limit int64, maxObjects int) ([]byte, []json.RawMessage, error) {
 	body := &checkedReader{r: r}
 	s := envelopeScanner{maxObjects: maxObjects}
-	buf := make([]byte, 0, initialBuffer(size))
+	buf := make([]byte, 0, initialBuffer(size, limit))
 	for {
 		if len(buf) == cap(buf) {
 			// Full: a small read first, so that a body that fits exactly is not doubled to find its end.
@@ -141,16 +141,20 @@ func afterRead(s *envelopeScanner, buf []byte, err error) (done bool, tooMany er
 		return true, scanErr
 	}
 	if err != nil { // the end of the body: a number that ends it may be the object over the limit
-		return true, s.endOfInput(buf)
+		return true, s.endOfInput()
 	}
 	return false, nil
 }
 
-// initialBuffer is the buffer's first capacity: the declared length and one byte more, so that the
-// end of the body is seen without growing it, or 64 KiB when the length is not known.
-func initialBuffer(size int64) int64 {
+// initialBuffer is the buffer's first capacity: the declared length, bounded by the limit, and one
+// byte more, so that the end of the body is seen without growing it, or 64 KiB when the length is not
+// known.
+func initialBuffer(size, limit int64) int64 {
 	if size < 0 {
 		return 64 << 10
+	}
+	if limit > 0 {
+		size = min(size, limit) // a body over the limit fails to be read before it fills the buffer
 	}
 	return size + 1
 }
@@ -390,7 +394,7 @@ func (s *envelopeScanner) scan(buf []byte) error {
 }
 
 // endOfInput is called once the body has ended: a number is complete at the end of the input.
-func (s *envelopeScanner) endOfInput([]byte) error {
+func (s *envelopeScanner) endOfInput() error {
 	if numberComplete(s.state) {
 		return s.end()
 	}
@@ -400,7 +404,7 @@ func (s *envelopeScanner) endOfInput([]byte) error {
 // finish tells what the scanned body holds, once all of it has been scanned: syntax errors first,
 // then problems of shape, then more than one document, then no objects list.
 func (s *envelopeScanner) finish(buf []byte) ([]json.RawMessage, error) {
-	if err := s.endOfInput(buf); err != nil {
+	if err := s.endOfInput(); err != nil {
 		return nil, err
 	}
 	switch {

@@ -197,3 +197,13 @@ func TestScannerStopsAtTheObjectOverTheLimit(t *testing.T) {
 		sameAsDecoder(t, body, []byte(body), 3)
 	}
 }
+
+// TestReadEnvelopeBoundsTheBufferByTheLimit checks that a declared length over the limit does not
+// size the buffer: the limit does, and the reader's own bound refuses the body.
+func TestReadEnvelopeBoundsTheBufferByTheLimit(t *testing.T) {
+	body := []byte(`{"objects":[{}]}`)
+	buf, raws, err := readEnvelope(bytes.NewReader(body), 1<<40, 64, 10)
+	if err != nil || len(raws) != 1 || cap(buf) != 65 {
+		t.Errorf("a declared length of 1 TiB under a limit of 64: a buffer of %d bytes, %d objects, %v", cap(buf), len(raws), err)
+	}
+}
