@@ -9,18 +9,14 @@ import (
 	"strings"
 )
 
-// decoderReadEnvelope is the reader the envelope scanner replaced, kept as the oracle the scanner
-// is checked against: it reads the objects of an add-objects body: a TAXII envelope {"objects": [...]} or a
-// STIX bundle, whose type and id are ignored because push clients such as Splunk's send bundles.
-// Each object keeps its exact bytes. Whether each object is acceptable is judged per object later;
-// only a body that is not such a document at all is refused here, with an EnvelopeError, or a
-// TooManyObjectsError when it holds more than maxObjects objects.
-//
-// The body is decoded as it is read, one object at a time, so that it is never held whole next to
-// its objects: a request costs about its objects' size in memory rather than several times the
-// body. Apart from the object limit, which stops reading at once, the body is read to its end
-// whatever it holds, so that a body that cannot be read (a ReadError, wrapping for instance an
-// *http.MaxBytesError) or is not UTF-8 is reported as such wherever its other problems lie.
+// decoderReadEnvelope is the reader, built on encoding/json's Decoder, that the envelope scanner
+// replaced; it is kept as the oracle the scanner is checked against (sameAsDecoder), since what it
+// accepts and the errors it gives are what clients have seen. It reads the objects of an
+// add-objects body: a TAXII envelope {"objects": [...]} or a STIX bundle. Each object keeps its
+// exact bytes, copied out of the Decoder's buffer, which grows by doubling to hold the largest
+// object: for one 30 MiB string, about three times the body in all. Apart from the object limit,
+// which stops reading at once, the body is read to its end whatever it holds, so that a body that
+// cannot be read (a ReadError) or is not UTF-8 is reported as such wherever its other problems lie.
 func decoderReadEnvelope(r io.Reader, maxObjects int) ([]json.RawMessage, error) {
 	body := &checkedReader{r: r}
 	dec := json.NewDecoder(body)
