@@ -8,7 +8,8 @@
 // behaves is served, and nothing acknowledged is lost.
 //
 // The package has no non-test code. Its tests build cmd/taxiihub once and start mongod through
-// internal/mongotest. The benchmark (go test -run '^$' -bench . -benchtime 1x ./internal/hostile/)
-// measures the hub's peak memory against max_content_length under 1, 5 and 20 concurrent POSTs of
-// the largest size.
+// internal/mongotest. The benchmarks (go test -run '^$' -bench . -benchtime 1x ./internal/hostile/)
+// measure the hub's peak memory against max_content_length under 1, 5 and 20 concurrent POSTs of
+// the largest size, and what one large object costs the hub (bytes allocated, peak memory, CPU)
+// against its body on each backend.
 package hostile

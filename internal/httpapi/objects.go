@@ -135,9 +135,11 @@ func (a *api) addObjects(c *gin.Context) error {
 		return err
 	}
 	defer release()
-	// Decoded as it is read, so that the body is never held whole next to its objects.
-	raws, err := taxii.ReadEnvelope(http.MaxBytesReader(c.Writer, c.Request.Body, a.maxContentLength),
-		taxii.MaxObjectsPerEnvelope)
+	// Read once into one buffer of its declared length (checked above against max_content_length,
+	// and reserved in the ingest budget), whose parts the objects are; a chunked body's buffer moves
+	// once, to max_content_length, which the budget reserved for it.
+	raws, err := taxii.ReadEnvelopeSized(http.MaxBytesReader(c.Writer, c.Request.Body, a.maxContentLength),
+		c.Request.ContentLength, a.maxContentLength, taxii.MaxObjectsPerEnvelope)
 	if err != nil {
 		return err
 	}

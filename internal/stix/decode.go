@@ -20,6 +20,14 @@ func decode(raw []byte) (any, *Problem) {
 	if !utf8.Valid(raw) {
 		return nil, &Problem{Code: CodeInvalidUTF8, Message: "The input is not valid UTF-8."}
 	}
+	// Valid JSON, all but what is refused, is decoded where it lies: encoding/json can keep numbers
+	// as json.Number only through a Decoder, which copies the input into a buffer grown by doubling,
+	// twice the size of an object that may be 8 MiB. Only invalid JSON goes through the Decoder,
+	// for its error.
+	if json.Valid(raw) {
+		d := inPlace{raw: raw}
+		return d.value(), nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
@@ -30,6 +38,103 @@ func decode(raw []byte) (any, *Problem) {
 		return nil, &Problem{Code: CodeInvalidJSON, Message: "The input holds more than one JSON value."}
 	}
 	return v, nil
+}
+
+// inPlace decodes JSON that json.Valid has accepted into what a json.Decoder with UseNumber gives
+// for it: the same maps (a repeated name keeps its last value), non-nil slices, strings and
+// json.Number, reading raw where it lies. Being valid, the input needs no checks here, and its
+// nesting is at most encoding/json's 10,000 levels. FuzzInPlaceDecodesAsEncodingJSON checks it
+// against the Decoder.
+type inPlace struct {
+	raw []byte
+	pos int
+}
+
+func (d *inPlace) value() any {
+	d.space()
+	switch d.raw[d.pos] {
+	case '{':
+		d.pos++
+		m := map[string]any{}
+		if d.space(); d.raw[d.pos] == '}' {
+			d.pos++
+			return m
+		}
+		for {
+			d.space()
+			name := d.string()
+			d.space()
+			d.pos++ // the colon
+			m[name] = d.value()
+			d.space()
+			d.pos++ // a comma or the closing brace
+			if d.raw[d.pos-1] == '}' {
+				return m
+			}
+		}
+	case '[':
+		d.pos++
+		a := []any{}
+		if d.space(); d.raw[d.pos] == ']' {
+			d.pos++
+			return a
+		}
+		for {
+			a = append(a, d.value())
+			d.space()
+			d.pos++ // a comma or the closing bracket
+			if d.raw[d.pos-1] == ']' {
+				return a
+			}
+		}
+	case '"':
+		return d.string()
+	case 't':
+		d.pos += len("true")
+		return true
+	case 'f':
+		d.pos += len("false")
+		return false
+	case 'n':
+		d.pos += len("null")
+		return nil
+	}
+	start := d.pos
+	for d.pos < len(d.raw) && inNumber(d.raw[d.pos]) {
+		d.pos++
+	}
+	return json.Number(d.raw[start:d.pos])
+}
+
+// string decodes the string that begins at d.pos: its bytes as they are, or, when it holds an
+// escape, as encoding/json decodes it.
+func (d *inPlace) string() string {
+	start := d.pos
+	escaped := false
+	for d.pos++; d.raw[d.pos] != '"'; d.pos++ {
+		if d.raw[d.pos] == '\\' {
+			escaped = true
+			d.pos++ // the escaped byte, which may be a quote
+		}
+	}
+	d.pos++
+	if !escaped {
+		return string(d.raw[start+1 : d.pos-1])
+	}
+	var s string
+	_ = json.Unmarshal(d.raw[start:d.pos], &s) // valid, as the whole is
+	return s
+}
+
+// inNumber tells the bytes a number literal may hold.
+func inNumber(c byte) bool {
+	return '0' <= c && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
+}
+
+func (d *inPlace) space() {
+	for d.pos < len(d.raw) && (d.raw[d.pos] == ' ' || d.raw[d.pos] == '\t' || d.raw[d.pos] == '\n' || d.raw[d.pos] == '\r') {
+		d.pos++
+	}
 }
 
 // jsonErrorText describes a decoding error with its position, which encoding/json only gives

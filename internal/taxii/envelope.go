@@ -40,214 +40,622 @@ func (e *ReadError) Error() string { return "taxii: read the body: " + e.Err.Err
 
 func (e *ReadError) Unwrap() error { return e.Err }
 
-// DecodeEnvelope is ReadEnvelope over a body already in memory.
+// DecodeEnvelope is ReadEnvelope over a body already in memory. The objects it returns are
+// sub-slices of body, which must not change while they are in use.
 func DecodeEnvelope(body []byte, maxObjects int) ([]json.RawMessage, error) {
-	return ReadEnvelope(bytes.NewReader(body), maxObjects)
+	s := envelopeScanner{maxObjects: maxObjects}
+	if err := s.scan(body); err != nil {
+		return nil, err // too many objects, which is told before anything else
+	}
+	if err := s.endOfInput(); err != nil {
+		return nil, err
+	}
+	if !utf8.Valid(body) {
+		return nil, &EnvelopeError{Reason: "the body is not UTF-8"}
+	}
+	return s.finish(body)
 }
 
-// ReadEnvelope reads the objects of an add-objects body: a TAXII envelope {"objects": [...]} or a
-// STIX bundle, whose type and id are ignored because push clients such as Splunk's send bundles.
+// ReadEnvelope is ReadEnvelopeSized for a body whose length is not known in advance, nor bounded
+// but by the reader.
+func ReadEnvelope(r io.Reader, maxObjects int) ([]json.RawMessage, error) {
+	return ReadEnvelopeSized(r, -1, 0, maxObjects)
+}
+
+// ReadEnvelopeSized reads the objects of an add-objects body: a TAXII envelope {"objects": [...]} or
+// a STIX bundle, whose type and id are ignored because push clients such as Splunk's send bundles.
 // Each object keeps its exact bytes. Whether each object is acceptable is judged per object later;
 // only a body that is not such a document at all is refused here, with an EnvelopeError, or a
 // TooManyObjectsError when it holds more than maxObjects objects.
 //
-// The body is decoded as it is read, one object at a time, so that it is never held whole next to
-// its objects: a request costs about its objects' size in memory rather than several times the
-// body. Apart from the object limit, which stops reading at once, the body is read to its end
-// whatever it holds, so that a body that cannot be read (a ReadError, wrapping for instance an
+// The body is read once, into one buffer of size bytes (its Content-Length, which the caller has
+// bounded by limit, max_content_length), and scanned as it arrives. When its size is not known (a
+// negative size), the buffer starts at 64 KiB and, should the body be larger, moves once to one of
+// limit bytes, which the hub's ingest budget has reserved for such a body anyway: one copy of 64 KiB
+// rather than a buffer doubling up to the body's size, which would allocate twice the body. A limit
+// of zero or less bounds nothing, and the buffer then doubles. Every object returned is a sub-slice of that
+// buffer, capped at its own end so that appending to one cannot overwrite its neighbour: a request
+// costs its body once, however large its strings, and not the copies a JSON decoder's growing buffer
+// and each object's own copy would add.
+//
+// Apart from the object limit, which stops reading at once, the body is read to its end whatever it
+// holds, so that a body that cannot be read (a ReadError, wrapping for instance an
 // *http.MaxBytesError) or is not UTF-8 is reported as such wherever its other problems lie.
-func ReadEnvelope(r io.Reader, maxObjects int) ([]json.RawMessage, error) {
+func ReadEnvelopeSized(r io.Reader, size, limit int64, maxObjects int) ([]json.RawMessage, error) {
+	_, objects, err := readEnvelope(r, size, limit, maxObjects)
+	return objects, err
+}
+
+// readEnvelope is ReadEnvelopeSized, returning also the buffer its objects are parts of.
+func readEnvelope(r io.Reader, size, limit int64, maxObjects int) ([]byte, []json.RawMessage, error) {
 	body := &checkedReader{r: r}
-	dec := json.NewDecoder(body)
-	// Numbers read as tokens stay text: as float64, one out of range would be an error.
-	dec.UseNumber()
-	objects, err := decodeEnvelope(dec, maxObjects)
-	if tooMany := (*TooManyObjectsError)(nil); errors.As(err, &tooMany) {
-		return nil, err
+	s := envelopeScanner{maxObjects: maxObjects}
+	buf := make([]byte, 0, initialBuffer(size, limit))
+	for {
+		if len(buf) == cap(buf) {
+			// Full: a small read first, so that a body that fits exactly is not doubled to find its end.
+			var probe [512]byte
+			n, err := body.Read(probe[:])
+			if n > 0 {
+				buf = append(grown(buf, limit), probe[:n]...)
+			}
+			if done, tooMany := afterRead(&s, buf, err); tooMany != nil {
+				return nil, nil, tooMany
+			} else if done {
+				break
+			}
+			continue
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if done, tooMany := afterRead(&s, buf, err); tooMany != nil {
+			return nil, nil, tooMany
+		} else if done {
+			break
+		}
+		if s.state == scanFailed || s.trailing {
+			// The verdict is known; the rest is read only to find a read error or bytes that are not
+			// UTF-8, which take precedence, so it need not be kept.
+			_, _ = io.Copy(io.Discard, body) // a read error is kept in body.err
+			break
+		}
 	}
-	// What the decoder has buffered was checked when it was read; only the rest passes the check.
-	var rest trailingContent
-	_, _ = io.Copy(&rest, io.MultiReader(dec.Buffered(), body)) // a read error is kept in body.err
 	switch {
 	case body.err != nil:
-		return nil, &ReadError{Err: body.err}
+		return nil, nil, &ReadError{Err: body.err}
 	case !body.utf8.complete():
-		return nil, &EnvelopeError{Reason: "the body is not UTF-8"}
-	case err != nil:
-		return nil, err
-	case rest.found:
-		return nil, &EnvelopeError{Reason: "the body holds more than one JSON document"}
-	case objects == nil:
-		return nil, &EnvelopeError{Reason: "the body has no objects list"}
+		return nil, nil, &EnvelopeError{Reason: "the body is not UTF-8"}
 	}
-	return objects, nil
+	objects, err := s.finish(buf)
+	return buf, objects, err
+}
+
+// afterRead scans what a read added, unless the read failed: a body that cannot be read is reported
+// as such, not by what part of it arrived. It reports whether the body has ended, and a
+// TooManyObjectsError as soon as the scan finds one.
+func afterRead(s *envelopeScanner, buf []byte, err error) (done bool, tooMany error) {
+	if err != nil && !errors.Is(err, io.EOF) {
+		return true, nil
+	}
+	if scanErr := s.scan(buf); scanErr != nil {
+		return true, scanErr
+	}
+	if err != nil { // the end of the body: a number that ends it may be the object over the limit
+		return true, s.endOfInput()
+	}
+	return false, nil
+}
+
+// initialBuffer is the buffer's first capacity: the declared length, bounded by the limit, and one
+// byte more, so that the end of the body is seen without growing it, or 64 KiB when the length is not
+// known.
+func initialBuffer(size, limit int64) int64 {
+	if size < 0 {
+		return 64 << 10
+	}
+	if limit > 0 {
+		size = min(size, limit) // a body over the limit fails to be read before it fills the buffer
+	}
+	return size + 1
+}
+
+// grown is buf in a larger buffer, for a body longer than declared or of unknown length: one of
+// limit bytes and one to see the end, or twice the capacity when that is not larger or there is no
+// limit (a body over the limit fails to be read before it fills the buffer).
+func grown(buf []byte, limit int64) []byte {
+	size := max(2*int64(cap(buf)), 64<<10)
+	if limit+1 > int64(cap(buf)) {
+		size = limit + 1
+	}
+	bigger := make([]byte, len(buf), size)
+	copy(bigger, buf)
+	return bigger
 }
 
 // notObject begins every reason about a body of the wrong shape.
 const notObject = "the body is not a JSON object with an objects list: "
 
-// decodeEnvelope walks the top-level value token by token and decodes the objects list element by
-// element, skipping every other member. Syntax errors are reported first, as reading the body whole
-// did: a value of the wrong kind, or a second objects member, is reported only once the rest of the
-// document is known to be JSON. No objects list is not an error here but nil objects, since that
-// verdict comes after the check for a second document.
-func decodeEnvelope(dec *json.Decoder, maxObjects int) ([]json.RawMessage, error) {
-	tok, err := dec.Token()
+// maxNesting is the deepest nesting of arrays and objects accepted within a member of the envelope
+// or an object in its list, counted from that value, as encoding/json accepts it.
+const maxNesting = 10_000
+
+// scanState is where an envelopeScanner is in the grammar of JSON.
+type scanState uint8
+
+const (
+	scanValue        scanState = iota // a value must begin
+	scanValueOrClose                  // after '[': a value or ']'
+	scanKeyOrClose                    // after '{': a key or '}'
+	scanKey                           // after ',' in an object: a key
+	scanColon                         // after a key
+	scanAfterValue                    // ',' or the closing bracket of the container
+	scanString                        // within a string
+	scanEscape                        // after a backslash in a string
+	scanUnicode                       // within the four hex digits of \u
+	scanMinus                         // after the sign of a number
+	scanZero                          // after a leading 0
+	scanInteger                       // within the digits of an integer part
+	scanDot                           // after the decimal point
+	scanFraction                      // within the digits of a fraction
+	scanExponentMark                  // after e or E
+	scanExponentSign                  // after the sign of an exponent
+	scanExponent                      // within the digits of an exponent
+	scanLiteral                       // within true, false or null
+	scanDone                          // the document has ended; only whitespace may follow
+	scanFailed                        // a syntax error at failedAt
+)
+
+// envelopeScanner checks a body as JSON (RFC 8259, as encoding/json does, save for UTF-8, which is
+// checked as the body is read) while noting where the envelope's objects begin and end. It is
+// hand-written rather than built on a tokenizer for two reasons. encoding/json's Decoder copies every
+// value out of a buffer that grows by doubling, which for one 30 MiB string allocated about three
+// times the body. The Go team's jsontext tokenizer (github.com/go-json-experiment/json, in the
+// standard library only behind GOEXPERIMENT=jsonv2) returns values without copying only when it
+// reads from a bytes.Buffer that already holds the whole body, and refuses one that grows while it
+// reads, so it could not scan the body as it arrives and stop at the first object over the limit.
+// This scanner keeps its place in the buffer by offset, so the buffer may grow between calls to
+// scan, and returns the objects as sub-slices of the buffer once it is complete.
+//
+// The syntax error it reports is at the byte encoding/json reports (counted from 1, as
+// json.Unmarshal counts it), and it refuses the same inputs: FuzzScannerAgreesWithDecoder checks it
+// against the encoding/json reader it replaced.
+type envelopeScanner struct {
+	maxObjects int
+
+	pos      int       // the next byte to scan
+	state    scanState // what that byte may be
+	failedAt int       // the offset of the byte that broke the grammar
+	stack    []byte    // the open containers, '{' or '['
+	inKey    bool      // the string being scanned is an object's key
+	keyStart int       // offset of the opening quote of the key being scanned
+	literal  string    // the literal being scanned, and how much of it has been seen
+	seen     int
+	hexLeft  int // hex digits still due in a \u escape
+
+	// What the document holds, as the scan has found it so far.
+	isObjects bool     // the member whose value comes next is the objects list
+	found     bool     // an objects member has been seen
+	inList    bool     // the open container at depth 2 is the objects list
+	listed    bool     // the objects list is a list (not null), possibly empty
+	objects   [][2]int // start and end offsets of the objects in the list
+	start     int      // offset of the object being scanned in the list
+	verdict   string   // the first problem of shape, reported if the JSON is sound
+	trailing  bool     // something other than whitespace follows the document
+}
+
+// jsonSpace tells the bytes JSON allows between tokens.
+var jsonSpace = [256]bool{' ': true, '\t': true, '\n': true, '\r': true}
+
+// plainInString tells the bytes a string may hold as they are: not its end, an escape or a control
+// character.
+var plainInString = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= 0x20 && c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// scan scans buf from where the last call stopped; buf holds the same bytes as before, and maybe
+// more. It stops at the first syntax error, noted in the state, or at the end of the document's
+// value followed by something other than whitespace; it returns a TooManyObjectsError at once.
+func (s *envelopeScanner) scan(buf []byte) error {
+	for s.pos < len(buf) {
+		c := buf[s.pos]
+		switch s.state {
+		case scanDone:
+			if !jsonSpace[c] {
+				s.trailing = true
+				return nil
+			}
+			s.pos++
+		case scanFailed:
+			return nil
+		case scanValue, scanValueOrClose:
+			switch {
+			case jsonSpace[c]:
+				s.pos++
+			case c == ']' && s.state == scanValueOrClose:
+				if err := s.close(); err != nil {
+					return err
+				}
+			default:
+				if err := s.begin(c); err != nil {
+					return err
+				}
+			}
+		case scanKeyOrClose, scanKey:
+			switch {
+			case jsonSpace[c]:
+				s.pos++
+			case c == '}' && s.state == scanKeyOrClose:
+				if err := s.close(); err != nil {
+					return err
+				}
+			case c == '"':
+				s.inKey, s.keyStart, s.state = true, s.pos, scanString
+				s.pos++
+			default:
+				s.fail()
+			}
+		case scanColon:
+			switch {
+			case jsonSpace[c]:
+				s.pos++
+			case c == ':':
+				s.state = scanValue
+				s.pos++
+			default:
+				s.fail()
+			}
+		case scanAfterValue:
+			open := s.stack[len(s.stack)-1]
+			switch {
+			case jsonSpace[c]:
+				s.pos++
+			case c == ',':
+				s.state = scanValue
+				if open == '{' {
+					s.state = scanKey
+				}
+				s.pos++
+			case c == '}' && open == '{', c == ']' && open == '[':
+				if err := s.close(); err != nil {
+					return err
+				}
+			default:
+				s.fail()
+			}
+		case scanString:
+			// The bulk of a large body is strings: their plain bytes are passed over in one loop.
+			for s.pos < len(buf) && plainInString[buf[s.pos]] {
+				s.pos++
+			}
+			if s.pos == len(buf) {
+				return nil
+			}
+			switch buf[s.pos] {
+			case '"':
+				s.pos++
+				if err := s.endString(buf); err != nil {
+					return err
+				}
+			case '\\':
+				s.state = scanEscape
+				s.pos++
+			default: // a control character
+				s.fail()
+			}
+		case scanEscape:
+			switch c {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				s.state = scanString
+			case 'u':
+				s.state, s.hexLeft = scanUnicode, 4
+			default:
+				s.fail()
+				continue
+			}
+			s.pos++
+		case scanUnicode:
+			if !isHex(c) {
+				s.fail()
+				continue
+			}
+			if s.hexLeft--; s.hexLeft == 0 {
+				s.state = scanString
+			}
+			s.pos++
+		case scanLiteral:
+			if c != s.literal[s.seen] {
+				s.fail()
+				continue
+			}
+			s.pos++
+			if s.seen++; s.seen == len(s.literal) {
+				if err := s.end(); err != nil {
+					return err
+				}
+			}
+		default: // within a number
+			if next, ok := numberStep(s.state, c); ok {
+				s.state = next
+				s.pos++
+			} else if numberComplete(s.state) {
+				// The number ended just before c, which is scanned again in the state after a value.
+				if err := s.end(); err != nil {
+					return err
+				}
+			} else {
+				s.fail()
+			}
+		}
+	}
+	return nil
+}
+
+// endOfInput is called once the body has ended: a number is complete at the end of the input.
+func (s *envelopeScanner) endOfInput() error {
+	if numberComplete(s.state) {
+		return s.end()
+	}
+	return nil
+}
+
+// finish tells what the scanned body holds, once all of it has been scanned: syntax errors first,
+// then problems of shape, then more than one document, then no objects list.
+func (s *envelopeScanner) finish(buf []byte) ([]json.RawMessage, error) {
+	if err := s.endOfInput(); err != nil {
+		return nil, err
+	}
 	switch {
-	case err != nil:
-		return nil, notJSON(dec, err)
-	case tok == nil: // a null is no objects list, as decoding the body into a struct took it
-		return nil, nil
-	case tok != json.Delim('{'):
-		if err := skipValue(dec, tok); err != nil {
-			return nil, err
-		}
-		return nil, &EnvelopeError{Reason: notObject + "expected a JSON object, found a JSON " + kindOf(tok)}
+	case s.state == scanFailed:
+		return nil, &EnvelopeError{Reason: fmt.Sprintf(notObject+"invalid JSON at byte %d", s.failedAt+1)}
+	case s.state != scanDone:
+		return nil, &EnvelopeError{Reason: notObject + "the JSON ends early"}
+	case s.verdict != "":
+		return nil, &EnvelopeError{Reason: s.verdict}
+	case s.trailing:
+		return nil, &EnvelopeError{Reason: "the body holds more than one JSON document"}
+	case !s.listed:
+		return nil, &EnvelopeError{Reason: "the body has no objects list"}
 	}
-	var objects []json.RawMessage
-	var skipped json.RawMessage
-	var verdict error // the first problem of shape, reported if the JSON is sound
-	seen := false
-	for dec.More() {
-		key, err := dec.Token()
-		if err != nil {
-			return nil, notJSON(dec, err)
-		}
-		// Matched without regard to case, as decoding the body into a struct matched it.
-		if name, _ := key.(string); !strings.EqualFold(name, "objects") {
-			// Decoded rather than walked, to check it is JSON, into a buffer that is reused.
-			if err := dec.Decode(&skipped); err != nil {
-				return nil, notJSON(dec, err)
-			}
-			continue
-		}
-		if seen && verdict == nil {
-			// Which of two lists a client meant cannot be known; taking either would drop the other.
-			verdict = &EnvelopeError{Reason: "the body has more than one objects member"}
-		}
-		seen = true
-		tok, err := dec.Token()
-		switch {
-		case err != nil:
-			return nil, notJSON(dec, err)
-		case tok == json.Delim('['):
-			if objects, err = decodeObjects(dec, maxObjects); err != nil {
-				return nil, err
-			}
-		case tok == nil:
-			objects = nil
-		default:
-			if err := skipValue(dec, tok); err != nil {
-				return nil, err
-			}
-			if verdict == nil {
-				verdict = &EnvelopeError{Reason: notObject + "objects must be a list, not a JSON " + kindOf(tok)}
-			}
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return nil, notJSON(dec, err)
-	}
-	if verdict != nil {
-		return nil, verdict
+	objects := make([]json.RawMessage, len(s.objects))
+	for i, o := range s.objects {
+		objects[i] = buf[o[0]:o[1]:o[1]]
 	}
 	return objects, nil
 }
 
-// decodeObjects decodes the elements of the objects list, whose opening bracket has been read; it
-// returns a non-nil slice, also when the list is empty.
-func decodeObjects(dec *json.Decoder, maxObjects int) ([]json.RawMessage, error) {
-	objects := []json.RawMessage{}
-	for dec.More() {
-		if len(objects) == maxObjects {
-			// More does not look for the comma; reading one token does, and starts the next object.
-			if _, err := dec.Token(); err != nil {
-				return nil, notJSON(dec, err)
-			}
-			return nil, &TooManyObjectsError{Max: maxObjects}
-		}
-		// Decoding into a RawMessage copies exactly the element's bytes, without re-encoding them.
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, notJSON(dec, err)
-		}
-		objects = append(objects, raw)
-	}
-	if _, err := dec.Token(); err != nil { // the closing bracket
-		return nil, notJSON(dec, err)
-	}
-	return objects, nil
+// fail notes a syntax error at the current byte and stops the scan.
+func (s *envelopeScanner) fail() {
+	s.failedAt, s.state = s.pos, scanFailed
 }
 
-// skipValue reads the rest of a value whose first token is tok, token by token so that it is checked
-// as JSON without being held.
-func skipValue(dec *json.Decoder, tok json.Token) error {
-	depth := 0
-	for {
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			depth++
-		case json.Delim('}'), json.Delim(']'):
-			depth--
-		}
-		if depth == 0 {
+// begin starts the value whose first byte, c, is at s.pos.
+func (s *envelopeScanner) begin(c byte) error {
+	switch c {
+	case '{', '[', '"', '-', 't', 'f', 'n', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+	default:
+		s.fail()
+		return nil
+	}
+	if err := s.noteBegin(c); err != nil {
+		return err
+	}
+	switch c {
+	case '{', '[':
+		if s.tooDeep() {
+			s.fail()
 			return nil
 		}
-		var err error
-		if tok, err = dec.Token(); err != nil {
-			return notJSON(dec, err)
+		s.stack = append(s.stack, c)
+		s.state = scanKeyOrClose
+		if c == '[' {
+			s.state = scanValueOrClose
 		}
+	case '"':
+		s.inKey, s.state = false, scanString
+	case '-':
+		s.state = scanMinus
+	case '0':
+		s.state = scanZero
+	case 't', 'f', 'n':
+		s.literal, s.seen, s.state = literalOf(c), 1, scanLiteral
+	default:
+		s.state = scanInteger
 	}
+	s.pos++
+	return nil
 }
 
-// kindOf names the kind of JSON value a token begins, as encoding/json's type errors do.
-func kindOf(tok json.Token) string {
-	switch t := tok.(type) {
-	case json.Delim:
-		if t == '[' {
-			return "array"
+// literalOf is the literal that begins with c, one of t, f and n.
+func literalOf(c byte) string {
+	switch c {
+	case 't':
+		return "true"
+	case 'f':
+		return "false"
+	}
+	return "null"
+}
+
+// tooDeep reports whether opening one more container would nest deeper than maxNesting within the
+// member or the object it belongs to. A top-level value other than an object has no such limit, as
+// the reader this scanner replaced walked it token by token.
+func (s *envelopeScanner) tooDeep() bool {
+	if len(s.stack) == 0 || s.stack[0] != '{' {
+		return false
+	}
+	base := 1 // a member's value
+	if s.inList {
+		base = 2 // an object in the list
+	}
+	return len(s.stack)+1-base > maxNesting
+}
+
+// noteBegin notes what the value starting with c, at s.pos, means for the envelope.
+func (s *envelopeScanner) noteBegin(c byte) error {
+	depth := len(s.stack)
+	switch {
+	case depth == 0:
+		if c != '{' && c != 'n' { // a null is no objects list, as decoding the body into a struct took it
+			s.verdict = notObject + "expected a JSON object, found a JSON " + kindOf(c)
 		}
+	case depth == 1 && s.stack[0] == '{' && s.isObjects:
+		if s.found && s.verdict == "" {
+			// Which of two lists a client meant cannot be known; taking either would drop the other.
+			s.verdict = "the body has more than one objects member"
+		}
+		s.found = true
+		switch c {
+		case '[':
+			s.inList, s.listed, s.objects = true, true, s.objects[:0]
+		case 'n':
+			s.listed = false
+		default:
+			if s.verdict == "" {
+				s.verdict = notObject + "objects must be a list, not a JSON " + kindOf(c)
+			}
+		}
+	case depth == 2 && s.inList:
+		// An object or list over the limit is refused as it opens; a scalar once it is whole, as it
+		// is read as one token.
+		if (c == '{' || c == '[') && len(s.objects) == s.maxObjects {
+			return &TooManyObjectsError{Max: s.maxObjects}
+		}
+		s.start = s.pos
+	}
+	return nil
+}
+
+// kindOf names the kind of JSON value that begins with c, as encoding/json's type errors do.
+func kindOf(c byte) string {
+	switch c {
+	case '{':
 		return "object"
-	case string:
+	case '[':
+		return "array"
+	case '"':
 		return "string"
-	case bool:
+	case 't', 'f':
 		return "bool"
 	default:
 		return "number"
 	}
 }
 
-// notJSON describes a decoding error without echoing the client's data back at length. Errors of
-// reading are reported by ReadEnvelope from the reader itself, so whatever is said here about them
-// is never seen.
-func notJSON(dec *json.Decoder, err error) error {
-	reason := "the JSON ends early"
-	if se := (*json.SyntaxError)(nil); errors.As(err, &se) {
-		reason = fmt.Sprintf("invalid JSON at byte %d", syntaxOffset(dec, se))
+// close closes the container whose closing bracket is at s.pos.
+func (s *envelopeScanner) close() error {
+	s.stack = s.stack[:len(s.stack)-1]
+	if len(s.stack) == 1 && s.inList {
+		s.inList = false
 	}
-	return &EnvelopeError{Reason: notObject + reason}
+	s.pos++
+	return s.end()
 }
 
-// syntaxOffset is the position in the body, counted from 1, of the byte a syntax error is about, as
-// reading the body as one value counts it. The decoder's offsets differ: an error between tokens
-// points just before the byte, and one inside a value, read whole, counts only the bytes of the
-// values read so far. The decoder keeps an error inside a value and returns it again, which tells
-// the two apart; it stops at the start of that value, so reading the value again from there places
-// its error. Asking again reads nothing further, and the decoder is done with after an error.
-func syntaxOffset(dec *json.Decoder, se *json.SyntaxError) int64 {
-	if dec.Decode(new(json.RawMessage)) != error(se) {
-		return se.Offset + 1
+// endString ends the string whose closing quote is just before s.pos.
+func (s *envelopeScanner) endString(buf []byte) error {
+	if !s.inKey {
+		return s.end()
 	}
-	err := json.NewDecoder(dec.Buffered()).Decode(new(json.RawMessage))
-	if again := (*json.SyntaxError)(nil); errors.As(err, &again) {
-		return dec.InputOffset() + again.Offset
+	s.state = scanColon
+	if len(s.stack) == 1 && s.stack[0] == '{' {
+		s.isObjects = isObjectsKey(buf[s.keyStart:s.pos])
 	}
-	return dec.InputOffset() + 1 // not reached: the same bytes hold the same error
+	return nil
 }
 
-// checkedReader passes the body to the JSON decoder while checking that it is UTF-8, which
-// encoding/json does not (it replaces invalid bytes silently), and keeps the first read error other
-// than the end of the body, which the decoder would otherwise report as a fault of the JSON.
+// end ends the value that ends just before s.pos.
+func (s *envelopeScanner) end() error {
+	depth := len(s.stack)
+	if depth == 2 && s.inList {
+		if len(s.objects) == s.maxObjects {
+			return &TooManyObjectsError{Max: s.maxObjects}
+		}
+		s.objects = append(s.objects, [2]int{s.start, s.pos})
+	}
+	s.state = scanAfterValue
+	if depth == 0 {
+		s.state = scanDone
+	}
+	return nil
+}
+
+// longestObjectsKey is the longest a key naming the objects list can be, quotes included: seven
+// characters, each at most six bytes as a \u escape (no character outside the Basic Multilingual
+// Plane folds to an ASCII letter).
+const longestObjectsKey = 2 + 7*6
+
+// isObjectsKey reports whether a key, quoted as in the body, names the objects list: matched without
+// regard to case, as decoding the body into a struct matched it, once its escapes are decoded.
+func isObjectsKey(quoted []byte) bool {
+	if len(quoted) > longestObjectsKey {
+		return false
+	}
+	if bytes.IndexByte(quoted, '\\') < 0 {
+		return bytes.EqualFold(quoted[1:len(quoted)-1], []byte("objects"))
+	}
+	var name string
+	if err := json.Unmarshal(quoted, &name); err != nil {
+		return false // not reached: the key was scanned as a string
+	}
+	return strings.EqualFold(name, "objects")
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// numberStep is the state after c within a number in state st, and whether c continues the number.
+func numberStep(st scanState, c byte) (scanState, bool) {
+	digit := '0' <= c && c <= '9'
+	switch st {
+	case scanMinus:
+		switch {
+		case c == '0':
+			return scanZero, true
+		case digit:
+			return scanInteger, true
+		}
+	case scanZero, scanInteger:
+		switch {
+		case digit && st == scanInteger:
+			return scanInteger, true
+		case c == '.':
+			return scanDot, true
+		case c == 'e' || c == 'E':
+			return scanExponentMark, true
+		}
+	case scanDot, scanFraction:
+		switch {
+		case digit:
+			return scanFraction, true
+		case st == scanFraction && (c == 'e' || c == 'E'):
+			return scanExponentMark, true
+		}
+	case scanExponentMark:
+		switch {
+		case c == '+' || c == '-':
+			return scanExponentSign, true
+		case digit:
+			return scanExponent, true
+		}
+	case scanExponentSign, scanExponent:
+		if digit {
+			return scanExponent, true
+		}
+	}
+	return st, false
+}
+
+// numberComplete reports whether a number in state st may end there.
+func numberComplete(st scanState) bool {
+	return st == scanZero || st == scanInteger || st == scanFraction || st == scanExponent
+}
+
+// checkedReader reads the body while checking that it is UTF-8, which the scanner leaves to it, and
+// keeps the first read error other than the end of the body.
 type checkedReader struct {
 	r    io.Reader
 	utf8 utf8Check
@@ -310,11 +718,3 @@ func (u *utf8Check) write(p []byte) {
 
 // complete reports whether everything written is UTF-8, with no character left unfinished.
 func (u *utf8Check) complete() bool { return !u.invalid && u.n == 0 }
-
-// trailingContent notes whether anything but JSON whitespace follows the document.
-type trailingContent struct{ found bool }
-
-func (t *trailingContent) Write(p []byte) (int, error) {
-	t.found = t.found || len(bytes.TrimLeft(p, " \t\r\n")) > 0
-	return len(p), nil
-}

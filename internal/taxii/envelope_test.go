@@ -299,22 +299,34 @@ func TestReadEnvelopeHonoursAByteLimit(t *testing.T) {
 	}
 }
 
-// TestReadEnvelopeHoldsObjectsNotTheBody checks what the streaming is for: decoding a large body
-// allocates about the size of its objects, not several times the body.
-func TestReadEnvelopeHoldsObjectsNotTheBody(t *testing.T) {
+// TestReadEnvelopeHoldsTheBodyOnce checks what the scanner is for: reading a large body of a
+// declared length allocates the body once, its objects being parts of it. One of unknown length
+// costs its first 64 KiB and then a buffer of the limit; without a limit, the buffer's doublings.
+func TestReadEnvelopeHoldsTheBodyOnce(t *testing.T) {
 	obj := `{"type":"indicator","description":"` + strings.Repeat("x", 3000) + `"}`
 	body := []byte(`{"objects":[` + strings.Repeat(obj+",", 999) + obj + `]}`)
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	raws, err := ReadEnvelope(bytes.NewReader(body), 1000)
-	runtime.ReadMemStats(&after)
-	if err != nil || len(raws) != 1000 {
-		t.Fatalf("%d objects, %v", len(raws), err)
-	}
-	allocated := int64(after.TotalAlloc - before.TotalAlloc)
-	// The objects themselves, rounded up by the allocator, and a little for the decoder.
-	if limit := int64(len(body)) * 5 / 4; allocated > limit {
-		t.Errorf("decoding a %d-byte body allocated %d bytes; at most %d expected", len(body), allocated, limit)
+	for _, c := range []struct {
+		name        string
+		size, limit int64
+		times       float64 // the body
+	}{
+		{"declared length", int64(len(body)), 4 << 20, 1},
+		{"unknown length, a limit", -1, 4 << 20, float64(4<<20) / float64(len(body))},
+		{"unknown length, no limit", -1, 0, 4},
+	} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		raws, err := ReadEnvelopeSized(bytes.NewReader(body), c.size, c.limit, 1000)
+		runtime.ReadMemStats(&after)
+		if err != nil || len(raws) != 1000 {
+			t.Fatalf("%s: %d objects, %v", c.name, len(raws), err)
+		}
+		allocated := after.TotalAlloc - before.TotalAlloc
+		// The buffer, the list of objects and a little for the scanner.
+		if limit := uint64(float64(len(body))*c.times) + 160<<10; allocated > limit {
+			t.Errorf("%s: reading a %d-byte body allocated %d bytes; at most %d expected", c.name, len(body), allocated, limit)
+		}
+		t.Logf("%s: %d bytes allocated for a %d-byte body (%.2f times)", c.name, allocated, len(body), float64(allocated)/float64(len(body)))
 	}
 }
 

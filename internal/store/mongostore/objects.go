@@ -35,18 +35,21 @@ const maxExplodedIn = 200
 // round trip.
 const readBatchSize = 10_000
 
-// objectDoc is one object version as stored.
+// objectDoc is one object version as stored. ID is set before an insert, as the driver would set
+// it: a document without an _id is copied whole by the driver to put one in front, which for a
+// large object is one more copy of its content.
 type objectDoc struct {
-	CollectionID string `bson:"collection_id"`
-	ObjectID     string `bson:"object_id"`
-	Version      int64  `bson:"version"`
-	SpecVersion  string `bson:"spec_version"`
-	Type         string `bson:"type"`
-	DateAdded    int64  `bson:"date_added"`
-	SHA256       []byte `bson:"sha256"`
-	Content      []byte `bson:"content"`
-	TLP          int    `bson:"tlp"`
-	Withdrawn    bool   `bson:"withdrawn,omitempty"`
+	ID           bson.ObjectID `bson:"_id,omitempty"`
+	CollectionID string        `bson:"collection_id"`
+	ObjectID     string        `bson:"object_id"`
+	Version      int64         `bson:"version"`
+	SpecVersion  string        `bson:"spec_version"`
+	Type         string        `bson:"type"`
+	DateAdded    int64         `bson:"date_added"`
+	SHA256       []byte        `bson:"sha256"`
+	Content      []byte        `bson:"content"`
+	TLP          int           `bson:"tlp"`
+	Withdrawn    bool          `bson:"withdrawn,omitempty"`
 }
 
 // versionDoc is what reads need of an object version; Content is absent in manifests.
@@ -291,6 +294,7 @@ func (s *Store) addChunkTxn(ctx context.Context, collectionID string, chunk []pe
 		held[versionKey{p.obj.ID, version}] = v
 		versionsOf[p.obj.ID] = append(versionsOf[p.obj.ID], v)
 		docs = append(docs, objectDoc{
+			ID:           bson.NewObjectID(),
 			CollectionID: collectionID,
 			ObjectID:     p.obj.ID,
 			Version:      version,

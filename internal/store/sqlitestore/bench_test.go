@@ -17,3 +17,5 @@ func BenchmarkTailPage(b *testing.B) {
 	b.Run("collection=10k", func(b *testing.B) { storetest.BenchmarkTailPage(b, openBench, 10_000) })
 	b.Run("collection=1M", func(b *testing.B) { storetest.BenchmarkTailPage(b, openBench, 1_000_000) })
 }
+
+func BenchmarkPublishLargeObject(b *testing.B) { storetest.BenchmarkPublishLargeObject(b, openBench) }

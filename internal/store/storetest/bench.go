@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,6 +105,30 @@ func BenchmarkTailPage(b *testing.B, open func(testing.TB) store.Store, size int
 		}
 		if len(p.Records) != BatchSize || p.More {
 			b.Fatalf("tail page: %d records, more=%v", len(p.Records), p.More)
+		}
+	}
+}
+
+// BenchmarkPublishLargeObject publishes one object of almost the hub's largest object size (8 MiB
+// of JSON, nearly all one string) per operation, and reports the bytes allocated against the
+// object's: how often the backend copies content on its way to the database.
+func BenchmarkPublishLargeObject(b *testing.B, open func(testing.TB) store.Store) {
+	s := open(b)
+	c := newCollection(b, s)
+	description := strings.Repeat("s", 8<<20-1024)
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		b.StopTimer()
+		o := realisticIndicator(n)
+		o.Content = fmt.Appendf(nil, `{"type":"indicator","spec_version":"2.1","id":"%s","description":"%s"}`, o.ID, description)
+		o.Fingerprint = "fp-" + o.ID
+		n++
+		b.SetBytes(int64(len(o.Content)))
+		b.StartTimer()
+		out, err := s.Publish(b.Context(), store.Publication{CollectionID: c, Member: "bench-member", TokenID: "bench-token", Objects: []store.Object{o}})
+		if err != nil || out[0].Result != store.Added {
+			b.Fatalf("publish: %v %v", out, err)
 		}
 	}
 }
