@@ -263,6 +263,9 @@ type Store interface {
 	Submit(ctx context.Context, s Submission) error
 	// PendingObjects lists the objects held that q selects, oldest submission first.
 	PendingObjects(ctx context.Context, q PendingQuery) ([]PendingObject, error)
+	// PendingCounts counts the objects held for review per collection, ordered by API root then
+	// collection id; a collection holding none is left out. It reads no object's content.
+	PendingCounts(ctx context.Context) ([]PendingCount, error)
 	// Decide releases or rejects the objects a request still has held that d names, and returns
 	// what became of each; objects already decided are left out, so that two reviewers racing
 	// decide each object once. A release stores the objects as Publish does for their publisher

@@ -1,9 +1,12 @@
 package mongostore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -237,5 +240,53 @@ func (s *Store) Decide(ctx context.Context, d store.ReviewDecision) ([]store.Rev
 	if _, err := s.reviewQueue.DeleteMany(ctx, bson.D{{Key: "claim", Value: claim}}); err != nil {
 		return nil, fmt.Errorf("mongostore: decide on request %s: release the claim: %w", d.StatusID, err)
 	}
+	return out, nil
+}
+
+// PendingCounts counts held objects per collection. The count groups the collection_status index's
+// keys, so that no document (and no content) is read; the API roots come from the collections.
+func (s *Store) PendingCounts(ctx context.Context) ([]store.PendingCount, error) {
+	pipeline := mongo.Pipeline{
+		{{Key: "$sort", Value: bson.D{{Key: "collection_id", Value: 1}, {Key: "status_id", Value: 1}}}},
+		{{Key: "$project", Value: bson.D{{Key: "_id", Value: 0}, {Key: "collection_id", Value: 1}}}},
+		{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$collection_id"}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}},
+	}
+	cur, err := s.reviewQueue.Aggregate(ctx, pipeline, options.Aggregate().SetHint(indexQueueRequest))
+	if err != nil {
+		return nil, fmt.Errorf("mongostore: count pending objects: %w", err)
+	}
+	var groups []struct {
+		CollectionID string `bson:"_id"`
+		N            int    `bson:"n"`
+	}
+	if err := cur.All(ctx, &groups); err != nil {
+		return nil, fmt.Errorf("mongostore: count pending objects: %w", err)
+	}
+	if len(groups) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(groups))
+	for i, g := range groups {
+		ids[i] = g.CollectionID
+	}
+	var colls []collectionDoc
+	if err := findAll(ctx, findQuery{coll: s.collections, filter: bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+		sort: bson.D{{Key: "_id", Value: 1}}, projection: bson.D{{Key: "api_root", Value: 1}}}, &colls); err != nil {
+		return nil, fmt.Errorf("mongostore: count pending objects: roots of their collections: %w", err)
+	}
+	roots := make(map[string]string, len(colls))
+	for _, c := range colls {
+		roots[c.ID] = c.APIRoot
+	}
+	var out []store.PendingCount
+	for _, g := range groups {
+		// Objects of a collection deleted meanwhile go with it (DeleteCollection); none to count.
+		if root, ok := roots[g.CollectionID]; ok {
+			out = append(out, store.PendingCount{APIRoot: root, CollectionID: g.CollectionID, Objects: g.N})
+		}
+	}
+	slices.SortFunc(out, func(a, b store.PendingCount) int {
+		return cmp.Or(strings.Compare(a.APIRoot, b.APIRoot), strings.Compare(a.CollectionID, b.CollectionID))
+	})
 	return out, nil
 }

@@ -17,6 +17,7 @@ var reviewCases = []testCase{
 	{"ReviewReleasesRacingWritesPageExactly", reviewReleasesRacingWrites},
 	{"ReviewRejectAndExpire", reviewRejectAndExpire},
 	{"ReviewRulesCheckedAgainAtRelease", reviewRulesAtRelease},
+	{"ReviewPendingCountsPerCollection", reviewPendingCounts},
 }
 
 // submit holds objs for review as member's request id, expiring after ttl.
@@ -285,5 +286,62 @@ func reviewRulesAtRelease(t *testing.T, s store.Store) {
 		if r.ID == policy.ID || (r.ID == contested.ID && string(r.Content) == string(contested.Content)) {
 			t.Errorf("an object refused at release was stored: %s", r.ID)
 		}
+	}
+}
+
+// pendingCounts reads the held-object counts of the collections given, as collection id to count.
+func pendingCounts(t *testing.T, s store.Store, colls ...string) map[string]int {
+	t.Helper()
+	all, err := s.PendingCounts(t.Context())
+	if err != nil {
+		t.Fatalf("pending counts: %v", err)
+	}
+	out := map[string]int{}
+	for i, c := range all {
+		if i > 0 && (all[i-1].APIRoot > c.APIRoot || (all[i-1].APIRoot == c.APIRoot && all[i-1].CollectionID >= c.CollectionID)) {
+			t.Errorf("pending counts out of order: %+v before %+v", all[i-1], c)
+		}
+		if slices.Contains(colls, c.CollectionID) {
+			if c.APIRoot != rootOf(t, s, c.CollectionID) {
+				t.Errorf("pending count of %s names root %s", c.CollectionID, c.APIRoot)
+			}
+			out[c.CollectionID] = c.Objects
+		}
+	}
+	return out
+}
+
+func reviewPendingCounts(t *testing.T, s store.Store) {
+	a, b, none := newCollection(t, s), newCollection(t, s), newCollection(t, s)
+	submit(t, s, a, "cert-eu", "status-a1", time.Hour, indicator(indicatorID(1), "2026-01-01T00:00:00.000Z", 1),
+		indicator(indicatorID(2), "2026-01-01T00:00:00.000Z", 2), indicator(indicatorID(3), "2026-01-01T00:00:00.000Z", 3))
+	submit(t, s, a, "cncert-cc", "status-a2", time.Hour, indicator(indicatorID(4), "2026-01-01T00:00:00.000Z", 4))
+	submit(t, s, b, "cert-eu", "status-b1", time.Hour, indicator(indicatorID(5), "2026-01-01T00:00:00.000Z", 5))
+	// Objects stored at once are not held: they count nowhere.
+	mustPublish(t, s, store.Publication{CollectionID: none, Member: "cert-eu", Objects: []store.Object{
+		indicator(indicatorID(6), "2026-01-01T00:00:00.000Z", 6)}})
+	if got := pendingCounts(t, s, a, b, none); got[a] != 4 || got[b] != 1 || len(got) != 2 {
+		t.Errorf("after the submissions: %v; want 4 in a, 1 in b, and no series for the collection holding none", got)
+	}
+
+	decide(t, s, store.ReviewDecision{CollectionID: a, StatusID: "status-a1", ObjectIDs: []string{indicatorID(1)}, Approve: true,
+		Reviewer: "cert-eu", ReviewerToken: "reviewer-token"})
+	decide(t, s, store.ReviewDecision{CollectionID: a, StatusID: "status-a1", ObjectIDs: []string{indicatorID(2)}, Reason: "no",
+		Reviewer: "cert-eu", ReviewerToken: "reviewer-token"})
+	if got := pendingCounts(t, s, a, b); got[a] != 2 || got[b] != 1 {
+		t.Errorf("after one release and one rejection in a: %v; want 2 in a, 1 in b", got)
+	}
+	if _, err := store.Expire(t.Context(), s, store.PendingQuery{CollectionID: b, Limit: 10}, time.Now().Add(2*time.Hour)); err != nil {
+		t.Fatalf("expire: %v", err)
+	}
+	decide(t, s, store.ReviewDecision{CollectionID: a, StatusID: "status-a1", Approve: true, Reviewer: "cert-eu", ReviewerToken: "reviewer-token"})
+	if got := pendingCounts(t, s, a, b); got[a] != 1 || len(got) != 1 {
+		t.Errorf("after b expired and a's first request was decided: %v; want 1 in a and no series for b", got)
+	}
+	if err := s.DeleteCollection(t.Context(), rootOf(t, s, a), a); err != nil {
+		t.Fatalf("delete collection: %v", err)
+	}
+	if got := pendingCounts(t, s, a); len(got) != 0 {
+		t.Errorf("after deleting the collection: %v; want nothing counted", got)
 	}
 }
