@@ -250,6 +250,32 @@ func (s *Service) replaced(ctx context.Context, caller auth.Principal, r store.A
 	return nil
 }
 
+// publisherRevoked returns why the publisher of p may no longer add it to c, or "" when it still
+// may: a release stores on the publisher's behalf, so it needs what the post needed, as it is at
+// release. The grant to write the collection must still be there (removing it, or the member,
+// stops what it posted and nobody has released yet), and the token it posted with must not have
+// been revoked since (a token revoked as stolen must not publish through a reviewer who trusted
+// it). A token without a record is a client certificate's, whose trust ends with its grant.
+func (s *Service) publisherRevoked(ctx context.Context, c store.Collection, p store.PendingObject) (string, error) {
+	grants, err := s.store.Grants(ctx, p.Member)
+	if err != nil {
+		return "", fmt.Errorf("sharing: grants of %s: %w", p.Member, err)
+	}
+	if !slices.ContainsFunc(grants, func(g store.Grant) bool { return g.CollectionID == c.ID && g.Write }) {
+		return "rejected: [write-revoked] the publisher's grant to write this collection was removed while the object was held", nil
+	}
+	tok, err := s.store.Token(ctx, p.TokenID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("sharing: token %s: %w", p.TokenID, err)
+	case tok.Revoked():
+		return "rejected: [token-revoked] the token the object was posted with was revoked while it was held", nil
+	}
+	return "", nil
+}
+
 // diffProperties lists the top-level properties after adds, removes or changes in before. It
 // compares properties by their exact JSON, which is what the reviewer is asked to release.
 func diffProperties(before, after []byte) []PropertyChange {
@@ -287,9 +313,15 @@ func (s *Service) recheck(ctx context.Context, r store.APIRoot, c store.Collecti
 	if err != nil {
 		return nil, err
 	}
+	reason := ""
 	if !m.Role.CanPublish() {
+		reason = "rejected: [one-way] the publisher no longer publishes in this partnership"
+	} else if reason, err = s.publisherRevoked(ctx, c, held[0].PendingObject); err != nil {
+		return nil, err
+	}
+	if reason != "" {
 		for _, h := range held {
-			refused[h.Object.ID] = "rejected: [one-way] the publisher no longer publishes in this partnership"
+			refused[h.Object.ID] = reason
 		}
 		return refused, nil
 	}

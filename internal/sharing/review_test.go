@@ -90,3 +90,55 @@ func TestReviewChecksRulesAgainAtRelease(t *testing.T) {
 		t.Errorf("the collection holds %d objects, want none", len(page.Records))
 	}
 }
+
+// A release stores on the publisher's behalf, so it needs the publisher's grant to write and the
+// token it posted with, as they are at release: removed or revoked while the objects were held,
+// they fail them, and nothing reaches the collection.
+func TestReviewReleaseNeedsThePublishersGrantAndToken(t *testing.T) {
+	f := newFixture(t, store.PartnershipPolicy{}, member{id: "cert-eu", read: true, write: true})
+	reviewer := underReview(t, f, 0)
+	now := time.Now()
+	if err := f.store.SaveToken(t.Context(), store.Token{ID: "tok-cert-eu", Kind: store.PartnerToken, Subject: "cert-eu",
+		IssuedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	post := func(n int) string {
+		st, err := f.svc.Publish(t.Context(), f.access(t, "cert-eu"), []json.RawMessage{indicator(n, "")}, false)
+		if err != nil || len(st.Pendings) != 1 {
+			t.Fatalf("post under review: %+v, %v", st, err)
+		}
+		return st.ID
+	}
+	approve := func(status string) store.ReviewOutcome {
+		out, err := f.svc.Decide(t.Context(), reviewer, "r", Decision{StatusID: status, Approve: true})
+		if err != nil || len(out) != 1 {
+			t.Fatalf("approve %s: %+v, %v", status, out, err)
+		}
+		return out[0]
+	}
+	grant := func(write bool) {
+		if err := f.store.PutGrant(t.Context(), store.Grant{MemberID: "cert-eu", APIRoot: "r", CollectionID: f.coll, Read: true, Write: write}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	noGrant, fine, revoked := post(1), post(2), post(3)
+
+	grant(false)
+	if o := approve(noGrant); o.Outcome.Result.Stored() || !strings.HasPrefix(o.Message, "rejected: [write-revoked]") {
+		t.Errorf("released after the publisher's grant to write was removed: %+v", o)
+	}
+	grant(true)
+	if o := approve(fine); !o.Outcome.Result.Stored() {
+		t.Errorf("not released with the grant given back and the token valid: %+v", o)
+	}
+	if err := f.store.RevokeToken(t.Context(), "tok-cert-eu", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if o := approve(revoked); o.Outcome.Result.Stored() || !strings.HasPrefix(o.Message, "rejected: [token-revoked]") {
+		t.Errorf("released after the posting token was revoked: %+v", o)
+	}
+	page, err := f.store.Objects(t.Context(), f.coll, store.Query{Limit: 10})
+	if err != nil || len(page.Records) != 1 {
+		t.Errorf("the collection holds %d objects, want the one released with grant and token", len(page.Records))
+	}
+}
