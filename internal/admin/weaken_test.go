@@ -32,6 +32,11 @@ func TestWeakeningsNameEveryLooseningAndNothingElse(t *testing.T) {
 		{"jurisdictions set", store.PartnershipPolicy{}, store.PartnershipPolicy{Jurisdictions: eu}, nil},
 		{"onward sharing allowed", store.PartnershipPolicy{NoOnwardSharing: true}, store.PartnershipPolicy{}, []string{"onward sharing allowed"}},
 		{"onward sharing forbidden", store.PartnershipPolicy{}, store.PartnershipPolicy{NoOnwardSharing: true}, nil},
+		{"a reviewer named", store.PartnershipPolicy{}, store.PartnershipPolicy{Reviewers: []string{"cert-eu"}},
+			[]string{"reviewers added: cert-eu may release"}},
+		{"a reviewer added", store.PartnershipPolicy{Reviewers: []string{"cert-eu"}}, store.PartnershipPolicy{Reviewers: []string{"cert-eu", "cncert-cc"}},
+			[]string{"reviewers added: cncert-cc may release"}},
+		{"a reviewer removed", store.PartnershipPolicy{Reviewers: []string{"cert-eu", "cncert-cc"}}, store.PartnershipPolicy{Reviewers: []string{"cert-eu"}}, nil},
 	}
 	for _, tc := range partnership {
 		checkWeakenings(t, tc.name, admin.PartnershipWeakenings(tc.before, tc.after), tc.want)

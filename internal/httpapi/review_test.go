@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -36,6 +37,24 @@ func TestReviewPolicyAdvertised(t *testing.T) {
 
 		h.refused("drop review unconfirmed", h.call("PATCH", "/admin/partnerships/eu-japan/collections/cyber-threats/policy/",
 			map[string]any{"review": nil, "review_timeout": nil}), 409, "weakens-rules")
+
+		// Partnership review: the partnership names its moderators; naming one is a weakening (one
+		// more party may release), and the collection advertises who they are.
+		h.ok("partnership review", h.call("PATCH", "/admin/partnerships/eu-japan/collections/cyber-threats/policy/",
+			map[string]any{"review": "partnership"}), 200, nil)
+		h.refused("name a moderator unconfirmed", h.call("PATCH", "/admin/partnerships/eu-japan/policy/",
+			map[string]any{"reviewers": []string{"jpcert-cc"}}), 409, "weakens-rules")
+		h.refused("name too many moderators", h.call("PATCH", "/admin/partnerships/eu-japan/policy/?confirm_weaken=true",
+			map[string]any{"reviewers": manyMembers(admin.MaxReviewers + 1)}), 400, "invalid-request")
+		h.ok("name a moderator", h.call("PATCH", "/admin/partnerships/eu-japan/policy/?confirm_weaken=true",
+			map[string]any{"reviewers": []string{"jpcert-cc"}}), 200, nil)
+		coll = nil
+		h.hub.get(collectionPath("eu-japan", "cyber-threats"), h.tokens["cert-eu"]).json(t, &coll)
+		if got, _ := coll["x_taxiihub_reviewers"].([]any); coll["x_taxiihub_review"] != "partnership" || len(got) != 1 || got[0] != "jpcert-cc" {
+			t.Errorf("partnership review advertised as %v by %v; want partnership by [jpcert-cc]", coll["x_taxiihub_review"], coll["x_taxiihub_reviewers"])
+		}
+		h.ok("remove the moderator", h.call("PATCH", "/admin/partnerships/eu-japan/policy/",
+			map[string]any{"reviewers": nil}), 200, nil)
 	})
 }
 
@@ -148,4 +167,13 @@ func TestReviewHoldsThenReleases(t *testing.T) {
 			t.Errorf("releases timed: %v, want the one released", got)
 		}
 	})
+}
+
+// manyMembers names n distinct members.
+func manyMembers(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("member-%d", i)
+	}
+	return out
 }

@@ -21,8 +21,12 @@ import (
 // once, by mayReview, and whatever a reviewer may not decide looks as if it did not exist:
 //
 //   - the collection's rule own-member: a reviewer token of the publishing member;
-//   - partnership: a reviewer token of any member holding a grant in the partnership;
-//   - never the token that posted the object, so that four eyes are always two people.
+//   - partnership: a reviewer token of a member the partnership names as a moderator
+//     (PartnershipPolicy.Reviewers) that holds a grant in it; any other member's reviewer token,
+//     however many grants it holds, is not a moderator;
+//   - never the token that posted the object, so that four eyes are always two people. The hub
+//     knows tokens, not people: a person with two tokens (one a reviewer's) could approve their
+//     own post, which is why reviewer tokens are issued to a second person only.
 //
 // Releasing checks every rule again, from the policies, withdrawals, ownership and origins as they
 // are then, since they may have changed while the object waited.
@@ -181,8 +185,9 @@ func (s *Service) reviewRoot(ctx context.Context, caller auth.Principal, root st
 	return r, nil
 }
 
-// mayReview reports whether caller may decide an object held in a collection under rule.
-func mayReview(caller auth.Principal, rule store.ReviewRule, p store.PendingObject) bool {
+// mayReview reports whether caller may decide an object held in a collection under rule, in a
+// partnership whose rules are root.
+func mayReview(caller auth.Principal, root store.PartnershipPolicy, rule store.ReviewRule, p store.PendingObject) bool {
 	if !caller.Reviewer || caller.TokenID == p.TokenID {
 		return false
 	}
@@ -190,7 +195,7 @@ func mayReview(caller auth.Principal, rule store.ReviewRule, p store.PendingObje
 	case store.ReviewOwnMember:
 		return caller.MemberID == p.Member
 	case store.ReviewPartnership:
-		return caller.InRoot(p.APIRoot)
+		return slices.Contains(root.Reviewers, caller.MemberID) && caller.InRoot(p.APIRoot)
 	}
 	// A collection whose review was switched off holds objects nobody but the hub's expiry decides.
 	return false
@@ -213,7 +218,7 @@ func (s *Service) held(ctx context.Context, caller auth.Principal, r store.APIRo
 			}
 			colls[p.CollectionID] = c
 		}
-		if !mayReview(caller, c.Policy.Review, p) {
+		if !mayReview(caller, r.Policy, c.Policy.Review, p) {
 			continue
 		}
 		h := HeldObject{PendingObject: p, CollectionAlias: c.Alias}
