@@ -272,7 +272,9 @@ type Store interface {
 	// (withdrawals and ownership decided again, origins, a publish ledger entry whose Endpoint names
 	// the reviewer, date added after everything stored before); a rejection or expiry appends a
 	// reject ledger entry. The request's status moves each object from pendings to successes or
-	// failures (Status.Settle).
+	// failures (Status.Settle). Removing an object from the queue commits with everything its
+	// decision writes (the backend's transaction, per chunk of objects where it must chunk), so
+	// that a failure leaves it held and undecided and a decision retried or racing decides it once.
 	Decide(ctx context.Context, d ReviewDecision) ([]ReviewOutcome, error)
 
 	// SaveStatus creates or replaces a status resource.

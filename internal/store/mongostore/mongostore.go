@@ -192,6 +192,9 @@ type hooks struct {
 	inPublishTxn func(ctx context.Context, collectionID string)
 	// beforeSequence runs before each sequencer run; an error fails the run.
 	beforeSequence func(ctx context.Context) error
+	// inDecideTxn runs inside each review decision's transaction, after its writes, on every
+	// attempt; an error aborts the transaction and fails the decision.
+	inDecideTxn func(ctx context.Context, statusID string) error
 }
 
 // Open connects, checks that the deployment supports transactions (a replica set or sharded cluster;
