@@ -328,15 +328,18 @@ func (s *Store) decideHeld(ctx context.Context, d store.ReviewDecision, held []s
 	return out, st, nil
 }
 
+// pendingCountsPipeline counts held objects per collection id from the keys of indexQueueRequest:
+// sorted and projected on its fields, the server scans the index and reads no document.
+var pendingCountsPipeline = mongo.Pipeline{
+	{{Key: "$sort", Value: bson.D{{Key: "collection_id", Value: 1}, {Key: "status_id", Value: 1}}}},
+	{{Key: "$project", Value: bson.D{{Key: "_id", Value: 0}, {Key: "collection_id", Value: 1}}}},
+	{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$collection_id"}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}},
+}
+
 // PendingCounts counts held objects per collection. The count groups the collection_status index's
 // keys, so that no document (and no content) is read; the API roots come from the collections.
 func (s *Store) PendingCounts(ctx context.Context) ([]store.PendingCount, error) {
-	pipeline := mongo.Pipeline{
-		{{Key: "$sort", Value: bson.D{{Key: "collection_id", Value: 1}, {Key: "status_id", Value: 1}}}},
-		{{Key: "$project", Value: bson.D{{Key: "_id", Value: 0}, {Key: "collection_id", Value: 1}}}},
-		{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$collection_id"}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}},
-	}
-	cur, err := s.reviewQueue.Aggregate(ctx, pipeline, options.Aggregate().SetHint(indexQueueRequest))
+	cur, err := s.reviewQueue.Aggregate(ctx, pendingCountsPipeline, options.Aggregate().SetHint(indexQueueRequest))
 	if err != nil {
 		return nil, fmt.Errorf("mongostore: count pending objects: %w", err)
 	}

@@ -3,9 +3,12 @@ package mongostore_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"taxiihub/internal/store"
 )
@@ -97,5 +100,44 @@ func TestDecisionFailingMidwayChangesNothing(t *testing.T) {
 	}
 	if st, err := s.Status(ctx, "root", "status-1"); err != nil || st.Pending || len(st.Successes) != 1 || len(st.Failures) != 1 {
 		t.Errorf("status after the decisions: %+v (%v)", st, err)
+	}
+}
+
+// TestPendingCountsReadTheIndexOnly: counting what is held, at every scrape, scans the keys of
+// the review queue's request index and reads no document, however large the held objects are.
+func TestPendingCountsReadTheIndexOnly(t *testing.T) {
+	s := openStore(t, mongod.Database(t))
+	coll := newCollection(t, s)
+	now := time.Now()
+	o := obj("indicator", 1, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	plan := &store.StatusPlan{Status: store.Status{ID: "status-1", APIRoot: "root", RequestTimestamp: now},
+		Details: []store.PlannedDetail{{Detail: store.StatusDetail{ID: o.ID}}}}
+	if err := s.Submit(t.Context(), store.Submission{Publication: store.Publication{CollectionID: coll, Member: "cert-eu",
+		Objects: []store.Object{o}, Status: plan}, At: now, Expires: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := s.ExplainPendingCounts(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ex struct {
+		Stages []struct {
+			Cursor struct {
+				QueryPlanner struct {
+					WinningPlan bson.Raw `bson:"winningPlan"`
+				} `bson:"queryPlanner"`
+			} `bson:"$cursor"`
+		} `bson:"stages"`
+	}
+	if err := bson.Unmarshal(raw, &ex); err != nil || len(ex.Stages) == 0 || ex.Stages[0].Cursor.QueryPlanner.WinningPlan == nil {
+		t.Fatalf("explain: %v\n%s", err, raw)
+	}
+	stages, indexes := planStages(t, ex.Stages[0].Cursor.QueryPlanner.WinningPlan)
+	t.Logf("plan: %v on %v", stages, indexes)
+	if slices.Contains(stages, "FETCH") || slices.Contains(stages, "COLLSCAN") || !slices.Contains(indexes, "collection_status") {
+		t.Errorf("the count's plan: stages %v on indexes %v; want a scan of collection_status without FETCH", stages, indexes)
+	}
+	if counts, err := s.PendingCounts(t.Context()); err != nil || len(counts) != 1 || counts[0].Objects != 1 {
+		t.Errorf("pending counts: %+v, %v", counts, err)
 	}
 }

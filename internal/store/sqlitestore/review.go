@@ -237,14 +237,16 @@ func (s *Store) Decide(ctx context.Context, d store.ReviewDecision) ([]store.Rev
 	return out, nil
 }
 
+const pendingCountsQuery = `SELECT c.api_root, p.collection_id, p.n
+	FROM (SELECT collection_id, COUNT(*) AS n FROM pending GROUP BY collection_id) AS p
+	JOIN collections AS c ON c.id = p.collection_id
+	ORDER BY c.api_root, p.collection_id`
+
 // PendingCounts counts held objects per collection. It reads the pending_request index only (its
 // collection id), never a row's content; a collection belongs to one API root, which the join
 // gives.
 func (s *Store) PendingCounts(ctx context.Context) ([]store.PendingCount, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT c.api_root, p.collection_id, p.n
-		FROM (SELECT collection_id, COUNT(*) AS n FROM pending GROUP BY collection_id) AS p
-		JOIN collections AS c ON c.id = p.collection_id
-		ORDER BY c.api_root, p.collection_id`)
+	rows, err := s.read.QueryContext(ctx, pendingCountsQuery)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: count pending objects: %w", err)
 	}
