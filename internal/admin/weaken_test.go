@@ -284,6 +284,20 @@ partnerships:
 		t.Errorf("apply's partnership update recorded %q; want personal data before and after", got)
 	}
 
+	// A spec naming the partnership's moderators: one more is a weakening, dropping one is not.
+	moderated := strings.Replace(loose, "policy: {personal_data: strip}", "policy: {personal_data: strip, reviewers: [cert-eu]}", 1)
+	wantKind(t, "a moderator named unconfirmed", refuse(e.svc.Apply(ctx, "alice", parse(t, moderated), false, false)), admin.Weakens,
+		"partnership p: reviewers added: cert-eu")
+	if _, err := e.svc.Apply(ctx, "alice", parse(t, moderated), false, true); err != nil {
+		t.Fatalf("moderator confirmed: %v", err)
+	}
+	if d, err := e.svc.Partnership(ctx, "p"); err != nil || !slices.Equal(d.Policy.Reviewers, []string{"cert-eu"}) {
+		t.Errorf("the spec's reviewers: %+v, %v", d.Policy, err)
+	}
+	if _, err := e.svc.Apply(ctx, "alice", parse(t, loose), false, false); err != nil {
+		t.Errorf("a spec dropping the moderator was refused: %v", err)
+	}
+
 	// A membership patch for a member without one must say what a new one needs.
 	if _, err := e.svc.AddMember(ctx, "alice", admin.Member{ID: "m", Name: "M", Jurisdiction: "FR"}); err != nil {
 		t.Fatal(err)
