@@ -188,10 +188,7 @@ func (s *Store) Decide(ctx context.Context, d store.ReviewDecision) ([]store.Rev
 			_ = s.sequence(ctx, nil)
 		}
 	}()
-	var (
-		out     []store.ReviewOutcome
-		unsaved *store.Status
-	)
+	var out []store.ReviewOutcome
 	for start, end := range chunks(sizes) {
 		res, st, saved, err := s.decideChunk(ctx, d, docs[start:end])
 		if err != nil {
@@ -200,16 +197,11 @@ func (s *Store) Decide(ctx context.Context, d store.ReviewDecision) ([]store.Rev
 		committed = committed || len(res) > 0
 		out = append(out, res...)
 		if st.ID != "" && !saved {
-			unsaved = &st
-		} else if saved {
-			unsaved = nil
-		}
-	}
-	if unsaved != nil {
-		// A status too large to share a transaction (thousands of long messages) is saved just
-		// after, as Publish saves one.
-		if err := s.SaveStatus(ctx, *unsaved); err != nil {
-			return out, fmt.Errorf("mongostore: decide on request %s: %w", d.StatusID, err)
+			// A status too large to share a transaction (thousands of long messages) is saved just
+			// after, as Publish saves one, and before the next chunk reads it.
+			if err := s.SaveStatus(ctx, st); err != nil {
+				return out, fmt.Errorf("mongostore: decide on request %s: %w", d.StatusID, err)
+			}
 		}
 	}
 	return out, nil
