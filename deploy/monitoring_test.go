@@ -202,6 +202,7 @@ var (
 	promqlRanges    = regexp.MustCompile(`\[[^\]]*\]`)
 	promqlGrouping  = regexp.MustCompile(`\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)`)
 	promqlNames     = regexp.MustCompile(`[a-zA-Z_:][a-zA-Z0-9_:]*`)
+	promqlDurations = regexp.MustCompile(`\b\d+(?:ms|[smhdwy])\b`) // offset 1d
 	promqlNumbers   = regexp.MustCompile(`\b\d+(?:\.\d+)?(?:e[+-]?\d+)?\b`)
 	prometheusOwnUp = "up" // the series Prometheus itself records for every target it scrapes
 )
@@ -212,6 +213,7 @@ func metricsIn(expr string) []string {
 	e = promqlMatchers.ReplaceAllString(e, " ")
 	e = promqlRanges.ReplaceAllString(e, " ")
 	e = promqlGrouping.ReplaceAllString(e, " ")
+	e = promqlDurations.ReplaceAllString(e, " ")
 	e = promqlNumbers.ReplaceAllString(e, " ")
 	var names []string
 	for _, n := range promqlNames.FindAllString(e, -1) {
@@ -296,6 +298,11 @@ func scrapeMetricNames(t *testing.T) map[string]bool {
 		`{"objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--not-a-uuid"}]}`)
 	send(t, http.MethodGet, srv.URL+"/taxii2/", "not-a-token", "")
 	send(t, http.MethodGet, srv.URL+"/taxii2/", "not-a-token", "")
+	// An object held for review in the example's reviewed collection: a series of the pending gauge.
+	send(t, http.MethodPost, srv.URL+"/eu-china-cyber/collections/released/objects/", certEU,
+		`{"objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--00000001-3333-4333-8333-333333333333",`+
+			`"created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","name":"held",`+
+			`"pattern":"[ipv4-addr:value = '203.0.113.9']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"}]}`)
 
 	operator, err := os.ReadFile(filepath.Join(cfg.DataDir, server.OperatorTokenFile))
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 
 var policyGroup = group{name: "policy", actions: []action{
 	{"show", "PARTNERSHIP", "show the rules of a partnership, its collections and its members", policyShow},
-	{"set", "PARTNERSHIP [--personal-data allow|reject|strip] [--jurisdiction CODE]... [--no-onward-sharing[=false]] [--clear RULE]... [--confirm-weaken]",
+	{"set", "PARTNERSHIP [--personal-data allow|reject|strip] [--jurisdiction CODE]... [--no-onward-sharing[=false]] [--reviewer MEMBER]... [--clear RULE]... [--confirm-weaken]",
 		"change the partnership rules named, and only those; --clear removes one", policySet},
 	{"collection", "PARTNERSHIP COLLECTION [--type TYPE]... [--deny-property NAME]... [--tlp-max LEVEL] [--unmarked clear|refuse] [--allow-property TYPE:PATH]... [--review none|own-member|partnership] [--review-timeout D] [--clear RULE]... [--confirm-weaken]",
 		"change the collection rules named, and only those; --clear removes one", policyCollection},
@@ -72,6 +72,7 @@ func policyShow(inv *invocation) error {
 		fmt.Fprintf(w, "  personal data      %s\n", p.PersonalData)
 		fmt.Fprintf(w, "  jurisdictions      %s\n", orDash(strings.Join(p.Jurisdictions, " ")))
 		fmt.Fprintf(w, "  no onward sharing  %s\n", yesNo(p.NoOnwardSharing))
+		fmt.Fprintf(w, "  reviewers          %s\n", orDash(strings.Join(p.Reviewers, " ")))
 		table(w, "\nCOLLECTION\tALLOWED TYPES\tDENIED PROPERTIES\tTLP MAX", func(tw io.Writer) {
 			for _, c := range d.Collections {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", orDash(c.Alias), orDash(strings.Join(c.Policy.AllowedTypes, " ")),
@@ -136,10 +137,11 @@ func withConfirmation(path string, confirm bool) string {
 
 func policySet(inv *invocation) error {
 	personal := inv.fs.String("personal-data", "", "what to do with personal data: allow, reject or strip")
-	var jurisdictions, clear repeated
+	var jurisdictions, reviewers, clear repeated
 	inv.fs.Var(&jurisdictions, "jurisdiction", "a jurisdiction members may come from (ISO 3166-1 alpha-2, or EU); repeat for more: the list given replaces the list held")
+	inv.fs.Var(&reviewers, "reviewer", "a member whose reviewer tokens release what is posted to collections under partnership review (a moderator); repeat for more: the list given replaces the list held")
 	noOnward := inv.fs.Bool("no-onward-sharing", false, "forbid posting what was received here into another partnership (=false allows it)")
-	inv.fs.Var(&clear, "clear", "remove a rule: personal_data, jurisdictions or no_onward_sharing; repeat for more")
+	inv.fs.Var(&clear, "clear", "remove a rule: personal_data, jurisdictions, no_onward_sharing or reviewers; repeat for more")
 	confirm := confirmWeakenFlag(inv)
 	args, err := inv.parse(1, 1)
 	if err != nil {
@@ -149,19 +151,21 @@ func policySet(inv *invocation) error {
 	patch.set(inv, "personal-data", "personal_data", *personal)
 	patch.set(inv, "jurisdiction", "jurisdictions", []string(jurisdictions))
 	patch.set(inv, "no-onward-sharing", "no_onward_sharing", *noOnward)
-	if err := patch.clear(clear, "personal_data", "jurisdictions", "no_onward_sharing"); err != nil {
+	patch.set(inv, "reviewer", "reviewers", []string(reviewers))
+	if err := patch.clear(clear, "personal_data", "jurisdictions", "no_onward_sharing", "reviewers"); err != nil {
 		return err
 	}
 	if len(patch) == 0 {
-		return usagef("name a rule to change (--personal-data, --jurisdiction, --no-onward-sharing) or to remove (--clear RULE)")
+		return usagef("name a rule to change (--personal-data, --jurisdiction, --no-onward-sharing, --reviewer) or to remove (--clear RULE)")
 	}
 	var p admin.Partnership
 	if err := inv.call(http.MethodPatch, withConfirmation("/admin/partnerships/"+seg(args[0])+"/policy/", *confirm), patch, &p); err != nil {
 		return err
 	}
 	return inv.output(p, func(w io.Writer) {
-		fmt.Fprintf(w, "partnership %s: personal data %s; jurisdictions %s; no onward sharing %s\n", p.Slug,
-			p.Policy.PersonalData, orDash(strings.Join(p.Policy.Jurisdictions, " ")), yesNo(p.Policy.NoOnwardSharing))
+		fmt.Fprintf(w, "partnership %s: personal data %s; jurisdictions %s; no onward sharing %s; reviewers %s\n", p.Slug,
+			p.Policy.PersonalData, orDash(strings.Join(p.Policy.Jurisdictions, " ")), yesNo(p.Policy.NoOnwardSharing),
+			orDash(strings.Join(p.Policy.Reviewers, " ")))
 	})
 }
 

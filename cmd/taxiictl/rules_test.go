@@ -248,6 +248,7 @@ func TestPolicyCommandsChangeOnlyWhatTheyName(t *testing.T) {
 		{[]string{"policy", "collection", "eu-japan", "cyber-threats", "--type", "indicator", "--type", "malware"}, "types allowed: malware"},
 		{[]string{"membership", "add", "jpcert-cc", "eu-japan", "--role", "both"}, "may now publish"},
 		{[]string{"membership", "add", "jpcert-cc", "eu-japan", "--clear", "clearance"}, "clearance of jpcert-cc in eu-japan removed"},
+		{[]string{"policy", "set", "eu-japan", "--reviewer", "jpcert-cc"}, "reviewers added: jpcert-cc"},
 	} {
 		status, _, stderr := h.ctl(t, tc.args...)
 		if status != exitFailed || !strings.Contains(stderr, tc.says) || !strings.Contains(stderr, "--confirm-weaken") {
@@ -261,6 +262,14 @@ func TestPolicyCommandsChangeOnlyWhatTheyName(t *testing.T) {
 	}
 
 	h.must(t, "policy", "collection", "eu-japan", "cyber-threats", "--clear", "tlp-max", "--confirm-weaken")
+	// Naming the partnership's moderators, confirmed; removing them weakens nothing.
+	if out := h.must(t, "policy", "set", "eu-japan", "--reviewer", "jpcert-cc", "--reviewer", "cert-eu", "--confirm-weaken"); !strings.Contains(out, "reviewers cert-eu jpcert-cc") {
+		t.Errorf("policy set --reviewer: %s", out)
+	}
+	if out := h.must(t, "policy", "show", "eu-japan"); !strings.Contains(out, "reviewers          cert-eu jpcert-cc") {
+		t.Errorf("policy show does not name the moderators:\n%s", out)
+	}
+	h.must(t, "policy", "set", "eu-japan", "--clear", "reviewers")
 	d = admin.PartnershipDetail{}
 	h.mustJSON(t, &d, "policy", "show", "eu-japan")
 	for _, c := range d.Collections {

@@ -51,6 +51,10 @@ var (
 	pathSegmentPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,250}$`)
 )
 
+// MaxReviewers bounds the moderators one partnership names: a handful of release authorities, not
+// a membership list.
+const MaxReviewers = 50
+
 // maxAllowedProperties bounds the paths one collection's allow-list holds, so that judging an
 // object against it stays cheap.
 const maxAllowedProperties = 1000
@@ -66,6 +70,12 @@ func checkPartnershipPolicy(p *problems, where string, pol PartnershipPolicy) {
 	}
 	for _, j := range pol.Jurisdictions {
 		checkJurisdiction(p, where+"jurisdictions: ", j)
+	}
+	for _, m := range pol.Reviewers {
+		checkName(p, where+"reviewers: member", m)
+	}
+	if len(pol.Reviewers) > MaxReviewers {
+		p.add("%sreviewers: %d members; a partnership names at most %d", where, len(pol.Reviewers), MaxReviewers)
 	}
 }
 
@@ -141,7 +151,7 @@ func storePartnershipPolicy(p PartnershipPolicy) store.PartnershipPolicy {
 		mode = store.PersonalDataAllow
 	}
 	return store.PartnershipPolicy{PersonalData: mode, Jurisdictions: store.SortedSet(p.Jurisdictions),
-		NoOnwardSharing: p.NoOnwardSharing}
+		NoOnwardSharing: p.NoOnwardSharing, Reviewers: store.SortedSet(p.Reviewers)}
 }
 
 func partnershipPolicyOf(p store.PartnershipPolicy) PartnershipPolicy {
@@ -149,7 +159,8 @@ func partnershipPolicyOf(p store.PartnershipPolicy) PartnershipPolicy {
 	if mode == "" {
 		mode = PersonalDataAllow
 	}
-	return PartnershipPolicy{PersonalData: mode, Jurisdictions: p.Jurisdictions, NoOnwardSharing: p.NoOnwardSharing}
+	return PartnershipPolicy{PersonalData: mode, Jurisdictions: p.Jurisdictions, NoOnwardSharing: p.NoOnwardSharing,
+		Reviewers: p.Reviewers}
 }
 
 // storeCollectionPolicy converts a policy that passed checkCollectionPolicy.
@@ -242,6 +253,9 @@ func describePartnershipPolicy(p store.PartnershipPolicy) string {
 	}
 	if p.NoOnwardSharing {
 		parts = append(parts, "no onward sharing")
+	}
+	if len(p.Reviewers) > 0 {
+		parts = append(parts, "moderated by the reviewers of "+strings.Join(p.Reviewers, ", "))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -40,6 +40,10 @@ type PartnershipPolicy struct {
 	Jurisdictions []string `json:"jurisdictions,omitempty" yaml:"jurisdictions"`
 	// NoOnwardSharing forbids members from posting what they received here into another partnership.
 	NoOnwardSharing bool `json:"no_onward_sharing,omitempty" yaml:"no_onward_sharing"`
+	// Reviewers are the members (at most MaxReviewers) whose reviewer tokens release what is posted
+	// to the partnership's collections under review "partnership": its moderators. None named,
+	// nothing posted there is released, and it expires.
+	Reviewers []string `json:"reviewers,omitempty" yaml:"reviewers"`
 }
 
 // CollectionPolicy holds the rules on what one collection accepts.
@@ -59,8 +63,8 @@ type CollectionPolicy struct {
 	// rules"). Types without an entry carry the properties every object may carry only.
 	AllowedProperties map[string][]string `json:"allowed_properties,omitempty" yaml:"allowed_properties"`
 	// Review says who releases what members post before readers see it: none (the default: stored
-	// at once), own-member (a reviewer of the publishing member) or partnership (a reviewer of any
-	// member of the partnership, as a moderator).
+	// at once), own-member (a reviewer of the publishing member) or partnership (a reviewer of a
+	// member the partnership names in its reviewers, as a moderator).
 	Review string `json:"review,omitempty" yaml:"review"`
 	// ReviewTimeout is how long a posted object waits for its review before it expires: whole days
 	// ("7d", the default) or a Go duration ("36h", "90m"), between MinReviewTimeout and

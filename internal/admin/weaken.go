@@ -38,6 +38,12 @@ func PartnershipWeakenings(before, after store.PartnershipPolicy) []string {
 	if before.NoOnwardSharing && !after.NoOnwardSharing {
 		out = append(out, "onward sharing allowed")
 	}
+	// A moderator added may release into every collection under partnership review what the
+	// members post there: one more party whose say-so lets intelligence through. Removing one
+	// only holds objects longer.
+	if added := setAdded(before.Reviewers, after.Reviewers); len(added) > 0 {
+		out = append(out, "reviewers added: "+strings.Join(added, ", ")+" may release what members post to collections under partnership review")
+	}
 	return out
 }
 

@@ -32,6 +32,11 @@ func TestWeakeningsNameEveryLooseningAndNothingElse(t *testing.T) {
 		{"jurisdictions set", store.PartnershipPolicy{}, store.PartnershipPolicy{Jurisdictions: eu}, nil},
 		{"onward sharing allowed", store.PartnershipPolicy{NoOnwardSharing: true}, store.PartnershipPolicy{}, []string{"onward sharing allowed"}},
 		{"onward sharing forbidden", store.PartnershipPolicy{}, store.PartnershipPolicy{NoOnwardSharing: true}, nil},
+		{"a reviewer named", store.PartnershipPolicy{}, store.PartnershipPolicy{Reviewers: []string{"cert-eu"}},
+			[]string{"reviewers added: cert-eu may release"}},
+		{"a reviewer added", store.PartnershipPolicy{Reviewers: []string{"cert-eu"}}, store.PartnershipPolicy{Reviewers: []string{"cert-eu", "cncert-cc"}},
+			[]string{"reviewers added: cncert-cc may release"}},
+		{"a reviewer removed", store.PartnershipPolicy{Reviewers: []string{"cert-eu", "cncert-cc"}}, store.PartnershipPolicy{Reviewers: []string{"cert-eu"}}, nil},
 	}
 	for _, tc := range partnership {
 		checkWeakenings(t, tc.name, admin.PartnershipWeakenings(tc.before, tc.after), tc.want)
@@ -277,6 +282,20 @@ partnerships:
 	}
 	if got := states["partnership.update"]; got != [2]string{`{"personal_data":"reject"}`, `{"personal_data":"strip"}`} {
 		t.Errorf("apply's partnership update recorded %q; want personal data before and after", got)
+	}
+
+	// A spec naming the partnership's moderators: one more is a weakening, dropping one is not.
+	moderated := strings.Replace(loose, "policy: {personal_data: strip}", "policy: {personal_data: strip, reviewers: [cert-eu]}", 1)
+	wantKind(t, "a moderator named unconfirmed", refuse(e.svc.Apply(ctx, "alice", parse(t, moderated), false, false)), admin.Weakens,
+		"partnership p: reviewers added: cert-eu")
+	if _, err := e.svc.Apply(ctx, "alice", parse(t, moderated), false, true); err != nil {
+		t.Fatalf("moderator confirmed: %v", err)
+	}
+	if d, err := e.svc.Partnership(ctx, "p"); err != nil || !slices.Equal(d.Policy.Reviewers, []string{"cert-eu"}) {
+		t.Errorf("the spec's reviewers: %+v, %v", d.Policy, err)
+	}
+	if _, err := e.svc.Apply(ctx, "alice", parse(t, loose), false, false); err != nil {
+		t.Errorf("a spec dropping the moderator was refused: %v", err)
 	}
 
 	// A membership patch for a member without one must say what a new one needs.

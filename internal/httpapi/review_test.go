@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -36,6 +38,24 @@ func TestReviewPolicyAdvertised(t *testing.T) {
 
 		h.refused("drop review unconfirmed", h.call("PATCH", "/admin/partnerships/eu-japan/collections/cyber-threats/policy/",
 			map[string]any{"review": nil, "review_timeout": nil}), 409, "weakens-rules")
+
+		// Partnership review: the partnership names its moderators; naming one is a weakening (one
+		// more party may release), and the collection advertises who they are.
+		h.ok("partnership review", h.call("PATCH", "/admin/partnerships/eu-japan/collections/cyber-threats/policy/",
+			map[string]any{"review": "partnership"}), 200, nil)
+		h.refused("name a moderator unconfirmed", h.call("PATCH", "/admin/partnerships/eu-japan/policy/",
+			map[string]any{"reviewers": []string{"jpcert-cc"}}), 409, "weakens-rules")
+		h.refused("name too many moderators", h.call("PATCH", "/admin/partnerships/eu-japan/policy/?confirm_weaken=true",
+			map[string]any{"reviewers": manyMembers(admin.MaxReviewers + 1)}), 400, "invalid-request")
+		h.ok("name a moderator", h.call("PATCH", "/admin/partnerships/eu-japan/policy/?confirm_weaken=true",
+			map[string]any{"reviewers": []string{"jpcert-cc"}}), 200, nil)
+		coll = nil
+		h.hub.get(collectionPath("eu-japan", "cyber-threats"), h.tokens["cert-eu"]).json(t, &coll)
+		if got, _ := coll["x_taxiihub_reviewers"].([]any); coll["x_taxiihub_review"] != "partnership" || len(got) != 1 || got[0] != "jpcert-cc" {
+			t.Errorf("partnership review advertised as %v by %v; want partnership by [jpcert-cc]", coll["x_taxiihub_review"], coll["x_taxiihub_reviewers"])
+		}
+		h.ok("remove the moderator", h.call("PATCH", "/admin/partnerships/eu-japan/policy/",
+			map[string]any{"reviewers": nil}), 200, nil)
 	})
 }
 
@@ -148,4 +168,100 @@ func TestReviewHoldsThenReleases(t *testing.T) {
 			t.Errorf("releases timed: %v, want the one released", got)
 		}
 	})
+}
+
+// TestReleaseNeedsThePublishersRightAtRelease: a release stores on the publisher's behalf with
+// the rights it has then. CERT-EU posts twice under review; its write grant is taken away before
+// the first release and its posting token revoked before the second: both fail with the reason,
+// and CNCERT never reads either.
+func TestReleaseNeedsThePublishersRightAtRelease(t *testing.T) {
+	backends(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		h := newExampleHub(t, open(t))
+		h.ok("set review", h.call("PATCH", "/admin/partnerships/eu-china-cyber/collections/indicators/policy/",
+			map[string]any{"review": "own-member"}), 200, nil)
+		var reviewer, publisher admin.IssuedToken
+		h.ok("reviewer token", h.call("POST", "/admin/tokens/", admin.TokenRequest{Subject: "cert-eu", Role: "reviewer"}), 201, &reviewer)
+		h.ok("publishing token", h.call("POST", "/admin/tokens/", admin.TokenRequest{Subject: "cert-eu"}), 201, &publisher)
+		coll := collectionPath("eu-china-cyber", "indicators")
+		first := postStatus(t, h.hub, coll, publisher.JWT, sdo("indicator", 1, indicatorOf(1)))
+		second := postStatus(t, h.hub, coll, publisher.JWT, sdo("indicator", 2, indicatorOf(2)))
+		approve := func(st taxii.Status) string {
+			t.Helper()
+			r := h.hub.post("/eu-china-cyber/x-taxiihub-review/"+st.ID+"/", reviewer.JWT, []byte(`{"decision":"approve"}`))
+			if r.status != 200 {
+				t.Fatalf("approve: %d %s", r.status, r.body)
+			}
+			var now taxii.Status
+			h.hub.get("/eu-china-cyber/status/"+st.ID+"/", h.tokens["cert-eu"]).json(t, &now)
+			if now.Status != "complete" || now.FailureCount != 1 {
+				t.Fatalf("status after the release: %+v; want one failure", now)
+			}
+			return now.Failures[0].Message
+		}
+		grant := func(write bool) {
+			h.ok("grant", h.call("PUT", "/admin/partnerships/eu-china-cyber/collections/indicators/grants/cert-eu/",
+				map[string]bool{"read": true, "write": write}), 200, nil)
+		}
+
+		grant(false)
+		if msg := approve(first); !strings.HasPrefix(msg, "rejected: [write-revoked]") {
+			t.Errorf("released after the write grant was taken away: %q", msg)
+		}
+		grant(true)
+		h.ok("revoke", h.call("POST", "/admin/tokens/"+publisher.Token.ID+"/revoke/", nil), 200, nil)
+		if msg := approve(second); !strings.HasPrefix(msg, "rejected: [token-revoked]") {
+			t.Errorf("released after the posting token was revoked: %q", msg)
+		}
+		var page taxii.Envelope
+		h.hub.get(coll+"objects/", h.tokens["cncert-cc"]).json(t, &page)
+		if len(page.Objects) != 0 {
+			t.Errorf("CNCERT reads %d objects, want none released", len(page.Objects))
+		}
+	})
+}
+
+// TestPartnershipReviewByItsModerators: under partnership review only the reviewer tokens of the
+// members the partnership names decide; CERT-EU's own reviewer, not named, sees nothing held and
+// may decide nothing, CNCERT's, named, releases.
+func TestPartnershipReviewByItsModerators(t *testing.T) {
+	backends(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		h := newExampleHub(t, open(t))
+		h.ok("set review", h.call("PATCH", "/admin/partnerships/eu-china-cyber/collections/indicators/policy/",
+			map[string]any{"review": "partnership"}), 200, nil)
+		h.ok("name the moderator", h.call("PATCH", "/admin/partnerships/eu-china-cyber/policy/?confirm_weaken=true",
+			map[string]any{"reviewers": []string{"cncert-cc"}}), 200, nil)
+		var eu, cn admin.IssuedToken
+		h.ok("cert-eu reviewer", h.call("POST", "/admin/tokens/", admin.TokenRequest{Subject: "cert-eu", Role: "reviewer"}), 201, &eu)
+		h.ok("cncert reviewer", h.call("POST", "/admin/tokens/", admin.TokenRequest{Subject: "cncert-cc", Role: "reviewer"}), 201, &cn)
+		st := postStatus(t, h.hub, collectionPath("eu-china-cyber", "indicators"), h.tokens["cert-eu"], sdo("indicator", 1, indicatorOf(1)))
+		held := func(token string) int {
+			var body struct{ Held []json.RawMessage }
+			h.hub.get("/eu-china-cyber/x-taxiihub-review/", token).json(t, &body)
+			return len(body.Held)
+		}
+		if n := held(eu.JWT); n != 0 {
+			t.Errorf("CERT-EU's reviewer, no moderator, sees %d held objects", n)
+		}
+		if n := held(cn.JWT); n != 1 {
+			t.Errorf("CNCERT's reviewer, the moderator, sees %d held objects, want 1", n)
+		}
+		decide := func(token string) response {
+			return h.hub.post("/eu-china-cyber/x-taxiihub-review/"+st.ID+"/", token, []byte(`{"decision":"approve"}`))
+		}
+		if r := decide(eu.JWT); r.status != 404 {
+			t.Errorf("CERT-EU's reviewer decides: %d %s; want 404", r.status, r.body)
+		}
+		if r := decide(cn.JWT); r.status != 200 || !strings.Contains(string(r.body), "released by cncert-cc") {
+			t.Errorf("the moderator's release: %d %s", r.status, r.body)
+		}
+	})
+}
+
+// manyMembers names n distinct members.
+func manyMembers(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("member-%d", i)
+	}
+	return out
 }

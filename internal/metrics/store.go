@@ -220,6 +220,10 @@ func (s *Store) PendingObjects(ctx context.Context, q store.PendingQuery) ([]sto
 	return observe(s, "PendingObjects", func() ([]store.PendingObject, error) { return s.Store.PendingObjects(ctx, q) })
 }
 
+func (s *Store) PendingCounts(ctx context.Context) ([]store.PendingCount, error) {
+	return observe(s, "PendingCounts", func() ([]store.PendingCount, error) { return s.Store.PendingCounts(ctx) })
+}
+
 func (s *Store) Decide(ctx context.Context, d store.ReviewDecision) ([]store.ReviewOutcome, error) {
 	return observe(s, "Decide", func() ([]store.ReviewOutcome, error) { return s.Store.Decide(ctx, d) })
 }

@@ -122,6 +122,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err erro
 		Verified:        metrics.NewVerifications(reg),
 	})
 	metrics.RegisterTokenExpiry(reg, memberExpiries(svc), log)
+	metrics.RegisterReviewPending(reg, st.PendingCounts, log)
 	if err := bootstrapOperator(ctx, svc, cfg.DataDir, log); err != nil {
 		return nil, err
 	}

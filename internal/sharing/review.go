@@ -21,8 +21,12 @@ import (
 // once, by mayReview, and whatever a reviewer may not decide looks as if it did not exist:
 //
 //   - the collection's rule own-member: a reviewer token of the publishing member;
-//   - partnership: a reviewer token of any member holding a grant in the partnership;
-//   - never the token that posted the object, so that four eyes are always two people.
+//   - partnership: a reviewer token of a member the partnership names as a moderator
+//     (PartnershipPolicy.Reviewers) that holds a grant in it; any other member's reviewer token,
+//     however many grants it holds, is not a moderator;
+//   - never the token that posted the object, so that four eyes are always two people. The hub
+//     knows tokens, not people: a person with two tokens (one a reviewer's) could approve their
+//     own post, which is why reviewer tokens are issued to a second person only.
 //
 // Releasing checks every rule again, from the policies, withdrawals, ownership and origins as they
 // are then, since they may have changed while the object waited.
@@ -181,8 +185,9 @@ func (s *Service) reviewRoot(ctx context.Context, caller auth.Principal, root st
 	return r, nil
 }
 
-// mayReview reports whether caller may decide an object held in a collection under rule.
-func mayReview(caller auth.Principal, rule store.ReviewRule, p store.PendingObject) bool {
+// mayReview reports whether caller may decide an object held in a collection under rule, in a
+// partnership whose rules are root.
+func mayReview(caller auth.Principal, root store.PartnershipPolicy, rule store.ReviewRule, p store.PendingObject) bool {
 	if !caller.Reviewer || caller.TokenID == p.TokenID {
 		return false
 	}
@@ -190,7 +195,7 @@ func mayReview(caller auth.Principal, rule store.ReviewRule, p store.PendingObje
 	case store.ReviewOwnMember:
 		return caller.MemberID == p.Member
 	case store.ReviewPartnership:
-		return caller.InRoot(p.APIRoot)
+		return slices.Contains(root.Reviewers, caller.MemberID) && caller.InRoot(p.APIRoot)
 	}
 	// A collection whose review was switched off holds objects nobody but the hub's expiry decides.
 	return false
@@ -213,7 +218,7 @@ func (s *Service) held(ctx context.Context, caller auth.Principal, r store.APIRo
 			}
 			colls[p.CollectionID] = c
 		}
-		if !mayReview(caller, c.Policy.Review, p) {
+		if !mayReview(caller, r.Policy, c.Policy.Review, p) {
 			continue
 		}
 		h := HeldObject{PendingObject: p, CollectionAlias: c.Alias}
@@ -248,6 +253,32 @@ func (s *Service) replaced(ctx context.Context, caller auth.Principal, r store.A
 	h.Replaces = page.Records[0].Content
 	h.Changes = diffProperties(h.Replaces, h.Object.Content)
 	return nil
+}
+
+// publisherRevoked returns why the publisher of p may no longer add it to c, or "" when it still
+// may: a release stores on the publisher's behalf, so it needs what the post needed, as it is at
+// release. The grant to write the collection must still be there (removing it, or the member,
+// stops what it posted and nobody has released yet), and the token it posted with must not have
+// been revoked since (a token revoked as stolen must not publish through a reviewer who trusted
+// it). A token without a record is a client certificate's, whose trust ends with its grant.
+func (s *Service) publisherRevoked(ctx context.Context, c store.Collection, p store.PendingObject) (string, error) {
+	grants, err := s.store.Grants(ctx, p.Member)
+	if err != nil {
+		return "", fmt.Errorf("sharing: grants of %s: %w", p.Member, err)
+	}
+	if !slices.ContainsFunc(grants, func(g store.Grant) bool { return g.CollectionID == c.ID && g.Write }) {
+		return "rejected: [write-revoked] the publisher's grant to write this collection was removed while the object was held", nil
+	}
+	tok, err := s.store.Token(ctx, p.TokenID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("sharing: token %s: %w", p.TokenID, err)
+	case tok.Revoked():
+		return "rejected: [token-revoked] the token the object was posted with was revoked while it was held", nil
+	}
+	return "", nil
 }
 
 // diffProperties lists the top-level properties after adds, removes or changes in before. It
@@ -287,9 +318,15 @@ func (s *Service) recheck(ctx context.Context, r store.APIRoot, c store.Collecti
 	if err != nil {
 		return nil, err
 	}
+	reason := ""
 	if !m.Role.CanPublish() {
+		reason = "rejected: [one-way] the publisher no longer publishes in this partnership"
+	} else if reason, err = s.publisherRevoked(ctx, c, held[0].PendingObject); err != nil {
+		return nil, err
+	}
+	if reason != "" {
 		for _, h := range held {
-			refused[h.Object.ID] = "rejected: [one-way] the publisher no longer publishes in this partnership"
+			refused[h.Object.ID] = reason
 		}
 		return refused, nil
 	}

@@ -29,6 +29,8 @@ type Store interface {
 	Collection(ctx context.Context, root, ref string) (store.Collection, error)
 	Collections(ctx context.Context, root string) ([]store.Collection, error)
 	Membership(ctx context.Context, memberID, root string) (store.Membership, error)
+	Grants(ctx context.Context, memberID string) ([]store.Grant, error)
+	Token(ctx context.Context, id string) (store.Token, error)
 	Memberships(ctx context.Context, root string) ([]store.Membership, error)
 
 	Objects(ctx context.Context, collectionID string, q store.Query) (store.Page, error)

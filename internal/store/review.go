@@ -65,6 +65,13 @@ type PendingObject struct {
 	SubmittedAt, Expires time.Time
 }
 
+// PendingCount is how many objects one collection holds for review.
+type PendingCount struct {
+	APIRoot      string
+	CollectionID string
+	Objects      int
+}
+
 // PendingQuery selects held objects. Empty fields select all.
 type PendingQuery struct {
 	APIRoot      string

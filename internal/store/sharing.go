@@ -37,6 +37,10 @@ type PartnershipPolicy struct {
 	// NoOnwardSharing forbids content received through this partnership from being posted into any
 	// other by the members who received it.
 	NoOnwardSharing bool
+	// Reviewers are the members, as a sorted set, whose reviewer tokens release what is posted to
+	// the partnership's collections under ReviewPartnership: its moderators. None named, nobody
+	// releases there, and held objects expire.
+	Reviewers []string
 }
 
 // AllowsJurisdiction reports whether a member established in j may take part in the partnership.
@@ -47,7 +51,7 @@ func (p PartnershipPolicy) AllowsJurisdiction(j string) bool {
 // Equal reports whether two policies hold the same rules.
 func (p PartnershipPolicy) Equal(q PartnershipPolicy) bool {
 	return p.PersonalData == q.PersonalData && p.NoOnwardSharing == q.NoOnwardSharing &&
-		slices.Equal(p.Jurisdictions, q.Jurisdictions)
+		slices.Equal(p.Jurisdictions, q.Jurisdictions) && slices.Equal(p.Reviewers, q.Reviewers)
 }
 
 // CollectionPolicy holds the rules on what one collection accepts.
@@ -101,8 +105,8 @@ const (
 	// ReviewOwnMember holds each posted object until a reviewer of the publishing member releases
 	// it: four eyes inside the organisation.
 	ReviewOwnMember ReviewRule = "own-member"
-	// ReviewPartnership holds each posted object until a reviewer of any member of the partnership
-	// releases it, as a moderator would.
+	// ReviewPartnership holds each posted object until a reviewer of a member the partnership
+	// names (PartnershipPolicy.Reviewers) releases it, as a moderator would.
 	ReviewPartnership ReviewRule = "partnership"
 )
 

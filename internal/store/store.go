@@ -263,13 +263,18 @@ type Store interface {
 	Submit(ctx context.Context, s Submission) error
 	// PendingObjects lists the objects held that q selects, oldest submission first.
 	PendingObjects(ctx context.Context, q PendingQuery) ([]PendingObject, error)
+	// PendingCounts counts the objects held for review per collection, ordered by API root then
+	// collection id; a collection holding none is left out. It reads no object's content.
+	PendingCounts(ctx context.Context) ([]PendingCount, error)
 	// Decide releases or rejects the objects a request still has held that d names, and returns
 	// what became of each; objects already decided are left out, so that two reviewers racing
 	// decide each object once. A release stores the objects as Publish does for their publisher
 	// (withdrawals and ownership decided again, origins, a publish ledger entry whose Endpoint names
 	// the reviewer, date added after everything stored before); a rejection or expiry appends a
 	// reject ledger entry. The request's status moves each object from pendings to successes or
-	// failures (Status.Settle).
+	// failures (Status.Settle). Removing an object from the queue commits with everything its
+	// decision writes (the backend's transaction, per chunk of objects where it must chunk), so
+	// that a failure leaves it held and undecided and a decision retried or racing decides it once.
 	Decide(ctx context.Context, d ReviewDecision) ([]ReviewOutcome, error)
 
 	// SaveStatus creates or replaces a status resource.

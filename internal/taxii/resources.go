@@ -55,6 +55,8 @@ type APIRoot struct {
 //     partnership; absent when they are stored at once.
 //   - x_taxiihub_review_timeout_seconds: how long a posted object waits for its review before it
 //     expires; absent without review.
+//   - x_taxiihub_reviewers: under partnership review, the members whose reviewers release posted
+//     objects (the partnership's moderators); absent otherwise, and when none is named.
 //   - x_taxiihub_role: the caller's role in the partnership: publisher, reader or both.
 //   - x_taxiihub_clearance: the highest TLP level the caller may read; absent when unlimited.
 //   - x_taxiihub_direction: one-way when some members of the partnership only publish or only read,
@@ -78,6 +80,7 @@ type Collection struct {
 	TLPMax            string              `json:"x_taxiihub_tlp_max,omitempty"`
 	Unmarked          string              `json:"x_taxiihub_unmarked"`
 	AllowedProperties map[string][]string `json:"x_taxiihub_allowed_properties,omitempty"`
+	Reviewers         []string            `json:"x_taxiihub_reviewers,omitempty"`
 	Review            string              `json:"x_taxiihub_review,omitempty"`
 	ReviewTimeout     int64               `json:"x_taxiihub_review_timeout_seconds,omitempty"`
 	Role              string              `json:"x_taxiihub_role"`
@@ -119,6 +122,10 @@ func NewCollection(c store.Collection, p store.PartnershipPolicy, a Access) Coll
 	if c.Policy.Review != store.ReviewNone {
 		reviewTimeout = int64(c.Policy.EffectiveReviewTimeout() / time.Second)
 	}
+	var reviewers []string
+	if c.Policy.Review == store.ReviewPartnership {
+		reviewers = p.Reviewers
+	}
 	direction := "two-way"
 	if a.OneWay {
 		direction = "one-way"
@@ -128,7 +135,7 @@ func NewCollection(c store.Collection, p store.PartnershipPolicy, a Access) Coll
 		PersonalData: personal, NoOnwardSharing: p.NoOnwardSharing, Jurisdictions: p.Jurisdictions,
 		AllowedTypes: c.Policy.AllowedTypes, DeniedProperties: c.Policy.DeniedProperties, TLPMax: c.Policy.MaxTLP.String(),
 		Unmarked: unmarked, AllowedProperties: c.Policy.AllowedProperties,
-		Review: string(c.Policy.Review), ReviewTimeout: reviewTimeout,
+		Review: string(c.Policy.Review), ReviewTimeout: reviewTimeout, Reviewers: reviewers,
 		Role: string(a.Membership.Role), Clearance: a.Membership.Clearance.String(), Direction: direction}
 }
 

@@ -29,8 +29,8 @@
 //	                  entries committed but not yet chained (see ledger.go)
 //	seeds             {_id: sha256 of the seed file, path, applied_at}: the seed files applied at start
 //
-// API roots and collections also hold their policies (personal_data, jurisdictions, no_onward_sharing;
-// allowed_types, denied_properties, max_tlp), and objects their tlp and, for tombstones, withdrawn;
+// API roots and collections also hold their policies (personal_data, jurisdictions, no_onward_sharing,
+// reviewers; allowed_types, denied_properties, max_tlp), and objects their tlp and, for tombstones, withdrawn;
 // documents written before these fields existed lack them, which reads as no rules and level 0.
 //
 // Times are int64 Unix microseconds. Content is a BSON binary holding the bytes exactly as added. The
@@ -192,6 +192,9 @@ type hooks struct {
 	inPublishTxn func(ctx context.Context, collectionID string)
 	// beforeSequence runs before each sequencer run; an error fails the run.
 	beforeSequence func(ctx context.Context) error
+	// inDecideTxn runs inside each review decision's transaction, after its writes, on every
+	// attempt; an error aborts the transaction and fails the decision.
+	inDecideTxn func(ctx context.Context, statusID string) error
 }
 
 // Open connects, checks that the deployment supports transactions (a replica set or sharded cluster;

@@ -1,10 +1,13 @@
 package mongostore
 
 import (
+	"cmp"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
-	"time"
+	"slices"
+	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -17,14 +20,11 @@ import (
 // meets them:
 //
 //	review_queue {_id, collection_id, api_root, status_id, member_id, token_id, object_id, type,
-//	              spec_version, version, content, tlp, fingerprint, warnings, submitted_at, expires,
-//	              claim, claimed_at}
+//	              spec_version, version, content, tlp, fingerprint, warnings, submitted_at, expires}
 //
-// A decision claims the documents it decides (claim, claimed_at) before it stores or rejects them,
-// and removes them once it has; a claim older than claimTimeout is taken over, so that a node
-// stopping halfway leaves the objects to be decided again (a release stored already is then
-// reported unchanged), never lost.
-const claimTimeout = 5 * time.Minute
+// A decision removes the documents it decides in the same transaction as it stores the released
+// objects, appends the ledger entries and settles the status (see Decide). Documents written by
+// earlier builds may carry claim and claimed_at, from decisions made in steps; they are ignored.
 
 // Index names of review_queue.
 const (
@@ -50,8 +50,6 @@ type heldDoc struct {
 	Warnings     string        `bson:"warnings"`
 	SubmittedAt  int64         `bson:"submitted_at"`
 	Expires      int64         `bson:"expires"`
-	Claim        string        `bson:"claim,omitempty"`
-	ClaimedAt    int64         `bson:"claimed_at,omitempty"`
 }
 
 func (d heldDoc) held() store.PendingObject {
@@ -162,50 +160,141 @@ func (s *Store) PendingObjects(ctx context.Context, q store.PendingQuery) ([]sto
 	return out, nil
 }
 
-// Decide claims the held objects of the request d names, stores the released ones through Publish,
-// appends the reject entry, settles the status and removes the claimed documents.
+// Decide decides the held objects of the request d names chunk by chunk (within the bounds of
+// one transaction, as Publish's chunks), each chunk in one transaction: its queue documents are
+// read and removed, the released objects stored as Publish stores them (withdrawals, ownership,
+// origins, date added), the publish and reject ledger entries added pending, and the status
+// settled. Two decisions of one object (two reviewers, or a retry) both remove its document, so
+// one of them meets a write conflict and, retried, finds it gone: an object is decided once, and
+// a failure before the commit leaves it held, as if nothing had been decided.
 func (s *Store) Decide(ctx context.Context, d store.ReviewDecision) ([]store.ReviewOutcome, error) {
-	claim := bson.NewObjectID().Hex()
-	now := s.now()
-	filter := heldFilter(store.PendingQuery{CollectionID: d.CollectionID, StatusID: d.StatusID, ObjectIDs: d.ObjectIDs})
-	filter = append(filter, bson.E{Key: "$or", Value: bson.A{
-		bson.D{{Key: "claim", Value: bson.D{{Key: "$exists", Value: false}}}},
-		bson.D{{Key: "claimed_at", Value: bson.D{{Key: "$lt", Value: now.Add(-claimTimeout).UnixMicro()}}}},
-	}})
-	if _, err := s.reviewQueue.UpdateMany(ctx, filter, bson.D{{Key: "$set", Value: bson.D{
-		{Key: "claim", Value: claim}, {Key: "claimed_at", Value: now.UnixMicro()}}}}); err != nil {
-		return nil, fmt.Errorf("mongostore: decide on request %s: claim: %w", d.StatusID, err)
-	}
 	var docs []heldDoc
-	if err := findAll(ctx, findQuery{coll: s.reviewQueue, filter: bson.D{{Key: "claim", Value: claim}},
-		sort: bson.D{{Key: "_id", Value: 1}}}, &docs); err != nil {
+	filter := heldFilter(store.PendingQuery{CollectionID: d.CollectionID, StatusID: d.StatusID, ObjectIDs: d.ObjectIDs})
+	if err := findAll(ctx, findQuery{coll: s.reviewQueue, filter: filter, sort: bson.D{{Key: "_id", Value: 1}}}, &docs); err != nil {
 		return nil, fmt.Errorf("mongostore: decide on request %s: %w", d.StatusID, err)
 	}
 	if len(docs) == 0 {
 		return nil, nil
 	}
-	held := make([]store.PendingObject, len(docs))
+	sizes := make([]pending, len(docs))
 	for i, doc := range docs {
-		held[i] = doc.held()
+		sizes[i] = pending{obj: store.Object{Content: doc.Content}}
 	}
+	committed := false
+	defer func() {
+		if committed {
+			// The decision stands whatever becomes of this, as after Publish: an entry left
+			// unchained is chained by the next write or read of the ledger.
+			_ = s.sequence(ctx, nil)
+		}
+	}()
+	var out []store.ReviewOutcome
+	for start, end := range chunks(sizes) {
+		res, st, saved, err := s.decideChunk(ctx, d, docs[start:end])
+		if err != nil {
+			return out, fmt.Errorf("mongostore: decide on request %s, objects %d..%d of %d: %w", d.StatusID, start, end-1, len(docs), err)
+		}
+		committed = committed || len(res) > 0
+		out = append(out, res...)
+		if st.ID != "" && !saved {
+			// A status too large to share a transaction (thousands of long messages) is saved just
+			// after, as Publish saves one, and before the next chunk reads it.
+			if err := s.SaveStatus(ctx, st); err != nil {
+				return out, fmt.Errorf("mongostore: decide on request %s: %w", d.StatusID, err)
+			}
+		}
+	}
+	return out, nil
+}
+
+// decideChunk decides the held documents of one chunk in one transaction, and returns what became
+// of those still held when it committed, the request's status as it saved it (or failed to fit in
+// the transaction: saved false) and whether it saved it.
+func (s *Store) decideChunk(ctx context.Context, d store.ReviewDecision, chunk []heldDoc) (out []store.ReviewOutcome, st store.Status, saved bool, err error) {
+	// Writers of one collection queue here, as publications do, rather than conflict and retry.
+	unlock, err := s.writers.lock(ctx, d.CollectionID)
+	if err != nil {
+		return nil, store.Status{}, false, err
+	}
+	defer unlock()
+	ids := make(bson.A, len(chunk))
+	for i, doc := range chunk {
+		ids[i] = doc.ID
+	}
+	err = s.transact(ctx, func(ctx context.Context) error {
+		// A retried attempt starts from nothing: what an aborted attempt decided did not happen.
+		out, st, saved = nil, store.Status{}, false
+		var docs []heldDoc
+		if err := findAll(ctx, findQuery{coll: s.reviewQueue, filter: bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+			sort: bson.D{{Key: "_id", Value: 1}}}, &docs); err != nil {
+			return err
+		}
+		if len(docs) == 0 {
+			return nil // decided meanwhile by someone else
+		}
+		held := make([]store.PendingObject, len(docs))
+		still := make(bson.A, len(docs))
+		for i, doc := range docs {
+			held[i], still[i] = doc.held(), doc.ID
+		}
+		// Removing the documents first makes a racing decision of any of them conflict here.
+		res, err := s.reviewQueue.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: still}}}})
+		if err != nil {
+			return fmt.Errorf("remove held objects: %w", err)
+		}
+		if res.DeletedCount != int64(len(still)) {
+			return fmt.Errorf("remove held objects: %d of %d were gone", int64(len(still))-res.DeletedCount, len(still))
+		}
+		if out, st, err = s.decideHeld(ctx, d, held); err != nil {
+			return err
+		}
+		if st.ID != "" {
+			if saved, err = s.saveStatusInTxn(ctx, st); err != nil {
+				return err
+			}
+		}
+		if s.hooks.inDecideTxn != nil {
+			return s.hooks.inDecideTxn(ctx, d.StatusID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, store.Status{}, false, err
+	}
+	return out, st, saved, nil
+}
+
+// decideHeld stores the released objects of held and adds the ledger entries of the decision, in
+// the caller's transaction, and returns what became of each object and the request's status
+// settled (empty when the request has no status).
+func (s *Store) decideHeld(ctx context.Context, d store.ReviewDecision, held []store.PendingObject) ([]store.ReviewOutcome, store.Status, error) {
 	first := held[0]
 	pub := store.Publication{CollectionID: d.CollectionID, Member: first.Member, TokenID: first.TokenID,
 		Release: store.ReleaseEndpoint(d.Reviewer, d.ReviewerToken)}
+	var batch []pending
 	for _, p := range held {
 		if d.Released(p) {
 			pub.Objects = append(pub.Objects, p.Object)
+			batch = append(batch, pending{obj: p.Object, version: p.Object.Version.UnixMicro(),
+				versionless: p.Object.Version.IsZero(), sum: sha256.Sum256(p.Object.Content)})
 		}
 	}
 	var outcomes []store.Outcome
-	if len(pub.Objects) > 0 {
-		var err error
-		if outcomes, err = s.Publish(ctx, pub); err != nil {
-			return nil, fmt.Errorf("mongostore: release objects of request %s: %w", d.StatusID, err)
+	if len(batch) > 0 {
+		var (
+			root string
+			err  error
+		)
+		if outcomes, root, err = s.addChunkTxn(ctx, d.CollectionID, batch, &pub); err != nil {
+			return nil, store.Status{}, fmt.Errorf("release: %w", err)
+		}
+		if err := s.insertPending(ctx, store.PublishEntry(pub, root, outcomes)); err != nil {
+			return nil, store.Status{}, err
 		}
 	}
 	st, err := s.Status(ctx, first.APIRoot, d.StatusID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("mongostore: decide on request %s: %w", d.StatusID, err)
+		return nil, store.Status{}, err
 	}
 	var out, rejected []store.ReviewOutcome
 	next := 0
@@ -224,18 +313,60 @@ func (s *Store) Decide(ctx context.Context, d store.ReviewDecision) ([]store.Rev
 		}
 	}
 	if len(rejected) > 0 {
-		e := d.RejectEntry(first.APIRoot, rejected)
-		if err := s.sequence(ctx, &e); err != nil {
-			return nil, fmt.Errorf("mongostore: record the rejection of objects of request %s: %w", d.StatusID, err)
+		if err := s.insertPending(ctx, d.RejectEntry(first.APIRoot, rejected)); err != nil {
+			return nil, store.Status{}, err
 		}
 	}
-	if st.ID != "" {
-		if err := s.SaveStatus(ctx, st); err != nil {
-			return nil, fmt.Errorf("mongostore: decide on request %s: %w", d.StatusID, err)
+	return out, st, nil
+}
+
+// pendingCountsPipeline counts held objects per collection id from the keys of indexQueueRequest:
+// sorted and projected on its fields, the server scans the index and reads no document.
+var pendingCountsPipeline = mongo.Pipeline{
+	{{Key: "$sort", Value: bson.D{{Key: "collection_id", Value: 1}, {Key: "status_id", Value: 1}}}},
+	{{Key: "$project", Value: bson.D{{Key: "_id", Value: 0}, {Key: "collection_id", Value: 1}}}},
+	{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$collection_id"}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}},
+}
+
+// PendingCounts counts held objects per collection. The count groups the collection_status index's
+// keys, so that no document (and no content) is read; the API roots come from the collections.
+func (s *Store) PendingCounts(ctx context.Context) ([]store.PendingCount, error) {
+	cur, err := s.reviewQueue.Aggregate(ctx, pendingCountsPipeline, options.Aggregate().SetHint(indexQueueRequest))
+	if err != nil {
+		return nil, fmt.Errorf("mongostore: count pending objects: %w", err)
+	}
+	var groups []struct {
+		CollectionID string `bson:"_id"`
+		N            int    `bson:"n"`
+	}
+	if err := cur.All(ctx, &groups); err != nil {
+		return nil, fmt.Errorf("mongostore: count pending objects: %w", err)
+	}
+	if len(groups) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(groups))
+	for i, g := range groups {
+		ids[i] = g.CollectionID
+	}
+	var colls []collectionDoc
+	if err := findAll(ctx, findQuery{coll: s.collections, filter: bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+		sort: bson.D{{Key: "_id", Value: 1}}, projection: bson.D{{Key: "api_root", Value: 1}}}, &colls); err != nil {
+		return nil, fmt.Errorf("mongostore: count pending objects: roots of their collections: %w", err)
+	}
+	roots := make(map[string]string, len(colls))
+	for _, c := range colls {
+		roots[c.ID] = c.APIRoot
+	}
+	var out []store.PendingCount
+	for _, g := range groups {
+		// Objects of a collection deleted meanwhile go with it (DeleteCollection); none to count.
+		if root, ok := roots[g.CollectionID]; ok {
+			out = append(out, store.PendingCount{APIRoot: root, CollectionID: g.CollectionID, Objects: g.N})
 		}
 	}
-	if _, err := s.reviewQueue.DeleteMany(ctx, bson.D{{Key: "claim", Value: claim}}); err != nil {
-		return nil, fmt.Errorf("mongostore: decide on request %s: release the claim: %w", d.StatusID, err)
-	}
+	slices.SortFunc(out, func(a, b store.PendingCount) int {
+		return cmp.Or(strings.Compare(a.APIRoot, b.APIRoot), strings.Compare(a.CollectionID, b.CollectionID))
+	})
 	return out, nil
 }

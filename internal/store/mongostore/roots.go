@@ -21,6 +21,7 @@ type apiRootDoc struct {
 	PersonalData    string   `bson:"personal_data,omitempty"`
 	Jurisdictions   []string `bson:"jurisdictions,omitempty"`
 	NoOnwardSharing bool     `bson:"no_onward_sharing,omitempty"`
+	Reviewers       []string `bson:"reviewers,omitempty"`
 	// Writes is incremented by CreateCollection, PutGrant and PutMembership to serialize them with
 	// DeleteAPIRoot and with changes of policy.
 	Writes int64 `bson:"writes"`
@@ -32,7 +33,8 @@ func (d apiRootDoc) apiRoot() store.APIRoot {
 
 func (d apiRootDoc) policy() store.PartnershipPolicy {
 	return store.PartnershipPolicy{PersonalData: store.PersonalDataMode(d.PersonalData),
-		Jurisdictions: store.SortedSet(d.Jurisdictions), NoOnwardSharing: d.NoOnwardSharing}
+		Jurisdictions: store.SortedSet(d.Jurisdictions), NoOnwardSharing: d.NoOnwardSharing,
+		Reviewers: store.SortedSet(d.Reviewers)}
 }
 
 // policyFields are the fields an API root's policy is stored in, for $set.
@@ -41,10 +43,15 @@ func policyFields(p store.PartnershipPolicy) bson.D {
 	if jur == nil {
 		jur = []string{}
 	}
+	reviewers := store.SortedSet(p.Reviewers)
+	if reviewers == nil {
+		reviewers = []string{}
+	}
 	return bson.D{
 		{Key: "personal_data", Value: string(p.PersonalData)},
 		{Key: "jurisdictions", Value: jur},
 		{Key: "no_onward_sharing", Value: p.NoOnwardSharing},
+		{Key: "reviewers", Value: reviewers},
 	}
 }
 
@@ -137,7 +144,8 @@ func (s *Store) CreateAPIRoot(ctx context.Context, root store.APIRoot) error {
 	}
 	p := root.Policy
 	_, err := s.apiRoots.InsertOne(ctx, apiRootDoc{Slug: root.Slug, Title: root.Title, Description: root.Description,
-		PersonalData: string(p.PersonalData), Jurisdictions: store.SortedSet(p.Jurisdictions), NoOnwardSharing: p.NoOnwardSharing})
+		PersonalData: string(p.PersonalData), Jurisdictions: store.SortedSet(p.Jurisdictions), NoOnwardSharing: p.NoOnwardSharing,
+		Reviewers: store.SortedSet(p.Reviewers)})
 	if err != nil {
 		return fmt.Errorf("mongostore: create API root %s: %w", root.Slug, translate(err))
 	}

@@ -18,8 +18,9 @@ func (s *Store) CreateAPIRoot(ctx context.Context, root store.APIRoot) error {
 	}
 	p := root.Policy
 	_, err := s.write.ExecContext(ctx, `INSERT INTO api_roots
-		(slug, title, description, personal_data, jurisdictions, no_onward_sharing) VALUES (?, ?, ?, ?, ?, ?)`,
-		root.Slug, root.Title, root.Description, string(p.PersonalData), encodeList(p.Jurisdictions), p.NoOnwardSharing)
+		(slug, title, description, personal_data, jurisdictions, no_onward_sharing, reviewers) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		root.Slug, root.Title, root.Description, string(p.PersonalData), encodeList(p.Jurisdictions), p.NoOnwardSharing,
+		encodeList(p.Reviewers))
 	switch {
 	case isTaken(err):
 		return fmt.Errorf("sqlitestore: create api root %s: %w", root.Slug, store.ErrConflict)
@@ -29,20 +30,23 @@ func (s *Store) CreateAPIRoot(ctx context.Context, root store.APIRoot) error {
 	return nil
 }
 
-const apiRootColumns = `slug, title, description, personal_data, jurisdictions, no_onward_sharing`
+const apiRootColumns = `slug, title, description, personal_data, jurisdictions, no_onward_sharing, reviewers`
 
 func scanAPIRoot(row interface{ Scan(...any) error }) (store.APIRoot, error) {
 	var (
-		r             store.APIRoot
-		personal, jur string
+		r                  store.APIRoot
+		personal, jur, rev string
 	)
-	if err := row.Scan(&r.Slug, &r.Title, &r.Description, &personal, &jur, &r.Policy.NoOnwardSharing); err != nil {
+	if err := row.Scan(&r.Slug, &r.Title, &r.Description, &personal, &jur, &r.Policy.NoOnwardSharing, &rev); err != nil {
 		return store.APIRoot{}, err
 	}
 	r.Policy.PersonalData = store.PersonalDataMode(personal)
 	var err error
 	if r.Policy.Jurisdictions, err = decodeList(jur); err != nil {
 		return store.APIRoot{}, fmt.Errorf("jurisdictions of %s: %w", r.Slug, err)
+	}
+	if r.Policy.Reviewers, err = decodeList(rev); err != nil {
+		return store.APIRoot{}, fmt.Errorf("reviewers of %s: %w", r.Slug, err)
 	}
 	return r, nil
 }
@@ -86,9 +90,10 @@ func (s *Store) UpdateAPIRoot(ctx context.Context, root store.APIRoot) error {
 	p := root.Policy
 	err := s.inWrite(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE api_roots
-			SET title = ?, description = ?, personal_data = ?, jurisdictions = ?, no_onward_sharing = ?
+			SET title = ?, description = ?, personal_data = ?, jurisdictions = ?, no_onward_sharing = ?, reviewers = ?
 			WHERE slug = ?`,
-			root.Title, root.Description, string(p.PersonalData), encodeList(p.Jurisdictions), p.NoOnwardSharing, root.Slug)
+			root.Title, root.Description, string(p.PersonalData), encodeList(p.Jurisdictions), p.NoOnwardSharing,
+			encodeList(p.Reviewers), root.Slug)
 		if err := updated(res, err); err != nil {
 			return err
 		}

@@ -236,3 +236,31 @@ func (s *Store) Decide(ctx context.Context, d store.ReviewDecision) ([]store.Rev
 	}
 	return out, nil
 }
+
+const pendingCountsQuery = `SELECT c.api_root, p.collection_id, p.n
+	FROM (SELECT collection_id, COUNT(*) AS n FROM pending GROUP BY collection_id) AS p
+	JOIN collections AS c ON c.id = p.collection_id
+	ORDER BY c.api_root, p.collection_id`
+
+// PendingCounts counts held objects per collection. It reads the pending_request index only (its
+// collection id), never a row's content; a collection belongs to one API root, which the join
+// gives.
+func (s *Store) PendingCounts(ctx context.Context) ([]store.PendingCount, error) {
+	rows, err := s.read.QueryContext(ctx, pendingCountsQuery)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: count pending objects: %w", err)
+	}
+	defer rows.Close()
+	var out []store.PendingCount
+	for rows.Next() {
+		var c store.PendingCount
+		if err := rows.Scan(&c.APIRoot, &c.CollectionID, &c.Objects); err != nil {
+			return nil, fmt.Errorf("sqlitestore: count pending objects: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: count pending objects: %w", err)
+	}
+	return out, nil
+}

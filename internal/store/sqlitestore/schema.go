@@ -283,6 +283,11 @@ CREATE INDEX pending_request ON pending(collection_id, status_id);
 CREATE INDEX pending_expiry ON pending(expires);
 CREATE INDEX pending_root ON pending(api_root, submitted_at);
 `,
+	// 11 to 12: the members a partnership names as its moderators, whose reviewer tokens release
+	// what is posted to its collections under 'partnership' review (a JSON array, as jurisdictions).
+	`
+ALTER TABLE api_roots ADD COLUMN reviewers TEXT NOT NULL DEFAULT '[]';
+`,
 }
 
 // schemaVersion is the schema this build writes.

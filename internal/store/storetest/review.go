@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +18,8 @@ var reviewCases = []testCase{
 	{"ReviewReleasesRacingWritesPageExactly", reviewReleasesRacingWrites},
 	{"ReviewRejectAndExpire", reviewRejectAndExpire},
 	{"ReviewRulesCheckedAgainAtRelease", reviewRulesAtRelease},
+	{"ReviewPendingCountsPerCollection", reviewPendingCounts},
+	{"ReviewRacingDecisionsDecideOnce", reviewRacingDecisions},
 }
 
 // submit holds objs for review as member's request id, expiring after ttl.
@@ -285,5 +288,155 @@ func reviewRulesAtRelease(t *testing.T, s store.Store) {
 		if r.ID == policy.ID || (r.ID == contested.ID && string(r.Content) == string(contested.Content)) {
 			t.Errorf("an object refused at release was stored: %s", r.ID)
 		}
+	}
+}
+
+// pendingCounts reads the held-object counts of the collections given, as collection id to count.
+func pendingCounts(t *testing.T, s store.Store, colls ...string) map[string]int {
+	t.Helper()
+	all, err := s.PendingCounts(t.Context())
+	if err != nil {
+		t.Fatalf("pending counts: %v", err)
+	}
+	out := map[string]int{}
+	for i, c := range all {
+		if i > 0 && (all[i-1].APIRoot > c.APIRoot || (all[i-1].APIRoot == c.APIRoot && all[i-1].CollectionID >= c.CollectionID)) {
+			t.Errorf("pending counts out of order: %+v before %+v", all[i-1], c)
+		}
+		if slices.Contains(colls, c.CollectionID) {
+			if c.APIRoot != rootOf(t, s, c.CollectionID) {
+				t.Errorf("pending count of %s names root %s", c.CollectionID, c.APIRoot)
+			}
+			out[c.CollectionID] = c.Objects
+		}
+	}
+	return out
+}
+
+func reviewPendingCounts(t *testing.T, s store.Store) {
+	a, b, none := newCollection(t, s), newCollection(t, s), newCollection(t, s)
+	submit(t, s, a, "cert-eu", "status-a1", time.Hour, indicator(indicatorID(1), "2026-01-01T00:00:00.000Z", 1),
+		indicator(indicatorID(2), "2026-01-01T00:00:00.000Z", 2), indicator(indicatorID(3), "2026-01-01T00:00:00.000Z", 3))
+	submit(t, s, a, "cncert-cc", "status-a2", time.Hour, indicator(indicatorID(4), "2026-01-01T00:00:00.000Z", 4))
+	submit(t, s, b, "cert-eu", "status-b1", time.Hour, indicator(indicatorID(5), "2026-01-01T00:00:00.000Z", 5))
+	// Objects stored at once are not held: they count nowhere.
+	mustPublish(t, s, store.Publication{CollectionID: none, Member: "cert-eu", Objects: []store.Object{
+		indicator(indicatorID(6), "2026-01-01T00:00:00.000Z", 6)}})
+	if got := pendingCounts(t, s, a, b, none); got[a] != 4 || got[b] != 1 || len(got) != 2 {
+		t.Errorf("after the submissions: %v; want 4 in a, 1 in b, and no series for the collection holding none", got)
+	}
+
+	decide(t, s, store.ReviewDecision{CollectionID: a, StatusID: "status-a1", ObjectIDs: []string{indicatorID(1)}, Approve: true,
+		Reviewer: "cert-eu", ReviewerToken: "reviewer-token"})
+	decide(t, s, store.ReviewDecision{CollectionID: a, StatusID: "status-a1", ObjectIDs: []string{indicatorID(2)}, Reason: "no",
+		Reviewer: "cert-eu", ReviewerToken: "reviewer-token"})
+	if got := pendingCounts(t, s, a, b); got[a] != 2 || got[b] != 1 {
+		t.Errorf("after one release and one rejection in a: %v; want 2 in a, 1 in b", got)
+	}
+	if _, err := store.Expire(t.Context(), s, store.PendingQuery{CollectionID: b, Limit: 10}, time.Now().Add(2*time.Hour)); err != nil {
+		t.Fatalf("expire: %v", err)
+	}
+	decide(t, s, store.ReviewDecision{CollectionID: a, StatusID: "status-a1", Approve: true, Reviewer: "cert-eu", ReviewerToken: "reviewer-token"})
+	if got := pendingCounts(t, s, a, b); got[a] != 1 || len(got) != 1 {
+		t.Errorf("after b expired and a's first request was decided: %v; want 1 in a and no series for b", got)
+	}
+	if err := s.DeleteCollection(t.Context(), rootOf(t, s, a), a); err != nil {
+		t.Fatalf("delete collection: %v", err)
+	}
+	if got := pendingCounts(t, s, a); len(got) != 0 {
+		t.Errorf("after deleting the collection: %v; want nothing counted", got)
+	}
+}
+
+// decidedInLedger counts, per object id, the items of release and rejection entries (publish
+// entries of a reviewer, reject entries) in the ledger of the collection.
+func decidedInLedger(t *testing.T, s store.Store, coll string) map[string]int {
+	t.Helper()
+	entries, err := s.Ledger(t.Context(), 0, store.MaxLimit)
+	if err != nil {
+		t.Fatalf("ledger: %v", err)
+	}
+	out := map[string]int{}
+	for _, e := range entries {
+		decision := e.Kind == store.LedgerReject || (e.Kind == store.LedgerPublish && strings.HasPrefix(e.Endpoint, "reviewer:"))
+		if e.Collection != coll || !decision {
+			continue
+		}
+		for _, it := range e.Items {
+			out[it.ID]++
+		}
+	}
+	return out
+}
+
+// Reviewers deciding the same objects at once, some approving and some rejecting, as a client
+// retrying a decision it lost the answer to does: each object is decided exactly once, with one
+// ledger item, one status detail, and stored at most once.
+func reviewRacingDecisions(t *testing.T, s store.Store) {
+	coll := newCollection(t, s)
+	root := rootOf(t, s, coll)
+	const n, deciders = 6, 8
+	var objs []store.Object
+	for i := range n {
+		objs = append(objs, indicator(indicatorID(i), "2026-01-01T00:00:00.000Z", i))
+	}
+	submit(t, s, coll, "cert-eu", "status-1", time.Hour, objs...)
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		decided = map[string][]string{}
+	)
+	for g := range deciders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := store.ReviewDecision{CollectionID: coll, StatusID: "status-1", Approve: g%2 == 0, Reason: "racing",
+				Reviewer: "cert-eu", ReviewerToken: fmt.Sprintf("reviewer-%d", g), At: time.Now()}
+			out, err := s.Decide(t.Context(), d)
+			if err != nil {
+				t.Errorf("decider %d: %v", g, err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, o := range out {
+				decided[o.Pending.Object.ID] = append(decided[o.Pending.Object.ID], o.Message)
+			}
+		}()
+	}
+	wg.Wait()
+
+	released := 0
+	for _, o := range objs {
+		if got := decided[o.ID]; len(got) != 1 {
+			t.Errorf("%s decided %d times: %q", o.ID, len(got), got)
+		} else if !strings.HasPrefix(got[0], "rejected") {
+			released++
+		}
+	}
+	ledger := decidedInLedger(t, s, coll)
+	for _, o := range objs {
+		if ledger[o.ID] != 1 {
+			t.Errorf("%s has %d release or rejection ledger items, want 1", o.ID, ledger[o.ID])
+		}
+	}
+	st, err := s.Status(t.Context(), root, "status-1")
+	if err != nil || st.Pending || len(st.Pendings) != 0 || len(st.Successes)+len(st.Failures) != n || len(st.Successes) != released {
+		t.Errorf("status after racing decisions: %d successes, %d failures, %d pending (%v); want %d decided, %d released",
+			len(st.Successes), len(st.Failures), len(st.Pendings), err, n, released)
+	}
+	if stored := readAll(t, s, coll, store.Query{Limit: 100}, false); len(stored) != released {
+		t.Errorf("the collection holds %d objects, want the %d released", len(stored), released)
+	}
+	if left, err := s.PendingObjects(t.Context(), store.PendingQuery{CollectionID: coll, Limit: 10}); err != nil || len(left) != 0 {
+		t.Errorf("still held after the decisions: %d (%v)", len(left), err)
+	}
+	// Deciding again, as a retry after a lost answer would, changes nothing.
+	if out := decide(t, s, store.ReviewDecision{CollectionID: coll, StatusID: "status-1", Reason: "again", Reviewer: "cert-eu",
+		ReviewerToken: "reviewer-9"}); len(out) != 0 {
+		t.Errorf("a decision retried after all were decided decided %d objects", len(out))
+	}
+	if again := decidedInLedger(t, s, coll); !maps.Equal(again, ledger) {
+		t.Errorf("a retried decision changed the ledger: %v, was %v", again, ledger)
 	}
 }

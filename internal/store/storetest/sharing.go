@@ -21,7 +21,8 @@ var sharingCases = []testCase{
 func policiesRoundTrip(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	root := store.APIRoot{Slug: "eu-china-cyber", Title: "EU–China", Policy: store.PartnershipPolicy{
-		PersonalData: store.PersonalDataReject, NoOnwardSharing: true, Jurisdictions: []string{"CN", "EU"}}}
+		PersonalData: store.PersonalDataReject, NoOnwardSharing: true, Jurisdictions: []string{"CN", "EU"},
+		Reviewers: []string{"cert-eu", "cncert-cc"}}}
 	if err := s.CreateAPIRoot(ctx, root); err != nil {
 		t.Fatalf("create root: %v", err)
 	}
@@ -29,7 +30,7 @@ func policiesRoundTrip(t *testing.T, s store.Store) {
 	if err != nil || !reflect.DeepEqual(got, root) {
 		t.Errorf("root: %+v, %v; want %+v", got, err, root)
 	}
-	root.Policy = store.PartnershipPolicy{PersonalData: store.PersonalDataStrip}
+	root.Policy = store.PartnershipPolicy{PersonalData: store.PersonalDataStrip, Reviewers: []string{"cncert-cc"}}
 	if err := s.UpdateAPIRoot(ctx, root); err != nil {
 		t.Fatalf("update root: %v", err)
 	}
