@@ -172,6 +172,18 @@ type Store interface {
 	// (zero: from the first). A limit outside 1..MaxLimit is refused with a *QueryError.
 	WithdrawalsAfter(ctx context.Context, after WithdrawnObject, limit int) ([]WithdrawnObject, error)
 
+	// Purge removes up to p.Limit versions of a collection added before p.Before, oldest first,
+	// and appends one purge ledger entry listing each (id, version, digest of its content), in one
+	// transaction, so that nothing is purged unrecorded. Withdrawn objects' tombstones go like any
+	// version; origins and withdrawals stay (see retention.go). Nothing to purge is no error and
+	// appends no entry. ErrNotFound if the collection does not exist; a *QueryError if p fails
+	// Purge.Check.
+	Purge(ctx context.Context, p Purge) (PurgeResult, error)
+	// PurgeStatuses removes up to limit status resources whose request came before before and
+	// that are no longer pending, and returns how many it removed. A limit outside 1..MaxLimit is
+	// refused with a *QueryError.
+	PurgeStatuses(ctx context.Context, before time.Time, limit int) (int, error)
+
 	// RecordPull appends an entry of what a member learnt without changing anything: a pull, or,
 	// when e.Kind is LedgerProbe, a dry run's probe. The store sets its Seq, At and hashes.
 	RecordPull(ctx context.Context, e LedgerEntry) error

@@ -322,6 +322,7 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 		{s.ledgerPending, pendingIndexes()},
 		{s.ledger, ledgerIndexes()},
 		{s.reviewQueue, reviewQueueIndexes()},
+		{s.statuses, statusIndexes()},
 		// audit needs none but _id, which is its sequence number; withdrawals none but _id, the
 		// partnership and object id.
 	} {

@@ -283,6 +283,20 @@ CREATE INDEX pending_request ON pending(collection_id, status_id);
 CREATE INDEX pending_expiry ON pending(expires);
 CREATE INDEX pending_root ON pending(api_root, submitted_at);
 `,
+	// 11 to 12: a collection's retention, in nanoseconds (0: versions kept for good). Purges read
+	// the oldest versions of a collection on objects_added, so they need no index of their own.
+	`
+ALTER TABLE collections ADD COLUMN retention INTEGER NOT NULL DEFAULT 0;
+`,
+	// 12 to 13: status retention. When each status's request came, in Unix microseconds, so that
+	// the sweep finds old statuses on an index instead of decoding every body; statuses saved before
+	// take the request timestamp their body records (to the millisecond, SQLite's precision there).
+	`
+ALTER TABLE statuses ADD COLUMN request_at INTEGER NOT NULL DEFAULT 0;
+UPDATE statuses SET request_at =
+	COALESCE(CAST(unixepoch(json_extract(body, '$.request_timestamp'), 'subsec') * 1000000 AS INTEGER), 0);
+CREATE INDEX statuses_by_request ON statuses(request_at);
+`,
 }
 
 // schemaVersion is the schema this build writes.
