@@ -120,6 +120,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err erro
 		DefaultTokenTTL: cfg.TokenTTL,
 		MaxTokenTTL:     cfg.MaxTokenTTL,
 		Verified:        metrics.NewVerifications(reg),
+		StatusRetention: cfg.StatusRetention,
 	})
 	metrics.RegisterTokenExpiry(reg, memberExpiries(svc), log)
 	if err := bootstrapOperator(ctx, svc, cfg.DataDir, log); err != nil {
@@ -355,6 +356,9 @@ func (s *Server) Serve(ctx context.Context, l Listeners) error {
 		defer close(watchDone)
 		var sweep sync.WaitGroup
 		sweep.Go(func() { s.sweepHeldObjects(watchCtx) })
+		if s.cfg.SweepInterval > 0 {
+			sweep.Go(func() { s.sweepExpired(watchCtx) })
+		}
 		s.warnExpiringTokens(watchCtx)
 		sweep.Wait()
 	}()
