@@ -74,16 +74,33 @@ func (s *Store) Purge(ctx context.Context, p store.Purge) (store.PurgeResult, er
 	return res, nil
 }
 
+// statusRequestAt is a status's request time, in Unix microseconds, read from its body (to the
+// millisecond, SQLite's precision there); a body without one reads as now, so that it is kept a
+// whole retention rather than purged at once.
+const statusRequestAt = `COALESCE(CAST(unixepoch(json_extract(body, '$.request_timestamp'), 'subsec') * 1000000 AS INTEGER),
+	CAST(unixepoch('now', 'subsec') * 1000000 AS INTEGER))`
+
 // PurgeStatuses removes up to limit statuses requested before before that are no longer pending.
 func (s *Store) PurgeStatuses(ctx context.Context, before time.Time, limit int) (int, error) {
 	if limit < 1 || limit > store.MaxLimit {
 		return 0, fmt.Errorf("sqlitestore: purge statuses: %w",
 			&store.QueryError{Reason: fmt.Sprintf("limit %d is outside 1..%d", limit, store.MaxLimit)})
 	}
-	// statuses_by_request finds the old ones; a pending one stays until its review settles it.
-	res, err := s.write.ExecContext(ctx, `DELETE FROM statuses WHERE rowid IN (
-		SELECT rowid FROM statuses WHERE request_at < ? AND NOT json_extract(body, '$.pending')
-		ORDER BY request_at LIMIT ?)`, before.UnixMicro(), limit)
+	var res sql.Result
+	err := s.inWrite(ctx, func(tx *sql.Tx) error {
+		// A node of a release before status retention, sharing the file during a rolling upgrade,
+		// saves statuses without request_at: they are dated from their body here, never purged
+		// as if they were from 1970.
+		if _, err := tx.ExecContext(ctx, `UPDATE statuses SET request_at = `+statusRequestAt+` WHERE request_at = 0`); err != nil {
+			return err
+		}
+		// statuses_by_request finds the old ones; a pending one stays until its review settles it.
+		var err error
+		res, err = tx.ExecContext(ctx, `DELETE FROM statuses WHERE rowid IN (
+			SELECT rowid FROM statuses WHERE request_at < ? AND NOT json_extract(body, '$.pending')
+			ORDER BY request_at LIMIT ?)`, before.UnixMicro(), limit)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("sqlitestore: purge statuses before %s: %w", before.UTC().Format(time.RFC3339), err)
 	}

@@ -294,7 +294,8 @@ ALTER TABLE collections ADD COLUMN retention INTEGER NOT NULL DEFAULT 0;
 	`
 ALTER TABLE statuses ADD COLUMN request_at INTEGER NOT NULL DEFAULT 0;
 UPDATE statuses SET request_at =
-	COALESCE(CAST(unixepoch(json_extract(body, '$.request_timestamp'), 'subsec') * 1000000 AS INTEGER), 0);
+	COALESCE(CAST(unixepoch(json_extract(body, '$.request_timestamp'), 'subsec') * 1000000 AS INTEGER),
+		CAST(unixepoch('now', 'subsec') * 1000000 AS INTEGER));
 CREATE INDEX statuses_by_request ON statuses(request_at);
 `,
 }
