@@ -19,7 +19,8 @@
 //	audit             {_id: seq, at, actor, action, target, detail, before, after (absent when empty), prev_hash, hash}
 //	counters          {_id: "audit", seq}: the last audit sequence number handed out (see admin.go);
 //	                  {_id: "fingerprints-v2", at}: origins were re-keyed (see fingerprints.go);
-//	                  {_id: "ledger", seq, hash, writes}: the head of the ledger (see ledger.go)
+//	                  {_id: "ledger", seq, hash, writes}: the head of the ledger (see ledger.go);
+//	                  {_id: "schema", version}: the newest schema a build set up here (see schema.go)
 //	memberships       {api_root, member_id, role, clearance}
 //	origins           {key, api_root, member_id, at, derived_from (when re-keyed from an older fingerprint)}:
 //	                  who first published an id or fingerprint where
@@ -289,6 +290,12 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 		return fmt.Errorf("mongostore: check transaction support: %w", err)
 	}
 
+	// A database a newer build has set up may hold what this one would misread or undo; refuse it
+	// before creating or changing anything.
+	if err := s.checkSchema(ctx); err != nil {
+		return err
+	}
+
 	// Transactions cannot create collections on MongoDB 4.0, so every collection is created here.
 	names := []string{apiRootsName, collectionsName, objectsName, statusesName, membersName, grantsName, tokensName,
 		verificationKeysName, auditName, countersName, membershipsName, originsName, withdrawalsName, ledgerName,
@@ -351,9 +358,11 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 	defer cancel()
 	s.settle(settleCtx)
 	if s.fingerprintUpgrade != nil {
-		return s.upgradeFingerprints(ctx, s.fingerprintUpgrade)
+		if err := s.upgradeFingerprints(ctx, s.fingerprintUpgrade); err != nil {
+			return err
+		}
 	}
-	return nil
+	return s.recordSchema(ctx)
 }
 
 // scopeWithdrawals moves withdrawals recorded before they held per partnership (keyed by the object
