@@ -72,6 +72,7 @@ type Store interface {
 	// Retention: purges of expired object versions and statuses.
 	Purge(ctx context.Context, p store.Purge) (store.PurgeResult, error)
 	PurgeStatuses(ctx context.Context, before time.Time, limit int) (int, error)
+	PurgePullDetails(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// The members collections, into which the service writes members' identities on nobody's behalf.
 	AddObjects(ctx context.Context, collectionID string, objs []store.Object) ([]store.Outcome, error)
@@ -120,6 +121,9 @@ type Config struct {
 	// StatusRetention is how long status resources are kept after their request; zero means
 	// store.DefaultStatusRetention.
 	StatusRetention time.Duration
+	// PullDetailRetention is how long the ids of each pull are kept beside its compact ledger
+	// entry; zero means store.DefaultPullDetailRetention.
+	PullDetailRetention time.Duration
 }
 
 // Service carries out operator actions.
@@ -133,7 +137,8 @@ type Service struct {
 	now        func() time.Time
 	verified   func(check string, ok bool)
 	// statusRetention is how long the sweep keeps status resources.
-	statusRetention time.Duration
+	statusRetention     time.Duration
+	pullDetailRetention time.Duration
 	// backingUp is set while a backup is copied or sent (see Backup).
 	backingUp atomic.Bool
 }
@@ -150,7 +155,8 @@ func New(cfg Config) *Service {
 		now:        cfg.Now,
 		verified:   cfg.Verified,
 
-		statusRetention: cmp.Or(cfg.StatusRetention, store.DefaultStatusRetention),
+		statusRetention:     cmp.Or(cfg.StatusRetention, store.DefaultStatusRetention),
+		pullDetailRetention: cmp.Or(cfg.PullDetailRetention, store.DefaultPullDetailRetention),
 	}
 	if s.verified == nil {
 		s.verified = func(string, bool) {}

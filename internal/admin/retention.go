@@ -26,8 +26,12 @@ type SweepReport struct {
 	// Purged is the total of object versions purged; Statuses the status resources removed.
 	Purged   int `json:"purged"`
 	Statuses int `json:"statuses"`
-	// StatusRetention is how long statuses are kept, as operators write it.
-	StatusRetention string `json:"status_retention"`
+	// PullDetails is how many pulls' lists of ids were removed, their transparency window past.
+	PullDetails int `json:"pull_details"`
+	// StatusRetention and PullDetailRetention are how long statuses and pulls' ids are kept, as
+	// operators write them.
+	StatusRetention     string `json:"status_retention"`
+	PullDetailRetention string `json:"pull_detail_retention"`
 }
 
 // CollectionPurge is what one sweep did to one collection with a retention.
@@ -45,10 +49,10 @@ type CollectionPurge struct {
 // trail records what was removed.
 func (s *Service) Sweep(ctx context.Context, actor string) (SweepReport, error) {
 	r, err := s.sweep(ctx, actor)
-	if r.Purged > 0 || r.Statuses > 0 {
+	if r.Purged > 0 || r.Statuses > 0 || r.PullDetails > 0 {
 		err = errors.Join(err, s.record(ctx, actor, Change{Action: "purge", Kind: "retention", Target: "hub",
-			Detail: fmt.Sprintf("%d object versions past their collection's retention, %d statuses older than %s",
-				r.Purged, r.Statuses, r.StatusRetention)}))
+			Detail: fmt.Sprintf("%d object versions past their collection's retention, %d statuses older than %s, "+
+				"the ids of %d pulls older than %s", r.Purged, r.Statuses, r.StatusRetention, r.PullDetails, r.PullDetailRetention)}))
 	}
 	return r, err
 }
@@ -63,7 +67,8 @@ func (s *Service) SweepExpired(ctx context.Context) (SweepReport, error) {
 // done, and the report counts them.
 func (s *Service) sweep(ctx context.Context, by string) (SweepReport, error) {
 	now := s.now()
-	report := SweepReport{Collections: []CollectionPurge{}, StatusRetention: FormatReviewTimeout(s.statusRetention)}
+	report := SweepReport{Collections: []CollectionPurge{}, StatusRetention: FormatReviewTimeout(s.statusRetention),
+		PullDetailRetention: FormatReviewTimeout(s.pullDetailRetention)}
 	roots, err := s.store.APIRoots(ctx)
 	if err != nil {
 		return report, fmt.Errorf("admin: sweep: list partnerships: %w", err)
@@ -97,6 +102,16 @@ func (s *Service) sweep(ctx context.Context, by string) (SweepReport, error) {
 		report.Statuses += n
 		if err != nil {
 			return report, fmt.Errorf("admin: sweep: purge statuses: %w", err)
+		}
+		if n < store.MaxLimit {
+			break
+		}
+	}
+	for {
+		n, err := s.store.PurgePullDetails(ctx, now.Add(-s.pullDetailRetention), store.MaxLimit)
+		report.PullDetails += n
+		if err != nil {
+			return report, fmt.Errorf("admin: sweep: purge pull details: %w", err)
 		}
 		if n < store.MaxLimit {
 			break

@@ -157,6 +157,9 @@ type Config struct {
 	// 0 turns the periodic sweep off (an operator then runs taxiictl sweep).
 	StatusRetention time.Duration
 	SweepInterval   time.Duration
+	// PullDetailRetention is how long the ids of each pull are kept beside its compact ledger
+	// entry, for "who pulled my object"; at least MinStatusRetention.
+	PullDetailRetention time.Duration
 }
 
 // ingestMemory is the ingest budget the config gives, with its default worked out.
@@ -200,6 +203,7 @@ func defaults() Config {
 		IngestWait:               DefaultIngestWait,
 		StatusRetention:          store.DefaultStatusRetention,
 		SweepInterval:            DefaultSweepInterval,
+		PullDetailRetention:      store.DefaultPullDetailRetention,
 	}
 }
 
@@ -272,6 +276,8 @@ var settings = []setting{
 		daysSetting(func(c *Config) *time.Duration { return &c.StatusRetention })},
 	{"sweep-interval", "`duration` between purges of expired objects (collections' retention) and statuses; 0 turns them off (default 1h)",
 		durationSetting(func(c *Config) *time.Duration { return &c.SweepInterval })},
+	{"pull-detail-retention", "`time` the ids of each pull are kept for \"who pulled\", such as 365d; the ledger keeps their digest for good (default 365d)",
+		daysSetting(func(c *Config) *time.Duration { return &c.PullDetailRetention })},
 }
 
 // daysSetting reads whole days (30d) or a Go duration (36h).
@@ -551,6 +557,9 @@ func (c Config) Validate() error {
 	if c.StatusRetention < MinStatusRetention {
 		errs = append(errs, fmt.Errorf("status retention %s is below %s: submitters could not read their statuses",
 			admin.FormatTTL(c.StatusRetention), admin.FormatTTL(MinStatusRetention)))
+	}
+	if c.PullDetailRetention < MinStatusRetention {
+		errs = append(errs, fmt.Errorf("pull detail retention %s is below %s", admin.FormatTTL(c.PullDetailRetention), admin.FormatTTL(MinStatusRetention)))
 	}
 	if c.SweepInterval < 0 {
 		errs = append(errs, fmt.Errorf("sweep interval %v must not be negative (0 turns the sweep off)", c.SweepInterval))

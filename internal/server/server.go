@@ -121,6 +121,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err erro
 		MaxTokenTTL:     cfg.MaxTokenTTL,
 		Verified:        metrics.NewVerifications(reg),
 		StatusRetention: cfg.StatusRetention,
+
+		PullDetailRetention: cfg.PullDetailRetention,
 	})
 	metrics.RegisterTokenExpiry(reg, memberExpiries(svc), log)
 	if err := bootstrapOperator(ctx, svc, cfg.DataDir, log); err != nil {

@@ -185,8 +185,17 @@ type Store interface {
 	PurgeStatuses(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// RecordPull appends an entry of what a member learnt without changing anything: a pull, or,
-	// when e.Kind is LedgerProbe, a dry run's probe. The store sets its Seq, At and hashes.
+	// when e.Kind is LedgerProbe, a dry run's probe. The store sets its Seq, At and hashes. A pull
+	// that served versions is appended compact (CompactPull): its items go to the pull details, in
+	// the same transaction, under the entry's sequence number.
 	RecordPull(ctx context.Context, e LedgerEntry) error
+	// PullDetails returns the items of the compact pull entries numbered seqs whose details are
+	// still kept. At most MaxLimit numbers; more are refused with a *QueryError.
+	PullDetails(ctx context.Context, seqs []int64) (map[int64][]LedgerItem, error)
+	// PurgePullDetails removes up to limit pull details of entries appended before before, and
+	// returns how many it removed: the ledger's compact entries stay, with their digests. A limit
+	// outside 1..MaxLimit is refused with a *QueryError.
+	PurgePullDetails(ctx context.Context, before time.Time, limit int) (int, error)
 	// Ledger returns up to limit entries with a sequence number above after, in order. A limit
 	// outside 1..MaxLimit is refused with a *QueryError.
 	Ledger(ctx context.Context, after int64, limit int) ([]LedgerEntry, error)

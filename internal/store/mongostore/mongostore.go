@@ -91,6 +91,7 @@ const (
 	withdrawalsName      = "withdrawals"
 	ledgerName           = "ledger"
 	ledgerPendingName    = "ledger_pending"
+	pullDetailsName      = "pull_details"
 	seedsName            = "seeds"
 	reviewQueueName      = "review_queue"
 )
@@ -171,6 +172,7 @@ type Store struct {
 	withdrawals      *mongo.Collection
 	ledger           *mongo.Collection
 	ledgerPending    *mongo.Collection
+	pullDetails      *mongo.Collection
 	reviewQueue      *mongo.Collection
 	// seeds records the seed files applied at start (store.Seed); keyed by digest.
 	seeds *mongo.Collection
@@ -253,6 +255,7 @@ func open(ctx context.Context, cfg Config, adjust func(*options.ClientOptions)) 
 		withdrawals:      db.Collection(withdrawalsName),
 		ledger:           db.Collection(ledgerName),
 		ledgerPending:    db.Collection(ledgerPendingName),
+		pullDetails:      db.Collection(pullDetailsName),
 		reviewQueue:      db.Collection(reviewQueueName),
 		seeds:            db.Collection(seedsName),
 	}
@@ -299,7 +302,7 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 	// Transactions cannot create collections on MongoDB 4.0, so every collection is created here.
 	names := []string{apiRootsName, collectionsName, objectsName, statusesName, membersName, grantsName, tokensName,
 		verificationKeysName, auditName, countersName, membershipsName, originsName, withdrawalsName, ledgerName,
-		ledgerPendingName, statusPartsName, seedsName, reviewQueueName}
+		ledgerPendingName, statusPartsName, seedsName, reviewQueueName, pullDetailsName}
 	// Only what is missing is created: creating takes a database-wide lock, and a hub restarting
 	// while a crashed peer's transaction still holds a collection's lock would otherwise queue every
 	// reader and writer of every node behind that lock until the transaction times out.
@@ -330,6 +333,7 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 		{s.ledger, ledgerIndexes()},
 		{s.reviewQueue, reviewQueueIndexes()},
 		{s.statuses, statusIndexes()},
+		{s.pullDetails, pullDetailIndexes()},
 		// audit needs none but _id, which is its sequence number; withdrawals none but _id, the
 		// partnership and object id.
 	} {

@@ -298,6 +298,25 @@ UPDATE statuses SET request_at =
 		CAST(unixepoch('now', 'subsec') * 1000000 AS INTEGER));
 CREATE INDEX statuses_by_request ON statuses(request_at);
 `,
+	// 13 to 14: compact pull entries. pulled holds a pull's summary (JSON, see pulledJSON), '' in
+	// every other entry; a compact pull has no items, so the index answering LastPulls counts it
+	// by its summary instead.
+	`
+ALTER TABLE ledger ADD COLUMN pulled TEXT NOT NULL DEFAULT '';
+DROP INDEX ledger_content_pulls;
+CREATE INDEX ledger_content_pulls ON ledger(member_id, api_root, at)
+	WHERE kind = 'pull' AND endpoint IN ('objects', 'object') AND (items <> '[]' OR pulled <> '');
+`,
+	// 14 to 15: the ids of compact pulls, by the ledger entry's sequence number, kept for the
+	// transparency window; pull_details_at finds those past it.
+	`
+CREATE TABLE pull_details (
+	seq   INTEGER PRIMARY KEY,
+	at    INTEGER NOT NULL,
+	items TEXT NOT NULL
+);
+CREATE INDEX pull_details_at ON pull_details(at);
+`,
 }
 
 // schemaVersion is the schema this build writes.
