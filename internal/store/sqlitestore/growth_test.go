@@ -89,7 +89,8 @@ func growthSizes(tb testing.TB, s *Store) map[string]int64 {
 		"objects":  `SELECT COALESCE(SUM(length(object_id) + length(spec_version) + length(type) + length(content_sha256) + length(content) + 40), 0) FROM objects`,
 		"statuses": `SELECT COALESCE(SUM(length(api_root) + length(id) + length(submitter) + length(body) + 8), 0) FROM statuses`,
 		"ledger": `SELECT COALESCE(SUM(length(kind) + length(member_id) + length(token_id) + length(api_root) + length(collection_id) +
-			length(endpoint) + length(items) + length(prev_hash) + length(hash) + 16), 0) FROM ledger`,
+			length(endpoint) + length(items) + length(prev_hash) + length(hash) + length(pulled) + 16), 0) FROM ledger`,
+		"pull_details": `SELECT COALESCE(SUM(length(items) + 16), 0) FROM pull_details`,
 		"origins": `SELECT COALESCE(SUM(length(key) + length(api_root) + length(member_id) + length(derived_from) + 8), 0) FROM origins`,
 	} {
 		var n int64
