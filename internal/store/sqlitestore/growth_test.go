@@ -91,7 +91,7 @@ func growthSizes(tb testing.TB, s *Store) map[string]int64 {
 		"ledger": `SELECT COALESCE(SUM(length(kind) + length(member_id) + length(token_id) + length(api_root) + length(collection_id) +
 			length(endpoint) + length(items) + length(prev_hash) + length(hash) + length(pulled) + 16), 0) FROM ledger`,
 		"pull_details": `SELECT COALESCE(SUM(length(items) + 16), 0) FROM pull_details`,
-		"origins": `SELECT COALESCE(SUM(length(key) + length(api_root) + length(member_id) + length(derived_from) + 8), 0) FROM origins`,
+		"origins":      `SELECT COALESCE(SUM(length(key) + length(api_root) + length(member_id) + length(derived_from) + 8), 0) FROM origins`,
 	} {
 		var n int64
 		if err := s.read.QueryRowContext(tb.Context(), sum).Scan(&n); err != nil {
