@@ -457,8 +457,16 @@ func ledgerPulls(inv *invocation) error {
 					// posted it into another partnership.
 					read = "attested-in:" + e.Endpoint
 				}
+				count := len(e.Items)
+				if e.Pulled != nil {
+					// A compact pull counts what it served whether or not its ids are still kept.
+					count = e.Pulled.Count
+				}
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s/%s\t%s\t%d\n", e.Seq, when(e.At), e.Member, orDash(e.TokenID),
-					e.Partnership, cmp.Or(e.CollectionAlias, e.Collection), read, len(e.Items))
+					e.Partnership, cmp.Or(e.CollectionAlias, e.Collection), read, count)
+				if *objects && e.Pulled != nil && len(e.Items) == 0 {
+					fmt.Fprintf(tw, "\t\t\t\t\t\t  (ids no longer kept: past --pull-detail-retention; digest %s)\n", e.Pulled.SHA256)
+				}
 				if *objects {
 					for _, it := range e.Items {
 						id := it.ID

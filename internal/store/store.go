@@ -64,6 +64,9 @@ func NextDateAdded(now time.Time, last int64) int64 {
 //     changed, removed or moved. A backend may number and chain a committed entry in a step of its
 //     own, so that writers of different collections need not queue on the chain (MongoDB does);
 //     it does so before the write returns, or else before Ledger or LedgerHead next answers.
+//   - Retention. Purge removes a prefix of a collection in date-added order (its oldest versions)
+//     with its ledger entry in one transaction, so a reader paging across it never misses a version
+//     kept nor sees one twice. RecordPull commits a compact pull's entry and its details together.
 //   - Audit trail. AppendAudit chains each entry to the one before as the ledger does, so that
 //     VerifyAudit detects an entry changed, removed or moved. Entries of a trail written before
 //     the store chained them are chained, in order, when the store first opens the database.
