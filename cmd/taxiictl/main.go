@@ -33,6 +33,7 @@ var commands = []command{
 	{name: "policy", summary: "show or set the sharing rules of partnerships and collections", run: policyGroup.run},
 	{name: "membership", summary: "set, list or remove members' roles and TLP clearances in partnerships", run: membershipGroup.run},
 	{name: "audit", summary: "list operator actions; audit verify [--deep] checks the ledger (and more), audit head prints the chains' heads, audit pulls lists pulls", run: runAudit},
+	{name: "sweep", summary: "purge now the objects and statuses past their retention (the hub also does so every --sweep-interval)", run: single("sweep", sweepAction)},
 	{name: "backup", summary: "copy the embedded database while the hub serves (MongoDB hubs: see the README)", run: single("backup", backupAction)},
 	{name: "validate", summary: "check STIX 2.1 bundles, envelopes or objects offline", run: runValidate},
 	{name: "convert", summary: "turn an IOC list, CSV file, MISP event or STIX bundle into a STIX 2.1 bundle, offline", run: runConvert},

@@ -177,9 +177,10 @@ func policyCollection(inv *invocation) error {
 	unmarked := inv.fs.String("unmarked", "", "what to do with objects without a TLP marking: clear (treat as TLP:CLEAR, the default) or refuse")
 	review := inv.fs.String("review", "", "who releases posted objects before readers see them: none (stored at once, the default), own-member or partnership")
 	reviewTimeout := inv.fs.String("review-timeout", "", "how long a posted object waits for its review: days (7d, the default) or a duration (36h)")
+	retention := inv.fs.String("retention", "", "how long each object is kept after it is added, then purged: days (180d) or a duration (36h); none: kept for good")
 	var allowProps repeated
 	inv.fs.Var(&allowProps, "allow-property", "TYPE:PATH, a property objects of TYPE may carry (a name, or a dotted path into nested objects); repeat for more (none: any property); the list given replaces the list held")
-	inv.fs.Var(&clear, "clear", "remove a rule: allowed_types, denied_properties, tlp_max, unmarked, allowed_properties, review or review_timeout; repeat for more")
+	inv.fs.Var(&clear, "clear", "remove a rule: allowed_types, denied_properties, tlp_max, unmarked, allowed_properties, review, review_timeout or retention; repeat for more")
 	confirm := confirmWeakenFlag(inv)
 	args, err := inv.parse(2, 2)
 	if err != nil {
@@ -204,11 +205,12 @@ func policyCollection(inv *invocation) error {
 	patch.set(inv, "allow-property", "allowed_properties", allowed)
 	patch.set(inv, "review", "review", *review)
 	patch.set(inv, "review-timeout", "review_timeout", *reviewTimeout)
-	if err := patch.clear(clear, "allowed_types", "denied_properties", "tlp_max", "unmarked", "allowed_properties", "review", "review_timeout"); err != nil {
+	patch.set(inv, "retention", "retention", *retention)
+	if err := patch.clear(clear, "allowed_types", "denied_properties", "tlp_max", "unmarked", "allowed_properties", "review", "review_timeout", "retention"); err != nil {
 		return err
 	}
 	if len(patch) == 0 {
-		return usagef("name a rule to change (--type, --deny-property, --tlp-max, --unmarked, --allow-property, --review, --review-timeout) or to remove (--clear RULE)")
+		return usagef("name a rule to change (--type, --deny-property, --tlp-max, --unmarked, --allow-property, --review, --review-timeout, --retention) or to remove (--clear RULE)")
 	}
 	var c admin.Collection
 	path := "/admin/partnerships/" + seg(args[0]) + "/collections/" + seg(args[1]) + "/policy/"
@@ -216,9 +218,10 @@ func policyCollection(inv *invocation) error {
 		return err
 	}
 	return inv.output(c, func(w io.Writer) {
-		fmt.Fprintf(w, "collection %s/%s: types %s; denied properties %s; TLP max %s; unmarked %s; allowed properties %s; review %s\n", c.Partnership, orDash(c.Alias),
+		fmt.Fprintf(w, "collection %s/%s: types %s; denied properties %s; TLP max %s; unmarked %s; allowed properties %s; review %s; retention %s\n", c.Partnership, orDash(c.Alias),
 			orDash(strings.Join(c.Policy.AllowedTypes, " ")), orDash(strings.Join(c.Policy.DeniedProperties, " ")), orDash(c.Policy.TLPMax),
-			orDash(c.Policy.Unmarked), orDash(allowedProperties(c.Policy.AllowedProperties)), reviewOf(c.Policy))
+			orDash(c.Policy.Unmarked), orDash(allowedProperties(c.Policy.AllowedProperties)), reviewOf(c.Policy),
+			orDash(c.Policy.Retention))
 	})
 }
 
@@ -458,8 +461,16 @@ func ledgerPulls(inv *invocation) error {
 					// posted it into another partnership.
 					read = "attested-in:" + e.Endpoint
 				}
+				count := len(e.Items)
+				if e.Pulled != nil {
+					// A compact pull counts what it served whether or not its ids are still kept.
+					count = e.Pulled.Count
+				}
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s/%s\t%s\t%d\n", e.Seq, when(e.At), e.Member, orDash(e.TokenID),
-					e.Partnership, cmp.Or(e.CollectionAlias, e.Collection), read, len(e.Items))
+					e.Partnership, cmp.Or(e.CollectionAlias, e.Collection), read, count)
+				if *objects && e.Pulled != nil && len(e.Items) == 0 {
+					fmt.Fprintf(tw, "\t\t\t\t\t\t  (ids no longer kept: past --pull-detail-retention; digest %s)\n", e.Pulled.SHA256)
+				}
 				if *objects {
 					for _, it := range e.Items {
 						id := it.ID

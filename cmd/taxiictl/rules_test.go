@@ -249,6 +249,8 @@ func TestPolicyCommandsChangeOnlyWhatTheyName(t *testing.T) {
 		{[]string{"membership", "add", "jpcert-cc", "eu-japan", "--role", "both"}, "may now publish"},
 		{[]string{"membership", "add", "jpcert-cc", "eu-japan", "--clear", "clearance"}, "clearance of jpcert-cc in eu-japan removed"},
 		{[]string{"policy", "set", "eu-japan", "--reviewer", "jpcert-cc"}, "reviewers added: jpcert-cc"},
+		{[]string{"policy", "collection", "eu-immigration-ct", "administrative-records", "--retention", "365d"}, "retention lengthened 180d → 365d"},
+		{[]string{"policy", "collection", "eu-immigration-ct", "administrative-records", "--clear", "retention"}, "retention removed"},
 	} {
 		status, _, stderr := h.ctl(t, tc.args...)
 		if status != exitFailed || !strings.Contains(stderr, tc.says) || !strings.Contains(stderr, "--confirm-weaken") {
@@ -259,6 +261,16 @@ func TestPolicyCommandsChangeOnlyWhatTheyName(t *testing.T) {
 	h.mustJSON(t, &d, "policy", "show", "eu-japan")
 	if d.Policy.PersonalData != "strip" || len(d.Policy.Jurisdictions) != 2 || d.Collections[0].Policy.TLPMax == "" {
 		t.Errorf("a refused change changed something: %+v", d)
+	}
+
+	// Shortening a retention is stricter, and needs no confirmation; a sweep then purges at once.
+	if out := h.must(t, "policy", "collection", "eu-immigration-ct", "administrative-records", "--retention", "90d"); !strings.Contains(out, "retention 90d") {
+		t.Errorf("policy collection --retention 90d printed %q", out)
+	}
+	var sweep admin.SweepReport
+	h.mustJSON(t, &sweep, "sweep")
+	if len(sweep.Collections) != 1 || sweep.Collections[0].Retention != "90d" || sweep.Collections[0].Partnership != "eu-immigration-ct" {
+		t.Errorf("sweep: %+v; want the immigration collection at 90d", sweep)
 	}
 
 	h.must(t, "policy", "collection", "eu-japan", "cyber-threats", "--clear", "tlp-max", "--confirm-weaken")

@@ -69,6 +69,10 @@ type Store interface {
 	Audit(ctx context.Context, after int64, limit int) ([]store.AuditEntry, error)
 	TransferOwnership(ctx context.Context, t store.Transfer) (int, error)
 	Delete(ctx context.Context, d store.Deletion) (int, error)
+	// Retention: purges of expired object versions and statuses.
+	Purge(ctx context.Context, p store.Purge) (store.PurgeResult, error)
+	PurgeStatuses(ctx context.Context, before time.Time, limit int) (int, error)
+	PurgePullDetails(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// The members collections, into which the service writes members' identities on nobody's behalf.
 	AddObjects(ctx context.Context, collectionID string, objs []store.Object) ([]store.Outcome, error)
@@ -114,6 +118,12 @@ type Config struct {
 	// Verified, when set, is told the outcome of every verification an operator runs: check is
 	// "ledger" (the chain alone) or "deep", ok whether it held. The hub counts them for alerting.
 	Verified func(check string, ok bool)
+	// StatusRetention is how long status resources are kept after their request; zero means
+	// store.DefaultStatusRetention.
+	StatusRetention time.Duration
+	// PullDetailRetention is how long the ids of each pull are kept beside its compact ledger
+	// entry; zero means store.DefaultPullDetailRetention.
+	PullDetailRetention time.Duration
 }
 
 // Service carries out operator actions.
@@ -126,6 +136,9 @@ type Service struct {
 	maxTTL     time.Duration
 	now        func() time.Time
 	verified   func(check string, ok bool)
+	// statusRetention is how long the sweep keeps status resources.
+	statusRetention     time.Duration
+	pullDetailRetention time.Duration
 	// backingUp is set while a backup is copied or sent (see Backup).
 	backingUp atomic.Bool
 }
@@ -141,6 +154,9 @@ func New(cfg Config) *Service {
 		maxTTL:     cmp.Or(cfg.MaxTokenTTL, DefaultMaxTokenTTL),
 		now:        cfg.Now,
 		verified:   cfg.Verified,
+
+		statusRetention:     cmp.Or(cfg.StatusRetention, store.DefaultStatusRetention),
+		pullDetailRetention: cmp.Or(cfg.PullDetailRetention, store.DefaultPullDetailRetention),
 	}
 	if s.verified == nil {
 		s.verified = func(string, bool) {}

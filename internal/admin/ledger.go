@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"taxiihub/internal/identity"
@@ -31,8 +32,15 @@ type LedgerEntry struct {
 	CollectionAlias string       `json:"collection_alias,omitempty"`
 	Endpoint        string       `json:"endpoint,omitempty"`
 	Items           []LedgerItem `json:"items"`
-	PrevHash        string       `json:"prev_hash"`
-	Hash            string       `json:"hash"`
+	// Pulled is a compact pull's summary: how many versions it served, the SHA-256 of their ids
+	// and versions, and the range of dates added. Its items are shown while the hub keeps them
+	// (--pull-detail-retention); after that, only the summary.
+	Pulled *PullSummary `json:"pulled,omitempty"`
+	// DetailsAltered reports a compact pull whose kept items do not match its digest: they were
+	// changed in the database, so they are not shown.
+	DetailsAltered bool   `json:"details_altered,omitempty"`
+	PrevHash       string `json:"prev_hash"`
+	Hash           string `json:"hash"`
 }
 
 // LedgerItem is one object version in a ledger entry.
@@ -73,6 +81,14 @@ type PullPage struct {
 const MaxLedgerPage = 1000
 
 // LedgerEntryOf is how the admin API and the TAXII API's pulls endpoint show a ledger entry.
+// PullSummary is a compact pull's summary as the admin API shows it.
+type PullSummary struct {
+	Count      int        `json:"count"`
+	SHA256     string     `json:"sha256"`
+	FirstAdded *time.Time `json:"first_added,omitempty"`
+	LastAdded  *time.Time `json:"last_added,omitempty"`
+}
+
 func LedgerEntryOf(e store.LedgerEntry) LedgerEntry {
 	out := LedgerEntry{Seq: e.Seq, At: e.At, Kind: string(e.Kind), Member: e.Member, TokenID: e.TokenID,
 		Partnership: e.APIRoot, Collection: e.Collection, Endpoint: e.Endpoint, Items: make([]LedgerItem, len(e.Items)),
@@ -85,6 +101,13 @@ func LedgerEntryOf(e store.LedgerEntry) LedgerEntry {
 		if !it.Version.IsZero() {
 			v := it.Version
 			out.Items[i].Version = &v
+		}
+	}
+	if p := e.Pulled; p != nil {
+		out.Pulled = &PullSummary{Count: p.Count, SHA256: hex.EncodeToString(p.SHA256)}
+		if !p.FirstAdded.IsZero() {
+			first, last := p.FirstAdded, p.LastAdded
+			out.Pulled.FirstAdded, out.Pulled.LastAdded = &first, &last
 		}
 	}
 	return out
@@ -109,9 +132,14 @@ func (s *Service) Ledger(ctx context.Context, after int64, limit int) ([]LedgerE
 	if err != nil {
 		return nil, fmt.Errorf("admin: read ledger: %w", err)
 	}
+	altered, err := store.WithPullDetails(ctx, s.store, entries)
+	if err != nil {
+		return nil, fmt.Errorf("admin: read ledger: %w", err)
+	}
 	out := make([]LedgerEntry, len(entries))
 	for i, e := range entries {
 		out[i] = LedgerEntryOf(e)
+		out[i].DetailsAltered = slices.Contains(altered, e.Seq)
 	}
 	return out, nil
 }

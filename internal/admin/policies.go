@@ -41,6 +41,14 @@ const (
 	MaxReviewTimeout = 365 * 24 * time.Hour
 )
 
+// Bounds of a collection's retention: the hub sweeps hourly, so a shorter retention would not be
+// kept to; beyond ten years an arrangement is keeping data for good and should say so by setting
+// none.
+const (
+	MinRetention = time.Hour
+	MaxRetention = 3650 * 24 * time.Hour
+)
+
 // STIX names: object types are 3 to 250 lower-case letters, digits and hyphens, not starting or
 // ending with a hyphen; property names are 3 to 250 ASCII letters, digits and underscores.
 var (
@@ -113,6 +121,11 @@ func checkCollectionPolicy(p *problems, where string, pol CollectionPolicy) {
 			p.add("%sreview_timeout: %v", where, err)
 		}
 	}
+	if pol.Retention != "" {
+		if _, err := parseRetention(pol.Retention); err != nil {
+			p.add("%sretention: %v", where, err)
+		}
+	}
 	count := 0
 	for _, typ := range slices.Sorted(maps.Keys(pol.AllowedProperties)) {
 		if !typePattern.MatchString(typ) {
@@ -178,9 +191,14 @@ func storeCollectionPolicy(p CollectionPolicy) store.CollectionPolicy {
 	if review != store.ReviewNone && p.ReviewTimeout != "" {
 		timeout, _ = parseReviewTimeout(p.ReviewTimeout)
 	}
+	var retention time.Duration
+	if p.Retention != "" {
+		retention, _ = parseRetention(p.Retention)
+	}
 	return store.CollectionPolicy{AllowedTypes: store.SortedSet(p.AllowedTypes),
 		DeniedProperties: store.SortedSet(p.DeniedProperties), MaxTLP: tlp, Unmarked: unmarked,
-		AllowedProperties: store.SortedProperties(p.AllowedProperties), Review: review, ReviewTimeout: timeout}
+		AllowedProperties: store.SortedProperties(p.AllowedProperties), Review: review, ReviewTimeout: timeout,
+		Retention: retention}
 }
 
 // collectionPolicyOf is a collection's policy as operators write it. A collection without review
@@ -192,12 +210,26 @@ func collectionPolicyOf(p store.CollectionPolicy) CollectionPolicy {
 		out.Review = string(p.Review)
 		out.ReviewTimeout = FormatReviewTimeout(p.EffectiveReviewTimeout())
 	}
+	if p.Retention > 0 {
+		out.Retention = FormatReviewTimeout(p.Retention)
+	}
 	return out
 }
 
 // parseReviewTimeout reads a review timeout: whole days ("7d"), which Go durations cannot say, or
 // a Go duration ("36h", "90m"), within MinReviewTimeout and MaxReviewTimeout.
 func parseReviewTimeout(s string) (time.Duration, error) {
+	return parseDays(s, MinReviewTimeout, MaxReviewTimeout)
+}
+
+// parseRetention reads a retention as parseReviewTimeout reads a timeout, within MinRetention and
+// MaxRetention.
+func parseRetention(s string) (time.Duration, error) {
+	return parseDays(s, MinRetention, MaxRetention)
+}
+
+// parseDays reads whole days ("7d") or a Go duration ("36h") between least and most.
+func parseDays(s string, least, most time.Duration) (time.Duration, error) {
 	var d time.Duration
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)
@@ -211,8 +243,8 @@ func parseReviewTimeout(s string) (time.Duration, error) {
 			return 0, fmt.Errorf("%q is not a number of days (7d) nor a duration (36h)", s)
 		}
 	}
-	if d < MinReviewTimeout || d > MaxReviewTimeout {
-		return 0, fmt.Errorf("%q is outside %s to %s", s, FormatReviewTimeout(MinReviewTimeout), FormatReviewTimeout(MaxReviewTimeout))
+	if d < least || d > most {
+		return 0, fmt.Errorf("%q is outside %s to %s", s, FormatReviewTimeout(least), FormatReviewTimeout(most))
 	}
 	return d, nil
 }
@@ -277,6 +309,9 @@ func describeCollectionPolicy(p store.CollectionPolicy) string {
 	if p.Review != store.ReviewNone {
 		parts = append(parts, "released by a reviewer ("+string(p.Review)+", expires after "+
 			FormatReviewTimeout(p.EffectiveReviewTimeout())+")")
+	}
+	if p.Retention > 0 {
+		parts = append(parts, "objects kept "+FormatReviewTimeout(p.Retention)+" after they are added")
 	}
 	if len(p.AllowedProperties) > 0 {
 		var types []string

@@ -38,7 +38,7 @@ memberships: {member: cert-eu}
 	}
 	want := []string{
 		"partnerships.yaml:7:22: partnerships[0].collections[0].media_types: expected a list, got the text \"application/stix+json;version=2.1\"",
-		"partnerships.yaml:8:34: partnerships[0].collections[0].policy.tlp_ceiling: unknown key \"tlp_ceiling\"; expected one of allowed_types, denied_properties, tlp_max, unmarked, allowed_properties, review, review_timeout",
+		"partnerships.yaml:8:34: partnerships[0].collections[0].policy.tlp_ceiling: unknown key \"tlp_ceiling\"; expected one of allowed_types, denied_properties, tlp_max, unmarked, allowed_properties, review, review_timeout, retention",
 		"partnerships.yaml:10:26: partnerships[0].policy.no_onward_sharing: expected true or false, got the text \"sometimes\"",
 		"partnerships.yaml:14:19: members[0].jurisdiction: expected text, got a list",
 		"partnerships.yaml:16:79: grants[0].read: expected true or false, got the text \"yes\"",

@@ -70,6 +70,10 @@ type CollectionPolicy struct {
 	// ("7d", the default) or a Go duration ("36h", "90m"), between MinReviewTimeout and
 	// MaxReviewTimeout. Only with a review rule.
 	ReviewTimeout string `json:"review_timeout,omitempty" yaml:"review_timeout"`
+	// Retention, when set, is how long each object version is kept after its date added before
+	// the hub purges it: whole days ("180d") or a Go duration ("36h"), between MinRetention and
+	// MaxRetention. Unset keeps objects for good.
+	Retention string `json:"retention,omitempty" yaml:"retention"`
 }
 
 // Membership is a member's standing in one partnership. Its role bounds what the member's grants

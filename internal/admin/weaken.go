@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"taxiihub/internal/store"
 )
@@ -69,7 +70,24 @@ func CollectionWeakenings(before, after store.CollectionPolicy) []string {
 	if before.Review != store.ReviewNone && after.Review == store.ReviewNone {
 		out = append(out, "review removed: posted objects released without review (was "+string(before.Review)+")")
 	}
+	out = append(out, retentionWeakening(before.Retention, after.Retention)...)
 	return out
+}
+
+// retentionWeakening reports objects kept longer than the arrangement said: a retention limits how
+// long partners' data (personal data, in arrangements such as immigration's) is held, so removing
+// or lengthening it loosens the rule. Shortening it is a stricter rule: the next sweep purges what
+// has grown older than the new retention.
+func retentionWeakening(before, after time.Duration) []string {
+	switch {
+	case before == 0:
+		return nil
+	case after == 0:
+		return []string{"retention removed: objects kept for good (was " + FormatReviewTimeout(before) + ")"}
+	case after > before:
+		return []string{"retention lengthened " + FormatReviewTimeout(before) + " → " + FormatReviewTimeout(after)}
+	}
+	return nil
 }
 
 // allowedPropertiesWeakenings reports an allow-list removed, or paths it admits that it did not:

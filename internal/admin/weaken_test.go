@@ -63,6 +63,12 @@ func TestWeakeningsNameEveryLooseningAndNothingElse(t *testing.T) {
 		{"unmarked accepted", store.CollectionPolicy{Unmarked: store.UnmarkedRefuse}, store.CollectionPolicy{},
 			[]string{"unmarked objects accepted as TLP:CLEAR"}},
 		{"unmarked refused", store.CollectionPolicy{}, store.CollectionPolicy{Unmarked: store.UnmarkedRefuse}, nil},
+		{"retention removed", store.CollectionPolicy{Retention: 180 * 24 * time.Hour}, store.CollectionPolicy{},
+			[]string{"retention removed: objects kept for good (was 180d)"}},
+		{"retention lengthened", store.CollectionPolicy{Retention: 180 * 24 * time.Hour}, store.CollectionPolicy{Retention: 365 * 24 * time.Hour},
+			[]string{"retention lengthened 180d → 365d"}},
+		{"retention shortened", store.CollectionPolicy{Retention: 180 * 24 * time.Hour}, store.CollectionPolicy{Retention: 30 * 24 * time.Hour}, nil},
+		{"retention set", store.CollectionPolicy{}, store.CollectionPolicy{Retention: 30 * 24 * time.Hour}, nil},
 		{"review removed", store.CollectionPolicy{Review: store.ReviewOwnMember}, store.CollectionPolicy{},
 			[]string{"review removed: posted objects released without review (was own-member)"}},
 		{"review set", store.CollectionPolicy{}, store.CollectionPolicy{Review: store.ReviewPartnership}, nil},
@@ -192,6 +198,22 @@ memberships:
 	c, err = e.svc.PatchCollectionPolicy(ctx, "alice", "eu-ukraine", "indicators", patch(t, `{"review":null,"review_timeout":null}`), true)
 	if err != nil || c.Policy.Review != "" || c.Policy.ReviewTimeout != "" {
 		t.Errorf("drop review confirmed: %+v, %v", c.Policy, err)
+	}
+
+	// Retention is set and shortened without confirmation; lengthened or removed only confirmed.
+	c, err = e.svc.PatchCollectionPolicy(ctx, "alice", "eu-ukraine", "indicators", patch(t, `{"retention":"180d"}`), false)
+	if err != nil || c.Policy.Retention != "180d" {
+		t.Errorf("set retention: %+v, %v", c.Policy, err)
+	}
+	if c, err = e.svc.PatchCollectionPolicy(ctx, "alice", "eu-ukraine", "indicators", patch(t, `{"retention":"90d"}`), false); err != nil || c.Policy.Retention != "90d" {
+		t.Errorf("shorten retention: %+v, %v", c.Policy, err)
+	}
+	wantKind(t, "lengthen retention unconfirmed", refuse(e.svc.PatchCollectionPolicy(ctx, "alice", "eu-ukraine", "indicators",
+		patch(t, `{"retention":"365d"}`), false)), admin.Weakens, "retention lengthened 90d → 365d")
+	wantKind(t, "remove retention unconfirmed", refuse(e.svc.PatchCollectionPolicy(ctx, "alice", "eu-ukraine", "indicators",
+		patch(t, `{"retention":null}`), false)), admin.Weakens, "retention removed")
+	if c, err = e.svc.PatchCollectionPolicy(ctx, "alice", "eu-ukraine", "indicators", patch(t, `{"retention":null}`), true); err != nil || c.Policy.Retention != "" {
+		t.Errorf("remove retention confirmed: %+v, %v", c.Policy, err)
 	}
 
 	// A membership patch keeps the clearance when it names the role only.

@@ -69,6 +69,7 @@ type Admin interface {
 	Pulls(ctx context.Context, q admin.PullQuery) (admin.PullPage, error)
 
 	Backup(ctx context.Context, actor string) (admin.Backup, error)
+	Sweep(ctx context.Context, actor string) (admin.SweepReport, error)
 }
 
 // OperatorAuthenticator turns an Authorization header into the name of an operator.
@@ -586,6 +587,7 @@ func (h adminAPI) mountRules(g *gin.RouterGroup) {
 	route(g, http.MethodGet, "/ledger/verify/deep/", h.handle(h.verifyDeep))
 	route(g, http.MethodGet, "/ledger/heads/", h.handle(h.heads))
 	route(g, http.MethodPost, "/backup/", h.handle(h.backup))
+	route(g, http.MethodPost, "/sweep/", h.handle(h.sweep))
 	route(g, http.MethodGet, "/ledger/pulls/", h.handle(h.pulls))
 }
 
@@ -696,6 +698,16 @@ func (h adminAPI) ledger(c *gin.Context) error {
 
 // verifyLedger answers 200 whether or not the chain holds: the check itself succeeded, and its
 // result, ok or the first broken entry, is the answer.
+// sweep purges at once what retention no longer keeps, as the hub's periodic sweep does.
+func (h adminAPI) sweep(c *gin.Context) error {
+	r, err := h.svc.Sweep(c.Request.Context(), actor(c))
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(c, http.StatusOK, r)
+	return nil
+}
+
 func (h adminAPI) verifyLedger(c *gin.Context) error {
 	v, err := h.svc.VerifyLedger(c.Request.Context())
 	if err != nil {

@@ -268,6 +268,22 @@ func (s *Store) RecordPull(ctx context.Context, e store.LedgerEntry) error {
 	return s.observe("RecordPull", func() error { return s.Store.RecordPull(ctx, e) })
 }
 
+func (s *Store) PullDetails(ctx context.Context, seqs []int64) (map[int64][]store.LedgerItem, error) {
+	return observe(s, "PullDetails", func() (map[int64][]store.LedgerItem, error) { return s.Store.PullDetails(ctx, seqs) })
+}
+
+func (s *Store) PurgePullDetails(ctx context.Context, before time.Time, limit int) (int, error) {
+	return observe(s, "PurgePullDetails", func() (int, error) { return s.Store.PurgePullDetails(ctx, before, limit) })
+}
+
+func (s *Store) Purge(ctx context.Context, p store.Purge) (store.PurgeResult, error) {
+	return observe(s, "Purge", func() (store.PurgeResult, error) { return s.Store.Purge(ctx, p) })
+}
+
+func (s *Store) PurgeStatuses(ctx context.Context, before time.Time, limit int) (int, error) {
+	return observe(s, "PurgeStatuses", func() (int, error) { return s.Store.PurgeStatuses(ctx, before, limit) })
+}
+
 func (s *Store) Ledger(ctx context.Context, after int64, limit int) ([]store.LedgerEntry, error) {
 	return observe(s, "Ledger", func() ([]store.LedgerEntry, error) { return s.Store.Ledger(ctx, after, limit) })
 }

@@ -16,6 +16,7 @@ import (
 
 	"taxiihub/internal/admin"
 	"taxiihub/internal/auth"
+	"taxiihub/internal/store"
 	"taxiihub/internal/taxii"
 )
 
@@ -58,6 +59,12 @@ const (
 	// IngestMemoryPerBody is the default ingest memory budget in bodies of max_content_length: three
 	// maximum POSTs are read and checked at once, and a fourth waits.
 	IngestMemoryPerBody = 3
+	// DefaultSweepInterval is how often the hub purges what retention no longer keeps: expired
+	// object versions and old statuses. Hourly keeps a retention to within an hour, and each sweep
+	// only reads collections' oldest versions.
+	DefaultSweepInterval = time.Hour
+	// MinStatusRetention keeps a status long enough for its submitter to read it.
+	MinStatusRetention = time.Hour
 )
 
 // Config is everything Run needs, decided before it starts.
@@ -144,6 +151,15 @@ type Config struct {
 	// IngestWait, then is answered 503 with Retry-After.
 	IngestMemory int64
 	IngestWait   time.Duration
+
+	// StatusRetention is how long status resources are kept after their request, at least
+	// MinStatusRetention. SweepInterval is how often the hub purges expired objects and statuses;
+	// 0 turns the periodic sweep off (an operator then runs taxiictl sweep).
+	StatusRetention time.Duration
+	SweepInterval   time.Duration
+	// PullDetailRetention is how long the ids of each pull are kept beside its compact ledger
+	// entry, for "who pulled my object"; at least MinStatusRetention.
+	PullDetailRetention time.Duration
 }
 
 // ingestMemory is the ingest budget the config gives, with its default worked out.
@@ -185,6 +201,9 @@ func defaults() Config {
 		TransferGrace:            DefaultTransferGrace,
 		MaxConnectionsPerAddress: DefaultMaxConnectionsPerAddress,
 		IngestWait:               DefaultIngestWait,
+		StatusRetention:          store.DefaultStatusRetention,
+		SweepInterval:            DefaultSweepInterval,
+		PullDetailRetention:      store.DefaultPullDetailRetention,
 	}
 }
 
@@ -253,6 +272,24 @@ var settings = []setting{
 	{"ingest-memory", "`bytes` of request bodies read and checked at once, hub-wide; 0 means 3 times --max-content-length (default 0)",
 		int64Setting(func(c *Config) *int64 { return &c.IngestMemory })},
 	{"ingest-wait", "`duration` a POST waits for room in --ingest-memory before it is answered 503 (default 5s)", durationSetting(func(c *Config) *time.Duration { return &c.IngestWait })},
+	{"status-retention", "`time` a status resource is kept after its request, such as 30d or 36h; reading it later answers 404 (default 30d)",
+		daysSetting(func(c *Config) *time.Duration { return &c.StatusRetention })},
+	{"sweep-interval", "`duration` between purges of expired objects (collections' retention) and statuses; 0 turns them off (default 1h)",
+		durationSetting(func(c *Config) *time.Duration { return &c.SweepInterval })},
+	{"pull-detail-retention", "`time` the ids of each pull are kept for \"who pulled\", such as 365d; the ledger keeps their digest for good (default 365d)",
+		daysSetting(func(c *Config) *time.Duration { return &c.PullDetailRetention })},
+}
+
+// daysSetting reads whole days (30d) or a Go duration (36h).
+func daysSetting(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := admin.ParseTTL(v)
+		if err != nil {
+			return fmt.Errorf("%q: want a whole number of days such as 30d, or a duration such as 36h", v)
+		}
+		*field(c) = d
+		return nil
+	}
 }
 
 func int64Setting(field func(*Config) *int64) func(*Config, string) error {
@@ -516,6 +553,16 @@ func (c Config) Validate() error {
 		if d.d <= 0 {
 			errs = append(errs, fmt.Errorf("%s %v must be positive", d.what, d.d))
 		}
+	}
+	if c.StatusRetention < MinStatusRetention {
+		errs = append(errs, fmt.Errorf("status retention %s is below %s: submitters could not read their statuses",
+			admin.FormatTTL(c.StatusRetention), admin.FormatTTL(MinStatusRetention)))
+	}
+	if c.PullDetailRetention < MinStatusRetention {
+		errs = append(errs, fmt.Errorf("pull detail retention %s is below %s", admin.FormatTTL(c.PullDetailRetention), admin.FormatTTL(MinStatusRetention)))
+	}
+	if c.SweepInterval < 0 {
+		errs = append(errs, fmt.Errorf("sweep interval %v must not be negative (0 turns the sweep off)", c.SweepInterval))
 	}
 	if c.MinTransferRate < 0 {
 		errs = append(errs, fmt.Errorf("min transfer rate %d must be at least 0 (0 turns the check off)", c.MinTransferRate))

@@ -82,3 +82,19 @@ func (s *Server) sweepHeldObjects(ctx context.Context) {
 		}
 	})
 }
+
+// sweepExpired purges what retention no longer keeps (see admin.Service.Sweep) at once and then
+// every SweepInterval, until ctx ends. Every node sweeps: purges of the same versions by two nodes
+// serialize in the store, and the second finds nothing left.
+func (s *Server) sweepExpired(ctx context.Context) {
+	atOnceThenEvery(ctx, s.cfg.SweepInterval, func(ctx context.Context) {
+		r, err := s.admin.SweepExpired(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.WarnContext(ctx, "the retention sweep failed; it runs again at the next interval",
+				"purged", r.Purged, "statuses", r.Statuses, "error", err)
+		case r.Purged > 0 || r.Statuses > 0:
+			s.log.InfoContext(ctx, "retention sweep", "purged", r.Purged, "statuses", r.Statuses)
+		}
+	})
+}

@@ -120,6 +120,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err erro
 		DefaultTokenTTL: cfg.TokenTTL,
 		MaxTokenTTL:     cfg.MaxTokenTTL,
 		Verified:        metrics.NewVerifications(reg),
+		StatusRetention: cfg.StatusRetention,
+
+		PullDetailRetention: cfg.PullDetailRetention,
 	})
 	metrics.RegisterTokenExpiry(reg, memberExpiries(svc), log)
 	metrics.RegisterReviewPending(reg, st.PendingCounts, log)
@@ -356,6 +359,9 @@ func (s *Server) Serve(ctx context.Context, l Listeners) error {
 		defer close(watchDone)
 		var sweep sync.WaitGroup
 		sweep.Go(func() { s.sweepHeldObjects(watchCtx) })
+		if s.cfg.SweepInterval > 0 {
+			sweep.Go(func() { s.sweepExpired(watchCtx) })
+		}
 		s.warnExpiringTokens(watchCtx)
 		sweep.Wait()
 	}()

@@ -83,6 +83,11 @@ func (s *Service) recordPull(ctx context.Context, acc Access, endpoint string, p
 	for i, r := range page.Records {
 		e.Items[i] = store.LedgerItem{ID: r.ID, Version: r.Version}
 	}
+	// The range of the collection the page covered, which the compact entry keeps for good.
+	if first, ok := page.FirstAdded(); ok {
+		last, _ := page.LastAdded()
+		e.Pulled = &store.PullSummary{FirstAdded: first, LastAdded: last}
+	}
 	if err := s.store.RecordPull(ctx, e); err != nil {
 		return fmt.Errorf("sharing: record the pull of %s: %w", acc.Collection.ID, err)
 	}

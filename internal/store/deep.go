@@ -516,7 +516,7 @@ func (c *deepCheck) apply(st passState, share int, e LedgerEntry) {
 				}
 			}
 		}
-	case LedgerDelete:
+	case LedgerDelete, LedgerPurge:
 		for _, it := range e.Items {
 			if exists && c.share(e.Collection, it.ID) == share {
 				version(it.ID, it.Version).present = false

@@ -61,6 +61,10 @@ type LedgerEntry struct {
 	// Endpoint names what a pull read: objects, manifest, object or versions.
 	Endpoint string
 	Items    []LedgerItem
+	// Pulled, in a compact pull entry, stands for the versions served, whose items are then kept
+	// apart (see pulls.go); nil in every other entry. A caller of RecordPull may set its FirstAdded
+	// and LastAdded; the store sets the rest.
+	Pulled *PullSummary
 	// PrevHash is the hash of the entry before, or GenesisHash for the first.
 	PrevHash []byte
 	// Hash commits to every field above: see ComputeHash.
@@ -110,6 +114,15 @@ type hashedEntry struct {
 	Endpoint   string       `json:"endpoint"`
 	Items      []hashedItem `json:"items"`
 	PrevHash   string       `json:"prev"`
+	// Added later: omitted when nil (see ledgerHashVersion).
+	Pulled *hashedPull `json:"pulled,omitempty"`
+}
+
+type hashedPull struct {
+	Count  int    `json:"n"`
+	SHA256 string `json:"sha256"` // hex
+	First  int64  `json:"first"`  // Unix microseconds; 0 for none
+	Last   int64  `json:"last"`
 }
 
 type hashedItem struct {
@@ -140,6 +153,9 @@ func (e LedgerEntry) ComputeHash() []byte {
 	for i, it := range e.Items {
 		h.Items[i] = hashedItem{ID: it.ID, Version: micros(it.Version), Verdict: it.Verdict,
 			SHA256: hex.EncodeToString(it.SHA256), Fingerprint: it.Fingerprint}
+	}
+	if p := e.Pulled; p != nil {
+		h.Pulled = &hashedPull{Count: p.Count, SHA256: hex.EncodeToString(p.SHA256), First: micros(p.FirstAdded), Last: micros(p.LastAdded)}
 	}
 	body, err := json.Marshal(h)
 	if err != nil {
@@ -291,6 +307,7 @@ const (
 type PullSource interface {
 	LedgerReader
 	OriginReader
+	PullDetailReader
 }
 
 // Pulls returns the pull and attest entries of the ledger after q.After that q selects: who
@@ -309,6 +326,11 @@ func Pulls(ctx context.Context, src PullSource, q PullQuery) (PullPage, error) {
 			return PullPage{}, fmt.Errorf("store: read ledger after %d: %w", page.Next, err)
 		}
 		scanned += len(batch)
+		// Compact pulls get their ids back while the details are kept; past the transparency
+		// window they are listed without ids, and a publisher's query cannot match them.
+		if _, err := WithPullDetails(ctx, src, batch); err != nil {
+			return PullPage{}, err
+		}
 		mine, err := publishedBy(ctx, src, q.Publisher, batch)
 		if err != nil {
 			return PullPage{}, err

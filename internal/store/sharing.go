@@ -76,12 +76,15 @@ type CollectionPolicy struct {
 	// ReviewTimeout is how long a posted object waits for its review before it expires; zero means
 	// DefaultReviewTimeout. It only matters when Review is not ReviewNone.
 	ReviewTimeout time.Duration
+	// Retention, when set, is how long each object version is kept after its date added; a purge
+	// then removes it (see retention.go). Zero keeps versions for good.
+	Retention time.Duration
 }
 
 // Equal reports whether two policies hold the same rules.
 func (p CollectionPolicy) Equal(q CollectionPolicy) bool {
 	return p.MaxTLP == q.MaxTLP && p.Unmarked == q.Unmarked && p.Review == q.Review &&
-		p.EffectiveReviewTimeout() == q.EffectiveReviewTimeout() && slices.Equal(p.AllowedTypes, q.AllowedTypes) &&
+		p.EffectiveReviewTimeout() == q.EffectiveReviewTimeout() && p.Retention == q.Retention && slices.Equal(p.AllowedTypes, q.AllowedTypes) &&
 		slices.Equal(p.DeniedProperties, q.DeniedProperties) &&
 		maps.EqualFunc(p.AllowedProperties, q.AllowedProperties, slices.Equal)
 }

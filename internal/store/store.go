@@ -64,6 +64,9 @@ func NextDateAdded(now time.Time, last int64) int64 {
 //     changed, removed or moved. A backend may number and chain a committed entry in a step of its
 //     own, so that writers of different collections need not queue on the chain (MongoDB does);
 //     it does so before the write returns, or else before Ledger or LedgerHead next answers.
+//   - Retention. Purge removes a prefix of a collection in date-added order (its oldest versions)
+//     with its ledger entry in one transaction, so a reader paging across it never misses a version
+//     kept nor sees one twice. RecordPull commits a compact pull's entry and its details together.
 //   - Audit trail. AppendAudit chains each entry to the one before as the ledger does, so that
 //     VerifyAudit detects an entry changed, removed or moved. Entries of a trail written before
 //     the store chained them are chained, in order, when the store first opens the database.
@@ -172,9 +175,30 @@ type Store interface {
 	// (zero: from the first). A limit outside 1..MaxLimit is refused with a *QueryError.
 	WithdrawalsAfter(ctx context.Context, after WithdrawnObject, limit int) ([]WithdrawnObject, error)
 
+	// Purge removes up to p.Limit versions of a collection added before p.Before, oldest first,
+	// and appends one purge ledger entry listing each (id, version, digest of its content), in one
+	// transaction, so that nothing is purged unrecorded. Withdrawn objects' tombstones go like any
+	// version; origins and withdrawals stay (see retention.go). Nothing to purge is no error and
+	// appends no entry. ErrNotFound if the collection does not exist; a *QueryError if p fails
+	// Purge.Check.
+	Purge(ctx context.Context, p Purge) (PurgeResult, error)
+	// PurgeStatuses removes up to limit status resources whose request came before before and
+	// that are no longer pending, and returns how many it removed. A limit outside 1..MaxLimit is
+	// refused with a *QueryError.
+	PurgeStatuses(ctx context.Context, before time.Time, limit int) (int, error)
+
 	// RecordPull appends an entry of what a member learnt without changing anything: a pull, or,
-	// when e.Kind is LedgerProbe, a dry run's probe. The store sets its Seq, At and hashes.
+	// when e.Kind is LedgerProbe, a dry run's probe. The store sets its Seq, At and hashes. A pull
+	// that served versions is appended compact (CompactPull): its items go to the pull details, in
+	// the same transaction, under the entry's sequence number.
 	RecordPull(ctx context.Context, e LedgerEntry) error
+	// PullDetails returns the items of the compact pull entries numbered seqs whose details are
+	// still kept. At most MaxLimit numbers; more are refused with a *QueryError.
+	PullDetails(ctx context.Context, seqs []int64) (map[int64][]LedgerItem, error)
+	// PurgePullDetails removes up to limit pull details of entries appended before before, and
+	// returns how many it removed: the ledger's compact entries stay, with their digests. A limit
+	// outside 1..MaxLimit is refused with a *QueryError.
+	PurgePullDetails(ctx context.Context, before time.Time, limit int) (int, error)
 	// Ledger returns up to limit entries with a sequence number above after, in order. A limit
 	// outside 1..MaxLimit is refused with a *QueryError.
 	Ledger(ctx context.Context, after int64, limit int) ([]LedgerEntry, error)

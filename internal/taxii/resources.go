@@ -57,6 +57,8 @@ type APIRoot struct {
 //     expires; absent without review.
 //   - x_taxiihub_reviewers: under partnership review, the members whose reviewers release posted
 //     objects (the partnership's moderators); absent otherwise, and when none is named.
+//   - x_taxiihub_retention_seconds: how long each object version is kept after its date added
+//     before the hub purges it; absent when versions are kept for good.
 //   - x_taxiihub_role: the caller's role in the partnership: publisher, reader or both.
 //   - x_taxiihub_clearance: the highest TLP level the caller may read; absent when unlimited.
 //   - x_taxiihub_direction: one-way when some members of the partnership only publish or only read,
@@ -83,6 +85,7 @@ type Collection struct {
 	Reviewers         []string            `json:"x_taxiihub_reviewers,omitempty"`
 	Review            string              `json:"x_taxiihub_review,omitempty"`
 	ReviewTimeout     int64               `json:"x_taxiihub_review_timeout_seconds,omitempty"`
+	Retention         int64               `json:"x_taxiihub_retention_seconds,omitempty"`
 	Role              string              `json:"x_taxiihub_role"`
 	Clearance         string              `json:"x_taxiihub_clearance,omitempty"`
 	Direction         string              `json:"x_taxiihub_direction"`
@@ -136,6 +139,7 @@ func NewCollection(c store.Collection, p store.PartnershipPolicy, a Access) Coll
 		AllowedTypes: c.Policy.AllowedTypes, DeniedProperties: c.Policy.DeniedProperties, TLPMax: c.Policy.MaxTLP.String(),
 		Unmarked: unmarked, AllowedProperties: c.Policy.AllowedProperties,
 		Review: string(c.Policy.Review), ReviewTimeout: reviewTimeout, Reviewers: reviewers,
+		Retention: int64(c.Policy.Retention / time.Second),
 		Role: string(a.Membership.Role), Clearance: a.Membership.Clearance.String(), Direction: direction}
 }
 

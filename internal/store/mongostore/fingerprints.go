@@ -162,7 +162,11 @@ func (s *Store) LastPulls(ctx context.Context, member string, roots []string) (m
 		err := s.ledger.FindOne(ctx, bson.D{{Key: "member_id", Value: member}, {Key: "api_root", Value: root},
 			{Key: "kind", Value: string(store.LedgerPull)},
 			{Key: "endpoint", Value: bson.D{{Key: "$in", Value: store.ContentEndpoints()}}},
-			{Key: "items.0", Value: bson.D{{Key: "$exists", Value: true}}}},
+			// Older pulls list their items; compact ones have a summary instead.
+			{Key: "$or", Value: bson.A{
+				bson.D{{Key: "items.0", Value: bson.D{{Key: "$exists", Value: true}}}},
+				bson.D{{Key: "pulled", Value: bson.D{{Key: "$exists", Value: true}}}},
+			}}},
 			options.FindOne().SetSort(bson.D{{Key: "at", Value: -1}}).SetHint(indexContentPulls).
 				SetProjection(bson.D{{Key: "at", Value: 1}})).Decode(&d)
 		switch {

@@ -74,6 +74,16 @@ type ledgerBody struct {
 	CollectionID string          `bson:"collection_id"`
 	Endpoint     string          `bson:"endpoint"`
 	Items        []ledgerItemDoc `bson:"items"`
+	// Pulled is a compact pull's summary (see store.CompactPull); absent in every other entry.
+	Pulled *pulledDoc `bson:"pulled,omitempty"`
+}
+
+// pulledDoc is a compact pull's summary; times in Unix microseconds, absent for none.
+type pulledDoc struct {
+	Count  int    `bson:"count"`
+	SHA256 []byte `bson:"sha256"`
+	First  int64  `bson:"first_added,omitempty"`
+	Last   int64  `bson:"last_added,omitempty"`
 }
 
 type ledgerDoc struct {
@@ -102,6 +112,12 @@ func ledgerBodyOf(e store.LedgerEntry) ledgerBody {
 			b.Items[i].Version = it.Version.UnixMicro()
 		}
 	}
+	if p := e.Pulled; p != nil {
+		b.Pulled = &pulledDoc{Count: p.Count, SHA256: p.SHA256}
+		if !p.FirstAdded.IsZero() {
+			b.Pulled.First, b.Pulled.Last = p.FirstAdded.UnixMicro(), p.LastAdded.UnixMicro()
+		}
+	}
 	return b
 }
 
@@ -112,6 +128,12 @@ func (b ledgerBody) entry() store.LedgerEntry {
 		e.Items[i] = store.LedgerItem{ID: it.ID, Verdict: it.Verdict, SHA256: it.SHA256, Fingerprint: it.Fingerprint}
 		if it.Version != 0 {
 			e.Items[i].Version = fromMicros(it.Version)
+		}
+	}
+	if p := b.Pulled; p != nil {
+		e.Pulled = &store.PullSummary{Count: p.Count, SHA256: p.SHA256}
+		if p.First != 0 {
+			e.Pulled.FirstAdded, e.Pulled.LastAdded = fromMicros(p.First), fromMicros(p.Last)
 		}
 	}
 	return e
@@ -186,6 +208,12 @@ type sequencerRuns struct {
 // entry committed before the call is then in the chain. Callers that wrote a pending entry ignore
 // its error: see the package comment on the ledger.
 func (s *Store) sequence(ctx context.Context, extra *store.LedgerEntry) error {
+	return s.sequenceWith(ctx, extra, nil)
+}
+
+// sequenceWith is sequence that also stores details, the items of extra's compact pull, under the
+// number extra is chained at, in the same transaction.
+func (s *Store) sequenceWith(ctx context.Context, extra *store.LedgerEntry, details []store.LedgerItem) error {
 	if s.hooks.beforeSequence != nil {
 		if err := s.hooks.beforeSequence(ctx); err != nil {
 			return err
@@ -208,7 +236,7 @@ func (s *Store) sequence(ctx context.Context, extra *store.LedgerEntry) error {
 		err := s.transact(ctx, func(ctx context.Context) error {
 			// A retry starts over: it must see what the conflicting run chained.
 			var err error
-			more, err = s.sequenceTxn(ctx, extra)
+			more, err = s.sequenceTxn(ctx, extra, details)
 			return err
 		})
 		if err != nil {
@@ -223,14 +251,15 @@ func (s *Store) sequence(ctx context.Context, extra *store.LedgerEntry) error {
 
 // sequenceTxn is the body of sequence's transaction. It reports whether it left entries pending,
 // extra among them.
-func (s *Store) sequenceTxn(ctx context.Context, extra *store.LedgerEntry) (more bool, err error) {
+func (s *Store) sequenceTxn(ctx context.Context, extra *store.LedgerEntry, details []store.LedgerItem) (more bool, err error) {
 	// Read before writing, so that a run with nothing to chain writes nothing; the head's write below
 	// still fails if another run moved it since this snapshot.
 	batch, more, err := s.pendingBatch(ctx)
 	if err != nil {
 		return false, err
 	}
-	if extra != nil && !more {
+	withExtra := extra != nil && !more
+	if withExtra {
 		batch = append(batch, chained{at: s.now(), entry: *extra})
 	}
 	if len(batch) == 0 {
@@ -246,9 +275,10 @@ func (s *Store) sequenceTxn(ctx context.Context, extra *store.LedgerEntry) (more
 	}
 	docs := make([]any, len(batch))
 	var done []bson.ObjectID
+	var last store.LedgerEntry
 	for i, c := range batch {
 		e := c.entry.Chain(seq, hash, c.at)
-		seq, hash = e.Seq, e.Hash
+		seq, hash, last = e.Seq, e.Hash, e
 		docs[i] = ledgerDocOf(e)
 		if !c.pending.IsZero() {
 			done = append(done, c.pending)
@@ -257,6 +287,13 @@ func (s *Store) sequenceTxn(ctx context.Context, extra *store.LedgerEntry) (more
 	if _, err := s.ledger.InsertMany(ctx, docs, options.InsertMany().SetOrdered(true)); err != nil {
 		// A duplicate key means the head is behind the entries: someone changed the ledger by hand.
 		return false, fmt.Errorf("append ledger entries %d..%d: %w", head.Seq+1, seq, err)
+	}
+	if withExtra && details != nil {
+		// extra is chained last.
+		if _, err := s.pullDetails.InsertOne(ctx, pullDetailDoc{Seq: last.Seq, At: last.At.UnixMicro(),
+			Items: ledgerBodyOf(store.LedgerEntry{Items: details}).Items}); err != nil {
+			return false, fmt.Errorf("store the details of pull %d: %w", last.Seq, err)
+		}
 	}
 	if len(done) > 0 {
 		res, err := s.ledgerPending.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: done}}}})
@@ -320,7 +357,8 @@ func (s *Store) settle(ctx context.Context) {
 // RecordPull appends a pull entry, or a dry run's probe entry, to the ledger.
 func (s *Store) RecordPull(ctx context.Context, e store.LedgerEntry) error {
 	e.Kind = store.ReadKind(e.Kind)
-	if err := s.sequence(ctx, &e); err != nil {
+	e, details := store.CompactPull(e)
+	if err := s.sequenceWith(ctx, &e, details); err != nil {
 		return fmt.Errorf("mongostore: record pull of %s by %s: %w", e.Collection, e.Member, err)
 	}
 	return nil
@@ -355,4 +393,71 @@ func (s *Store) LedgerHead(ctx context.Context) (store.LedgerHead, error) {
 		return store.LedgerHead{}, fmt.Errorf("mongostore: ledger head: %w", err)
 	}
 	return store.LedgerHead{Seq: head.Seq, Hash: head.Hash}, nil
+}
+
+// pullDetailDoc holds the items of one compact pull entry, under its sequence number.
+type pullDetailDoc struct {
+	Seq int64 `bson:"_id"`
+	// At is the entry's time, in Unix microseconds: the sweep removes details past the window.
+	At    int64           `bson:"at"`
+	Items []ledgerItemDoc `bson:"items"`
+}
+
+func pullDetailIndexes() []mongo.IndexModel {
+	return []mongo.IndexModel{{Keys: bson.D{{Key: "at", Value: 1}}, Options: options.Index().SetName("at")}}
+}
+
+// PullDetails returns the items kept for the compact pull entries numbered seqs.
+func (s *Store) PullDetails(ctx context.Context, seqs []int64) (map[int64][]store.LedgerItem, error) {
+	if len(seqs) > store.MaxLimit {
+		return nil, fmt.Errorf("mongostore: pull details: %w",
+			&store.QueryError{Reason: fmt.Sprintf("%d entries asked for; at most %d", len(seqs), store.MaxLimit)})
+	}
+	out := map[int64][]store.LedgerItem{}
+	if len(seqs) == 0 {
+		return out, nil
+	}
+	cur, err := s.pullDetails.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: seqs}}}})
+	if err != nil {
+		return nil, fmt.Errorf("mongostore: pull details: %w", err)
+	}
+	var docs []pullDetailDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("mongostore: pull details: %w", err)
+	}
+	for _, d := range docs {
+		out[d.Seq] = ledgerBody{Items: d.Items}.entry().Items
+	}
+	return out, nil
+}
+
+// PurgePullDetails removes up to limit pull details of entries appended before before.
+func (s *Store) PurgePullDetails(ctx context.Context, before time.Time, limit int) (int, error) {
+	if limit < 1 || limit > store.MaxLimit {
+		return 0, fmt.Errorf("mongostore: purge pull details: %w",
+			&store.QueryError{Reason: fmt.Sprintf("limit %d is outside 1..%d", limit, store.MaxLimit)})
+	}
+	cur, err := s.pullDetails.Find(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: before.UnixMicro()}}}},
+		options.Find().SetSort(bson.D{{Key: "at", Value: 1}}).SetLimit(int64(limit)).SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return 0, fmt.Errorf("mongostore: purge pull details: %w", err)
+	}
+	var docs []struct {
+		Seq int64 `bson:"_id"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return 0, fmt.Errorf("mongostore: purge pull details: %w", err)
+	}
+	if len(docs) == 0 {
+		return 0, nil
+	}
+	seqs := make([]int64, len(docs))
+	for i, d := range docs {
+		seqs[i] = d.Seq
+	}
+	res, err := s.pullDetails.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: seqs}}}})
+	if err != nil {
+		return 0, fmt.Errorf("mongostore: purge pull details: %w", err)
+	}
+	return int(res.DeletedCount), nil
 }

@@ -19,7 +19,8 @@
 //	audit             {_id: seq, at, actor, action, target, detail, before, after (absent when empty), prev_hash, hash}
 //	counters          {_id: "audit", seq}: the last audit sequence number handed out (see admin.go);
 //	                  {_id: "fingerprints-v2", at}: origins were re-keyed (see fingerprints.go);
-//	                  {_id: "ledger", seq, hash, writes}: the head of the ledger (see ledger.go)
+//	                  {_id: "ledger", seq, hash, writes}: the head of the ledger (see ledger.go);
+//	                  {_id: "schema", version}: the newest schema a build set up here (see schema.go)
 //	memberships       {api_root, member_id, role, clearance}
 //	origins           {key, api_root, member_id, at, derived_from (when re-keyed from an older fingerprint)}:
 //	                  who first published an id or fingerprint where
@@ -90,6 +91,7 @@ const (
 	withdrawalsName      = "withdrawals"
 	ledgerName           = "ledger"
 	ledgerPendingName    = "ledger_pending"
+	pullDetailsName      = "pull_details"
 	seedsName            = "seeds"
 	reviewQueueName      = "review_queue"
 )
@@ -170,6 +172,7 @@ type Store struct {
 	withdrawals      *mongo.Collection
 	ledger           *mongo.Collection
 	ledgerPending    *mongo.Collection
+	pullDetails      *mongo.Collection
 	reviewQueue      *mongo.Collection
 	// seeds records the seed files applied at start (store.Seed); keyed by digest.
 	seeds *mongo.Collection
@@ -255,6 +258,7 @@ func open(ctx context.Context, cfg Config, adjust func(*options.ClientOptions)) 
 		withdrawals:      db.Collection(withdrawalsName),
 		ledger:           db.Collection(ledgerName),
 		ledgerPending:    db.Collection(ledgerPendingName),
+		pullDetails:      db.Collection(pullDetailsName),
 		reviewQueue:      db.Collection(reviewQueueName),
 		seeds:            db.Collection(seedsName),
 	}
@@ -292,10 +296,16 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 		return fmt.Errorf("mongostore: check transaction support: %w", err)
 	}
 
+	// A database a newer build has set up may hold what this one would misread or undo; refuse it
+	// before creating or changing anything.
+	if err := s.checkSchema(ctx); err != nil {
+		return err
+	}
+
 	// Transactions cannot create collections on MongoDB 4.0, so every collection is created here.
 	names := []string{apiRootsName, collectionsName, objectsName, statusesName, membersName, grantsName, tokensName,
 		verificationKeysName, auditName, countersName, membershipsName, originsName, withdrawalsName, ledgerName,
-		ledgerPendingName, statusPartsName, seedsName, reviewQueueName}
+		ledgerPendingName, statusPartsName, seedsName, reviewQueueName, pullDetailsName}
 	// Only what is missing is created: creating takes a database-wide lock, and a hub restarting
 	// while a crashed peer's transaction still holds a collection's lock would otherwise queue every
 	// reader and writer of every node behind that lock until the transaction times out.
@@ -325,6 +335,8 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 		{s.ledgerPending, pendingIndexes()},
 		{s.ledger, ledgerIndexes()},
 		{s.reviewQueue, reviewQueueIndexes()},
+		{s.statuses, statusIndexes()},
+		{s.pullDetails, pullDetailIndexes()},
 		// audit needs none but _id, which is its sequence number; withdrawals none but _id, the
 		// partnership and object id.
 	} {
@@ -353,9 +365,11 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 	defer cancel()
 	s.settle(settleCtx)
 	if s.fingerprintUpgrade != nil {
-		return s.upgradeFingerprints(ctx, s.fingerprintUpgrade)
+		if err := s.upgradeFingerprints(ctx, s.fingerprintUpgrade); err != nil {
+			return err
+		}
 	}
-	return nil
+	return s.recordSchema(ctx)
 }
 
 // scopeWithdrawals moves withdrawals recorded before they held per partnership (keyed by the object

@@ -134,7 +134,7 @@ func TestOpenTwiceCreatesIndexesOnce(t *testing.T) {
 			"api_root_title:api_root,title,_id",
 		},
 		"api_roots":    {"_id_:_id"},
-		"statuses":     {"_id_:_id"},
+		"statuses":     {"_id_:_id", "request_timestamp:request_timestamp"},
 		"status_parts": {"_id_:_id"},
 		"members":      {"_id_:_id"},
 		"grants": {
@@ -171,6 +171,10 @@ func TestOpenTwiceCreatesIndexesOnce(t *testing.T) {
 		"ledger_pending": {
 			"_id_:_id",
 			"at_id:at,_id",
+		},
+		"pull_details": { // _id is the pull's sequence number; at finds those past the window
+			"_id_:_id",
+			"at:at",
 		},
 		"review_queue": { // objects held for review: by request, by expiry, by partnership and age
 			"_id_:_id",

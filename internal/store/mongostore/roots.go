@@ -74,6 +74,9 @@ type collectionDoc struct {
 	// existed, which reads as objects stored at once.
 	Review        string `bson:"review,omitempty"`
 	ReviewTimeout int64  `bson:"review_timeout,omitempty"`
+	// Retention (nanoseconds) is absent in documents written before retention existed, which
+	// reads as versions kept for good.
+	Retention int64 `bson:"retention,omitempty"`
 	// Members marks the root's members collection; absent in every other collection.
 	Members bool `bson:"members,omitempty"`
 	// LastAdded is the latest date added in the collection, in Unix microseconds; AddObjects assigns
@@ -99,6 +102,7 @@ func (d collectionDoc) collection() store.Collection {
 			AllowedProperties: store.SortedProperties(d.AllowedProperties),
 			Review:            store.ReviewRule(d.Review),
 			ReviewTimeout:     time.Duration(d.ReviewTimeout),
+			Retention:         time.Duration(d.Retention),
 		},
 		Members: d.Members,
 	}
@@ -119,6 +123,7 @@ func collectionPolicyFields(p store.CollectionPolicy) bson.D {
 		{Key: "allowed_properties", Value: allowedProperties(p.AllowedProperties)},
 		{Key: "review", Value: string(p.Review)},
 		{Key: "review_timeout", Value: int64(p.ReviewTimeout)},
+		{Key: "retention", Value: int64(p.Retention)},
 	}
 }
 
@@ -307,6 +312,7 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error 
 		AllowedProperties: store.SortedProperties(c.Policy.AllowedProperties),
 		Review:            string(c.Policy.Review),
 		ReviewTimeout:     int64(c.Policy.ReviewTimeout),
+		Retention:         int64(c.Policy.Retention),
 		Members:           c.Members,
 	}
 	err := s.transact(ctx, func(ctx context.Context) error {

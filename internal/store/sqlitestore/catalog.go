@@ -173,11 +173,12 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error 
 		p := c.Policy
 		_, err := tx.ExecContext(ctx, `INSERT INTO collections
 			(id, api_root, title, alias, description, media_types, allowed_types, denied_properties, max_tlp, members,
-			unmarked, allowed_properties, review, review_timeout)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			unmarked, allowed_properties, review, review_timeout, retention)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.APIRoot, c.Title, c.Alias, c.Description, string(media),
 			encodeList(p.AllowedTypes), encodeList(p.DeniedProperties), int(p.MaxTLP), c.Members,
-			string(p.Unmarked), encodeProperties(p.AllowedProperties), string(p.Review), int64(p.ReviewTimeout))
+			string(p.Unmarked), encodeProperties(p.AllowedProperties), string(p.Review), int64(p.ReviewTimeout),
+			int64(p.Retention))
 		if isTaken(err) {
 			return store.ErrConflict
 		}
@@ -190,7 +191,7 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error 
 }
 
 const collectionColumns = `id, api_root, title, alias, description, media_types,
-	allowed_types, denied_properties, max_tlp, members, unmarked, allowed_properties, review, review_timeout`
+	allowed_types, denied_properties, max_tlp, members, unmarked, allowed_properties, review, review_timeout, retention`
 
 func scanCollection(row interface{ Scan(...any) error }) (store.Collection, error) {
 	var (
@@ -198,10 +199,10 @@ func scanCollection(row interface{ Scan(...any) error }) (store.Collection, erro
 		media, types, denied, unmarked, allowed string
 		maxTLP                                  int
 		review                                  string
-		reviewTimeout                           int64
+		reviewTimeout, retention                int64
 	)
 	if err := row.Scan(&c.ID, &c.APIRoot, &c.Title, &c.Alias, &c.Description, &media, &types, &denied, &maxTLP, &c.Members,
-		&unmarked, &allowed, &review, &reviewTimeout); err != nil {
+		&unmarked, &allowed, &review, &reviewTimeout, &retention); err != nil {
 		return store.Collection{}, err
 	}
 	if err := json.Unmarshal([]byte(media), &c.MediaTypes); err != nil {
@@ -218,6 +219,7 @@ func scanCollection(row interface{ Scan(...any) error }) (store.Collection, erro
 	c.Policy.Unmarked = store.UnmarkedRule(unmarked)
 	c.Policy.Review = store.ReviewRule(review)
 	c.Policy.ReviewTimeout = time.Duration(reviewTimeout)
+	c.Policy.Retention = time.Duration(retention)
 	if err := json.Unmarshal([]byte(allowed), &c.Policy.AllowedProperties); err != nil {
 		return store.Collection{}, fmt.Errorf("allowed properties of collection %s: %w", c.ID, err)
 	}
@@ -290,11 +292,11 @@ func (s *Store) UpdateCollection(ctx context.Context, c store.Collection) error 
 	p := c.Policy
 	res, err := s.write.ExecContext(ctx, `UPDATE collections
 		SET title = ?, alias = ?, description = ?, media_types = ?, allowed_types = ?, denied_properties = ?, max_tlp = ?,
-			unmarked = ?, allowed_properties = ?, review = ?, review_timeout = ?
+			unmarked = ?, allowed_properties = ?, review = ?, review_timeout = ?, retention = ?
 		WHERE id = ? AND api_root = ?`,
 		c.Title, c.Alias, c.Description, string(media), encodeList(p.AllowedTypes), encodeList(p.DeniedProperties),
 		int(p.MaxTLP), string(p.Unmarked), encodeProperties(p.AllowedProperties), string(p.Review), int64(p.ReviewTimeout),
-		c.ID, c.APIRoot)
+		int64(p.Retention), c.ID, c.APIRoot)
 	if isTaken(err) {
 		err = store.ErrConflict
 	}
@@ -428,9 +430,10 @@ func saveStatus(ctx context.Context, db execer, st store.Status) error {
 	if err != nil {
 		return fmt.Errorf("sqlitestore: save status %s: %w", st.ID, err)
 	}
-	_, err = db.ExecContext(ctx, `INSERT INTO statuses (api_root, id, submitter, body) VALUES (?, ?, ?, ?)
-		ON CONFLICT (api_root, id) DO UPDATE SET submitter = excluded.submitter, body = excluded.body`,
-		st.APIRoot, st.ID, st.Submitter, string(body))
+	_, err = db.ExecContext(ctx, `INSERT INTO statuses (api_root, id, submitter, body, request_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (api_root, id) DO UPDATE SET submitter = excluded.submitter, body = excluded.body,
+			request_at = excluded.request_at`,
+		st.APIRoot, st.ID, st.Submitter, string(body), st.RequestTimestamp.UnixMicro())
 	if err != nil {
 		return fmt.Errorf("sqlitestore: save status %s: %w", st.ID, err)
 	}

@@ -174,7 +174,7 @@ func deriveOrigins(ctx context.Context, tx *sql.Tx, root string, keys map[string
 
 // sqlLastPulls reads ledger_content_pulls: the conditions repeat the index's, so that SQLite uses it.
 const sqlLastPulls = `SELECT api_root, MAX(at) FROM ledger
-	WHERE member_id = ? AND kind = 'pull' AND endpoint IN ('objects', 'object') AND items <> '[]'`
+	WHERE member_id = ? AND kind = 'pull' AND endpoint IN ('objects', 'object') AND (items <> '[]' OR pulled <> '')`
 
 func lastPullsQuery(member string, roots []string) (string, []any, error) {
 	var b strings.Builder

@@ -288,6 +288,40 @@ CREATE INDEX pending_root ON pending(api_root, submitted_at);
 	`
 ALTER TABLE api_roots ADD COLUMN reviewers TEXT NOT NULL DEFAULT '[]';
 `,
+	// 12 to 13: a collection's retention, in nanoseconds (0: versions kept for good). Purges read
+	// the oldest versions of a collection on objects_added, so they need no index of their own.
+	`
+ALTER TABLE collections ADD COLUMN retention INTEGER NOT NULL DEFAULT 0;
+`,
+	// 13 to 14: status retention. When each status's request came, in Unix microseconds, so that
+	// the sweep finds old statuses on an index instead of decoding every body; statuses saved before
+	// take the request timestamp their body records (to the millisecond, SQLite's precision there).
+	`
+ALTER TABLE statuses ADD COLUMN request_at INTEGER NOT NULL DEFAULT 0;
+UPDATE statuses SET request_at =
+	COALESCE(CAST(unixepoch(json_extract(body, '$.request_timestamp'), 'subsec') * 1000000 AS INTEGER),
+		CAST(unixepoch('now', 'subsec') * 1000000 AS INTEGER));
+CREATE INDEX statuses_by_request ON statuses(request_at);
+`,
+	// 14 to 15: compact pull entries. pulled holds a pull's summary (JSON, see pulledJSON), '' in
+	// every other entry; a compact pull has no items, so the index answering LastPulls counts it
+	// by its summary instead.
+	`
+ALTER TABLE ledger ADD COLUMN pulled TEXT NOT NULL DEFAULT '';
+DROP INDEX ledger_content_pulls;
+CREATE INDEX ledger_content_pulls ON ledger(member_id, api_root, at)
+	WHERE kind = 'pull' AND endpoint IN ('objects', 'object') AND (items <> '[]' OR pulled <> '');
+`,
+	// 15 to 16: the ids of compact pulls, by the ledger entry's sequence number, kept for the
+	// transparency window; pull_details_at finds those past it.
+	`
+CREATE TABLE pull_details (
+	seq   INTEGER PRIMARY KEY,
+	at    INTEGER NOT NULL,
+	items TEXT NOT NULL
+);
+CREATE INDEX pull_details_at ON pull_details(at);
+`,
 }
 
 // schemaVersion is the schema this build writes.

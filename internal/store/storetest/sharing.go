@@ -50,7 +50,7 @@ func policiesRoundTrip(t *testing.T, s store.Store) {
 	if got, err := s.Collection(ctx, root.Slug, c.ID); err != nil || !sameCollection(got, c) {
 		t.Errorf("collection: %+v, %v; want %+v", got, err, c)
 	}
-	c.Policy = store.CollectionPolicy{MaxTLP: store.TLPRed, Review: store.ReviewPartnership}
+	c.Policy = store.CollectionPolicy{MaxTLP: store.TLPRed, Review: store.ReviewPartnership, Retention: 180 * 24 * time.Hour}
 	if err := s.UpdateCollection(ctx, c); err != nil {
 		t.Fatalf("update collection: %v", err)
 	}

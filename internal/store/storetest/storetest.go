@@ -33,6 +33,8 @@ func Run(t *testing.T, open Open) {
 	cases = append(cases, deepCases...)
 	cases = append(cases, onwardCases...)
 	cases = append(cases, reviewCases...)
+	cases = append(cases, retentionCases...)
+	cases = append(cases, pullCases...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, open(t))
