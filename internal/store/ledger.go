@@ -60,7 +60,10 @@ type LedgerEntry struct {
 	Collection string
 	// Endpoint names what a pull read: objects, manifest, object or versions.
 	Endpoint string
-	Items    []LedgerItem
+	// Person is who acted for the member, when a person signed in to the console did: the ledger
+	// attributes the exchange to the person as well as to the organisation. Zero otherwise.
+	Person Person
+	Items  []LedgerItem
 	// PrevHash is the hash of the entry before, or GenesisHash for the first.
 	PrevHash []byte
 	// Hash commits to every field above: see ComputeHash.
@@ -87,6 +90,27 @@ type LedgerItem struct {
 	Fingerprint string
 }
 
+// Person is someone acting for a member (or an operator) through the console, as the identity
+// provider that signed them in named them: Issuer and Subject identify them for good, Name (the
+// e-mail or name claim) is what a reader recognises.
+type Person struct {
+	Issuer  string
+	Subject string
+	Name    string
+}
+
+// IsZero reports whether no person is named.
+func (p Person) IsZero() bool { return p == Person{} }
+
+// String is how the hub writes a person in logs and the audit trail: the name, then the issuer and
+// subject that identify them.
+func (p Person) String() string {
+	if p.IsZero() {
+		return ""
+	}
+	return p.Name + " <" + p.Subject + " at " + p.Issuer + ">"
+}
+
 // GenesisHash returns what the first entry's PrevHash holds: sha256.Size zero bytes. Each call
 // returns a fresh slice, so no caller can change the value another relies on.
 func GenesisHash() []byte { return make([]byte, sha256.Size) }
@@ -110,6 +134,14 @@ type hashedEntry struct {
 	Endpoint   string       `json:"endpoint"`
 	Items      []hashedItem `json:"items"`
 	PrevHash   string       `json:"prev"`
+	// Added later: omitted when empty (see ledgerHashVersion).
+	Person *hashedPerson `json:"person,omitempty"`
+}
+
+type hashedPerson struct {
+	Issuer  string `json:"iss"`
+	Subject string `json:"sub"`
+	Name    string `json:"name"`
 }
 
 type hashedItem struct {
@@ -140,6 +172,9 @@ func (e LedgerEntry) ComputeHash() []byte {
 	for i, it := range e.Items {
 		h.Items[i] = hashedItem{ID: it.ID, Version: micros(it.Version), Verdict: it.Verdict,
 			SHA256: hex.EncodeToString(it.SHA256), Fingerprint: it.Fingerprint}
+	}
+	if !e.Person.IsZero() {
+		h.Person = &hashedPerson{Issuer: e.Person.Issuer, Subject: e.Person.Subject, Name: e.Person.Name}
 	}
 	body, err := json.Marshal(h)
 	if err != nil {
@@ -421,7 +456,7 @@ func verdict(o Outcome) string {
 // versions it holds the digest of their content), then the objects refused before. Backends append
 // it in the transaction that stores the objects.
 func PublishEntry(p Publication, root string, outcomes []Outcome) LedgerEntry {
-	e := LedgerEntry{Kind: LedgerPublish, Member: p.Member, TokenID: p.TokenID, APIRoot: root,
+	e := LedgerEntry{Kind: LedgerPublish, Member: p.Member, TokenID: p.TokenID, Person: p.Person, APIRoot: root,
 		Collection: p.CollectionID, Endpoint: p.Release, Items: make([]LedgerItem, 0, len(p.Objects)+len(p.Refused))}
 	for i, o := range p.Objects {
 		it := LedgerItem{ID: o.ID, Version: o.Version}
@@ -535,7 +570,7 @@ func DeleteEntry(d Deletion, root string, removed []Record) LedgerEntry {
 	if d.Operator != "" {
 		token = d.Operator
 	}
-	e := LedgerEntry{Kind: LedgerDelete, Member: d.Member, TokenID: token, APIRoot: root,
+	e := LedgerEntry{Kind: LedgerDelete, Member: d.Member, TokenID: token, Person: d.Person, APIRoot: root,
 		Collection: d.CollectionID, Items: make([]LedgerItem, len(removed))}
 	for i, r := range removed {
 		e.Items[i] = LedgerItem{ID: r.ID, Version: r.Version, Verdict: VerdictDeleted}
@@ -551,7 +586,7 @@ func HoldsTombstone(selected []Record) bool {
 // WithdrawEntry is the ledger entry of a withdrawal from a collection of root that stored tombstone,
 // the content of the version that replaced the object's versions, with outcome out.
 func WithdrawEntry(w Withdrawal, root string, out Outcome, tombstone []byte) LedgerEntry {
-	return LedgerEntry{Kind: LedgerWithdraw, Member: w.Member, TokenID: w.TokenID, APIRoot: root,
+	return LedgerEntry{Kind: LedgerWithdraw, Member: w.Member, TokenID: w.TokenID, Person: w.Person, APIRoot: root,
 		Collection: w.CollectionID, Items: []LedgerItem{{ID: w.ObjectID, Version: out.Version, Verdict: VerdictWithdrawn,
 			SHA256: contentSHA256(tombstone)}}}
 }

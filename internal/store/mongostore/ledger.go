@@ -74,6 +74,15 @@ type ledgerBody struct {
 	CollectionID string          `bson:"collection_id"`
 	Endpoint     string          `bson:"endpoint"`
 	Items        []ledgerItemDoc `bson:"items"`
+	// Person is absent from entries no person acted in, and from those written before the ledger
+	// recorded people.
+	Person *personDoc `bson:"person,omitempty"`
+}
+
+type personDoc struct {
+	Issuer  string `bson:"iss"`
+	Subject string `bson:"sub"`
+	Name    string `bson:"name"`
 }
 
 type ledgerDoc struct {
@@ -102,6 +111,9 @@ func ledgerBodyOf(e store.LedgerEntry) ledgerBody {
 			b.Items[i].Version = it.Version.UnixMicro()
 		}
 	}
+	if !e.Person.IsZero() {
+		b.Person = &personDoc{Issuer: e.Person.Issuer, Subject: e.Person.Subject, Name: e.Person.Name}
+	}
 	return b
 }
 
@@ -113,6 +125,9 @@ func (b ledgerBody) entry() store.LedgerEntry {
 		if it.Version != 0 {
 			e.Items[i].Version = fromMicros(it.Version)
 		}
+	}
+	if b.Person != nil {
+		e.Person = store.Person{Issuer: b.Person.Issuer, Subject: b.Person.Subject, Name: b.Person.Name}
 	}
 	return e
 }

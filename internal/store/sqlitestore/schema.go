@@ -283,6 +283,11 @@ CREATE INDEX pending_request ON pending(collection_id, status_id);
 CREATE INDEX pending_expiry ON pending(expires);
 CREATE INDEX pending_root ON pending(api_root, submitted_at);
 `,
+	// 11 to 12: the person who acted for the member through the console, as JSON
+	// ({"iss","sub","name"}); '' when no person did, as in every entry written before.
+	`
+ALTER TABLE ledger ADD COLUMN person TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // schemaVersion is the schema this build writes.

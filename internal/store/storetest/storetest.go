@@ -33,6 +33,7 @@ func Run(t *testing.T, open Open) {
 	cases = append(cases, deepCases...)
 	cases = append(cases, onwardCases...)
 	cases = append(cases, reviewCases...)
+	cases = append(cases, peopleCases...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, open(t))
