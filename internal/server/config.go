@@ -16,6 +16,7 @@ import (
 
 	"taxiihub/internal/admin"
 	"taxiihub/internal/auth"
+	"taxiihub/internal/console"
 	"taxiihub/internal/taxii"
 )
 
@@ -144,6 +145,18 @@ type Config struct {
 	// IngestWait, then is answered 503 with Retry-After.
 	IngestMemory int64
 	IngestWait   time.Duration
+
+	// ConsoleURL is the web console's address as browsers reach it (scheme and host), from which
+	// identity providers' redirect address is made; needed with ConsoleProviders.
+	ConsoleURL string
+	// ConsoleProviders is a YAML file listing the OpenID Connect providers people sign in to the
+	// console with: each member's, and the operators' (see console.Provider).
+	ConsoleProviders string
+	// ConsoleIdleTimeout and ConsoleSessionTimeout end a console session unused, or open, that
+	// long; ConsoleMaxSessions bounds the sessions open at once on this node.
+	ConsoleIdleTimeout    time.Duration
+	ConsoleSessionTimeout time.Duration
+	ConsoleMaxSessions    int
 }
 
 // ingestMemory is the ingest budget the config gives, with its default worked out.
@@ -185,6 +198,9 @@ func defaults() Config {
 		TransferGrace:            DefaultTransferGrace,
 		MaxConnectionsPerAddress: DefaultMaxConnectionsPerAddress,
 		IngestWait:               DefaultIngestWait,
+		ConsoleIdleTimeout:       console.DefaultIdleTimeout,
+		ConsoleSessionTimeout:    console.DefaultAbsoluteTimeout,
+		ConsoleMaxSessions:       console.DefaultMaxSessions,
 	}
 }
 
@@ -253,6 +269,16 @@ var settings = []setting{
 	{"ingest-memory", "`bytes` of request bodies read and checked at once, hub-wide; 0 means 3 times --max-content-length (default 0)",
 		int64Setting(func(c *Config) *int64 { return &c.IngestMemory })},
 	{"ingest-wait", "`duration` a POST waits for room in --ingest-memory before it is answered 503 (default 5s)", durationSetting(func(c *Config) *time.Duration { return &c.IngestWait })},
+	{"console-url", "`URL` (scheme and host) browsers reach the console at; needed with --console-identity-providers",
+		func(c *Config, v string) error { c.ConsoleURL = v; return nil }},
+	{"console-identity-providers", "YAML `file` of the OpenID Connect providers people sign in to the console with",
+		func(c *Config, v string) error { c.ConsoleProviders = v; return nil }},
+	{"console-idle-timeout", "`duration` after which an unused console session ends (default 30m)",
+		durationSetting(func(c *Config) *time.Duration { return &c.ConsoleIdleTimeout })},
+	{"console-session-timeout", "`duration` after which a console session ends, used or not (default 12h)",
+		durationSetting(func(c *Config) *time.Duration { return &c.ConsoleSessionTimeout })},
+	{"console-max-sessions", "console `sessions` open at once on this node; beyond it the least recently used ends (default 10000)",
+		intSetting(func(c *Config) *int { return &c.ConsoleMaxSessions })},
 }
 
 func int64Setting(field func(*Config) *int64) func(*Config, string) error {
@@ -455,6 +481,21 @@ func (c Config) Validate() error {
 	}
 	if c.RequestTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("request timeout %v must be positive", c.RequestTimeout))
+	}
+	if c.ConsoleIdleTimeout <= 0 || c.ConsoleSessionTimeout <= 0 || c.ConsoleIdleTimeout > c.ConsoleSessionTimeout {
+		errs = append(errs, fmt.Errorf("console timeouts must be positive, the idle one (%v) no longer than the session's (%v)",
+			c.ConsoleIdleTimeout, c.ConsoleSessionTimeout))
+	}
+	if c.ConsoleMaxSessions < 1 {
+		errs = append(errs, fmt.Errorf("console max sessions %d must be at least 1", c.ConsoleMaxSessions))
+	}
+	if c.ConsoleProviders != "" {
+		if u, err := url.Parse(c.ConsoleURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("console identity providers need --console-url, the console's address as browsers reach it (such as https://hub.example.org); got %q", c.ConsoleURL))
+		}
+		if _, err := readProviders(c.ConsoleProviders); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown timeout %v must be positive", c.ShutdownTimeout))
