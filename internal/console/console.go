@@ -232,7 +232,13 @@ func (c *Console) routes() {
 
 // Cookie names: the session's, and the pending sign-in's, which must survive the redirect back
 // from the identity provider (a cross-site navigation), so it is Lax where the session is Strict.
+//
+// Browsers keep cookies by host, not by port, so the operators' console, on another port of the
+// same host, names its cookies apart: otherwise each console's sign-in would end the other's.
 func (c *Console) cookieName(base string) string {
+	if c.operators() {
+		base = "operator-" + base
+	}
 	if c.secure {
 		return "__Host-" + base
 	}

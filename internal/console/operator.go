@@ -3,8 +3,8 @@ package console
 import (
 	"encoding/json"
 	"errors"
-	"slices"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"

@@ -585,4 +585,3 @@ func (c *Console) pulls(w http.ResponseWriter, r *http.Request, sess session) {
 	}
 	c.render(w, http.StatusOK, "pulls", c.page(sess, "Who pulled "+v.Root, v))
 }
-

@@ -149,6 +149,9 @@ type Config struct {
 	// ConsoleURL is the web console's address as browsers reach it (scheme and host), from which
 	// identity providers' redirect address is made; needed with ConsoleProviders.
 	ConsoleURL string
+	// ConsoleAdminURL is the operators' console's address (on the admin listener), needed with an
+	// operators' identity provider.
+	ConsoleAdminURL string
 	// ConsoleProviders is a YAML file listing the OpenID Connect providers people sign in to the
 	// console with: each member's, and the operators' (see console.Provider).
 	ConsoleProviders string
@@ -271,6 +274,8 @@ var settings = []setting{
 	{"ingest-wait", "`duration` a POST waits for room in --ingest-memory before it is answered 503 (default 5s)", durationSetting(func(c *Config) *time.Duration { return &c.IngestWait })},
 	{"console-url", "`URL` (scheme and host) browsers reach the console at; needed with --console-identity-providers",
 		func(c *Config, v string) error { c.ConsoleURL = v; return nil }},
+	{"console-admin-url", "`URL` (scheme and host) browsers reach the operators' console at, on --admin-listen; needed with an operators' identity provider",
+		func(c *Config, v string) error { c.ConsoleAdminURL = v; return nil }},
 	{"console-identity-providers", "YAML `file` of the OpenID Connect providers people sign in to the console with",
 		func(c *Config, v string) error { c.ConsoleProviders = v; return nil }},
 	{"console-idle-timeout", "`duration` after which an unused console session ends (default 30m)",

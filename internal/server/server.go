@@ -496,7 +496,7 @@ func consoles(cfg Config, partners *sharing.Service, operators *admin.Service, a
 		return nil, nil, err
 	}
 	oc := base
-	oc.Admin = operators
+	oc.Admin, oc.BaseURL = operators, cfg.ConsoleAdminURL
 	o, err := console.New(oc)
 	if err != nil {
 		return nil, nil, err
