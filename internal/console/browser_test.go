@@ -136,7 +136,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`a[href="/console/oidc/operators/start"]`)), chromedp.WaitVisible(chromedp.CSS(`#username`)),
 		chromedp.SendKeys(chromedp.CSS(`#username`), "olga"), chromedp.SendKeys(chromedp.CSS(`#password`), "olga-pw"),
 		chromedp.Submit(chromedp.CSS(`#password`)), chromedp.WaitVisible(chromedp.CSS(`.who`)))
-	b.expectText(olga, ".who", "olga@hub.example (console)")
+	b.expectText(olga, ".who", "olga@hub.example (operators)")
 	b.run(olga, "operator-partnerships", chromedp.WaitVisible(chromedp.CSS(`main`)))
 	ceilingForm := b.eval(olga, `(() => { const row = [...document.querySelectorAll("#p-eu-japan ~ table tbody tr")].find(r => r.textContent.includes("Cyber threats")); return "#" + CSS.escape(row.querySelector("select").id); })()`)
 	b.run(olga, "", chromedp.SetValue(chromedp.CSS(ceilingForm), "green"), chromedp.Submit(chromedp.CSS(ceilingForm)), chromedp.WaitVisible(chromedp.CSS(`h2`)))

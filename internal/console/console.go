@@ -483,7 +483,7 @@ func (c *Console) finishOIDC(w http.ResponseWriter, r *http.Request) {
 			c.fail(w, r, http.StatusForbidden, "Your identity provider does not give you the operator role.")
 			return
 		}
-		sess.operator = "console"
+		sess.operator = rp.cfg.Name
 	} else {
 		// The provider is trusted for its own member's people only: the member comes from the
 		// hub's configuration, never from anything the provider or the person says.

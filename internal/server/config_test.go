@@ -353,3 +353,50 @@ func TestReadmeConfigFileExample(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeConsoleProvidersExample reads the identity providers file the README shows: it is
+// complete and valid but for the operators' secret file, which this machine does not have.
+func TestReadmeConsoleProvidersExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "The file `--console-identity-providers` names:")
+	if !ok {
+		t.Fatal("the README shows no identity providers file")
+	}
+	_, rest, ok = strings.Cut(rest, "```yaml\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("the README's identity providers example is not a yaml block")
+	}
+	t.Setenv("CERT_EU_OIDC_SECRET", "from-the-environment")
+	_, err = readProviders(writeFile(t, "providers.yaml", example))
+	if err == nil || !strings.Contains(err.Error(), "client_secret_file: open /run/secrets/operators-oidc") {
+		t.Fatalf("the README's providers: %v; want only the operators' missing secret file", err)
+	}
+	if strings.Count(err.Error(), "\n") > 0 || strings.Contains(err.Error(), "cert-eu") {
+		t.Errorf("the README's providers have a problem besides the missing file: %v", err)
+	}
+	os.Unsetenv("CERT_EU_OIDC_SECRET")
+	if _, err := readProviders(writeFile(t, "providers.yaml", example)); err == nil || !strings.Contains(err.Error(), "CERT_EU_OIDC_SECRET is empty or unset") {
+		t.Errorf("a provider without its secret: %v", err)
+	}
+}
+
+// TestConsoleSettingsAreChecked: console timeouts and sizes out of range, and identity providers
+// without the console's address, are refused at start with the others.
+func TestConsoleSettingsAreChecked(t *testing.T) {
+	providers := writeFile(t, "providers.yaml", "providers:\n  - name: ops\n    operators: true\n    issuer: https://idp.example\n"+
+		"    client_id: hub\n    client_secret_env: TAXIIHUB_TEST_NONE\n    roles_claim: roles\n    colour: blue\n")
+	_, err := ParseConfig([]string{"--console-idle-timeout", "2h", "--console-session-timeout", "1h", "--console-max-sessions", "0",
+		"--console-identity-providers", providers}, env(nil))
+	if err == nil {
+		t.Fatal("bad console settings accepted")
+	}
+	for _, want := range []string{"console timeouts", "console max sessions 0", "need --console-url", "unknown field \"colour\""} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
