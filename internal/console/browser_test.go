@@ -281,13 +281,10 @@ func (b *browser) expectText(tab context.Context, selector, want string) {
 	}
 }
 
-// startHub builds the hub from this tree and runs it until the test ends.
+// startHub runs the hub built from this tree until the test ends.
 func startHub(t *testing.T, dataDir string, env []string, args ...string) {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "taxiihub")
-	if out, err := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "taxiihub/cmd/taxiihub").CombinedOutput(); err != nil {
-		t.Fatalf("build the hub: %v\n%s", err, out)
-	}
+	bin := hubBinary(t)
 	logPath := filepath.Join(t.TempDir(), "hub.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {

@@ -1,0 +1,176 @@
+//go:build linux
+
+package console_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// consoleClient is a browser-like client of a hub's console: it keeps cookies and follows no
+// redirect, so that each answer can be checked.
+type consoleClient struct {
+	t    *testing.T
+	base string
+	http *http.Client
+}
+
+func newClient(t *testing.T, base string) *consoleClient {
+	jar, _ := cookiejar.New(nil)
+	return &consoleClient{t: t, base: base, http: &http.Client{Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (c *consoleClient) do(method, path string, form url.Values, header map[string]string) (*http.Response, string) {
+	c.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(c.t.Context(), method, c.base+path, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Set("Accept", "text/html")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (c *consoleClient) csrf(page string) string {
+	c.t.Helper()
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		c.t.Fatalf("no CSRF token on the page:\n%s", page)
+	}
+	return m[1]
+}
+
+// TestConsoleSessionsAndFormsResistMisuse checks the console's defences against a hub process:
+// pages need a session; a bad token is refused and opens none; the session cookie is HttpOnly and
+// SameSite=Strict and is not the token; every page carries the strict CSP; a form without the
+// session's CSRF token, or sent from another site, changes nothing; an OpenID Connect answer not
+// started in this browser is refused; signing out and the idle timeout end the session; the
+// operators' pages are not on the partners' listener.
+func TestConsoleSessionsAndFormsResistMisuse(t *testing.T) {
+	partners, admins := freeAddr(t), freeAddr(t)
+	dataDir := filepath.Join(t.TempDir(), "data")
+	startHub(t, dataDir, nil, "--listen", partners, "--admin-listen", admins,
+		"--seed", filepath.Join("..", "..", "deploy", "examples", "partnerships.yaml"),
+		"--console-idle-timeout", "3s", "--console-session-timeout", "1h")
+	token := strings.TrimSpace(readFile(t, filepath.Join(dataDir, "tokens", "cert-eu.jwt")))
+	c := newClient(t, "http://"+partners)
+
+	if resp, _ := c.do(http.MethodGet, "/console/", nil, nil); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/signin" {
+		t.Errorf("a page without a session: %s to %q, want 303 to the sign-in page", resp.Status, resp.Header.Get("Location"))
+	}
+	if resp, body := c.do(http.MethodGet, "/", nil, map[string]string{"Accept": "application/taxii+json;version=2.1"}); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "TAXII") {
+		t.Errorf("/ asked for by a TAXII client: %s %s, want the TAXII 404", resp.Status, body)
+	}
+
+	resp, body := c.do(http.MethodPost, "/console/signin", url.Values{"token": {token + "x"}}, nil)
+	if resp.StatusCode != http.StatusUnauthorized || len(resp.Cookies()) != 0 || !strings.Contains(body, "does not accept this token") {
+		t.Errorf("sign-in with a bad token: %s, cookies %v", resp.Status, resp.Cookies())
+	}
+	resp, _ = c.do(http.MethodPost, "/console/signin", url.Values{"token": {token}}, nil)
+	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) != 1 {
+		t.Fatalf("sign-in with cert-eu's token: %s, cookies %v", resp.Status, resp.Cookies())
+	}
+	ck := resp.Cookies()[0]
+	if !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.Secure || ck.Value == token || strings.Contains(token, ck.Value) {
+		t.Errorf("session cookie %+v: want HttpOnly, SameSite=Strict, not Secure without TLS, and not the token", ck)
+	}
+	resp, home := c.do(http.MethodGet, "/console/", nil, nil)
+	if resp.StatusCode != http.StatusOK || strings.Contains(home, token) {
+		t.Fatalf("home page: %s (token on the page: %v)", resp.Status, strings.Contains(home, token))
+	}
+	const csp = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+	if got := resp.Header.Get("Content-Security-Policy"); got != csp || resp.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("headers: CSP %q, X-Frame-Options %q", got, resp.Header.Get("X-Frame-Options"))
+	}
+	if regexp.MustCompile(`<script|\son[a-z]+=`).MatchString(home) {
+		t.Error("a page carries script")
+	}
+	csrf := c.csrf(home)
+
+	// Forms: the CSRF token is required, and a browser's word that the form came from another
+	// site is enough to refuse it.
+	publish := "/console/collections/eu-japan/cyber-threats/publish"
+	form := url.Values{"content": {"198.51.100.99"}, "tlp": {"green"}, "action": {"publish"}}
+	if resp, _ := c.do(http.MethodPost, publish, form, nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("publish without the CSRF token: %s, want 403", resp.Status)
+	}
+	form.Set("csrf", "not-"+csrf)
+	if resp, _ := c.do(http.MethodPost, publish, form, nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("publish with another CSRF token: %s, want 403", resp.Status)
+	}
+	form.Set("csrf", csrf)
+	if resp, _ := c.do(http.MethodPost, publish, form, map[string]string{"Sec-Fetch-Site": "cross-site"}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("publish from another site: %s, want 403", resp.Status)
+	}
+	if resp, _ := c.do(http.MethodPost, publish, form, map[string]string{"Origin": "http://evil.example"}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("publish with a foreign Origin: %s, want 403", resp.Status)
+	}
+	// A TLP the collection's ceiling does not admit is refused before anything is converted.
+	form.Set("tlp", "red")
+	if resp, body := c.do(http.MethodPost, publish, form, nil); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "takes TLP clear, green, amber only") {
+		t.Errorf("publish at TLP:RED under an AMBER ceiling: %s", resp.Status)
+	}
+	form.Set("tlp", "green")
+	if resp, body := c.do(http.MethodPost, publish, form, nil); resp.StatusCode != http.StatusOK || !strings.Contains(body, "Status ") {
+		t.Errorf("publish with the CSRF token: %s", resp.Status)
+	}
+
+	// An OpenID Connect answer for a sign-in this browser did not start.
+	if resp, _ := c.do(http.MethodGet, "/console/oidc/callback?state=forged&code=stolen", nil, nil); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("callback with a foreign state: %s, want 400", resp.Status)
+	}
+	// The operators' pages are not served to partners.
+	if resp, _ := c.do(http.MethodGet, "/console/tokens", nil, nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("operators' tokens page on the partners' listener: %s, want 404", resp.Status)
+	}
+	op := newClient(t, "http://"+partners)
+	operatorToken := strings.TrimSpace(readFile(t, filepath.Join(dataDir, "operator.token")))
+	if resp, _ := op.do(http.MethodPost, "/console/signin", url.Values{"token": {operatorToken}}, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("an operator token at the partners' console: %s, want 401", resp.Status)
+	}
+
+	// Signing out ends the session for good; the idle timeout ends another.
+	if resp, _ := c.do(http.MethodPost, "/console/signout", url.Values{"csrf": {csrf}}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("sign out: %s", resp.Status)
+	}
+	stale := newClient(t, "http://"+partners)
+	u, _ := url.Parse("http://" + partners + "/console/")
+	stale.http.Jar.SetCookies(u, []*http.Cookie{{Name: ck.Name, Value: ck.Value, Path: "/"}})
+	if resp, _ := stale.do(http.MethodGet, "/console/", nil, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("the cookie of a signed-out session: %s, want 303 to sign in", resp.Status)
+	}
+	idle := newClient(t, "http://"+partners)
+	idle.do(http.MethodPost, "/console/signin", url.Values{"token": {token}}, nil)
+	if resp, _ := idle.do(http.MethodGet, "/console/", nil, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("fresh session: %s", resp.Status)
+	}
+	time.Sleep(3100 * time.Millisecond)
+	if resp, _ := idle.do(http.MethodGet, "/console/", nil, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("a session idle beyond --console-idle-timeout: %s, want 303 to sign in", resp.Status)
+	}
+}
