@@ -186,7 +186,7 @@ type Store interface {
 	CreateMember(ctx context.Context, m Member) error
 	// Member returns the member with the id. ErrNotFound if there is none.
 	Member(ctx context.Context, id string) (Member, error)
-	// UpdateMember replaces a member's name, jurisdiction and contact. ErrNotFound if there is none;
+	// UpdateMember replaces a member's name, jurisdiction, contact and identity provider. ErrNotFound if there is none;
 	// ErrJurisdiction if the new jurisdiction is outside those of a partnership in which the member
 	// holds a grant or membership.
 	UpdateMember(ctx context.Context, m Member) error

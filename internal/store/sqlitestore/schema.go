@@ -283,10 +283,13 @@ CREATE INDEX pending_request ON pending(collection_id, status_id);
 CREATE INDEX pending_expiry ON pending(expires);
 CREATE INDEX pending_root ON pending(api_root, submitted_at);
 `,
-	// 11 to 12: the person who acted for the member through the console, as JSON
-	// ({"iss","sub","name"}); '' when no person did, as in every entry written before.
+	// 11 to 12: the web console. The person who acted for the member through it, as JSON
+	// ({"iss","sub","name"}); '' when no person did, as in every entry written before. A member's
+	// identity provider, as JSON ({"issuer","client_id","client_secret_file"|"client_secret_env",
+	// "roles_claim"}); '' for none.
 	`
 ALTER TABLE ledger ADD COLUMN person TEXT NOT NULL DEFAULT '';
+ALTER TABLE members ADD COLUMN identity_provider TEXT NOT NULL DEFAULT '';
 `,
 }
 

@@ -8,6 +8,54 @@ import (
 
 var peopleCases = []testCase{
 	{"LedgerAttributesWritesAndPullsToThePerson", ledgerAttributesPerson},
+	{"MembersKeepTheirIdentityProvider", membersKeepProvider},
+}
+
+// membersKeepProvider: a member's identity provider is kept as given, replaced by an update and
+// removed by one without it; a member without one has none.
+func membersKeepProvider(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	idp := &store.IdentityProvider{Issuer: "https://idp.cert.example", ClientID: "taxiihub", ClientSecretEnv: "CERT_OIDC",
+		RolesClaim: "roles"}
+	if err := s.CreateMember(ctx, store.Member{ID: "cert-x", Name: "CERT X", Jurisdiction: "FR", IdentityProvider: idp}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateMember(ctx, store.Member{ID: "cert-y", Name: "CERT Y", Jurisdiction: "FR"}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string, want *store.IdentityProvider) {
+		t.Helper()
+		m, err := s.Member(ctx, "cert-x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (m.IdentityProvider == nil) != (want == nil) || want != nil && *m.IdentityProvider != *want {
+			t.Errorf("%s: member's provider %+v, want %+v", when, m.IdentityProvider, want)
+		}
+		all, err := s.Members(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range all {
+			switch {
+			case m.ID == "cert-y" && m.IdentityProvider != nil:
+				t.Errorf("%s: a member without a provider lists %+v", when, m.IdentityProvider)
+			case m.ID == "cert-x" && ((m.IdentityProvider == nil) != (want == nil) || want != nil && *m.IdentityProvider != *want):
+				t.Errorf("%s: listed provider %+v, want %+v", when, m.IdentityProvider, want)
+			}
+		}
+	}
+	check("created", idp)
+	other := &store.IdentityProvider{Issuer: "https://login.cert.example", ClientID: "hub", ClientSecretFile: "/run/secrets/x",
+		RolesClaim: "groups"}
+	if err := s.UpdateMember(ctx, store.Member{ID: "cert-x", Name: "CERT X", Jurisdiction: "FR", IdentityProvider: other}); err != nil {
+		t.Fatal(err)
+	}
+	check("updated", other)
+	if err := s.UpdateMember(ctx, store.Member{ID: "cert-x", Name: "CERT X", Jurisdiction: "FR"}); err != nil {
+		t.Fatal(err)
+	}
+	check("removed", nil)
 }
 
 // ledgerAttributesPerson: a publication, a pull, a withdrawal and a deletion made by a person for a
