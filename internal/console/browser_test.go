@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -54,12 +55,6 @@ func TestConsoleInABrowser(t *testing.T) {
 	dir := t.TempDir()
 	providers := filepath.Join(dir, "providers.yaml")
 	writeFile(t, providers, fmt.Sprintf(`providers:
-  - name: cert-eu
-    member: cert-eu
-    issuer: %[1]s
-    client_id: taxiihub-cert-eu
-    client_secret_env: CONSOLE_TEST_SECRET
-    roles_claim: %[2]s
   - name: operators
     operators: true
     issuer: %[1]s
@@ -72,6 +67,12 @@ func TestConsoleInABrowser(t *testing.T) {
 		"--listen", partners, "--admin-listen", admins, "--seed", filepath.Join("..", "..", "deploy", "examples", "partnerships.yaml"),
 		"--console-url", hubURL, "--console-admin-url", adminURL, "--console-identity-providers", providers)
 	jpcertToken := strings.TrimSpace(readFile(t, filepath.Join(dataDir, "tokens", "jpcert-cc.jwt")))
+	operatorToken := strings.TrimSpace(readFile(t, filepath.Join(dataDir, "operator.token")))
+	// cert-eu's provider is set on the member, as operators do, with a spec.
+	adminCall(t, adminURL, operatorToken, http.MethodPost, "/admin/apply/", fmt.Sprintf(`{"members": [{"id": "cert-eu",
+		"name": "CERT-EU, the Cybersecurity Service for the Union institutions, bodies, offices and agencies",
+		"jurisdiction": "EU", "contact": "liaison@cert-eu.example", "identity_provider": {"issuer": %q,
+		"client_id": "taxiihub-cert-eu", "client_secret_env": "CONSOLE_TEST_SECRET", "roles_claim": %q}}]}`, issuer, rolesClaim))
 
 	alloc, cancel := chromedp.NewExecAllocator(t.Context(), append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium), chromedp.Flag("no-sandbox", true), chromedp.WindowSize(1280, 1000))...)
@@ -156,7 +157,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.expectText(jpcert, "main", "You were signed out: the token has been revoked.")
 
 	// The ledger names the analyst beside cert-eu for her publication and withdrawal.
-	checkLedgerPeople(t, adminURL, strings.TrimSpace(readFile(t, filepath.Join(dataDir, "operator.token"))))
+	checkLedgerPeople(t, adminURL, operatorToken)
 	t.Logf("screenshots in %s; axe-core: no serious or critical violation on %d pages", shots, b.pages)
 }
 
@@ -194,6 +195,23 @@ func checkLedgerPeople(t *testing.T, adminURL, operatorToken string) {
 	}
 	if kinds["publish"] != 1 || kinds["withdraw"] != 1 {
 		t.Errorf("cert-eu's entries by the analyst: %v, want one publish and one withdraw", kinds)
+	}
+}
+
+// adminCall sends a JSON request to the admin API and fails the test unless it succeeds.
+func adminCall(t *testing.T, adminURL, token, method, path, body string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), method, adminURL+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("%s %s: %s %s", method, path, resp.Status, b)
 	}
 }
 

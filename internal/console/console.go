@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"taxiihub/internal/admin"
@@ -67,8 +68,13 @@ type Config struct {
 	// https://hub.example.org), from which identity providers' redirect address is made. Needed
 	// only with Providers.
 	BaseURL string
-	// Providers are the identity providers; each console serves the ones of its face.
+	// Providers are the operators' identity providers, configured on the hub; the operators'
+	// console serves them.
 	Providers []Provider
+	// MemberProviders lists the members' identity providers, as operators set them on the members
+	// (admin API, spec files); the partners' console asks for them at each sign-in, so a change
+	// takes effect at once. Nil means none.
+	MemberProviders func(ctx context.Context) ([]Provider, error)
 	// Secure marks the cookies Secure: the hub serves TLS.
 	Secure bool
 	// IdleTimeout and AbsoluteTimeout end a session unused, or open, that long; MaxSessions bounds
@@ -92,12 +98,18 @@ type Console struct {
 	sessions  *sessions
 	providers map[string]*relyingParty
 	order     []string
-	secure    bool
-	maxBody   int64
-	log       *slog.Logger
-	now       func() time.Time
-	pages     map[string]*template.Template
-	mux       *http.ServeMux
+	members   func(ctx context.Context) ([]Provider, error)
+	baseURL   string
+	client    *http.Client
+	// rps are the relying parties of members' providers, by member, kept for their discovery.
+	rpMu    sync.Mutex
+	rps     map[string]*relyingParty
+	secure  bool
+	maxBody int64
+	log     *slog.Logger
+	now     func() time.Time
+	pages   map[string]*template.Template
+	mux     *http.ServeMux
 }
 
 // Prefix is where the console is served.
@@ -110,7 +122,11 @@ func New(cfg Config) (*Console, error) {
 		return nil, errors.New("console: give exactly one of Sharing and Admin")
 	}
 	c := &Console{sharing: cfg.Sharing, admin: cfg.Admin, auth: cfg.Auth, secure: cfg.Secure,
-		maxBody: cmp.Or(cfg.MaxBody, 32<<20), log: cfg.Logger, now: cfg.Now, providers: map[string]*relyingParty{}}
+		maxBody: cmp.Or(cfg.MaxBody, 32<<20), log: cfg.Logger, now: cfg.Now, providers: map[string]*relyingParty{},
+		baseURL: strings.TrimSuffix(cfg.BaseURL, "/"), rps: map[string]*relyingParty{}}
+	if c.sharing != nil {
+		c.members = cfg.MemberProviders
+	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -120,8 +136,9 @@ func New(cfg Config) (*Console, error) {
 	c.sessions = newSessions(cmp.Or(cfg.MaxSessions, DefaultMaxSessions), cmp.Or(cfg.IdleTimeout, DefaultIdleTimeout),
 		cmp.Or(cfg.AbsoluteTimeout, DefaultAbsoluteTimeout), c.now)
 	client := cmp.Or(cfg.HTTPClient, http.DefaultClient)
+	c.client = client
 	for _, p := range cfg.Providers {
-		if p.Operators != c.operators() {
+		if !p.Operators || !c.operators() {
 			continue
 		}
 		if cfg.BaseURL == "" {
@@ -130,8 +147,7 @@ func New(cfg Config) (*Console, error) {
 		if err := p.Check(); err != nil {
 			return nil, err
 		}
-		c.providers[p.Name] = &relyingParty{cfg: p, client: client,
-			redirect: strings.TrimSuffix(cfg.BaseURL, "/") + Prefix + "oidc/callback"}
+		c.providers[p.Name] = &relyingParty{cfg: p, client: client, redirect: c.baseURL + Prefix + "oidc/callback"}
 		c.order = append(c.order, p.Name)
 	}
 	var err error
@@ -370,7 +386,57 @@ func (c *Console) checkCSRF(w http.ResponseWriter, r *http.Request, sess session
 }
 
 func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) {
-	c.render(w, http.StatusOK, "signin", view{Title: "Sign in", Data: c.order})
+	c.render(w, http.StatusOK, "signin", view{Title: "Sign in", Data: c.providerNames(r.Context())})
+}
+
+// providerNames are the identity providers the sign-in page offers: the operators' on the
+// operators' console, the members' (named by member) on the partners'.
+func (c *Console) providerNames(ctx context.Context) []string {
+	if c.members == nil || c.baseURL == "" {
+		return c.order
+	}
+	ps, err := c.members(ctx)
+	if err != nil {
+		c.log.ErrorContext(ctx, "console: list the members' identity providers", "err", err)
+		return nil
+	}
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name
+	}
+	return names
+}
+
+// relyingParty returns the console's side of the provider named: an operators' provider from the
+// hub's configuration, or a member's as it is set on the member now, with its secret read again.
+func (c *Console) relyingParty(ctx context.Context, name string) (*relyingParty, error) {
+	if rp, ok := c.providers[name]; ok {
+		return rp, nil
+	}
+	if c.members == nil || c.baseURL == "" {
+		return nil, nil
+	}
+	ps, err := c.members(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		if p.Name != name {
+			continue
+		}
+		if err := p.Check(); err != nil {
+			return nil, err
+		}
+		c.rpMu.Lock()
+		defer c.rpMu.Unlock()
+		if rp, ok := c.rps[name]; ok && rp.cfg == p {
+			return rp, nil
+		}
+		rp := &relyingParty{cfg: p, client: c.client, redirect: c.baseURL + Prefix + "oidc/callback"}
+		c.rps[name] = rp
+		return rp, nil
+	}
+	return nil, nil
 }
 
 func (c *Console) signInWithToken(w http.ResponseWriter, r *http.Request) {
@@ -407,7 +473,7 @@ func (c *Console) refuseSignIn(w http.ResponseWriter, r *http.Request, err error
 		return
 	}
 	c.log.InfoContext(r.Context(), "console: sign-in refused", "reason", ce.Reason)
-	c.render(w, http.StatusUnauthorized, "signin", view{Title: "Sign in", Data: c.order,
+	c.render(w, http.StatusUnauthorized, "signin", view{Title: "Sign in", Data: c.providerNames(r.Context()),
 		Message: "The hub does not accept this token: " + ce.Reason + "."})
 }
 
@@ -432,8 +498,13 @@ func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) startOIDC(w http.ResponseWriter, r *http.Request) {
-	rp, ok := c.providers[r.PathValue("provider")]
-	if !ok {
+	rp, err := c.relyingParty(r.Context(), r.PathValue("provider"))
+	if err != nil {
+		c.log.ErrorContext(r.Context(), "console: identity provider", "provider", r.PathValue("provider"), "err", err)
+		c.fail(w, r, http.StatusBadGateway, "This identity provider is not usable now; the operators have the details in the hub's log.")
+		return
+	}
+	if rp == nil {
 		c.fail(w, r, http.StatusNotFound, "There is no such identity provider.")
 		return
 	}
@@ -468,7 +539,12 @@ func (c *Console) finishOIDC(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, http.StatusUnauthorized, "The identity provider did not sign you in ("+e+").")
 		return
 	}
-	rp := c.providers[login.provider]
+	rp, err := c.relyingParty(r.Context(), login.provider)
+	if err != nil || rp == nil {
+		c.log.WarnContext(r.Context(), "console: identity provider gone during sign-in", "provider", login.provider, "err", err)
+		c.fail(w, r, http.StatusBadGateway, "This identity provider is not usable now; start again.")
+		return
+	}
 	id, err := rp.exchange(r.Context(), q.Get("code"), login)
 	if err != nil {
 		c.log.WarnContext(r.Context(), "console: sign-in failed", "provider", rp.cfg.Name, "err", err)
@@ -517,7 +593,7 @@ func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, session)) 
 			var ce *auth.CredentialError
 			if errors.As(err, &ce) {
 				c.sessions.end(id)
-				c.render(w, http.StatusUnauthorized, "signin", view{Title: "Sign in", Data: c.order,
+				c.render(w, http.StatusUnauthorized, "signin", view{Title: "Sign in", Data: c.providerNames(r.Context()),
 					Message: "You were signed out: " + ce.Reason + "."})
 				return
 			}

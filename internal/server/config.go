@@ -494,9 +494,14 @@ func (c Config) Validate() error {
 	if c.ConsoleMaxSessions < 1 {
 		errs = append(errs, fmt.Errorf("console max sessions %d must be at least 1", c.ConsoleMaxSessions))
 	}
+	for name, u := range map[string]string{"--console-url": c.ConsoleURL, "--console-admin-url": c.ConsoleAdminURL} {
+		if p, err := url.Parse(u); u != "" && (err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" || p.Path != "" && p.Path != "/") {
+			errs = append(errs, fmt.Errorf("%s %q must be the console's scheme and host as browsers reach it, such as https://hub.example.org", name, u))
+		}
+	}
 	if c.ConsoleProviders != "" {
-		if u, err := url.Parse(c.ConsoleURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("console identity providers need --console-url, the console's address as browsers reach it (such as https://hub.example.org); got %q", c.ConsoleURL))
+		if c.ConsoleAdminURL == "" {
+			errs = append(errs, errors.New("the operators' identity providers need --console-admin-url, the operators' console's address as browsers reach it (such as https://hub-admin.example.org)"))
 		}
 		if _, err := readProviders(c.ConsoleProviders); err != nil {
 			errs = append(errs, err)

@@ -354,14 +354,14 @@ func TestReadmeConfigFileExample(t *testing.T) {
 	}
 }
 
-// TestReadmeConsoleProvidersExample reads the identity providers file the README shows: it is
-// complete and valid but for the operators' secret file, which this machine does not have.
+// TestReadmeConsoleProvidersExample reads the operators' identity providers file the README shows:
+// complete and valid once its secret is in the environment, refused without it.
 func TestReadmeConsoleProvidersExample(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(readme), "The file `--console-identity-providers` names:")
+	_, rest, ok := strings.Cut(string(readme), "in the file `--console-identity-providers`")
 	if !ok {
 		t.Fatal("the README shows no identity providers file")
 	}
@@ -370,17 +370,18 @@ func TestReadmeConsoleProvidersExample(t *testing.T) {
 	if !ok || !ok2 {
 		t.Fatal("the README's identity providers example is not a yaml block")
 	}
-	t.Setenv("CERT_EU_OIDC_SECRET", "from-the-environment")
-	_, err = readProviders(writeFile(t, "providers.yaml", example))
-	if err == nil || !strings.Contains(err.Error(), "client_secret_file: open /run/secrets/operators-oidc") {
-		t.Fatalf("the README's providers: %v; want only the operators' missing secret file", err)
-	}
-	if strings.Count(err.Error(), "\n") > 0 || strings.Contains(err.Error(), "cert-eu") {
-		t.Errorf("the README's providers have a problem besides the missing file: %v", err)
-	}
-	os.Unsetenv("CERT_EU_OIDC_SECRET")
-	if _, err := readProviders(writeFile(t, "providers.yaml", example)); err == nil || !strings.Contains(err.Error(), "CERT_EU_OIDC_SECRET is empty or unset") {
+	file := writeFile(t, "providers.yaml", example)
+	if _, err := readProviders(file); err == nil || !strings.Contains(err.Error(), "OPERATORS_OIDC_SECRET is empty or unset") {
 		t.Errorf("a provider without its secret: %v", err)
+	}
+	t.Setenv("OPERATORS_OIDC_SECRET", "from-the-environment")
+	ps, err := readProviders(file)
+	if err != nil || len(ps) != 1 || !ps[0].Operators || ps[0].Name != "operators" {
+		t.Fatalf("the README's providers: %+v, %v", ps, err)
+	}
+	member := writeFile(t, "member.yaml", strings.Replace(example, "operators: true", "member: cert-eu", 1))
+	if _, err := readProviders(member); err == nil || !strings.Contains(err.Error(), "set on the member") {
+		t.Errorf("a member's provider in the hub's file: %v", err)
 	}
 }
 
@@ -394,7 +395,7 @@ func TestConsoleSettingsAreChecked(t *testing.T) {
 	if err == nil {
 		t.Fatal("bad console settings accepted")
 	}
-	for _, want := range []string{"console timeouts", "console max sessions 0", "need --console-url", "unknown field \"colour\""} {
+	for _, want := range []string{"console timeouts", "console max sessions 0", "need --console-admin-url", "unknown field \"colour\""} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}

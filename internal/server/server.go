@@ -490,7 +490,7 @@ func consoles(cfg Config, partners *sharing.Service, operators *admin.Service, a
 		IdleTimeout: cfg.ConsoleIdleTimeout, AbsoluteTimeout: cfg.ConsoleSessionTimeout, MaxSessions: cfg.ConsoleMaxSessions,
 		MaxBody: cfg.MaxContentLength, Logger: log}
 	pc := base
-	pc.Sharing = partners
+	pc.Sharing, pc.MemberProviders = partners, memberProviders(operators)
 	p, err := console.New(pc)
 	if err != nil {
 		return nil, nil, err

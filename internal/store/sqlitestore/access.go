@@ -1,9 +1,9 @@
 package sqlitestore
 
 import (
-	"encoding/json"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -545,7 +545,7 @@ func (s *Store) RetireVerificationKey(ctx context.Context, kid string, at time.T
 	return nil
 }
 
-// providerJSON is how a member's identity provider is kept in its column: '' for none.
+// providerJSON is how a member's identity provider is kept in its column: ” for none.
 type providerJSON struct {
 	Issuer           string `json:"issuer"`
 	ClientID         string `json:"client_id"`
