@@ -46,6 +46,10 @@ const (
 	DefaultMaxSessions     = 10_000
 	// maxForm bounds a form without a file: sign-in, withdraw, a policy change.
 	maxForm = 64 << 10
+	// maxPublishing is how many publish forms (each up to MaxBody) a node reads and converts at
+	// once; the next one is answered 503 at once. With the TAXII API's --ingest-memory this bounds
+	// what bodies in flight can take.
+	maxPublishing = 2
 )
 
 // Authenticator checks what people present at sign-in and, on every request, that the token a
@@ -102,14 +106,16 @@ type Console struct {
 	baseURL   string
 	client    *http.Client
 	// rps are the relying parties of members' providers, by member, kept for their discovery.
-	rpMu    sync.Mutex
-	rps     map[string]*relyingParty
-	secure  bool
-	maxBody int64
-	log     *slog.Logger
-	now     func() time.Time
-	pages   map[string]*template.Template
-	mux     *http.ServeMux
+	rpMu sync.Mutex
+	rps  map[string]*relyingParty
+	// publishing holds a token per publish form being read and converted.
+	publishing chan struct{}
+	secure     bool
+	maxBody    int64
+	log        *slog.Logger
+	now        func() time.Time
+	pages      map[string]*template.Template
+	mux        *http.ServeMux
 }
 
 // Prefix is where the console is served.
@@ -123,7 +129,8 @@ func New(cfg Config) (*Console, error) {
 	}
 	c := &Console{sharing: cfg.Sharing, admin: cfg.Admin, auth: cfg.Auth, secure: cfg.Secure,
 		maxBody: cmp.Or(cfg.MaxBody, 32<<20), log: cfg.Logger, now: cfg.Now, providers: map[string]*relyingParty{},
-		baseURL: strings.TrimSuffix(cfg.BaseURL, "/"), rps: map[string]*relyingParty{}}
+		baseURL: strings.TrimSuffix(cfg.BaseURL, "/"), rps: map[string]*relyingParty{},
+		publishing: make(chan struct{}, maxPublishing)}
 	if c.sharing != nil {
 		c.members = cfg.MemberProviders
 	}
@@ -605,6 +612,14 @@ func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, session)) 
 		if r.Method == http.MethodPost {
 			limit := int64(maxForm)
 			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				select {
+				case c.publishing <- struct{}{}:
+					defer func() { <-c.publishing }()
+				default:
+					w.Header().Set("Retry-After", "5")
+					c.fail(w, r, http.StatusServiceUnavailable, "The hub is reading other submissions; try again in a few seconds.")
+					return
+				}
 				limit += c.maxBody
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)

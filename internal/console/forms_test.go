@@ -3,7 +3,9 @@
 package console_test
 
 import (
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -138,6 +140,26 @@ func TestConsoleSessionsAndFormsResistMisuse(t *testing.T) {
 	form.Set("tlp", "green")
 	if resp, body := c.do(http.MethodPost, publish, form, nil); resp.StatusCode != http.StatusOK || !strings.Contains(body, "Status ") {
 		t.Errorf("publish with the CSRF token: %s", resp.Status)
+	}
+
+	// Publish forms read at once are bounded: two uploads held open take the room, and a third is
+	// answered 503 before its body is read.
+	for range 2 {
+		conn, err := net.Dial("tcp", partners)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nCookie: %s=%s\r\nContent-Type: multipart/form-data; boundary=x\r\n"+
+			"Content-Length: 1000000\r\n\r\n--x\r\n", publish, partners, ck.Name, ck.Value)
+	}
+	time.Sleep(300 * time.Millisecond)
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, c.base+publish, strings.NewReader("--x--\r\n"))
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+	if resp, err := c.http.Do(req); err != nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("a third publish form while two are read: %v %v, want 503 with Retry-After", resp.Status, err)
+	} else {
+		resp.Body.Close()
 	}
 
 	// An OpenID Connect answer for a sign-in this browser did not start.
