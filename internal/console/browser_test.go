@@ -121,7 +121,9 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.run(jpcert, "object", chromedp.Navigate(objectURL), chromedp.WaitVisible(chromedp.CSS(`pre`)))
 	b.expectText(jpcert, "pre", "198.51.100.7'")
 
-	// The analyst sees the pull, and withdraws the object.
+	// The analyst sees her publication, and the pull, and withdraws the object.
+	b.run(alice, "publications", chromedp.Navigate(hubURL+"/console/partnerships/eu-japan/publications"), chromedp.WaitVisible(chromedp.CSS(`table`)))
+	b.expectText(alice, "tbody", "alice@cert.example")
 	b.run(alice, "", chromedp.Navigate(hubURL+"/console/"), chromedp.Click(chromedp.CSS(`a[href="/console/partnerships/eu-japan/pulls"]`)), chromedp.WaitVisible(chromedp.CSS(`table`)))
 	b.run(alice, "pulls", chromedp.WaitVisible(chromedp.CSS(`table`)))
 	b.expectText(alice, "tbody", "jpcert-cc")

@@ -36,6 +36,7 @@ func (c *Console) partnerRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET "+Prefix+"collections/{root}/{coll}/publish", c.signedIn(c.publishForm))
 	m.HandleFunc("POST "+Prefix+"collections/{root}/{coll}/publish", c.signedIn(c.publish))
 	m.HandleFunc("GET "+Prefix+"partnerships/{root}/pulls", c.signedIn(c.pulls))
+	m.HandleFunc("GET "+Prefix+"partnerships/{root}/publications", c.signedIn(c.publications))
 }
 
 // collectionView is a collection as the home page shows it: its rules in plain words.
@@ -584,4 +585,45 @@ func (c *Console) pulls(w http.ResponseWriter, r *http.Request, sess session) {
 		v.Next = page.Next
 	}
 	c.render(w, http.StatusOK, "pulls", c.page(sess, "Who pulled "+v.Root, v))
+}
+
+type publicationView struct {
+	At             time.Time
+	Collection, By string
+	Counts         map[string]int
+	Objects        []string
+}
+
+type publicationsView struct {
+	Root         string
+	Scan         int
+	Publications []publicationView
+}
+
+// publications shows what the member published in a partnership, newest first: where, when, by
+// whom, and what became of each object.
+func (c *Console) publications(w http.ResponseWriter, r *http.Request, sess session) {
+	p, err := c.principal(r, sess)
+	if err != nil {
+		c.failWith(w, r, err)
+		return
+	}
+	entries, err := c.sharing.Publications(r.Context(), p, r.PathValue("root"), pullsPage)
+	if err != nil {
+		c.failWith(w, r, err)
+		return
+	}
+	v := publicationsView{Root: r.PathValue("root"), Scan: sharing.PublicationScan}
+	for _, e := range entries {
+		pv := publicationView{At: e.At, Collection: e.Collection, By: e.Person.Name, Counts: map[string]int{}}
+		if pv.By == "" {
+			pv.By = "token " + e.TokenID
+		}
+		for _, it := range e.Items {
+			pv.Counts[it.Verdict]++
+			pv.Objects = append(pv.Objects, it.ID)
+		}
+		v.Publications = append(v.Publications, pv)
+	}
+	c.render(w, http.StatusOK, "publications", c.page(sess, "Our publications in "+v.Root, v))
 }
