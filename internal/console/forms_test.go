@@ -176,6 +176,30 @@ func TestConsoleSessionsAndFormsResistMisuse(t *testing.T) {
 		t.Errorf("an operator token at the partners' console: %s, want 401", resp.Status)
 	}
 
+	// An operator signed in on the admin listener issues a partner token, shown once, which works.
+	ops := newClient(t, "http://"+admins)
+	if resp, _ := ops.do(http.MethodPost, "/console/signin", url.Values{"token": {operatorToken}}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("operator sign-in: %s", resp.Status)
+	}
+	_, tokensPage := ops.do(http.MethodGet, "/console/tokens", nil, nil)
+	issue := url.Values{"member": {"frontex"}, "ttl": {"30d"}, "note": {"issued in the console"}}
+	if resp, _ := ops.do(http.MethodPost, "/console/tokens", issue, nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("issue a token without the CSRF token: %s, want 403", resp.Status)
+	}
+	issue.Set("csrf", ops.csrf(tokensPage))
+	resp, issued := ops.do(http.MethodPost, "/console/tokens", issue, nil)
+	jwt := regexp.MustCompile(`<textarea id="jwt" readonly>([^<]+)</textarea>`).FindStringSubmatch(issued)
+	if resp.StatusCode != http.StatusOK || jwt == nil {
+		t.Fatalf("issue a token: %s\n%s", resp.Status, issued)
+	}
+	frontex := newClient(t, "http://"+partners)
+	if resp, _ := frontex.do(http.MethodPost, "/console/signin", url.Values{"token": {jwt[1]}}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("sign-in with the token the console issued: %s", resp.Status)
+	}
+	if _, again := ops.do(http.MethodGet, "/console/tokens", nil, nil); strings.Contains(again, jwt[1]) {
+		t.Error("the tokens page shows an issued token again")
+	}
+
 	// Signing out ends the session for good; the idle timeout ends another.
 	if resp, _ := c.do(http.MethodPost, "/console/signout", url.Values{"csrf": {csrf}}, nil); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("sign out: %s", resp.Status)

@@ -25,6 +25,7 @@ func (c *Console) operatorRoutes(m *http.ServeMux) {
 	m.HandleFunc("POST "+Prefix+"partnerships/{root}/collections/{coll}/ceiling", c.signedIn(c.setCeiling))
 	m.HandleFunc("GET "+Prefix+"tokens", c.signedIn(c.tokens))
 	m.HandleFunc("POST "+Prefix+"tokens/{id}/revoke", c.signedIn(c.revoke))
+	m.HandleFunc("POST "+Prefix+"tokens", c.signedIn(c.issue))
 	m.HandleFunc("GET "+Prefix+"ledger", c.signedIn(c.ledger))
 	m.HandleFunc("GET "+Prefix+"audit", c.signedIn(c.audit))
 }
@@ -138,6 +139,9 @@ func (c *Console) setCeiling(w http.ResponseWriter, r *http.Request, sess sessio
 
 type tokensView struct {
 	Tokens, Expiring []admin.Token
+	Members          []admin.Member
+	// Issued is a token just issued, shown this once.
+	Issued *admin.IssuedToken
 }
 
 func (c *Console) tokens(w http.ResponseWriter, r *http.Request, sess session) {
@@ -151,7 +155,28 @@ func (c *Console) tokens(w http.ResponseWriter, r *http.Request, sess session) {
 		c.failWith(w, r, err)
 		return
 	}
-	c.render(w, http.StatusOK, "tokens", c.page(sess, "Tokens", tokensView{Tokens: all, Expiring: soon}))
+	members, err := c.admin.Members(r.Context())
+	if err != nil {
+		c.failWith(w, r, err)
+		return
+	}
+	c.render(w, http.StatusOK, "tokens", c.page(sess, "Tokens", tokensView{Tokens: all, Expiring: soon, Members: members}))
+}
+
+// issue issues a partner token and shows it once; the hub keeps only its record.
+func (c *Console) issue(w http.ResponseWriter, r *http.Request, sess session) {
+	req := admin.TokenRequest{Kind: "partner", Subject: r.PostFormValue("member"), TTL: strings.TrimSpace(r.PostFormValue("ttl")),
+		Note: strings.TrimSpace(r.PostFormValue("note"))}
+	if r.PostFormValue("reviewer") == "yes" {
+		req.Role = admin.TokenRoleReviewer
+	}
+	issued, err := c.admin.IssueToken(r.Context(), sess.actor(), req)
+	if err != nil {
+		c.failWith(w, r, err)
+		return
+	}
+	c.log.InfoContext(r.Context(), "console: token issued", "actor", sess.actor(), "token", issued.Token.ID, "member", req.Subject)
+	c.render(w, http.StatusOK, "issued", c.page(sess, "Token issued", tokensView{Issued: &issued}))
 }
 
 func (c *Console) revoke(w http.ResponseWriter, r *http.Request, sess session) {
