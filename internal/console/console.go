@@ -485,6 +485,11 @@ func (c *Console) refuseSignIn(w http.ResponseWriter, r *http.Request, err error
 }
 
 func (c *Console) signIn(w http.ResponseWriter, r *http.Request, sess session) {
+	// A sign-in always opens a new session, and ends the one the browser held: no id chosen or
+	// seen before the sign-in is ever signed in.
+	if old, _, ok := c.current(r); ok {
+		c.sessions.end(old)
+	}
 	id := c.sessions.open(sess)
 	c.setCookie(w, sessionCookie, id, 0, http.SameSiteStrictMode)
 	c.log.InfoContext(r.Context(), "console: signed in", "who", sess.who(), "member", sess.member, "operator", sess.operator)

@@ -101,6 +101,16 @@ func TestConsoleSessionsAndFormsResistMisuse(t *testing.T) {
 	if !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.Secure || ck.Value == token || strings.Contains(token, ck.Value) {
 		t.Errorf("session cookie %+v: want HttpOnly, SameSite=Strict, not Secure without TLS, and not the token", ck)
 	}
+	// Signing in again replaces the session: the one held before is ended.
+	again := newClient(t, "http://"+partners)
+	again.do(http.MethodPost, "/console/signin", url.Values{"token": {token}}, nil)
+	first := again.http.Jar.Cookies(mustURL(t, "http://"+partners+"/console/"))
+	again.do(http.MethodPost, "/console/signin", url.Values{"token": {token}}, nil)
+	replay := newClient(t, "http://"+partners)
+	replay.http.Jar.SetCookies(mustURL(t, "http://"+partners+"/console/"), first)
+	if resp, _ := replay.do(http.MethodGet, "/console/", nil, nil); len(first) != 1 || resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("the session held before signing in again: %s (cookies %v), want it ended", resp.Status, first)
+	}
 	resp, home := c.do(http.MethodGet, "/console/", nil, nil)
 	if resp.StatusCode != http.StatusOK || strings.Contains(home, token) {
 		t.Fatalf("home page: %s (token on the page: %v)", resp.Status, strings.Contains(home, token))
@@ -219,4 +229,13 @@ func TestConsoleSessionsAndFormsResistMisuse(t *testing.T) {
 	if resp, _ := idle.do(http.MethodGet, "/console/", nil, nil); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("a session idle beyond --console-idle-timeout: %s, want 303 to sign in", resp.Status)
 	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
