@@ -202,6 +202,18 @@ func TestConsoleSessionsAndFormsResistMisuse(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || jwt == nil {
 		t.Fatalf("issue a token: %s\n%s", resp.Status, issued)
 	}
+	// Raising a TLP ceiling weakens a rule: it is refused until the operator confirms it on the page
+	// that names the weakening.
+	ceiling := "/console/partnerships/eu-japan/collections/cyber-threats/ceiling"
+	csrfOps := ops.csrf(tokensPage)
+	resp, refused := ops.do(http.MethodPost, ceiling, url.Values{"csrf": {csrfOps}, "tlp_max": {"red"}}, nil)
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(refused, "weakens a sharing rule") || !strings.Contains(refused, `name="confirm_weaken" value="yes"`) {
+		t.Errorf("raising a ceiling unconfirmed: %s\n%s", resp.Status, refused)
+	}
+	resp, done := ops.do(http.MethodPost, ceiling, url.Values{"csrf": {csrfOps}, "tlp_max": {"red"}, "confirm_weaken": {"yes"}}, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(done, "&#34;tlp_max&#34;:&#34;amber&#34;") || !strings.Contains(done, "&#34;tlp_max&#34;:&#34;red&#34;") {
+		t.Errorf("raising a ceiling confirmed: %s, want before amber and after red\n%s", resp.Status, done)
+	}
 	frontex := newClient(t, "http://"+partners)
 	if resp, _ := frontex.do(http.MethodPost, "/console/signin", url.Values{"token": {jwt[1]}}, nil); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("sign-in with the token the console issued: %s", resp.Status)
