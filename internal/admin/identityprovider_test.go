@@ -70,3 +70,12 @@ func TestMemberIdentityProviderIsChecked(t *testing.T) {
 		t.Errorf("a relative secret file: %v", err)
 	}
 }
+
+// The console is served under /console/ beside the API roots, so no partnership may take the name.
+func TestNoPartnershipIsNamedConsole(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.svc.CreatePartnership(t.Context(), "alice", admin.Partnership{Slug: "console", Title: "Console"})
+	if err == nil || !strings.Contains(err.Error(), "reserved for the hub's own paths") {
+		t.Errorf("a partnership named console: %v", err)
+	}
+}
