@@ -120,6 +120,9 @@ func TestConsoleInABrowser(t *testing.T) {
 	objectURL := b.eval(jpcert, `[...document.querySelectorAll("tbody tr")].find(r => r.cells[2] && r.cells[2].textContent.trim().endsWith(" 198.51.100.7")).querySelector("a").href`)
 	b.run(jpcert, "object", chromedp.Navigate(objectURL), chromedp.WaitVisible(chromedp.CSS(`pre`)))
 	b.expectText(jpcert, "pre", "198.51.100.7'")
+	if offered := b.eval(jpcert, `String(document.body.textContent.includes("Withdraw this object"))`); offered != "false" {
+		t.Error("jpcert-cc is offered to withdraw cert-eu's object")
+	}
 
 	// The analyst sees her publication, and the pull, and withdraws the object.
 	b.run(alice, "publications", chromedp.Navigate(hubURL+"/console/partnerships/eu-japan/publications"), chromedp.WaitVisible(chromedp.CSS(`table`)))

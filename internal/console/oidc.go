@@ -120,8 +120,8 @@ func (rp *relyingParty) authURL(ctx context.Context, state string, login pending
 	return rp.oauth2(p).AuthCodeURL(state, oidc.Nonce(login.nonce), oauth2.S256ChallengeOption(login.verifier)), nil
 }
 
-// identity is who the provider says signed in.
-type identity struct {
+// signedIdentity is who the provider says signed in.
+type signedIdentity struct {
 	issuer, subject, name string
 	roles                 []string
 }
@@ -129,43 +129,43 @@ type identity struct {
 // exchange turns the code the provider sent back into the person it signed in: it redeems the code
 // with the PKCE verifier, verifies the ID token (signature, issuer, audience, expiry, nonce) and
 // reads the roles claim from it, else from the userinfo answer.
-func (rp *relyingParty) exchange(ctx context.Context, code string, login pendingLogin) (identity, error) {
+func (rp *relyingParty) exchange(ctx context.Context, code string, login pendingLogin) (signedIdentity, error) {
 	p, err := rp.discover(ctx)
 	if err != nil {
-		return identity{}, err
+		return signedIdentity{}, err
 	}
 	ctx = oidc.ClientContext(ctx, rp.client)
 	conf := rp.oauth2(p)
 	tok, err := conf.Exchange(ctx, code, oauth2.VerifierOption(login.verifier))
 	if err != nil {
-		return identity{}, fmt.Errorf("console: redeem the code at %s: %w", rp.cfg.Issuer, err)
+		return signedIdentity{}, fmt.Errorf("console: redeem the code at %s: %w", rp.cfg.Issuer, err)
 	}
 	raw, ok := tok.Extra("id_token").(string)
 	if !ok {
-		return identity{}, errors.New("console: the provider sent no ID token")
+		return signedIdentity{}, errors.New("console: the provider sent no ID token")
 	}
 	idt, err := p.Verifier(&oidc.Config{ClientID: rp.cfg.ClientID}).Verify(ctx, raw)
 	if err != nil {
-		return identity{}, fmt.Errorf("console: verify the ID token: %w", err)
+		return signedIdentity{}, fmt.Errorf("console: verify the ID token: %w", err)
 	}
 	if !sameToken(idt.Nonce, login.nonce) {
-		return identity{}, errors.New("console: the ID token does not carry the nonce of this sign-in")
+		return signedIdentity{}, errors.New("console: the ID token does not carry the nonce of this sign-in")
 	}
 	claims := map[string]any{}
 	if err := idt.Claims(&claims); err != nil {
-		return identity{}, fmt.Errorf("console: read the ID token's claims: %w", err)
+		return signedIdentity{}, fmt.Errorf("console: read the ID token's claims: %w", err)
 	}
 	if _, ok := claims[rp.cfg.RolesClaim]; !ok || claims["email"] == nil && claims["name"] == nil {
 		info, err := p.UserInfo(ctx, conf.TokenSource(ctx, tok))
 		if err != nil {
-			return identity{}, fmt.Errorf("console: read userinfo: %w", err)
+			return signedIdentity{}, fmt.Errorf("console: read userinfo: %w", err)
 		}
 		if info.Subject != idt.Subject {
-			return identity{}, errors.New("console: the userinfo answer is about someone else than the ID token")
+			return signedIdentity{}, errors.New("console: the userinfo answer is about someone else than the ID token")
 		}
 		more := map[string]any{}
 		if err := info.Claims(&more); err != nil {
-			return identity{}, fmt.Errorf("console: read the userinfo claims: %w", err)
+			return signedIdentity{}, fmt.Errorf("console: read the userinfo claims: %w", err)
 		}
 		for k, v := range more {
 			if _, held := claims[k]; !held {
@@ -173,7 +173,7 @@ func (rp *relyingParty) exchange(ctx context.Context, code string, login pending
 			}
 		}
 	}
-	id := identity{issuer: idt.Issuer, subject: idt.Subject, roles: stringsOf(claims[rp.cfg.RolesClaim])}
+	id := signedIdentity{issuer: idt.Issuer, subject: idt.Subject, roles: stringsOf(claims[rp.cfg.RolesClaim])}
 	for _, k := range []string{"email", "name", "preferred_username"} {
 		if s, ok := claims[k].(string); ok && s != "" {
 			id.name = s

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"taxiihub/internal/convert"
+	"taxiihub/internal/identity"
 	"taxiihub/internal/sharing"
 	"taxiihub/internal/store"
 )
@@ -296,11 +298,53 @@ type objectView struct {
 	Raw             string
 	Markings        []string
 	Related         []relation
+	Graph           *graph
 	Owner, CanWrite bool
 	Withdrawn       bool
 }
 
 type relation struct{ Property, Ref string }
+
+// graph is the object and what it refers to, laid out on a circle around it, drawn as SVG by the
+// page itself: no script, no library.
+type graph struct {
+	Width, Height, CX, CY int
+	Center                string
+	Nodes                 []graphNode
+}
+
+type graphNode struct {
+	X, Y            int
+	Label, Property string
+	LabelX, LabelY  int
+}
+
+// maxGraphNodes is how many references the graph draws; the list below it names them all.
+const maxGraphNodes = 16
+
+func graphOf(id string, rel []relation) *graph {
+	if len(rel) == 0 {
+		return nil
+	}
+	g := &graph{Width: 720, Height: 420, CX: 360, CY: 210, Center: shortID(id)}
+	n := min(len(rel), maxGraphNodes)
+	for i, r := range rel[:n] {
+		a := 2*math.Pi*float64(i)/float64(n) - math.Pi/2
+		x, y := g.CX+int(260*math.Cos(a)), g.CY+int(160*math.Sin(a))
+		g.Nodes = append(g.Nodes, graphNode{X: x, Y: y, Label: shortID(r.Ref), Property: r.Property,
+			LabelX: (g.CX + x) / 2, LabelY: (g.CY+y)/2 - 4})
+	}
+	return g
+}
+
+// shortID is an id as the graph labels it: its type and the start of its UUID.
+func shortID(id string) string {
+	typ, uuid, ok := strings.Cut(id, "--")
+	if !ok || len(uuid) < 8 {
+		return id
+	}
+	return typ + "--" + uuid[:8]
+}
 
 func (c *Console) object(w http.ResponseWriter, r *http.Request, sess session) {
 	acc, err := c.access(r, sess)
@@ -333,7 +377,10 @@ func (c *Console) object(w http.ResponseWriter, r *http.Request, sess session) {
 		var obj map[string]any
 		if json.Unmarshal(rec.Content, &obj) == nil {
 			v.Markings, v.Related = markingsAndRelations(obj)
-			v.Owner = obj["created_by_ref"] != nil
+			v.Graph = graphOf(id, v.Related)
+			// Only the member that first published the object withdraws it, as Withdraw decides; its
+			// identity as the author is the page's hint for offering to.
+			v.Owner = obj["created_by_ref"] == identity.OfMember(acc.Caller.MemberID)
 		}
 	}
 	c.render(w, http.StatusOK, "object", c.page(sess, id, v))
