@@ -78,7 +78,7 @@ func TestConsoleSessionsAndFormsResistMisuse(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 	startHub(t, dataDir, nil, "--listen", partners, "--admin-listen", admins,
 		"--seed", filepath.Join("..", "..", "deploy", "examples", "partnerships.yaml"),
-		"--console-idle-timeout", "3s", "--console-session-timeout", "1h")
+		"--console-idle-timeout", "3s", "--console-session-timeout", "1h", "--auth-failure-burst", "4", "--auth-failure-rate", "0.01")
 	token := strings.TrimSpace(readFile(t, filepath.Join(dataDir, "tokens", "cert-eu.jwt")))
 	c := newClient(t, "http://"+partners)
 
@@ -240,6 +240,18 @@ func TestConsoleSessionsAndFormsResistMisuse(t *testing.T) {
 	time.Sleep(3100 * time.Millisecond)
 	if resp, _ := idle.do(http.MethodGet, "/console/", nil, nil); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("a session idle beyond --console-idle-timeout: %s, want 303 to sign in", resp.Status)
+	}
+
+	// Guessing tokens at the sign-in form spends the address's budget of failed authentications
+	// (--auth-failure-burst 4, two spent above): then sign-ins are refused without a check.
+	guesser := newClient(t, "http://"+partners)
+	var statuses []int
+	for range 4 {
+		resp, _ := guesser.do(http.MethodPost, "/console/signin", url.Values{"token": {"guess"}}, nil)
+		statuses = append(statuses, resp.StatusCode)
+	}
+	if statuses[0] != http.StatusUnauthorized || statuses[3] != http.StatusTooManyRequests {
+		t.Errorf("four guesses after two failures answered %v, want 401 first and 429 once over the budget of 4", statuses)
 	}
 }
 

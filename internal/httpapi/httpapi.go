@@ -304,7 +304,19 @@ func (a *api) mountConsole(e *gin.Engine, console http.Handler) {
 		return
 	}
 	h := gin.WrapH(console)
-	e.Any("/console/*path", h)
+	e.Any("/console/*path", func(c *gin.Context) {
+		// Signing in checks a token, as TAXII's authentication does; an address over its budget of
+		// failed authentications may check none until the budget allows (whether the token would
+		// be good or not: the console cannot answer a failure late, as TAXII does).
+		if v, over := c.Get(failureWaitKey); over && c.Request.Method == http.MethodPost && c.Param("path") == "/signin" {
+			wait := v.(time.Duration)
+			c.Set(failureRefusedKey, true)
+			c.Header("Retry-After", retryAfter(wait))
+			c.String(http.StatusTooManyRequests, "Too many sign-ins from your address failed; try again in %s.", retryAfter(wait)+" seconds")
+			return
+		}
+		h(c)
+	})
 	e.GET("/", func(c *gin.Context) {
 		if !strings.Contains(c.GetHeader("Accept"), "text/html") {
 			writeError(c, a.log, notFound("There is no TAXII resource at this path."))
