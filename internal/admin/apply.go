@@ -259,7 +259,8 @@ func (p *planner) member(ctx context.Context, m Member) error {
 		return fmt.Errorf("admin: member %s: %w", m.ID, err)
 	default:
 		diff := differences(field("name", have.Name, want.Name), field("jurisdiction", have.Jurisdiction, want.Jurisdiction),
-			field("contact", have.Contact, want.Contact))
+			field("contact", have.Contact, want.Contact),
+			field("identity provider", describeProvider(have.IdentityProvider), describeProvider(want.IdentityProvider)))
 		if diff != "" {
 			p.add(Change{Action: "update", Kind: "member", Target: m.ID, Detail: diff},
 				func(ctx context.Context) error { return translate(st.UpdateMember(ctx, want), "member", m.ID) })
@@ -511,4 +512,16 @@ func differences(fields ...fieldDiff) string {
 		}
 	}
 	return strings.Join(names, ", ")
+}
+
+// describeProvider is how a change of a member's identity provider is written in the audit trail.
+func describeProvider(p *store.IdentityProvider) string {
+	if p == nil {
+		return "none"
+	}
+	secret := "file " + p.ClientSecretFile
+	if p.ClientSecretEnv != "" {
+		secret = "environment " + p.ClientSecretEnv
+	}
+	return p.Issuer + " client " + p.ClientID + ", secret from " + secret + ", roles in " + p.RolesClaim
 }

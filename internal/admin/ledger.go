@@ -24,8 +24,10 @@ type LedgerEntry struct {
 	// does not cover it.
 	MemberIdentity string `json:"member_identity,omitempty"`
 	TokenID        string `json:"token_id,omitempty"`
-	Partnership    string `json:"partnership"`
-	Collection     string `json:"collection"`
+	// Person is who acted for the member through the console, when a person did.
+	Person      *Person `json:"person,omitempty"`
+	Partnership string  `json:"partnership"`
+	Collection  string  `json:"collection"`
 	// CollectionAlias is the collection's alias, which operators know it by, where the admin API
 	// lists pulls and the collection still has one. Looked up, not recorded: the hash does not
 	// cover it.
@@ -62,6 +64,14 @@ type LedgerVerification struct {
 	Problem  string `json:"problem,omitempty"`
 }
 
+// Person is someone who acted for a member through the console, as their identity provider named
+// them (see store.Person).
+type Person struct {
+	Issuer  string `json:"issuer"`
+	Subject string `json:"subject"`
+	Name    string `json:"name,omitempty"`
+}
+
 // PullQuery selects pulls: of one publisher's objects, from one partnership, or all.
 type PullQuery struct {
 	Publisher   string
@@ -95,6 +105,9 @@ func LedgerEntryOf(e store.LedgerEntry) LedgerEntry {
 		PrevHash: hex.EncodeToString(e.PrevHash), Hash: hex.EncodeToString(e.Hash)}
 	if e.Member != "" {
 		out.MemberIdentity = identity.OfMember(e.Member)
+	}
+	if !e.Person.IsZero() {
+		out.Person = &Person{Issuer: e.Person.Issuer, Subject: e.Person.Subject, Name: e.Person.Name}
 	}
 	for i, it := range e.Items {
 		out.Items[i] = LedgerItem{ID: it.ID, Verdict: it.Verdict, SHA256: hex.EncodeToString(it.SHA256), Fingerprint: it.Fingerprint}

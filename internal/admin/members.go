@@ -54,7 +54,33 @@ func (s *Service) RemoveMember(ctx context.Context, actor, id string) (Change, e
 }
 
 func storeMember(m Member) store.Member {
-	return store.Member{ID: m.ID, Name: m.Name, Jurisdiction: m.Jurisdiction, Contact: m.Contact}
+	out := store.Member{ID: m.ID, Name: m.Name, Jurisdiction: m.Jurisdiction, Contact: m.Contact}
+	if m.IdentityProvider != nil {
+		p := store.IdentityProvider(*m.IdentityProvider)
+		out.IdentityProvider = &p
+	}
+	return out
+}
+
+// MemberIdentityProvider is a member's identity provider, for the console.
+type MemberIdentityProvider struct {
+	Member string
+	IdentityProvider
+}
+
+// IdentityProviders lists the members that have an identity provider, with it, ordered by member.
+func (s *Service) IdentityProviders(ctx context.Context) ([]MemberIdentityProvider, error) {
+	ms, err := s.store.Members(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("admin: list members: %w", err)
+	}
+	var out []MemberIdentityProvider
+	for _, m := range ms {
+		if m.IdentityProvider != nil {
+			out = append(out, MemberIdentityProvider{Member: m.ID, IdentityProvider: IdentityProvider(*m.IdentityProvider)})
+		}
+	}
+	return out, nil
 }
 
 // PutGrant gives a member read and/or write access to a collection, named by id or alias, replacing

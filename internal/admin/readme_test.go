@@ -50,3 +50,33 @@ func TestReadmeSharingRulesExample(t *testing.T) {
 		t.Error("the README's example shows no allowed properties")
 	}
 }
+
+// TestReadmeMemberIdentityProviderExample: the member the README's "Console" section shows parses
+// with its identity provider.
+func TestReadmeMemberIdentityProviderExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## Console\n")
+	if !ok {
+		t.Fatal("the README has no Console section")
+	}
+	_, block, ok := strings.Cut(section, "```yaml\nmembers:")
+	block, _, closed := strings.Cut(block, "```")
+	if !ok || !closed {
+		t.Fatal("the Console section shows no member with an identity provider")
+	}
+	spec, err := admin.ParseSpec([]byte("members:" + block))
+	if err != nil {
+		t.Fatalf("the README's member does not parse: %v", err)
+	}
+	want := admin.IdentityProvider{Issuer: "https://login.cert.europa.eu/realms/cert-eu", ClientID: "taxiihub",
+		ClientSecretEnv: "CERT_EU_OIDC_SECRET", RolesClaim: "taxiihub_roles"}
+	if len(spec.Members) != 1 || spec.Members[0].IdentityProvider == nil || *spec.Members[0].IdentityProvider != want {
+		t.Fatalf("the README's member: %+v", spec.Members)
+	}
+	if _, err := newEnv(t).svc.Apply(t.Context(), "readme", spec, true, false); err != nil {
+		t.Errorf("the README's member is not valid: %v", err)
+	}
+}

@@ -112,6 +112,21 @@ type Member struct {
 	// Jurisdiction is an ISO 3166-1 alpha-2 code, or EU for a Union body.
 	Jurisdiction string `json:"jurisdiction" yaml:"jurisdiction"`
 	Contact      string `json:"contact,omitempty" yaml:"contact"`
+	// IdentityProvider, when set, is the OpenID Connect provider the member's people sign in to the
+	// web console with; the hub trusts it for this member's people only.
+	IdentityProvider *IdentityProvider `json:"identity_provider,omitempty" yaml:"identity_provider"`
+}
+
+// IdentityProvider is a member's OpenID Connect provider. The client secret is read by the hub
+// from a file or an environment variable of its own, named here: a spec file holds no secret.
+type IdentityProvider struct {
+	// Issuer is the provider's issuer URL: https, or http on a loopback address (for trials).
+	Issuer           string `json:"issuer" yaml:"issuer"`
+	ClientID         string `json:"client_id" yaml:"client_id"`
+	ClientSecretFile string `json:"client_secret_file,omitempty" yaml:"client_secret_file"`
+	ClientSecretEnv  string `json:"client_secret_env,omitempty" yaml:"client_secret_env"`
+	// RolesClaim is the claim listing a person's console roles: analyst, reviewer, member-admin.
+	RolesClaim string `json:"roles_claim" yaml:"roles_claim"`
 }
 
 // Grant opens one collection to one member, for reading, writing or both.
@@ -239,7 +254,12 @@ func collectionOf(c store.Collection) Collection {
 }
 
 func memberOf(m store.Member) Member {
-	return Member{ID: m.ID, Name: m.Name, Jurisdiction: m.Jurisdiction, Contact: m.Contact}
+	out := Member{ID: m.ID, Name: m.Name, Jurisdiction: m.Jurisdiction, Contact: m.Contact}
+	if m.IdentityProvider != nil {
+		p := IdentityProvider(*m.IdentityProvider)
+		out.IdentityProvider = &p
+	}
+	return out
 }
 
 func tokenOf(t store.Token, now time.Time) Token {

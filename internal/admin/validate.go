@@ -3,6 +3,9 @@ package admin
 import (
 	"fmt"
 	"mime"
+	"net/netip"
+	"net/url"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -18,7 +21,7 @@ import (
 var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // reservedSlugs are paths the hub serves, or will serve, beside the API roots.
-var reservedSlugs = []string{"taxii2", "admin", "healthz", "readyz", "metrics"}
+var reservedSlugs = []string{"taxii2", "admin", "healthz", "readyz", "metrics", "console"}
 
 // Length limits keep what operators type readable in tables and cheap to store.
 const (
@@ -111,6 +114,43 @@ func checkMember(p *problems, where string, m Member) {
 	checkText(p, where+"name", m.Name, true, maxTitle)
 	checkJurisdiction(p, where, m.Jurisdiction)
 	checkText(p, where+"contact", m.Contact, false, maxContact)
+	if idp := m.IdentityProvider; idp != nil {
+		checkIdentityProvider(p, where+"identity_provider: ", *idp)
+	}
+}
+
+// checkIdentityProvider checks a member's OpenID Connect provider: an https issuer (http only on a
+// loopback address), a client, exactly one place to read the secret from, and a roles claim.
+func checkIdentityProvider(p *problems, where string, idp IdentityProvider) {
+	u, err := url.Parse(idp.Issuer)
+	switch {
+	case err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "":
+		p.add("%sissuer %q is not an http(s) URL without query or fragment", where, idp.Issuer)
+	case u.Scheme == "https":
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	default:
+		p.add("%sissuer %q must be https (http only on a loopback address)", where, idp.Issuer)
+	}
+	checkText(p, where+"client_id", idp.ClientID, true, maxTitle)
+	checkText(p, where+"roles_claim", idp.RolesClaim, true, maxTitle)
+	switch {
+	case (idp.ClientSecretFile == "") == (idp.ClientSecretEnv == ""):
+		p.add("%sgive exactly one of client_secret_file and client_secret_env", where)
+	case idp.ClientSecretFile != "" && !filepath.IsAbs(idp.ClientSecretFile):
+		p.add("%sclient_secret_file %q must be an absolute path on the hub", where, idp.ClientSecretFile)
+	case idp.ClientSecretEnv != "" && !envName.MatchString(idp.ClientSecretEnv):
+		p.add("%sclient_secret_env %q is not an environment variable name", where, idp.ClientSecretEnv)
+	}
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // checkJurisdiction accepts an ISO 3166-1 alpha-2 code or EU, for a Union body.

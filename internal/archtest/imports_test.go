@@ -123,6 +123,9 @@ var layers = []struct {
 		"the sharing rules are pure; the sharing layer applies them"},
 	{"taxiihub/internal/taxii", []string{"taxiihub/internal/httpapi", "taxiihub/internal/sharing"},
 		"the TAXII wire formats are rendered by the HTTP layer from the sharing layer's results"},
+	{"taxiihub/internal/console", []string{"github.com/gin-gonic/", "taxiihub/internal/httpapi", "go.mongodb.org/",
+		"modernc.org/", "taxiihub/internal/store/"},
+		"the console is a face of the hub over the application layer: it reads no store and knows no other face"},
 	{"taxiihub/internal/store", []string{"taxiihub/internal/sharing", "taxiihub/internal/httpapi", "taxiihub/internal/taxii"},
 		"the store contract is owned below its consumers"},
 }
@@ -182,4 +185,27 @@ func TestHTTPLayerCallsTheSharingLayer(t *testing.T) {
 		return
 	}
 	t.Fatal("httpapi not found")
+}
+
+// The console reaches data only through the application layers (sharing for partners, admin for
+// operators), which decide every right: it never imports a store backend, and of the store
+// contract it may use types but never call a store.
+func TestConsoleCallsTheApplicationLayer(t *testing.T) {
+	for _, p := range listPackages(t) {
+		if p.ImportPath != "taxiihub/internal/console" {
+			continue
+		}
+		for _, want := range []string{"taxiihub/internal/sharing", "taxiihub/internal/admin"} {
+			if !slices.Contains(p.Imports, want) {
+				t.Errorf("the console does not import %s", want)
+			}
+		}
+		for _, imp := range p.Imports {
+			if strings.HasPrefix(imp, "taxiihub/internal/store/") {
+				t.Errorf("the console imports %s; it reaches data only through the application layer", imp)
+			}
+		}
+		return
+	}
+	t.Fatal("console not found")
 }

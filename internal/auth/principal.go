@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"taxiihub/internal/store"
 )
@@ -22,8 +23,11 @@ type Principal struct {
 	// Reviewer reports that the token may release or reject objects held for review, as recorded
 	// with the token in the store (store.Token.Reviewer), not as the token claims.
 	Reviewer bool
-	grants   map[string]store.Grant // by collection id
-	roots    map[string]bool
+	// Person is who acted for the member, when a person signed in to the console did; zero for a
+	// machine presenting a token. The ledger records it beside the member.
+	Person store.Person
+	grants map[string]store.Grant // by collection id
+	roots  map[string]bool
 }
 
 // NewPrincipal builds a principal from its grants.
@@ -76,6 +80,74 @@ func (a *Authenticator) Partner(ctx context.Context, authorization string) (Prin
 	p := NewPrincipal(claims.Subject, claims.ID, grants)
 	p.Reviewer = rec.Reviewer
 	return p, nil
+}
+
+// ResumePartner rebuilds the principal of a console session opened with the partner token tokenID:
+// the token is read again, so that revoking it ends the sessions it opened at their next request,
+// and so are the member's grants, so that a grant taken away takes effect at once.
+func (a *Authenticator) ResumePartner(ctx context.Context, tokenID string, now time.Time) (Principal, error) {
+	rec, err := a.current(ctx, tokenID, store.PartnerToken, now)
+	if err != nil {
+		return Principal{}, err
+	}
+	p, err := a.Member(ctx, rec.Subject, store.Person{})
+	if err != nil {
+		return Principal{}, err
+	}
+	p.TokenID = rec.ID
+	p.Reviewer = rec.Reviewer
+	return p, nil
+}
+
+// ResumeOperator checks that the operator token tokenID, which opened a console session, is still
+// valid, and returns the operator's name.
+func (a *Authenticator) ResumeOperator(ctx context.Context, tokenID string, now time.Time) (string, error) {
+	rec, err := a.current(ctx, tokenID, store.OperatorToken, now)
+	if err != nil {
+		return "", err
+	}
+	return rec.Subject, nil
+}
+
+// Member returns the principal of a person of a member signed in through the member's identity
+// provider: the member's grants, no token, and the person.
+func (a *Authenticator) Member(ctx context.Context, memberID string, person store.Person) (Principal, error) {
+	grants, err := a.records.Grants(ctx, memberID)
+	if err != nil {
+		return Principal{}, fmt.Errorf("auth: grants of %s: %w", memberID, err)
+	}
+	p := NewPrincipal(memberID, "", grants)
+	p.Person = person
+	return p, nil
+}
+
+func (a *Authenticator) current(ctx context.Context, tokenID string, kind store.TokenKind, now time.Time) (store.Token, error) {
+	rec, err := a.records.Token(ctx, tokenID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Token{}, &CredentialError{Reason: "the token is not known to this hub"}
+	}
+	if err != nil {
+		return store.Token{}, fmt.Errorf("auth: look up token: %w", err)
+	}
+	switch {
+	case rec.Revoked():
+		return store.Token{}, &CredentialError{Reason: "the token has been revoked"}
+	case !rec.ExpiresAt.IsZero() && !now.Before(rec.ExpiresAt):
+		return store.Token{}, &CredentialError{Reason: "the token has expired"}
+	case rec.Kind != kind:
+		return store.Token{}, &CredentialError{Reason: "the token is not valid for this hub"}
+	}
+	return rec, nil
+}
+
+// VerifyOperator authenticates an operator token presented once and returns the operator's name
+// and the token's id.
+func (a *Authenticator) VerifyOperator(ctx context.Context, authorization string) (name, tokenID string, err error) {
+	claims, _, err := a.verify(ctx, authorization, OperatorAudience, store.OperatorToken)
+	if err != nil {
+		return "", "", err
+	}
+	return claims.Subject, claims.ID, nil
 }
 
 // Operator authenticates an operator and returns the operator's name.

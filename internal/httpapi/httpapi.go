@@ -92,6 +92,13 @@ type Config struct {
 	// beyond it waits up to IngestWait, then is answered 503 with Retry-After. Zero means no budget.
 	IngestMemory int64
 	IngestWait   time.Duration
+
+	// Console, when set, is the partners' web console, served under /console/ on the partners'
+	// listener; a browser asking for / is sent there. OperatorConsole is the operators' console,
+	// served under /console/ on the admin listener only (NewApart): on one shared listener the
+	// partners' console takes the path.
+	Console         http.Handler
+	OperatorConsole http.Handler
 }
 
 type api struct {
@@ -114,6 +121,8 @@ type api struct {
 	ingest *ingestBudget
 	// trustedProxies are Config.TrustedProxies, for each engine.
 	trustedProxies []string
+	// console and operatorConsole are Config.Console and Config.OperatorConsole.
+	console, operatorConsole http.Handler
 }
 
 // UseReleaseMode takes gin, process-wide, out of its debug mode, in which it prints every route and
@@ -158,6 +167,8 @@ func newAPI(cfg Config) (*api, *operations) {
 		operators:        cfg.Operators,
 		pace:             pace{rate: cfg.MinTransferRate, grace: cfg.TransferGrace},
 		ingest:           newIngestBudget(cfg.IngestMemory, cfg.IngestWait),
+		console:          cfg.Console,
+		operatorConsole:  cfg.OperatorConsole,
 	}
 	if a.now == nil {
 		a.now = time.Now
@@ -191,6 +202,9 @@ func (a *api) engine(ops *operations, serves int) *gin.Engine {
 	if serves&serveTAXII != 0 {
 		a.mountTAXII(e)
 		a.mountConvert(e)
+		a.mountConsole(e, a.console)
+	} else if serves&serveAdmin != 0 {
+		a.mountConsole(e, a.operatorConsole)
 	}
 	if serves&serveAdmin != 0 {
 		ops.mountMetrics(e)
@@ -281,4 +295,33 @@ func writeTAXII(c *gin.Context, status int, v any) {
 		panic(fmt.Sprintf("httpapi: encode %T: %v", v, err))
 	}
 	c.Data(status, TAXIIMediaType, body)
+}
+
+// mountConsole serves a web console under /console/, and sends a browser asking for / there. The
+// console answers in HTML, not TAXII: it is a face of its own over the same application layer.
+func (a *api) mountConsole(e *gin.Engine, console http.Handler) {
+	if console == nil {
+		return
+	}
+	h := gin.WrapH(console)
+	e.Any("/console/*path", func(c *gin.Context) {
+		// Signing in checks a token, as TAXII's authentication does; an address over its budget of
+		// failed authentications may check none until the budget allows (whether the token would
+		// be good or not: the console cannot answer a failure late, as TAXII does).
+		if v, over := c.Get(failureWaitKey); over && c.Request.Method == http.MethodPost && c.Param("path") == "/signin" {
+			wait := v.(time.Duration)
+			c.Set(failureRefusedKey, true)
+			c.Header("Retry-After", retryAfter(wait))
+			c.String(http.StatusTooManyRequests, "Too many sign-ins from your address failed; try again in %s.", retryAfter(wait)+" seconds")
+			return
+		}
+		h(c)
+	})
+	e.GET("/", func(c *gin.Context) {
+		if !strings.Contains(c.GetHeader("Accept"), "text/html") {
+			writeError(c, a.log, notFound("There is no TAXII resource at this path."))
+			return
+		}
+		c.Redirect(http.StatusSeeOther, "/console/")
+	})
 }

@@ -17,6 +17,7 @@ import (
 	"taxiihub/internal/admin"
 	"taxiihub/internal/auth"
 	"taxiihub/internal/store"
+	"taxiihub/internal/console"
 	"taxiihub/internal/taxii"
 )
 
@@ -160,6 +161,20 @@ type Config struct {
 	// PullDetailRetention is how long the ids of each pull are kept beside its compact ledger
 	// entry, for "who pulled my object"; at least MinStatusRetention.
 	PullDetailRetention time.Duration
+	// ConsoleURL is the web console's address as browsers reach it (scheme and host), from which
+	// identity providers' redirect address is made; needed with ConsoleProviders.
+	ConsoleURL string
+	// ConsoleAdminURL is the operators' console's address (on the admin listener), needed with an
+	// operators' identity provider.
+	ConsoleAdminURL string
+	// ConsoleProviders is a YAML file listing the OpenID Connect providers people sign in to the
+	// console with: each member's, and the operators' (see console.Provider).
+	ConsoleProviders string
+	// ConsoleIdleTimeout and ConsoleSessionTimeout end a console session unused, or open, that
+	// long; ConsoleMaxSessions bounds the sessions open at once on this node.
+	ConsoleIdleTimeout    time.Duration
+	ConsoleSessionTimeout time.Duration
+	ConsoleMaxSessions    int
 }
 
 // ingestMemory is the ingest budget the config gives, with its default worked out.
@@ -204,6 +219,9 @@ func defaults() Config {
 		StatusRetention:          store.DefaultStatusRetention,
 		SweepInterval:            DefaultSweepInterval,
 		PullDetailRetention:      store.DefaultPullDetailRetention,
+		ConsoleIdleTimeout:       console.DefaultIdleTimeout,
+		ConsoleSessionTimeout:    console.DefaultAbsoluteTimeout,
+		ConsoleMaxSessions:       console.DefaultMaxSessions,
 	}
 }
 
@@ -278,6 +296,18 @@ var settings = []setting{
 		durationSetting(func(c *Config) *time.Duration { return &c.SweepInterval })},
 	{"pull-detail-retention", "`time` the ids of each pull are kept for \"who pulled\", such as 365d; the ledger keeps their digest for good (default 365d)",
 		daysSetting(func(c *Config) *time.Duration { return &c.PullDetailRetention })},
+	{"console-url", "`URL` (scheme and host) browsers reach the console at; needed with --console-identity-providers",
+		func(c *Config, v string) error { c.ConsoleURL = v; return nil }},
+	{"console-admin-url", "`URL` (scheme and host) browsers reach the operators' console at, on --admin-listen; needed with an operators' identity provider",
+		func(c *Config, v string) error { c.ConsoleAdminURL = v; return nil }},
+	{"console-identity-providers", "YAML `file` of the OpenID Connect providers people sign in to the console with",
+		func(c *Config, v string) error { c.ConsoleProviders = v; return nil }},
+	{"console-idle-timeout", "`duration` after which an unused console session ends (default 30m)",
+		durationSetting(func(c *Config) *time.Duration { return &c.ConsoleIdleTimeout })},
+	{"console-session-timeout", "`duration` after which a console session ends, used or not (default 12h)",
+		durationSetting(func(c *Config) *time.Duration { return &c.ConsoleSessionTimeout })},
+	{"console-max-sessions", "console `sessions` open at once on this node; beyond it the least recently used ends (default 10000)",
+		intSetting(func(c *Config) *int { return &c.ConsoleMaxSessions })},
 }
 
 // daysSetting reads whole days (30d) or a Go duration (36h).
@@ -492,6 +522,26 @@ func (c Config) Validate() error {
 	}
 	if c.RequestTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("request timeout %v must be positive", c.RequestTimeout))
+	}
+	if c.ConsoleIdleTimeout <= 0 || c.ConsoleSessionTimeout <= 0 || c.ConsoleIdleTimeout > c.ConsoleSessionTimeout {
+		errs = append(errs, fmt.Errorf("console timeouts must be positive, the idle one (%v) no longer than the session's (%v)",
+			c.ConsoleIdleTimeout, c.ConsoleSessionTimeout))
+	}
+	if c.ConsoleMaxSessions < 1 {
+		errs = append(errs, fmt.Errorf("console max sessions %d must be at least 1", c.ConsoleMaxSessions))
+	}
+	for name, u := range map[string]string{"--console-url": c.ConsoleURL, "--console-admin-url": c.ConsoleAdminURL} {
+		if p, err := url.Parse(u); u != "" && (err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" || p.Path != "" && p.Path != "/") {
+			errs = append(errs, fmt.Errorf("%s %q must be the console's scheme and host as browsers reach it, such as https://hub.example.org", name, u))
+		}
+	}
+	if c.ConsoleProviders != "" {
+		if c.ConsoleAdminURL == "" {
+			errs = append(errs, errors.New("the operators' identity providers need --console-admin-url, the operators' console's address as browsers reach it (such as https://hub-admin.example.org)"))
+		}
+		if _, err := readProviders(c.ConsoleProviders); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown timeout %v must be positive", c.ShutdownTimeout))

@@ -353,3 +353,51 @@ func TestReadmeConfigFileExample(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeConsoleProvidersExample reads the operators' identity providers file the README shows:
+// complete and valid once its secret is in the environment, refused without it.
+func TestReadmeConsoleProvidersExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "in the file `--console-identity-providers`")
+	if !ok {
+		t.Fatal("the README shows no identity providers file")
+	}
+	_, rest, ok = strings.Cut(rest, "```yaml\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("the README's identity providers example is not a yaml block")
+	}
+	file := writeFile(t, "providers.yaml", example)
+	if _, err := readProviders(file); err == nil || !strings.Contains(err.Error(), "OPERATORS_OIDC_SECRET is empty or unset") {
+		t.Errorf("a provider without its secret: %v", err)
+	}
+	t.Setenv("OPERATORS_OIDC_SECRET", "from-the-environment")
+	ps, err := readProviders(file)
+	if err != nil || len(ps) != 1 || !ps[0].Operators || ps[0].Name != "operators" {
+		t.Fatalf("the README's providers: %+v, %v", ps, err)
+	}
+	member := writeFile(t, "member.yaml", strings.Replace(example, "operators: true", "member: cert-eu", 1))
+	if _, err := readProviders(member); err == nil || !strings.Contains(err.Error(), "set on the member") {
+		t.Errorf("a member's provider in the hub's file: %v", err)
+	}
+}
+
+// TestConsoleSettingsAreChecked: console timeouts and sizes out of range, and identity providers
+// without the console's address, are refused at start with the others.
+func TestConsoleSettingsAreChecked(t *testing.T) {
+	providers := writeFile(t, "providers.yaml", "providers:\n  - name: ops\n    operators: true\n    issuer: https://idp.example\n"+
+		"    client_id: hub\n    client_secret_env: TAXIIHUB_TEST_NONE\n    roles_claim: roles\n    colour: blue\n")
+	_, err := ParseConfig([]string{"--console-idle-timeout", "2h", "--console-session-timeout", "1h", "--console-max-sessions", "0",
+		"--console-identity-providers", providers}, env(nil))
+	if err == nil {
+		t.Fatal("bad console settings accepted")
+	}
+	for _, want := range []string{"console timeouts", "console max sessions 0", "need --console-admin-url", "unknown field \"colour\""} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}

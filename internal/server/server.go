@@ -25,6 +25,7 @@ import (
 	"taxiihub/internal/admin"
 	"taxiihub/internal/auth"
 	"taxiihub/internal/buildinfo"
+	"taxiihub/internal/console"
 	"taxiihub/internal/httpapi"
 	"taxiihub/internal/metrics"
 	"taxiihub/internal/policy"
@@ -169,6 +170,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err erro
 	}
 	if cfg.MetricsListen == "" {
 		api.MetricsHandler = scrape
+	}
+	if api.Console, api.OperatorConsole, err = consoles(cfg, partners, svc, authn, log); err != nil {
+		return nil, err
 	}
 	if cfg.ClientCA != "" {
 		api.Certificates = auth.NewCertificates(st)
@@ -478,4 +482,31 @@ func (s *Server) Run(ctx context.Context, l Listeners) (err error) {
 		err = errors.Join(err, s.Close(closeCtx))
 	}()
 	return s.Serve(ctx, l)
+}
+
+// consoles builds the web consoles: the partners' and the operators'.
+func consoles(cfg Config, partners *sharing.Service, operators *admin.Service, authn *auth.Authenticator,
+	log *slog.Logger) (partnerConsole, operatorConsole http.Handler, err error) {
+	var providers []console.Provider
+	if cfg.ConsoleProviders != "" {
+		if providers, err = readProviders(cfg.ConsoleProviders); err != nil {
+			return nil, nil, err
+		}
+	}
+	base := console.Config{Auth: authn, BaseURL: cfg.ConsoleURL, Providers: providers, Secure: cfg.TLSCert != "",
+		IdleTimeout: cfg.ConsoleIdleTimeout, AbsoluteTimeout: cfg.ConsoleSessionTimeout, MaxSessions: cfg.ConsoleMaxSessions,
+		MaxBody: cfg.MaxContentLength, Logger: log}
+	pc := base
+	pc.Sharing, pc.MemberProviders = partners, memberProviders(operators)
+	p, err := console.New(pc)
+	if err != nil {
+		return nil, nil, err
+	}
+	oc := base
+	oc.Admin, oc.BaseURL = operators, cfg.ConsoleAdminURL
+	o, err := console.New(oc)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, o, nil
 }

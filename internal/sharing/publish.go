@@ -132,7 +132,7 @@ func (r *request) publish(ctx context.Context, raws []json.RawMessage, last bool
 		plan.Record(&r.status, nil) // not stored: the caller submits these again
 		return
 	}
-	pub := store.Publication{CollectionID: r.acc.Collection.ID, Member: r.acc.Caller.MemberID,
+	pub := store.Publication{CollectionID: r.acc.Collection.ID, Member: r.acc.Caller.MemberID, Person: r.acc.Caller.Person,
 		TokenID: r.acc.Caller.TokenID, Objects: p.accepted(), Refused: p.refused(), DryRun: r.dryRun}
 	if r.acc.Collection.Policy.Review != store.ReviewNone && !r.dryRun {
 		r.hold(ctx, pub, plan)

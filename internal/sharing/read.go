@@ -78,7 +78,7 @@ func (s *Service) objectPage(ctx context.Context, acc Access, objectID string, q
 // recordPull appends the pull of a page to the ledger: who, with which token, from which
 // collection, and every object version served.
 func (s *Service) recordPull(ctx context.Context, acc Access, endpoint string, page store.Page) error {
-	e := store.LedgerEntry{Member: acc.Caller.MemberID, TokenID: acc.Caller.TokenID, APIRoot: acc.Root.Slug,
+	e := store.LedgerEntry{Member: acc.Caller.MemberID, TokenID: acc.Caller.TokenID, Person: acc.Caller.Person, APIRoot: acc.Root.Slug,
 		Collection: acc.Collection.ID, Endpoint: endpoint, Items: make([]store.LedgerItem, len(page.Records))}
 	for i, r := range page.Records {
 		e.Items[i] = store.LedgerItem{ID: r.ID, Version: r.Version}
@@ -151,7 +151,7 @@ func (s *Service) Delete(ctx context.Context, acc Access, objectID string, f sto
 		}
 		return notOwner("Another member published this object first in this partnership; only it may delete it.")
 	}
-	n, err := s.store.Delete(ctx, store.Deletion{CollectionID: acc.Collection.ID, ObjectID: objectID, Filter: f,
+	n, err := s.store.Delete(ctx, store.Deletion{CollectionID: acc.Collection.ID, ObjectID: objectID, Filter: f, Person: acc.Caller.Person,
 		Member: acc.Caller.MemberID, TokenID: acc.Caller.TokenID})
 	switch {
 	case errors.Is(err, store.ErrNotFound):

@@ -25,7 +25,7 @@ func (s *Service) Withdraw(ctx context.Context, acc Access, objectID string) (ti
 		// Whether the object exists is none of a non-publisher's business beyond what it may read.
 		return time.Time{}, notFound("You published no object with this id in this partnership.")
 	}
-	out, err := s.store.Withdraw(ctx, store.Withdrawal{CollectionID: acc.Collection.ID, ObjectID: objectID,
+	out, err := s.store.Withdraw(ctx, store.Withdrawal{CollectionID: acc.Collection.ID, ObjectID: objectID, Person: acc.Caller.Person,
 		Member: acc.Caller.MemberID, TokenID: acc.Caller.TokenID, Tombstone: Tombstone})
 	if errors.Is(err, store.ErrNotFound) {
 		return time.Time{}, notFound(noObject)

@@ -11,6 +11,20 @@ type Member struct {
 	// Union body.
 	Jurisdiction string
 	Contact      string
+	// IdentityProvider, when set, is the OpenID Connect provider the member's people sign in to the
+	// console with.
+	IdentityProvider *IdentityProvider
+}
+
+// IdentityProvider is a member's OpenID Connect provider. The client secret is not stored: only
+// where the hub reads it, a file or an environment variable of the hub's own.
+type IdentityProvider struct {
+	Issuer           string
+	ClientID         string
+	ClientSecretFile string
+	ClientSecretEnv  string
+	// RolesClaim is the claim that lists a person's roles.
+	RolesClaim string
 }
 
 // Grant opens one collection to one member.

@@ -65,6 +65,9 @@ type LedgerEntry struct {
 	// apart (see pulls.go); nil in every other entry. A caller of RecordPull may set its FirstAdded
 	// and LastAdded; the store sets the rest.
 	Pulled *PullSummary
+	// Person is who acted for the member, when a person signed in to the console did: the ledger
+	// attributes the exchange to the person as well as to the organisation. Zero otherwise.
+	Person Person
 	// PrevHash is the hash of the entry before, or GenesisHash for the first.
 	PrevHash []byte
 	// Hash commits to every field above: see ComputeHash.
@@ -89,6 +92,27 @@ type LedgerItem struct {
 	// which the publication recorded an origin for; VerifyDeep checks that origin. Empty in other
 	// items, and in entries appended before the ledger recorded it.
 	Fingerprint string
+}
+
+// Person is someone acting for a member (or an operator) through the console, as the identity
+// provider that signed them in named them: Issuer and Subject identify them for good, Name (the
+// e-mail or name claim) is what a reader recognises.
+type Person struct {
+	Issuer  string
+	Subject string
+	Name    string
+}
+
+// IsZero reports whether no person is named.
+func (p Person) IsZero() bool { return p == Person{} }
+
+// String is how the hub writes a person in logs and the audit trail: the name, then the issuer and
+// subject that identify them.
+func (p Person) String() string {
+	if p.IsZero() {
+		return ""
+	}
+	return p.Name + " <" + p.Subject + " at " + p.Issuer + ">"
 }
 
 // GenesisHash returns what the first entry's PrevHash holds: sha256.Size zero bytes. Each call
@@ -116,6 +140,8 @@ type hashedEntry struct {
 	PrevHash   string       `json:"prev"`
 	// Added later: omitted when nil (see ledgerHashVersion).
 	Pulled *hashedPull `json:"pulled,omitempty"`
+	// Added later: omitted when empty (see ledgerHashVersion).
+	Person *hashedPerson `json:"person,omitempty"`
 }
 
 type hashedPull struct {
@@ -123,6 +149,12 @@ type hashedPull struct {
 	SHA256 string `json:"sha256"` // hex
 	First  int64  `json:"first"`  // Unix microseconds; 0 for none
 	Last   int64  `json:"last"`
+}
+
+type hashedPerson struct {
+	Issuer  string `json:"iss"`
+	Subject string `json:"sub"`
+	Name    string `json:"name"`
 }
 
 type hashedItem struct {
@@ -156,6 +188,9 @@ func (e LedgerEntry) ComputeHash() []byte {
 	}
 	if p := e.Pulled; p != nil {
 		h.Pulled = &hashedPull{Count: p.Count, SHA256: hex.EncodeToString(p.SHA256), First: micros(p.FirstAdded), Last: micros(p.LastAdded)}
+	}
+	if !e.Person.IsZero() {
+		h.Person = &hashedPerson{Issuer: e.Person.Issuer, Subject: e.Person.Subject, Name: e.Person.Name}
 	}
 	body, err := json.Marshal(h)
 	if err != nil {
@@ -443,7 +478,7 @@ func verdict(o Outcome) string {
 // versions it holds the digest of their content), then the objects refused before. Backends append
 // it in the transaction that stores the objects.
 func PublishEntry(p Publication, root string, outcomes []Outcome) LedgerEntry {
-	e := LedgerEntry{Kind: LedgerPublish, Member: p.Member, TokenID: p.TokenID, APIRoot: root,
+	e := LedgerEntry{Kind: LedgerPublish, Member: p.Member, TokenID: p.TokenID, Person: p.Person, APIRoot: root,
 		Collection: p.CollectionID, Endpoint: p.Release, Items: make([]LedgerItem, 0, len(p.Objects)+len(p.Refused))}
 	for i, o := range p.Objects {
 		it := LedgerItem{ID: o.ID, Version: o.Version}
@@ -557,7 +592,7 @@ func DeleteEntry(d Deletion, root string, removed []Record) LedgerEntry {
 	if d.Operator != "" {
 		token = d.Operator
 	}
-	e := LedgerEntry{Kind: LedgerDelete, Member: d.Member, TokenID: token, APIRoot: root,
+	e := LedgerEntry{Kind: LedgerDelete, Member: d.Member, TokenID: token, Person: d.Person, APIRoot: root,
 		Collection: d.CollectionID, Items: make([]LedgerItem, len(removed))}
 	for i, r := range removed {
 		e.Items[i] = LedgerItem{ID: r.ID, Version: r.Version, Verdict: VerdictDeleted}
@@ -573,7 +608,7 @@ func HoldsTombstone(selected []Record) bool {
 // WithdrawEntry is the ledger entry of a withdrawal from a collection of root that stored tombstone,
 // the content of the version that replaced the object's versions, with outcome out.
 func WithdrawEntry(w Withdrawal, root string, out Outcome, tombstone []byte) LedgerEntry {
-	return LedgerEntry{Kind: LedgerWithdraw, Member: w.Member, TokenID: w.TokenID, APIRoot: root,
+	return LedgerEntry{Kind: LedgerWithdraw, Member: w.Member, TokenID: w.TokenID, Person: w.Person, APIRoot: root,
 		Collection: w.CollectionID, Items: []LedgerItem{{ID: w.ObjectID, Version: out.Version, Verdict: VerdictWithdrawn,
 			SHA256: contentSHA256(tombstone)}}}
 }

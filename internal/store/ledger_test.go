@@ -82,3 +82,19 @@ func TestPublishEntryRecordsDigestsOfStoredContent(t *testing.T) {
 		t.Errorf("withdraw item's digest %x, want the tombstone's %x", w.Items[0].SHA256, sum)
 	}
 }
+
+// A person is part of what the hash commits to, and an entry without one hashes as entries always
+// did, so that entries written before people were recorded still verify.
+func TestLedgerHashCoversThePerson(t *testing.T) {
+	e := legacyEntry()
+	without := e.ComputeHash()
+	e.Person = Person{Issuer: "https://idp.example", Subject: "u-1", Name: "alice@example"}
+	with := e.ComputeHash()
+	if bytes.Equal(without, with) {
+		t.Error("naming a person does not change the hash")
+	}
+	e.Person.Name = "mallory@example"
+	if bytes.Equal(with, e.ComputeHash()) {
+		t.Error("changing the person's name does not change the hash")
+	}
+}

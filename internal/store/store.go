@@ -210,7 +210,7 @@ type Store interface {
 	CreateMember(ctx context.Context, m Member) error
 	// Member returns the member with the id. ErrNotFound if there is none.
 	Member(ctx context.Context, id string) (Member, error)
-	// UpdateMember replaces a member's name, jurisdiction and contact. ErrNotFound if there is none;
+	// UpdateMember replaces a member's name, jurisdiction, contact and identity provider. ErrNotFound if there is none;
 	// ErrJurisdiction if the new jurisdiction is outside those of a partnership in which the member
 	// holds a grant or membership.
 	UpdateMember(ctx context.Context, m Member) error
@@ -425,9 +425,11 @@ type Record struct {
 // Publication is one member's add-objects request, as Publish stores it.
 type Publication struct {
 	CollectionID string
-	// Member and TokenID say who publishes; the ledger entry records them.
+	// Member and TokenID say who publishes, and Person who for the member when a person did; the
+	// ledger entry records them.
 	Member  string
 	TokenID string
+	Person  Person
 	// Objects are the objects that passed every check, to be stored.
 	Objects []Object
 	// Refused are the objects refused before reaching the store, with the codes of their problems;
@@ -460,9 +462,11 @@ type Deletion struct {
 	CollectionID string
 	ObjectID     string
 	Filter       VersionFilter
-	// Member and TokenID say who deletes; the ledger entry records them.
+	// Member and TokenID say who deletes, and Person who for the member; the ledger entry records
+	// them.
 	Member  string
 	TokenID string
+	Person  Person
 	// Operator, when set, makes it an operator's deletion, which may remove a tombstone; the ledger
 	// entry names the operator as its token.
 	Operator string
@@ -486,6 +490,8 @@ type Withdrawal struct {
 	ObjectID     string
 	Member       string
 	TokenID      string
+	// Person is who withdraws for the member, when a person does; the ledger entry records it.
+	Person Person
 	// Tombstone builds the version that replaces the object's versions, from the content of the
 	// newest and the time of the withdrawal. A zero version means the store versions it by its date
 	// added. The store calls it inside its transaction, so it must only compute.

@@ -19,12 +19,35 @@ type memberDoc struct {
 	Name         string `bson:"name"`
 	Jurisdiction string `bson:"jurisdiction"`
 	Contact      string `bson:"contact"`
+	// IdentityProvider is absent for a member without one.
+	IdentityProvider *providerDoc `bson:"identity_provider,omitempty"`
 	// Writes is incremented by PutGrant to serialize it with DeleteMember.
 	Writes int64 `bson:"writes"`
 }
 
 func (d memberDoc) member() store.Member {
-	return store.Member{ID: d.ID, Name: d.Name, Jurisdiction: d.Jurisdiction, Contact: d.Contact}
+	m := store.Member{ID: d.ID, Name: d.Name, Jurisdiction: d.Jurisdiction, Contact: d.Contact}
+	if d.IdentityProvider != nil {
+		p := store.IdentityProvider(*d.IdentityProvider)
+		m.IdentityProvider = &p
+	}
+	return m
+}
+
+type providerDoc struct {
+	Issuer           string `bson:"issuer"`
+	ClientID         string `bson:"client_id"`
+	ClientSecretFile string `bson:"client_secret_file,omitempty"`
+	ClientSecretEnv  string `bson:"client_secret_env,omitempty"`
+	RolesClaim       string `bson:"roles_claim"`
+}
+
+func providerDocOf(p *store.IdentityProvider) *providerDoc {
+	if p == nil {
+		return nil
+	}
+	d := providerDoc(*p)
+	return &d
 }
 
 // grantDoc is a grant as stored; its _id is an ObjectID that nothing reads.
@@ -109,7 +132,8 @@ func (s *Store) CreateMember(ctx context.Context, m store.Member) error {
 	if m.ID == "" {
 		return errors.New("mongostore: create member: empty id")
 	}
-	doc := memberDoc{ID: m.ID, Name: m.Name, Jurisdiction: m.Jurisdiction, Contact: m.Contact}
+	doc := memberDoc{ID: m.ID, Name: m.Name, Jurisdiction: m.Jurisdiction, Contact: m.Contact,
+		IdentityProvider: providerDocOf(m.IdentityProvider)}
 	if _, err := s.members.InsertOne(ctx, doc); err != nil {
 		return fmt.Errorf("mongostore: create member %s: %w", m.ID, translate(err))
 	}
@@ -138,6 +162,7 @@ func (s *Store) UpdateMember(ctx context.Context, m store.Member) error {
 				{Key: "name", Value: m.Name},
 				{Key: "jurisdiction", Value: m.Jurisdiction},
 				{Key: "contact", Value: m.Contact},
+				{Key: "identity_provider", Value: providerDocOf(m.IdentityProvider)},
 			}}, {Key: "$inc", Value: bson.D{{Key: "writes", Value: 1}}}})
 		if err != nil {
 			return err

@@ -76,6 +76,9 @@ type ledgerBody struct {
 	Items        []ledgerItemDoc `bson:"items"`
 	// Pulled is a compact pull's summary (see store.CompactPull); absent in every other entry.
 	Pulled *pulledDoc `bson:"pulled,omitempty"`
+	// Person is absent from entries no person acted in, and from those written before the ledger
+	// recorded people.
+	Person *personDoc `bson:"person,omitempty"`
 }
 
 // pulledDoc is a compact pull's summary; times in Unix microseconds, absent for none.
@@ -84,6 +87,12 @@ type pulledDoc struct {
 	SHA256 []byte `bson:"sha256"`
 	First  int64  `bson:"first_added,omitempty"`
 	Last   int64  `bson:"last_added,omitempty"`
+}
+
+type personDoc struct {
+	Issuer  string `bson:"iss"`
+	Subject string `bson:"sub"`
+	Name    string `bson:"name"`
 }
 
 type ledgerDoc struct {
@@ -118,6 +127,9 @@ func ledgerBodyOf(e store.LedgerEntry) ledgerBody {
 			b.Pulled.First, b.Pulled.Last = p.FirstAdded.UnixMicro(), p.LastAdded.UnixMicro()
 		}
 	}
+	if !e.Person.IsZero() {
+		b.Person = &personDoc{Issuer: e.Person.Issuer, Subject: e.Person.Subject, Name: e.Person.Name}
+	}
 	return b
 }
 
@@ -135,6 +147,9 @@ func (b ledgerBody) entry() store.LedgerEntry {
 		if p.First != 0 {
 			e.Pulled.FirstAdded, e.Pulled.LastAdded = fromMicros(p.First), fromMicros(p.Last)
 		}
+	}
+	if b.Person != nil {
+		e.Person = store.Person{Issuer: b.Person.Issuer, Subject: b.Person.Subject, Name: b.Person.Name}
 	}
 	return e
 }

@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -17,8 +18,8 @@ func (s *Store) CreateMember(ctx context.Context, m store.Member) error {
 		return errors.New("sqlitestore: create member: empty id")
 	}
 	_, err := s.write.ExecContext(ctx,
-		`INSERT INTO members (id, name, jurisdiction, contact) VALUES (?, ?, ?, ?)`,
-		m.ID, m.Name, m.Jurisdiction, m.Contact)
+		`INSERT INTO members (id, name, jurisdiction, contact, identity_provider) VALUES (?, ?, ?, ?, ?)`,
+		m.ID, m.Name, m.Jurisdiction, m.Contact, encodeProvider(m.IdentityProvider))
 	switch {
 	case isTaken(err):
 		return fmt.Errorf("sqlitestore: create member %s: %w", m.ID, store.ErrConflict)
@@ -31,12 +32,16 @@ func (s *Store) CreateMember(ctx context.Context, m store.Member) error {
 // Member returns the member with the id. ErrNotFound if there is none.
 func (s *Store) Member(ctx context.Context, id string) (store.Member, error) {
 	m := store.Member{ID: id}
-	err := s.read.QueryRowContext(ctx, `SELECT name, jurisdiction, contact FROM members WHERE id = ?`, id).
-		Scan(&m.Name, &m.Jurisdiction, &m.Contact)
+	var provider string
+	err := s.read.QueryRowContext(ctx, `SELECT name, jurisdiction, contact, identity_provider FROM members WHERE id = ?`, id).
+		Scan(&m.Name, &m.Jurisdiction, &m.Contact, &provider)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return store.Member{}, fmt.Errorf("sqlitestore: member %s: %w", id, store.ErrNotFound)
 	case err != nil:
+		return store.Member{}, fmt.Errorf("sqlitestore: member %s: %w", id, err)
+	}
+	if m.IdentityProvider, err = decodeProvider(provider); err != nil {
 		return store.Member{}, fmt.Errorf("sqlitestore: member %s: %w", id, err)
 	}
 	return m, nil
@@ -48,8 +53,8 @@ func (s *Store) Member(ctx context.Context, id string) (store.Member, error) {
 func (s *Store) UpdateMember(ctx context.Context, m store.Member) error {
 	err := s.inWrite(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
-			`UPDATE members SET name = ?, jurisdiction = ?, contact = ? WHERE id = ?`,
-			m.Name, m.Jurisdiction, m.Contact, m.ID)
+			`UPDATE members SET name = ?, jurisdiction = ?, contact = ?, identity_provider = ? WHERE id = ?`,
+			m.Name, m.Jurisdiction, m.Contact, encodeProvider(m.IdentityProvider), m.ID)
 		if err := updated(res, err); err != nil {
 			return err
 		}
@@ -139,7 +144,7 @@ func checkJoin(ctx context.Context, tx *sql.Tx, memberID, root string) error {
 
 // Members lists every member, ordered by id.
 func (s *Store) Members(ctx context.Context) ([]store.Member, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, name, jurisdiction, contact FROM members ORDER BY id`)
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name, jurisdiction, contact, identity_provider FROM members ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: list members: %w", err)
 	}
@@ -147,8 +152,12 @@ func (s *Store) Members(ctx context.Context) ([]store.Member, error) {
 	var out []store.Member
 	for rows.Next() {
 		var m store.Member
-		if err := rows.Scan(&m.ID, &m.Name, &m.Jurisdiction, &m.Contact); err != nil {
+		var provider string
+		if err := rows.Scan(&m.ID, &m.Name, &m.Jurisdiction, &m.Contact, &provider); err != nil {
 			return nil, fmt.Errorf("sqlitestore: list members: %w", err)
+		}
+		if m.IdentityProvider, err = decodeProvider(provider); err != nil {
+			return nil, fmt.Errorf("sqlitestore: member %s: %w", m.ID, err)
 		}
 		out = append(out, m)
 	}
@@ -534,4 +543,37 @@ func (s *Store) RetireVerificationKey(ctx context.Context, kid string, at time.T
 		return fmt.Errorf("sqlitestore: retire verification key %s: %w", kid, err)
 	}
 	return nil
+}
+
+// providerJSON is how a member's identity provider is kept in its column: ” for none.
+type providerJSON struct {
+	Issuer           string `json:"issuer"`
+	ClientID         string `json:"client_id"`
+	ClientSecretFile string `json:"client_secret_file,omitempty"`
+	ClientSecretEnv  string `json:"client_secret_env,omitempty"`
+	RolesClaim       string `json:"roles_claim"`
+}
+
+func encodeProvider(p *store.IdentityProvider) string {
+	if p == nil {
+		return ""
+	}
+	b, err := json.Marshal(providerJSON(*p))
+	if err != nil {
+		// Strings only: Marshal cannot fail.
+		panic(fmt.Sprintf("sqlitestore: encode identity provider: %v", err))
+	}
+	return string(b)
+}
+
+func decodeProvider(s string) (*store.IdentityProvider, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var p providerJSON
+	if err := json.Unmarshal([]byte(s), &p); err != nil {
+		return nil, fmt.Errorf("decode identity provider: %w", err)
+	}
+	out := store.IdentityProvider(p)
+	return &out, nil
 }

@@ -114,10 +114,10 @@ func (s *Store) appendChained(ctx context.Context, tx *sql.Tx, e store.LedgerEnt
 	}
 	// The number is given, not left to AUTOINCREMENT, because the hash commits to it.
 	if _, err := tx.ExecContext(ctx, `INSERT INTO ledger
-		(seq, at, kind, member_id, token_id, api_root, collection_id, endpoint, items, prev_hash, hash, pulled)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(seq, at, kind, member_id, token_id, api_root, collection_id, endpoint, items, prev_hash, hash, pulled, person)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.Seq, e.At.UnixMicro(), string(e.Kind), e.Member, e.TokenID, e.APIRoot, e.Collection, e.Endpoint,
-		items, e.PrevHash, e.Hash, pulled); err != nil {
+		items, e.PrevHash, e.Hash, pulled, encodePerson(e.Person)); err != nil {
 		return e, fmt.Errorf("append ledger entry %d: %w", e.Seq, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_head (id, seq, hash) VALUES (1, ?, ?)
@@ -151,7 +151,7 @@ func (s *Store) RecordPull(ctx context.Context, e store.LedgerEntry) error {
 }
 
 // sqlLedger reads one page of the ledger: a range of the rowid.
-const sqlLedger = `SELECT seq, at, kind, member_id, token_id, api_root, collection_id, endpoint, items, prev_hash, hash, pulled
+const sqlLedger = `SELECT seq, at, kind, member_id, token_id, api_root, collection_id, endpoint, items, prev_hash, hash, pulled, person
 	FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?`
 
 // Ledger returns up to limit entries with a sequence number above after, in order.
@@ -172,12 +172,17 @@ func (s *Store) Ledger(ctx context.Context, after int64, limit int) ([]store.Led
 			at          int64
 			kind, items string
 			pulled      string
+			person      string
 		)
 		if err := rows.Scan(&e.Seq, &at, &kind, &e.Member, &e.TokenID, &e.APIRoot, &e.Collection, &e.Endpoint,
-			&items, &e.PrevHash, &e.Hash, &pulled); err != nil {
+			&items, &e.PrevHash, &e.Hash, &pulled, &person); err != nil {
 			return nil, fmt.Errorf("sqlitestore: ledger after %d: %w", after, err)
 		}
 		e.At, e.Kind = fromMicros(at), store.LedgerKind(kind)
+		if e.Person, err = decodePerson(person); err != nil {
+			// Like undecodable items: the entry was altered, and its hash no longer verifies.
+			e.Person = store.Person{Name: "undecodable: " + err.Error()}
+		}
 		if e.Items, err = decodeItems(items); err != nil {
 			// An entry whose items no longer decode was altered; verification reports it as such.
 			e.Items = []store.LedgerItem{{ID: "undecodable: " + err.Error()}}
@@ -258,4 +263,34 @@ func (s *Store) PurgePullDetails(ctx context.Context, before time.Time, limit in
 		return 0, fmt.Errorf("sqlitestore: purge pull details: %w", err)
 	}
 	return int(n), nil
+}
+
+// personJSON is how the person of a ledger entry is kept in the person column: ” for none.
+type personJSON struct {
+	Issuer  string `json:"iss"`
+	Subject string `json:"sub"`
+	Name    string `json:"name"`
+}
+
+func encodePerson(p store.Person) string {
+	if p.IsZero() {
+		return ""
+	}
+	b, err := json.Marshal(personJSON{Issuer: p.Issuer, Subject: p.Subject, Name: p.Name})
+	if err != nil {
+		// Strings only: Marshal cannot fail.
+		panic(fmt.Sprintf("sqlitestore: encode person: %v", err))
+	}
+	return string(b)
+}
+
+func decodePerson(s string) (store.Person, error) {
+	if s == "" {
+		return store.Person{}, nil
+	}
+	var p personJSON
+	if err := json.Unmarshal([]byte(s), &p); err != nil {
+		return store.Person{}, err
+	}
+	return store.Person{Issuer: p.Issuer, Subject: p.Subject, Name: p.Name}, nil
 }

@@ -322,6 +322,14 @@ CREATE TABLE pull_details (
 );
 CREATE INDEX pull_details_at ON pull_details(at);
 `,
+	// 16 to 17: the web console. The person who acted for the member through it, as JSON
+	// ({"iss","sub","name"}); '' when no person did, as in every entry written before. A member's
+	// identity provider, as JSON ({"issuer","client_id","client_secret_file"|"client_secret_env",
+	// "roles_claim"}); '' for none.
+	`
+ALTER TABLE ledger ADD COLUMN person TEXT NOT NULL DEFAULT '';
+ALTER TABLE members ADD COLUMN identity_provider TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // schemaVersion is the schema this build writes.

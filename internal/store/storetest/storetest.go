@@ -35,6 +35,7 @@ func Run(t *testing.T, open Open) {
 	cases = append(cases, reviewCases...)
 	cases = append(cases, retentionCases...)
 	cases = append(cases, pullCases...)
+	cases = append(cases, peopleCases...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, open(t))
