@@ -13,12 +13,25 @@ import (
 	"testing"
 	"time"
 
+	"taxiihub/internal/policy"
 	"taxiihub/internal/store"
 	"taxiihub/internal/store/storetest"
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, filepath.Join(t.TempDir(), "hub.db")) })
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return openTest(t, filepath.Join(t.TempDir(), "hub.db"), WithValueIndexer(policy.IndexValues))
+	})
+}
+
+func TestValueIndexFill(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	storetest.RunValueIndexFill(t, func(t *testing.T, ix store.ValueIndexer) store.Store {
+		if ix == nil {
+			return openTest(t, path)
+		}
+		return openTest(t, path, WithValueIndexer(ix))
+	})
 }
 
 // openTest opens a store at path, closed when the test or benchmark ends.

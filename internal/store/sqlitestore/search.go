@@ -1,0 +1,305 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"taxiihub/internal/store"
+)
+
+// indexUpgrade marks, in upgrades, that every version stored has its value-search index entries.
+const indexUpgrade = "value-index-v1"
+
+// indexBatch is how many stored versions indexValues reads and indexes in one write transaction:
+// small enough that a hub filling the index of a large database holds the write lock briefly and
+// keeps one batch in memory.
+const indexBatch = 500
+
+const sqlInsertValue = `INSERT INTO object_values (collection_id, object_id, version, kind, value, date_added, tlp)
+	VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+
+// valueIndex writes the value-search index entries of versions as they are stored, through one
+// prepared statement per write transaction; without an indexer it writes nothing.
+type valueIndex struct {
+	indexer store.ValueIndexer
+	insert  *sql.Stmt
+}
+
+func (s *Store) prepareIndex(ctx context.Context, tx *sql.Tx) (valueIndex, error) {
+	if s.indexer == nil {
+		return valueIndex{}, nil
+	}
+	insert, err := tx.PrepareContext(ctx, sqlInsertValue)
+	if err != nil {
+		return valueIndex{}, err
+	}
+	return valueIndex{indexer: s.indexer, insert: insert}, nil
+}
+
+func (x valueIndex) close() {
+	if x.insert != nil {
+		x.insert.Close()
+	}
+}
+
+func (x valueIndex) add(ctx context.Context, collectionID, objectID, typ string, content []byte, version, added int64, tlp store.TLP) error {
+	if x.insert == nil {
+		return nil
+	}
+	for _, v := range store.IndexValues(x.indexer, typ, content) {
+		if _, err := x.insert.ExecContext(ctx, collectionID, objectID, version, v.Kind, v.Value, added, int(tlp)); err != nil {
+			return fmt.Errorf("index the values of %s: %w", objectID, err)
+		}
+	}
+	return nil
+}
+
+// indexValues makes the value-search index complete at Open. With an indexer, unless upgrades
+// records that it already did, it indexes every stored version that is not a tombstone, a batch at
+// a time in rowid order, and then records it: entries already there are kept (ON CONFLICT DO
+// NOTHING), so a hub stopped midway starts over without harm. Without one it removes the record,
+// since the versions this store stores will have no entries.
+func (s *Store) indexValues(ctx context.Context) error {
+	if s.indexer == nil {
+		if _, err := s.write.ExecContext(ctx, `DELETE FROM upgrades WHERE name = ?`, indexUpgrade); err != nil {
+			return fmt.Errorf("value index: %w", err)
+		}
+		return nil
+	}
+	var done bool
+	if err := s.write.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM upgrades WHERE name = ?)`, indexUpgrade).Scan(&done); err != nil {
+		return fmt.Errorf("value index: %w", err)
+	}
+	if done {
+		return nil
+	}
+	for after := int64(0); ; {
+		var last int64
+		err := s.inWrite(ctx, func(tx *sql.Tx) error {
+			var err error
+			last, err = s.indexBatch(ctx, tx, after)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("value index: fill: %w", err)
+		}
+		if last == after {
+			break
+		}
+		after = last
+	}
+	if _, err := s.write.ExecContext(ctx, `INSERT INTO upgrades (name, at) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+		indexUpgrade, s.now().UnixMicro()); err != nil {
+		return fmt.Errorf("value index: %w", err)
+	}
+	return nil
+}
+
+// indexBatch indexes up to indexBatch versions with a rowid above after and returns the last rowid
+// read (after itself when none was left).
+func (s *Store) indexBatch(ctx context.Context, tx *sql.Tx, after int64) (int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT rowid, collection_id, object_id, version, type, date_added, tlp, withdrawn, content
+		FROM objects WHERE rowid > ? ORDER BY rowid LIMIT ?`, after, indexBatch)
+	if err != nil {
+		return after, err
+	}
+	type version struct {
+		coll, id, typ       string
+		version, added, tlp int64
+		withdrawn           bool
+		content             []byte
+	}
+	var batch []version
+	last := after
+	for rows.Next() {
+		var v version
+		if err := rows.Scan(&last, &v.coll, &v.id, &v.version, &v.typ, &v.added, &v.tlp, &v.withdrawn, &v.content); err != nil {
+			rows.Close()
+			return after, err
+		}
+		batch = append(batch, v)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return after, err
+	}
+	index, err := s.prepareIndex(ctx, tx)
+	if err != nil {
+		return after, err
+	}
+	defer index.close()
+	for _, v := range batch {
+		if v.withdrawn {
+			continue
+		}
+		if err := index.add(ctx, v.coll, v.id, v.typ, v.content, v.version, v.added, store.TLP(v.tlp)); err != nil {
+			return after, err
+		}
+	}
+	return last, nil
+}
+
+// SearchValues reads, per clearance, the newest index entries of the scopes' collections that hold
+// one of the values, then the latest visible version of each object found, in one read snapshot.
+func (s *Store) SearchValues(ctx context.Context, q store.ValueSearch) (store.ValueHits, error) {
+	if err := q.Check(); err != nil {
+		return store.ValueHits{}, err
+	}
+	var hits store.ValueHits
+	err := s.inRead(ctx, func(tx *sql.Tx) error {
+		var (
+			matches []store.ValueMatch
+			full    bool
+			tlpOf   = map[string]store.TLP{}
+		)
+		for _, g := range q.ByClearance() {
+			found, err := searchGroup(ctx, tx, q.Values, g, q.ScanLimit())
+			if err != nil {
+				return err
+			}
+			full = full || len(found) == q.ScanLimit()
+			matches = append(matches, found...)
+			for _, c := range g.CollectionIDs {
+				tlpOf[c] = g.MaxTLP
+			}
+		}
+		objects, more := q.CollectMatches(matches, full)
+		hits.More = more
+		for _, m := range objects {
+			h, ok, err := latestVisible(ctx, tx, m, tlpOf[m.CollectionID])
+			if err != nil {
+				return err
+			}
+			if ok {
+				hits.Hits = append(hits.Hits, h)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.ValueHits{}, fmt.Errorf("sqlitestore: search values: %w", err)
+	}
+	return hits, nil
+}
+
+// searchGroup reads the newest entries naming one of values in the group's collections. The
+// values and collections are bound one parameter each (at most store.MaxSearchValues plus
+// store.MaxSearchScopes, well below SQLite's limit), so that the planner probes
+// object_values_search once per pair and reads no other collection's entries.
+func searchGroup(ctx context.Context, tx *sql.Tx, values []string, g store.ScopeGroup, limit int) ([]store.ValueMatch, error) {
+	var b strings.Builder
+	args := make([]any, 0, len(values)+len(g.CollectionIDs)+2)
+	b.WriteString(`SELECT collection_id, object_id, date_added, kind, value FROM object_values WHERE value IN (`)
+	for i, v := range values {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('?')
+		args = append(args, v)
+	}
+	b.WriteString(`) AND collection_id IN (`)
+	for i, c := range g.CollectionIDs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('?')
+		args = append(args, c)
+	}
+	b.WriteString(`)`)
+	if g.MaxTLP != store.TLPNone {
+		b.WriteString(` AND tlp <= ?`)
+		args = append(args, int(g.MaxTLP))
+	}
+	b.WriteString(` ORDER BY date_added DESC LIMIT ?`)
+	args = append(args, limit)
+	rows, err := tx.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.ValueMatch
+	for rows.Next() {
+		var (
+			m     store.ValueMatch
+			added int64
+		)
+		if err := rows.Scan(&m.CollectionID, &m.ObjectID, &added, &m.Kind, &m.Value); err != nil {
+			return nil, err
+		}
+		m.DateAdded = fromMicros(added)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// latestVisible completes a match with the object's latest version visible at maxTLP, looked up on
+// the primary key.
+func latestVisible(ctx context.Context, tx *sql.Tx, m store.ValueMatch, maxTLP store.TLP) (store.ValueHit, bool, error) {
+	query := `SELECT type, version, date_added FROM objects WHERE collection_id = ? AND object_id = ? AND withdrawn = 0`
+	args := []any{m.CollectionID, m.ObjectID}
+	if maxTLP != store.TLPNone {
+		query += ` AND tlp <= ?`
+		args = append(args, int(maxTLP))
+	}
+	query += ` ORDER BY version DESC LIMIT 1`
+	h := store.ValueHit{CollectionID: m.CollectionID, ObjectID: m.ObjectID, Kind: m.Kind, Value: m.Value}
+	var version, added int64
+	err := tx.QueryRowContext(ctx, query, args...).Scan(&h.Type, &version, &added)
+	switch {
+	case err == sql.ErrNoRows:
+		return store.ValueHit{}, false, nil
+	case err != nil:
+		return store.ValueHit{}, false, err
+	}
+	h.Version, h.DateAdded = fromMicros(version), fromMicros(added)
+	return h, true, nil
+}
+
+// Browse reads one page of a collection's versions of one type newest first, walking
+// objects_type_added backwards from q.Before.
+func (s *Store) Browse(ctx context.Context, collectionID string, q store.BrowseQuery) (store.Page, error) {
+	if err := q.Check(); err != nil {
+		return store.Page{}, err
+	}
+	var page store.Page
+	err := s.inRead(ctx, func(tx *sql.Tx) error {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM collections WHERE id = ?)`, collectionID).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return store.ErrNotFound
+		}
+		query := `SELECT ` + recordColumns + ` FROM objects WHERE collection_id = ? AND type = ?`
+		args := []any{collectionID, q.Type}
+		if !q.Before.IsZero() {
+			query += ` AND date_added < ?`
+			args = append(args, q.Before.UnixMicro())
+		}
+		if q.MaxTLP != store.TLPNone {
+			query += ` AND tlp <= ?`
+			args = append(args, int(q.MaxTLP))
+		}
+		query += ` ORDER BY date_added DESC LIMIT ?`
+		args = append(args, q.Limit+1)
+		rows, err := tx.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		records, err := scanRecords(rows, false)
+		if err != nil {
+			return err
+		}
+		if len(records) > q.Limit {
+			records, page.More = records[:q.Limit], true
+		}
+		page.Records = records
+		return nil
+	})
+	if err != nil {
+		return store.Page{}, fmt.Errorf("sqlitestore: browse %s: %w", collectionID, err)
+	}
+	return page, nil
+}
