@@ -191,6 +191,7 @@ func (a *api) engine(ops *operations, serves int) *gin.Engine {
 	if serves&serveTAXII != 0 {
 		a.mountTAXII(e)
 		a.mountConvert(e)
+		a.mountSearch(e)
 	}
 	if serves&serveAdmin != 0 {
 		ops.mountMetrics(e)
