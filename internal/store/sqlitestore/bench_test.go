@@ -4,11 +4,15 @@ import (
 	"path/filepath"
 	"testing"
 
+	"taxiihub/internal/policy"
 	"taxiihub/internal/store"
 	"taxiihub/internal/store/storetest"
 )
 
-func openBench(tb testing.TB) store.Store { return openTest(tb, filepath.Join(tb.TempDir(), "hub.db")) }
+// openBench opens a store as the hub does, keeping the value-search index.
+func openBench(tb testing.TB) store.Store {
+	return openTest(tb, filepath.Join(tb.TempDir(), "hub.db"), WithValueIndexer(policy.IndexValues))
+}
 
 func BenchmarkAddObjects(b *testing.B) { storetest.BenchmarkAddObjects(b, openBench) }
 func BenchmarkPublish(b *testing.B)    { storetest.BenchmarkPublish(b, openBench) }
@@ -16,4 +20,9 @@ func BenchmarkPublish(b *testing.B)    { storetest.BenchmarkPublish(b, openBench
 func BenchmarkTailPage(b *testing.B) {
 	b.Run("collection=10k", func(b *testing.B) { storetest.BenchmarkTailPage(b, openBench, 10_000) })
 	b.Run("collection=1M", func(b *testing.B) { storetest.BenchmarkTailPage(b, openBench, 1_000_000) })
+}
+
+func BenchmarkValueSearch(b *testing.B) {
+	b.Run("collection=10k", func(b *testing.B) { storetest.BenchmarkValueSearch(b, openBench, 10_000) })
+	b.Run("collection=1M", func(b *testing.B) { storetest.BenchmarkValueSearch(b, openBench, 1_000_000) })
 }
