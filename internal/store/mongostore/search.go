@@ -125,11 +125,11 @@ func (s *Store) SearchValues(ctx context.Context, q store.ValueSearch) (store.Va
 		tlpOf   = map[string]store.TLP{}
 	)
 	for _, g := range q.ByClearance() {
-		found, err := s.searchGroup(ctx, q.Values, g, q.ScanLimit())
+		found, groupFull, err := s.searchGroup(ctx, q.Values, g, q.ScanLimit())
 		if err != nil {
 			return store.ValueHits{}, fmt.Errorf("mongostore: search values: %w", err)
 		}
-		full = full || len(found) == q.ScanLimit()
+		full = full || groupFull
 		matches = append(matches, found...)
 		for _, c := range g.CollectionIDs {
 			tlpOf[c] = g.MaxTLP
@@ -143,17 +143,43 @@ func (s *Store) SearchValues(ctx context.Context, q store.ValueSearch) (store.Va
 	return store.ValueHits{Hits: hits, More: more}, nil
 }
 
-// searchGroup reads the newest versions naming one of values in the group's collections. Its
-// bounds on the index are the pairs of a value and a collection of the group, so that no other
-// collection's entries are read.
-func (s *Store) searchGroup(ctx context.Context, values []string, g store.ScopeGroup, limit int) ([]store.ValueMatch, error) {
+// maxIndexBounds is how many (value, collection) pairs one query may give the index and still be
+// read as a merge of index ranges, each already newest first, that stops at the limit: MongoDB
+// explodes a query into at most 200 such ranges (internalQueryMaxScansToExplode), and beyond that
+// sorts every matching version in memory, which fails past 32 MB (a value named by tens of
+// thousands of versions).
+const maxIndexBounds = 200
+
+// searchGroup reads the newest versions naming one of values in the group's collections, in
+// queries of at most maxIndexBounds pairs of a value and a collection: the index bounds of each
+// query are its pairs, so that no other collection's entries are read, and each query reads at most
+// limit versions. full reports that some query reached its limit.
+func (s *Store) searchGroup(ctx context.Context, values []string, g store.ScopeGroup, limit int) ([]store.ValueMatch, bool, error) {
+	var (
+		out  []store.ValueMatch
+		full bool
+	)
+	for colls := range slices.Chunk(g.CollectionIDs, maxIndexBounds) {
+		for vals := range slices.Chunk(values, max(1, maxIndexBounds/len(colls))) {
+			found, err := s.searchBounds(ctx, vals, colls, g.MaxTLP, limit)
+			if err != nil {
+				return nil, false, err
+			}
+			full = full || len(found) == limit
+			out = append(out, found...)
+		}
+	}
+	return out, full, nil
+}
+
+func (s *Store) searchBounds(ctx context.Context, values, colls []string, maxTLP store.TLP, limit int) ([]store.ValueMatch, error) {
 	filter := bson.D{
 		// $exists repeats the index's partial filter, so that the planner may use it.
 		{Key: "values.v", Value: bson.D{{Key: "$in", Value: values}, {Key: "$exists", Value: true}}},
-		{Key: "collection_id", Value: bson.D{{Key: "$in", Value: g.CollectionIDs}}},
+		{Key: "collection_id", Value: bson.D{{Key: "$in", Value: colls}}},
 	}
-	if g.MaxTLP != store.TLPNone {
-		filter = append(filter, tlpAtMost(g.MaxTLP))
+	if maxTLP != store.TLPNone {
+		filter = append(filter, tlpAtMost(maxTLP))
 	}
 	cur, err := s.objects.Find(ctx, filter, options.Find().
 		SetSort(bson.D{{Key: "date_added", Value: -1}}).SetLimit(int64(limit)).SetHint(indexValueSearch).

@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
+	"strconv"
 
 	"taxiihub/internal/store"
 )
@@ -155,11 +155,11 @@ func (s *Store) SearchValues(ctx context.Context, q store.ValueSearch) (store.Va
 			tlpOf   = map[string]store.TLP{}
 		)
 		for _, g := range q.ByClearance() {
-			found, err := searchGroup(ctx, tx, q.Values, g, q.ScanLimit())
+			found, groupFull, err := searchGroup(ctx, tx, q.Values, g, q.ScanLimit())
 			if err != nil {
 				return err
 			}
-			full = full || len(found) == q.ScanLimit()
+			full = full || groupFull
 			matches = append(matches, found...)
 			for _, c := range g.CollectionIDs {
 				tlpOf[c] = g.MaxTLP
@@ -184,54 +184,48 @@ func (s *Store) SearchValues(ctx context.Context, q store.ValueSearch) (store.Va
 	return hits, nil
 }
 
-// searchGroup reads the newest entries naming one of values in the group's collections. The
-// values and collections are bound one parameter each (at most store.MaxSearchValues plus
-// store.MaxSearchScopes, well below SQLite's limit), so that the planner probes
-// object_values_search once per pair and reads no other collection's entries.
-func searchGroup(ctx context.Context, tx *sql.Tx, values []string, g store.ScopeGroup, limit int) ([]store.ValueMatch, error) {
-	var b strings.Builder
-	args := make([]any, 0, len(values)+len(g.CollectionIDs)+2)
-	b.WriteString(`SELECT collection_id, object_id, date_added, kind, value FROM object_values WHERE value IN (`)
-	for i, v := range values {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('?')
-		args = append(args, v)
-	}
-	b.WriteString(`) AND collection_id IN (`)
-	for i, c := range g.CollectionIDs {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('?')
-		args = append(args, c)
-	}
-	b.WriteString(`)`)
+// searchGroup reads the newest entries naming one of values in the group's collections: one probe
+// of object_values_search per pair of a value and a collection, each walking the index newest first
+// and stopping at limit entries. A probe never reads another collection's entries, and none reads
+// more than limit (plus the entries above the group's clearance it skips), however many versions
+// name a value: one query over every pair at once would have to sort all their entries first.
+func searchGroup(ctx context.Context, tx *sql.Tx, values []string, g store.ScopeGroup, limit int) (matches []store.ValueMatch, full bool, err error) {
+	query := `SELECT object_id, date_added, kind FROM object_values WHERE value = ? AND collection_id = ?`
 	if g.MaxTLP != store.TLPNone {
-		b.WriteString(` AND tlp <= ?`)
-		args = append(args, int(g.MaxTLP))
+		query += ` AND tlp <= ` + strconv.Itoa(int(g.MaxTLP))
 	}
-	b.WriteString(` ORDER BY date_added DESC LIMIT ?`)
-	args = append(args, limit)
-	rows, err := tx.QueryContext(ctx, b.String(), args...)
+	query += ` ORDER BY date_added DESC LIMIT ?`
+	probe, err := tx.PrepareContext(ctx, query)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	defer rows.Close()
-	var out []store.ValueMatch
-	for rows.Next() {
-		var (
-			m     store.ValueMatch
-			added int64
-		)
-		if err := rows.Scan(&m.CollectionID, &m.ObjectID, &added, &m.Kind, &m.Value); err != nil {
-			return nil, err
+	defer probe.Close()
+	for _, coll := range g.CollectionIDs {
+		for _, v := range values {
+			rows, err := probe.QueryContext(ctx, v, coll, limit)
+			if err != nil {
+				return nil, false, err
+			}
+			n := 0
+			for rows.Next() {
+				m := store.ValueMatch{CollectionID: coll, Value: v}
+				var added int64
+				if err := rows.Scan(&m.ObjectID, &added, &m.Kind); err != nil {
+					rows.Close()
+					return nil, false, err
+				}
+				m.DateAdded = fromMicros(added)
+				matches = append(matches, m)
+				n++
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, false, err
+			}
+			full = full || n == limit
 		}
-		m.DateAdded = fromMicros(added)
-		out = append(out, m)
 	}
-	return out, rows.Err()
+	return matches, full, nil
 }
 
 // latestVisible completes a match with the object's latest version visible at maxTLP, looked up on

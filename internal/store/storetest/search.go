@@ -18,6 +18,7 @@ var searchCases = []testCase{
 	{"SearchSupersededShowsLatestVisible", searchSupersededShowsLatestVisible},
 	{"SearchNeverFindsWhatIsGoneOrHeld", searchNeverFindsGoneOrHeld},
 	{"SearchReadsOnlyItsScopesNewestFirst", searchReadsOnlyItsScopes},
+	{"SearchBoundsWhatItReads", searchBoundsWhatItReads},
 	{"BrowseByTypeNewestFirst", browseByTypeNewestFirst},
 }
 
@@ -226,6 +227,31 @@ func searchReadsOnlyItsScopes(t *testing.T, s store.Store) {
 		if _, err := s.SearchValues(t.Context(), q); !errors.As(err, &qe) {
 			t.Errorf("search %d values, %d scopes, limit %d: %v; want a QueryError", len(q.Values), len(q.Scopes), q.Limit, err)
 		}
+	}
+}
+
+// An object whose many versions all name the value takes an index entry per version: a search
+// reads at most store.SearchScanFactor × limit entries per collection and value, and says when it
+// stopped there.
+func searchBoundsWhatItReads(t *testing.T, s store.Store) {
+	coll := newCollection(t, s)
+	older := patternIndicator(1, "2026-01-01T00:00:00.000Z", `[domain-name:value = 'popular.example']`)
+	var versions []store.Object
+	for i := range store.SearchScanFactor + 1 {
+		versions = append(versions, patternIndicator(2, fmt.Sprintf("2026-02-0%dT00:00:00.000Z", i+1), `[domain-name:value = 'popular.example']`))
+	}
+	mustAdd(t, s, coll, append([]store.Object{older}, versions...)...)
+
+	hits := search(t, s, "popular.example", 1, scope(coll))
+	if len(hits.Hits) != 1 || hits.Hits[0].ObjectID != versions[0].ID || !hits.More {
+		t.Errorf("limit 1: %v, more %v; want the revised object and more", hitIDs(hits), hits.More)
+	}
+	if !hits.Hits[0].Version.Equal(versions[len(versions)-1].Version) {
+		t.Errorf("limit 1: version %v; want the newest", hits.Hits[0].Version)
+	}
+	hits = search(t, s, "popular.example", 2, scope(coll))
+	if len(hits.Hits) != 2 || hits.Hits[1].ObjectID != older.ID || hits.More {
+		t.Errorf("limit 2: %v, more %v; want both objects and no more", hitIDs(hits), hits.More)
 	}
 }
 
