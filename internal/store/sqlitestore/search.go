@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -167,16 +168,9 @@ func (s *Store) SearchValues(ctx context.Context, q store.ValueSearch) (store.Va
 		}
 		objects, more := q.CollectMatches(matches, full)
 		hits.More = more
-		for _, m := range objects {
-			h, ok, err := latestVisible(ctx, tx, m, tlpOf[m.CollectionID])
-			if err != nil {
-				return err
-			}
-			if ok {
-				hits.Hits = append(hits.Hits, h)
-			}
-		}
-		return nil
+		var err error
+		hits.Hits, err = latestVisible(ctx, tx, objects, tlpOf)
+		return err
 	})
 	if err != nil {
 		return store.ValueHits{}, fmt.Errorf("sqlitestore: search values: %w", err)
@@ -190,12 +184,7 @@ func (s *Store) SearchValues(ctx context.Context, q store.ValueSearch) (store.Va
 // more than limit (plus the entries above the group's clearance it skips), however many versions
 // name a value: one query over every pair at once would have to sort all their entries first.
 func searchGroup(ctx context.Context, tx *sql.Tx, values []string, g store.ScopeGroup, limit int) (matches []store.ValueMatch, full bool, err error) {
-	query := `SELECT object_id, date_added, kind FROM object_values WHERE value = ? AND collection_id = ?`
-	if g.MaxTLP != store.TLPNone {
-		query += ` AND tlp <= ` + strconv.Itoa(int(g.MaxTLP))
-	}
-	query += ` ORDER BY date_added DESC LIMIT ?`
-	probe, err := tx.PrepareContext(ctx, query)
+	probe, err := tx.PrepareContext(ctx, probeQuery(g.MaxTLP))
 	if err != nil {
 		return nil, false, err
 	}
@@ -228,27 +217,91 @@ func searchGroup(ctx context.Context, tx *sql.Tx, values []string, g store.Scope
 	return matches, full, nil
 }
 
-// latestVisible completes a match with the object's latest version visible at maxTLP, looked up on
-// the primary key.
-func latestVisible(ctx context.Context, tx *sql.Tx, m store.ValueMatch, maxTLP store.TLP) (store.ValueHit, bool, error) {
-	query := `SELECT type, version, date_added FROM objects WHERE collection_id = ? AND object_id = ? AND withdrawn = 0`
-	args := []any{m.CollectionID, m.ObjectID}
+// probeQuery reads the newest index entries of one value in one collection (parameters: value,
+// collection, limit) visible at maxTLP, which is a level, never input.
+func probeQuery(maxTLP store.TLP) string {
+	query := `SELECT object_id, date_added, kind FROM object_values WHERE value = ? AND collection_id = ?`
 	if maxTLP != store.TLPNone {
-		query += ` AND tlp <= ?`
-		args = append(args, int(maxTLP))
+		query += ` AND tlp <= ` + strconv.Itoa(int(maxTLP))
 	}
-	query += ` ORDER BY version DESC LIMIT 1`
-	h := store.ValueHit{CollectionID: m.CollectionID, ObjectID: m.ObjectID, Kind: m.Kind, Value: m.Value}
-	var version, added int64
-	err := tx.QueryRowContext(ctx, query, args...).Scan(&h.Type, &version, &added)
-	switch {
-	case err == sql.ErrNoRows:
-		return store.ValueHit{}, false, nil
-	case err != nil:
-		return store.ValueHit{}, false, err
+	return query + ` ORDER BY date_added DESC LIMIT ?`
+}
+
+// latestVisible completes the matches with the latest version of each object visible at its
+// collection's clearance: one query per collection, looking the objects up on the primary key.
+func latestVisible(ctx context.Context, tx *sql.Tx, objects []store.ValueMatch, tlpOf map[string]store.TLP) ([]store.ValueHit, error) {
+	type key struct{ coll, id string }
+	type latest struct {
+		typ            string
+		version, added int64
 	}
-	h.Version, h.DateAdded = fromMicros(version), fromMicros(added)
-	return h, true, nil
+	idsOf := map[string][]string{}
+	for _, m := range objects {
+		idsOf[m.CollectionID] = append(idsOf[m.CollectionID], m.ObjectID)
+	}
+	found := map[key]latest{}
+	for coll, ids := range idsOf {
+		list, err := json.Marshal(ids)
+		if err != nil {
+			return nil, err
+		}
+		// A string, not []byte: SQLite would read a BLOB as JSONB.
+		rows, err := tx.QueryContext(ctx, latestQuery(tlpOf[coll]), coll, string(list))
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var (
+				id string
+				l  latest
+			)
+			if err := rows.Scan(&id, &l.typ, &l.version, &l.added); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if prev, ok := found[key{coll, id}]; !ok || l.version > prev.version {
+				found[key{coll, id}] = l
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	var hits []store.ValueHit
+	for _, m := range objects {
+		l, ok := found[key{m.CollectionID, m.ObjectID}]
+		if !ok {
+			continue
+		}
+		hits = append(hits, store.ValueHit{CollectionID: m.CollectionID, ObjectID: m.ObjectID, Type: l.typ,
+			Version: fromMicros(l.version), DateAdded: fromMicros(l.added), Kind: m.Kind, Value: m.Value})
+	}
+	return hits, nil
+}
+
+// latestQuery reads the versions visible at maxTLP of some objects of a collection (parameters:
+// collection, the ids as a JSON array), without content.
+func latestQuery(maxTLP store.TLP) string {
+	query := `SELECT object_id, type, version, date_added FROM objects
+		WHERE collection_id = ? AND object_id IN (SELECT value FROM json_each(?)) AND withdrawn = 0`
+	if maxTLP != store.TLPNone {
+		query += ` AND tlp <= ` + strconv.Itoa(int(maxTLP))
+	}
+	return query
+}
+
+// browseQuery reads a page of one type newest first (parameters: collection, type, then before
+// when before, then the limit) visible at maxTLP.
+func browseQuery(before bool, maxTLP store.TLP) string {
+	query := `SELECT ` + recordColumns + ` FROM objects WHERE collection_id = ? AND type = ?`
+	if before {
+		query += ` AND date_added < ?`
+	}
+	if maxTLP != store.TLPNone {
+		query += ` AND tlp <= ` + strconv.Itoa(int(maxTLP))
+	}
+	return query + ` ORDER BY date_added DESC LIMIT ?`
 }
 
 // Browse reads one page of a collection's versions of one type newest first, walking
@@ -266,19 +319,11 @@ func (s *Store) Browse(ctx context.Context, collectionID string, q store.BrowseQ
 		if !exists {
 			return store.ErrNotFound
 		}
-		query := `SELECT ` + recordColumns + ` FROM objects WHERE collection_id = ? AND type = ?`
 		args := []any{collectionID, q.Type}
 		if !q.Before.IsZero() {
-			query += ` AND date_added < ?`
 			args = append(args, q.Before.UnixMicro())
 		}
-		if q.MaxTLP != store.TLPNone {
-			query += ` AND tlp <= ?`
-			args = append(args, int(q.MaxTLP))
-		}
-		query += ` ORDER BY date_added DESC LIMIT ?`
-		args = append(args, q.Limit+1)
-		rows, err := tx.QueryContext(ctx, query, args...)
+		rows, err := tx.QueryContext(ctx, browseQuery(!q.Before.IsZero(), q.MaxTLP), append(args, q.Limit+1)...)
 		if err != nil {
 			return err
 		}
