@@ -49,8 +49,10 @@ const (
 	// MaxSearchLimit is the most objects one search returns.
 	MaxSearchLimit = 500
 	// SearchScanFactor bounds what a search reads: at most SearchScanFactor × Limit index entries
-	// per clearance level, newest first. Versions of one object that all name the value each take an
-	// entry, so an answer may hold fewer objects than Limit while more exist (ValueHits.More).
+	// per read of the index, newest first, a read covering one value in one collection (SQLite) or
+	// up to 200 pairs of a value and a collection (MongoDB). Versions of one object that all name the
+	// value each take an entry, so an answer may hold fewer objects than Limit while more exist
+	// (ValueHits.More).
 	SearchScanFactor = 4
 )
 
@@ -128,7 +130,7 @@ type ScopeGroup struct {
 	CollectionIDs []string
 }
 
-// ScanLimit is how many index entries a backend reads per ScopeGroup, newest first.
+// ScanLimit is how many index entries a backend reads per read of the index, newest first.
 func (q ValueSearch) ScanLimit() int { return q.Limit * SearchScanFactor }
 
 // ValueMatch is one index entry a backend found: a version that names a searched value.
@@ -162,9 +164,9 @@ type ValueHits struct {
 	More bool
 }
 
-// CollectMatches merges what a backend read for each scope group (each newest first, at most
-// q.ScanLimit() entries) into the objects to answer with: one per object, newest first, at most
-// q.Limit. full reports whether any group's read reached the scan bound.
+// CollectMatches merges what a backend read (each read newest first, at most q.ScanLimit()
+// entries) into the objects to answer with: one per object, newest first, at most q.Limit. full
+// reports whether any read reached the scan bound, so that older entries may have been left.
 func (q ValueSearch) CollectMatches(matches []ValueMatch, full bool) (objects []ValueMatch, more bool) {
 	slices.SortStableFunc(matches, func(a, b ValueMatch) int {
 		if c := b.DateAdded.Compare(a.DateAdded); c != 0 {
