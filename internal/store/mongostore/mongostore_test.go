@@ -150,6 +150,7 @@ func TestOpenTwiceCreatesIndexesOnce(t *testing.T) {
 			"collection_date_added:collection_id,date_added:unique",
 			"collection_type_date_added:collection_id,type,date_added",
 			"collection_object_date_added:collection_id,object_id,date_added",
+			"values_collection_date_added:values.v,collection_id,date_added,tlp:partial",
 		},
 		"collections": {
 			"_id_:_id",

@@ -173,18 +173,8 @@ func (s *Store) searchGroup(ctx context.Context, values []string, g store.ScopeG
 }
 
 func (s *Store) searchBounds(ctx context.Context, values, colls []string, maxTLP store.TLP, limit int) ([]store.ValueMatch, error) {
-	filter := bson.D{
-		// $exists repeats the index's partial filter, so that the planner may use it.
-		{Key: "values.v", Value: bson.D{{Key: "$in", Value: values}, {Key: "$exists", Value: true}}},
-		{Key: "collection_id", Value: bson.D{{Key: "$in", Value: colls}}},
-	}
-	if maxTLP != store.TLPNone {
-		filter = append(filter, tlpAtMost(maxTLP))
-	}
-	cur, err := s.objects.Find(ctx, filter, options.Find().
-		SetSort(bson.D{{Key: "date_added", Value: -1}}).SetLimit(int64(limit)).SetHint(indexValueSearch).
-		SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "collection_id", Value: 1}, {Key: "object_id", Value: 1},
-			{Key: "date_added", Value: 1}, {Key: "values", Value: 1}}))
+	q := s.searchQuery(values, colls, maxTLP, limit)
+	cur, err := q.coll.Find(ctx, q.filter, q.options())
 	if err != nil {
 		return nil, err
 	}
@@ -210,6 +200,28 @@ func (s *Store) searchBounds(ctx context.Context, values, colls []string, maxTLP
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// searchQuery is the read behind searchBounds: the ranges of values × colls of
+// indexValueSearch, merged newest first, stopping at limit.
+func (s *Store) searchQuery(values, colls []string, maxTLP store.TLP, limit int) findQuery {
+	filter := bson.D{
+		// $exists repeats the index's partial filter, so that the planner may use it.
+		{Key: "values.v", Value: bson.D{{Key: "$in", Value: values}, {Key: "$exists", Value: true}}},
+		{Key: "collection_id", Value: bson.D{{Key: "$in", Value: colls}}},
+	}
+	if maxTLP != store.TLPNone {
+		filter = append(filter, tlpAtMost(maxTLP))
+	}
+	return findQuery{
+		coll:   s.objects,
+		filter: filter,
+		sort:   bson.D{{Key: "date_added", Value: -1}},
+		hint:   indexValueSearch,
+		projection: bson.D{{Key: "_id", Value: 0}, {Key: "collection_id", Value: 1}, {Key: "object_id", Value: 1},
+			{Key: "date_added", Value: 1}, {Key: "values", Value: 1}},
+		limit: int64(limit),
+	}
 }
 
 // latestVisible completes the matches with the latest version of each object visible at its
