@@ -21,7 +21,7 @@ import (
 var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // reservedSlugs are paths the hub serves, or will serve, beside the API roots.
-var reservedSlugs = []string{"taxii2", "admin", "healthz", "readyz", "metrics", "console"}
+var reservedSlugs = []string{"taxii2", "admin", "healthz", "readyz", "metrics", "console", "x-taxiihub-search"}
 
 // Length limits keep what operators type readable in tables and cheap to store.
 const (

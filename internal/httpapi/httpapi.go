@@ -202,6 +202,7 @@ func (a *api) engine(ops *operations, serves int) *gin.Engine {
 	if serves&serveTAXII != 0 {
 		a.mountTAXII(e)
 		a.mountConvert(e)
+		a.mountSearch(e)
 		a.mountConsole(e, a.console)
 	} else if serves&serveAdmin != 0 {
 		a.mountConsole(e, a.operatorConsole)

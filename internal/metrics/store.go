@@ -120,6 +120,14 @@ func (s *Store) Manifest(ctx context.Context, collectionID string, q store.Query
 	return observe(s, "Manifest", func() (store.Page, error) { return s.Store.Manifest(ctx, collectionID, q) })
 }
 
+func (s *Store) SearchValues(ctx context.Context, q store.ValueSearch) (store.ValueHits, error) {
+	return observe(s, "SearchValues", func() (store.ValueHits, error) { return s.Store.SearchValues(ctx, q) })
+}
+
+func (s *Store) Browse(ctx context.Context, collectionID string, q store.BrowseQuery) (store.Page, error) {
+	return observe(s, "Browse", func() (store.Page, error) { return s.Store.Browse(ctx, collectionID, q) })
+}
+
 func (s *Store) DeleteVersions(ctx context.Context, collectionID, objectID string, f store.VersionFilter) (int, error) {
 	return observe(s, "DeleteVersions", func() (int, error) { return s.Store.DeleteVersions(ctx, collectionID, objectID, f) })
 }

@@ -209,7 +209,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (store.Store, 
 	}
 	if uri != "" {
 		st, err := mongostore.Open(ctx, mongostore.Config{URI: uri, Database: cfg.MongoDatabase,
-			FingerprintUpgrade: policy.UpgradeFingerprint})
+			FingerprintUpgrade: policy.UpgradeFingerprint, ValueIndexer: policy.IndexValues})
 		if err != nil {
 			return nil, fmt.Errorf("open MongoDB store: %w", err)
 		}
@@ -220,7 +220,8 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (store.Store, 
 	if err := ownerOnly(cfg.DataDir, path); err != nil {
 		return nil, err
 	}
-	st, err := sqlitestore.Open(ctx, path, sqlitestore.WithFingerprintUpgrade(policy.UpgradeFingerprint))
+	st, err := sqlitestore.Open(ctx, path, sqlitestore.WithFingerprintUpgrade(policy.UpgradeFingerprint),
+		sqlitestore.WithValueIndexer(policy.IndexValues))
 	if err != nil {
 		return nil, fmt.Errorf("open embedded store: %w", err)
 	}

@@ -36,6 +36,8 @@ type Store interface {
 	Objects(ctx context.Context, collectionID string, q store.Query) (store.Page, error)
 	Manifest(ctx context.Context, collectionID string, q store.Query) (store.Page, error)
 	Delete(ctx context.Context, d store.Deletion) (int, error)
+	SearchValues(ctx context.Context, q store.ValueSearch) (store.ValueHits, error)
+	Browse(ctx context.Context, collectionID string, q store.BrowseQuery) (store.Page, error)
 
 	Publish(ctx context.Context, p store.Publication) ([]store.Outcome, error)
 	Withdraw(ctx context.Context, w store.Withdrawal) (store.Outcome, error)

@@ -160,6 +160,19 @@ type Store interface {
 	// reads an index of the member's pulls per root, not the ledger.
 	LastPulls(ctx context.Context, member string, roots []string) (map[string]time.Time, error)
 
+	// SearchValues finds the objects of q's collections whose versions name one of q's values in
+	// the value-search index (see ValueIndexer), reading only the index entries of those collections
+	// at each one's clearance, newest first, and answers each object once with its latest version
+	// visible at that clearance. Withdrawn objects and deleted versions are never found. A search
+	// outside the limits (ValueSearch.Check) is refused with a *QueryError.
+	SearchValues(ctx context.Context, q ValueSearch) (ValueHits, error)
+	// Browse returns one page of a collection's versions of one type, without content, newest
+	// first by date added, read from an index on (collection, type, date added); Page.More reports
+	// that older versions follow, which a next page asks for with Before set to the last record's
+	// DateAdded. ErrNotFound if the collection does not exist; a query outside the limits is refused
+	// with a *QueryError.
+	Browse(ctx context.Context, collectionID string, q BrowseQuery) (Page, error)
+
 	// StoredVersions returns up to limit versions of a collection added after the date added after
 	// (zero: from the first), in date-added order: every version of every object, whatever its
 	// level, each with the digest of its content the store recorded when it stored it, and with

@@ -3,22 +3,17 @@
 package mongostore_test
 
 import (
-	"context"
 	"testing"
 
+	"taxiihub/internal/policy"
 	"taxiihub/internal/store"
-	"taxiihub/internal/store/mongostore"
 	"taxiihub/internal/store/storetest"
 )
 
+// openBench opens a store as the hub does, keeping the value-search index.
 func openBench(tb testing.TB) store.Store {
 	tb.Helper()
-	s, err := mongostore.Open(tb.Context(), mongostore.Config{URI: mongod.URI(), Database: mongod.Database(tb)})
-	if err != nil {
-		tb.Fatalf("open: %v", err)
-	}
-	tb.Cleanup(func() { s.Close(context.Background()) })
-	return s
+	return openIndexed(tb, mongod.Database(tb), policy.IndexValues)
 }
 
 func BenchmarkAddObjects(b *testing.B) { storetest.BenchmarkAddObjects(b, openBench) }
@@ -31,3 +26,8 @@ func BenchmarkTailPage(b *testing.B) {
 }
 
 func BenchmarkPublishLargeObject(b *testing.B) { storetest.BenchmarkPublishLargeObject(b, openBench) }
+
+func BenchmarkValueSearch(b *testing.B) {
+	b.Run("collection=10k", func(b *testing.B) { storetest.BenchmarkValueSearch(b, openBench, 10_000) })
+	b.Run("collection=1M", func(b *testing.B) { storetest.BenchmarkValueSearch(b, openBench, 1_000_000) })
+}

@@ -87,6 +87,11 @@ func explainFind(ctx context.Context, q findQuery, limit int64) (bson.Raw, error
 	return q.coll.Database().RunCommand(ctx, cmd).Raw()
 }
 
+// ExplainSearch returns the executionStats explain of one read of the value-search index.
+func (s *Store) ExplainSearch(ctx context.Context, values, colls []string, maxTLP store.TLP, limit int) (bson.Raw, error) {
+	return explainFind(ctx, s.searchQuery(values, colls, maxTLP, limit), int64(limit))
+}
+
 // SetPublishTxnHook makes f run inside every publish transaction, after its writes and before it
 // commits. Set it before the store is used concurrently.
 func (s *Store) SetPublishTxnHook(f func(ctx context.Context, collectionID string)) {

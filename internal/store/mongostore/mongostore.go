@@ -132,6 +132,11 @@ type Config struct {
 	// FingerprintUpgrade, when set, makes Open re-key, once, the origins of content fingerprinted
 	// under the hub's first scheme (see store.FingerprintUpgrade).
 	FingerprintUpgrade store.FingerprintUpgrade
+	// ValueIndexer, when set, makes the store keep the value-search index (see store.ValueIndexer)
+	// and Open fill it, once, for versions stored before. The hub always sets it. Without it the
+	// store keeps no entries and forgets that the index was complete, so that the next Open with
+	// it fills the index again.
+	ValueIndexer store.ValueIndexer
 }
 
 func (c Config) validate() error {
@@ -163,6 +168,8 @@ type Store struct {
 	now         func() time.Time
 	// fingerprintUpgrade is Config.FingerprintUpgrade.
 	fingerprintUpgrade store.FingerprintUpgrade
+	// indexer is Config.ValueIndexer.
+	indexer store.ValueIndexer
 
 	verificationKeys *mongo.Collection
 	audit            *mongo.Collection
@@ -249,6 +256,7 @@ func open(ctx context.Context, cfg Config, adjust func(*options.ClientOptions)) 
 		now:         cfg.Now,
 
 		fingerprintUpgrade: cfg.FingerprintUpgrade,
+		indexer:            cfg.ValueIndexer,
 
 		verificationKeys: db.Collection(verificationKeysName),
 		audit:            db.Collection(auditName),
@@ -325,7 +333,7 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 		c      *mongo.Collection
 		models []mongo.IndexModel
 	}{
-		{s.objects, objectIndexes()},
+		{s.objects, append(objectIndexes(), valueSearchIndex())},
 		{s.collections, collectionIndexes()},
 		{s.grants, grantIndexes()},
 		{s.tokens, tokenIndexes()},
@@ -368,6 +376,9 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 		if err := s.upgradeFingerprints(ctx, s.fingerprintUpgrade); err != nil {
 			return err
 		}
+	}
+	if err := s.indexValues(ctx); err != nil {
+		return err
 	}
 	return s.recordSchema(ctx)
 }

@@ -20,6 +20,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"taxiihub/internal/mongotest"
+	"taxiihub/internal/policy"
 	"taxiihub/internal/store"
 	"taxiihub/internal/store/mongostore"
 	"taxiihub/internal/store/storetest"
@@ -31,8 +32,31 @@ func TestMain(m *testing.M) { os.Exit(mongotest.Main(m, &mongod)) }
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
-		return openStore(t, mongod.Database(t))
+		return openIndexed(t, mongod.Database(t), policy.IndexValues)
 	})
+}
+
+func TestValueIndexFill(t *testing.T) {
+	database := mongod.Database(t)
+	storetest.RunValueIndexFill(t, func(t *testing.T, ix store.ValueIndexer) store.Store {
+		return openIndexed(t, database, ix)
+	})
+}
+
+// openIndexed opens a store on the database with the value indexer given (nil for none), closed
+// when the test or benchmark ends.
+func openIndexed(tb testing.TB, database string, ix store.ValueIndexer) *mongostore.Store {
+	tb.Helper()
+	s, err := mongostore.Open(tb.Context(), mongostore.Config{URI: mongod.URI(), Database: database, ValueIndexer: ix})
+	if err != nil {
+		tb.Fatalf("open: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(context.Background()); err != nil {
+			tb.Errorf("close: %v", err)
+		}
+	})
+	return s
 }
 
 func TestFingerprintUpgrade(t *testing.T) {
@@ -126,6 +150,7 @@ func TestOpenTwiceCreatesIndexesOnce(t *testing.T) {
 			"collection_date_added:collection_id,date_added:unique",
 			"collection_type_date_added:collection_id,type,date_added",
 			"collection_object_date_added:collection_id,object_id,date_added",
+			"values_collection_date_added:values.v,collection_id,date_added,tlp:partial",
 		},
 		"collections": {
 			"_id_:_id",

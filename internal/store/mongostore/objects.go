@@ -50,6 +50,16 @@ type objectDoc struct {
 	Content      []byte        `bson:"content"`
 	TLP          int           `bson:"tlp"`
 	Withdrawn    bool          `bson:"withdrawn,omitempty"`
+	// Values are the version's entries in the value-search index (see indexValueSearch): kept in
+	// the document, so that every way the version goes (deleted, withdrawn, its collection removed,
+	// purged) takes them with it, and indexed by a multikey index.
+	Values []valueDoc `bson:"values,omitempty"`
+}
+
+// valueDoc is one store.IndexedValue in an object version's document.
+type valueDoc struct {
+	Kind  string `bson:"k"`
+	Value string `bson:"v"`
 }
 
 // versionDoc is what reads need of an object version; Content is absent in manifests.
@@ -304,6 +314,7 @@ func (s *Store) addChunkTxn(ctx context.Context, collectionID string, chunk []pe
 			SHA256:       v.sum,
 			Content:      p.obj.Content,
 			TLP:          int(p.obj.TLP),
+			Values:       s.valuesOf(p.obj.Type, p.obj.Content),
 		})
 		outcomes[i] = outcome(store.Added, v)
 		if pub != nil {

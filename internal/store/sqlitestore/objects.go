@@ -128,14 +128,24 @@ func (s *Store) addVersions(ctx context.Context, tx *sql.Tx, collectionID, root 
 		}
 	}
 
-	// tryInsert stores o as version v added at d, or reports that (id, v) is already taken.
+	index, err := s.prepareIndex(ctx, tx)
+	if err != nil {
+		return err
+	}
+	defer index.close()
+
+	// tryInsert stores o as version v added at d, with its entries in the value-search index, or
+	// reports that (id, v) is already taken.
 	tryInsert := func(o store.Object, v, d int64, sum []byte) (bool, error) {
 		res, err := insert.ExecContext(ctx, collectionID, o.ID, v, o.SpecVersion, o.Type, d, sum, o.Content, int(o.TLP), false)
 		if err != nil {
 			return false, err
 		}
 		n, err := res.RowsAffected()
-		return n == 1, err
+		if err != nil || n != 1 {
+			return false, err
+		}
+		return true, index.add(ctx, collectionID, o.ID, o.Type, o.Content, v, d, o.TLP)
 	}
 
 	for i, o := range objs {

@@ -330,6 +330,26 @@ CREATE INDEX pull_details_at ON pull_details(at);
 ALTER TABLE ledger ADD COLUMN person TEXT NOT NULL DEFAULT '';
 ALTER TABLE members ADD COLUMN identity_provider TEXT NOT NULL DEFAULT '';
 `,
+	// 17 to 18: the value-search index, the observable values each version names (see
+	// store.ValueIndexer). Entries hang off their version by a cascading foreign key, so that every
+	// way a version leaves the collection (a deletion, a withdrawal, the collection's removal, a
+	// purge) takes its entries in the same statement. object_values_search answers a search from the
+	// index alone: equal values, then one collection, newest first, the level read on the way. Open
+	// fills it for versions stored before (see indexValues), which SQL alone cannot.
+	`
+CREATE TABLE object_values (
+	collection_id TEXT NOT NULL,
+	object_id     TEXT NOT NULL,
+	version       INTEGER NOT NULL,
+	kind          TEXT NOT NULL,
+	value         TEXT NOT NULL,
+	date_added    INTEGER NOT NULL,
+	tlp           INTEGER NOT NULL,
+	PRIMARY KEY (collection_id, object_id, version, kind, value),
+	FOREIGN KEY (collection_id, object_id, version) REFERENCES objects(collection_id, object_id, version) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX object_values_search ON object_values(value, collection_id, date_added, tlp);
+`,
 }
 
 // schemaVersion is the schema this build writes.

@@ -41,6 +41,8 @@ type Store struct {
 	now   func() time.Time
 	// path is the database file's absolute path; Backup reads it, and writes its copies beside it.
 	path string
+	// indexer derives the value-search index entries of each version stored; nil keeps none.
+	indexer store.ValueIndexer
 }
 
 // Option changes how Open sets up a Store.
@@ -50,6 +52,15 @@ type options struct {
 	now     func() time.Time
 	readers int
 	upgrade store.FingerprintUpgrade
+	indexer store.ValueIndexer
+}
+
+// WithValueIndexer gives the store what each object version names, so that it keeps the
+// value-search index (see store.ValueIndexer) and Open fills it for versions stored before. The hub
+// always opens its store with it. Without it the store keeps no entries and forgets that the index
+// was complete, so that the next Open with it fills the index again.
+func WithValueIndexer(ix store.ValueIndexer) Option {
+	return func(o *options) { o.indexer = ix }
 }
 
 // WithFingerprintUpgrade gives Open the hub's fingerprint schemes, so that it re-keys, once, the
@@ -101,7 +112,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := read.PingContext(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("sqlitestore: open %s for reading: %w", path, err), read.Close(), write.Close())
 	}
-	s := &Store{write: write, read: read, now: o.now, path: abs}
+	s := &Store{write: write, read: read, now: o.now, path: abs, indexer: o.indexer}
 	if err := s.chainAudit(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("sqlitestore: open %s: %w", path, err), read.Close(), write.Close())
 	}
@@ -109,6 +120,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		if err := s.upgradeFingerprints(ctx, o.upgrade); err != nil {
 			return nil, errors.Join(fmt.Errorf("sqlitestore: open %s: %w", path, err), read.Close(), write.Close())
 		}
+	}
+	if err := s.indexValues(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("sqlitestore: open %s: %w", path, err), read.Close(), write.Close())
 	}
 	return s, nil
 }

@@ -13,12 +13,25 @@ import (
 	"testing"
 	"time"
 
+	"taxiihub/internal/policy"
 	"taxiihub/internal/store"
 	"taxiihub/internal/store/storetest"
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, filepath.Join(t.TempDir(), "hub.db")) })
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return openTest(t, filepath.Join(t.TempDir(), "hub.db"), WithValueIndexer(policy.IndexValues))
+	})
+}
+
+func TestValueIndexFill(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	storetest.RunValueIndexFill(t, func(t *testing.T, ix store.ValueIndexer) store.Store {
+		if ix == nil {
+			return openTest(t, path)
+		}
+		return openTest(t, path, WithValueIndexer(ix))
+	})
 }
 
 // openTest opens a store at path, closed when the test or benchmark ends.
@@ -318,6 +331,18 @@ func TestQueryPlans(t *testing.T) {
 			_, err := q.QueryContext(ctx, sqlObjectByContent, c, "indicator--1", []byte{1})
 			return err
 		}},
+		{name: "browse", want: "SEARCH objects USING INDEX objects_type_added (collection_id=? AND type=?)", run: func(q querier) error {
+			return closed(q.QueryContext(ctx, browseQuery(false, store.TLPAmber), c, "malware", 10))
+		}},
+		{name: "browse before", want: "SEARCH objects USING INDEX objects_type_added (collection_id=? AND type=? AND date_added<?)", run: func(q querier) error {
+			return closed(q.QueryContext(ctx, browseQuery(true, store.TLPNone), c, "malware", 5, 10))
+		}},
+		{name: "search probe", want: "SEARCH object_values USING COVERING INDEX object_values_search (value=? AND collection_id=?)", run: func(q querier) error {
+			return closed(q.QueryContext(ctx, probeQuery(store.TLPGreen), "198.51.100.7", c, 10))
+		}},
+		{name: "latest visible versions", want: byID, run: func(q querier) error {
+			return closed(q.QueryContext(ctx, latestQuery(store.TLPGreen), c, `["indicator--1","indicator--2"]`))
+		}},
 	} {
 		rec := &planRecorder{db: s.read}
 		if err := tc.run(rec); err != nil {
@@ -328,6 +353,15 @@ func TestQueryPlans(t *testing.T) {
 			t.Errorf("%s: plan\n%s\nwant %q, no full scan, sort only of one object's versions", tc.name, rec.plan, tc.want)
 		}
 	}
+}
+
+// closed closes the rows of a query whose plan alone matters, so that the reader pool's
+// connections are not all held by rows nobody reads.
+func closed(rows *sql.Rows, err error) error {
+	if err != nil {
+		return err
+	}
+	return rows.Close()
 }
 
 // planRecorder runs EXPLAIN QUERY PLAN for the query it is given and then the query itself.

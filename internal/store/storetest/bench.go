@@ -14,7 +14,9 @@ import (
 const BatchSize = 1000
 
 // realisticIndicator is an indicator shaped like what partner CERTs exchange: a pattern, a
-// description, kill-chain phases, an external reference and TLP marking, about 1 KiB encoded.
+// description, kill-chain phases, an external reference and TLP marking, about 1 KiB encoded. Its
+// pattern names a domain of its own and an address it shares with 15 others (indicators n to n+15
+// when n is a multiple of 16), as addresses recur across reports.
 func realisticIndicator(n int) store.Object {
 	id := fmt.Sprintf("indicator--%08x-%04x-4%03x-8%03x-%012x", n, n%0xffff, n%0xfff, n%0xfff, n)
 	modified := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Millisecond).Format("2006-01-02T15:04:05.000Z")
@@ -26,7 +28,7 @@ func realisticIndicator(n int) store.Object {
 		`"kill_chain_phases":[{"kill_chain_name":"mitre-attack","phase_name":"command-and-control"}],"confidence":80,"lang":"en",`+
 		`"labels":["c2","energy"],"external_references":[{"source_name":"cert-report","url":"https://cert.example/reports/%d","external_id":"R-%d"}],`+
 		`"object_marking_refs":["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]}`,
-		id, modified, n, n, n/256%256, n%256, n, n)
+		id, modified, n, n, n/16/256%256, n/16%256, n, n)
 	return store.Object{ID: id, Type: "indicator", SpecVersion: "2.1", Version: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Millisecond).Truncate(time.Millisecond), Content: []byte(content)}
 }
 

@@ -9,6 +9,8 @@ import (
 )
 
 // Open returns a fresh, empty store for one test and arranges for it to be closed when the test ends.
+// The store must keep the value-search index with the hub's indexer (policy.IndexValues), as the hub
+// opens it.
 type Open func(t *testing.T) store.Store
 
 type testCase struct {
@@ -36,6 +38,7 @@ func Run(t *testing.T, open Open) {
 	cases = append(cases, retentionCases...)
 	cases = append(cases, pullCases...)
 	cases = append(cases, peopleCases...)
+	cases = append(cases, searchCases...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, open(t))
