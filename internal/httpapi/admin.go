@@ -69,6 +69,8 @@ type Admin interface {
 	Pulls(ctx context.Context, q admin.PullQuery) (admin.PullPage, error)
 
 	Backup(ctx context.Context, actor string) (admin.Backup, error)
+	Export(ctx context.Context, actor string, w io.Writer) (admin.ExportResult, error)
+	Import(ctx context.Context, actor string, r io.Reader) (admin.ImportResult, error)
 }
 
 // OperatorAuthenticator turns an Authorization header into the name of an operator.
@@ -586,6 +588,8 @@ func (h adminAPI) mountRules(g *gin.RouterGroup) {
 	route(g, http.MethodGet, "/ledger/verify/deep/", h.handle(h.verifyDeep))
 	route(g, http.MethodGet, "/ledger/heads/", h.handle(h.heads))
 	route(g, http.MethodPost, "/backup/", h.handle(h.backup))
+	route(g, http.MethodPost, "/export/", h.handle(h.export))
+	route(g, http.MethodPost, "/import/", h.handle(h.importHub))
 	route(g, http.MethodGet, "/ledger/pulls/", h.handle(h.pulls))
 }
 
