@@ -25,8 +25,8 @@ var importAction = action{"", "FILE",
 
 // exportResult is what export prints with --json.
 type exportResult struct {
-	File     string                `json:"file"`
-	Bytes    int64                 `json:"bytes"`
+	File     string               `json:"file"`
+	Bytes    int64                `json:"bytes"`
 	Manifest admin.ExportManifest `json:"manifest"`
 }
 

@@ -373,8 +373,8 @@ type ImportResult struct {
 	// Counts is how many records of each kind were written.
 	Counts map[store.ExportKind]int64 `json:"counts"`
 	// LedgerSeq and LedgerHash are where the imported ledger ends, as in the old hub.
-	LedgerSeq  int64  `json:"ledger_seq"`
-	LedgerHash string `json:"ledger_hash"`
+	LedgerSeq  int64   `json:"ledger_seq"`
+	LedgerHash string  `json:"ledger_hash"`
 	Seconds    float64 `json:"seconds"`
 }
 
