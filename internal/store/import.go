@@ -15,10 +15,17 @@ type ImportStore interface {
 	AppendAudit(ctx context.Context, e AuditEntry) error
 }
 
-// Import batch bounds: what an import holds in memory before writing is one batch of each kind.
+// Import batch bounds: what an import holds in memory before writing is one batch of one kind.
+// Larger batches make fewer round trips (a MongoDB write waits for a majority of the replica set);
+// records that can be large (objects, held objects, ledger entries listing every id a pull served,
+// audit entries with a rule's state) are also bounded by their size.
 const (
-	importBatchRecords = 1000
+	importBatchRecords = 5000
 	importBatchBytes   = 8 << 20
+	// importBatchItems bounds the ledger items of one batch of entries: about 100 bytes each.
+	importBatchItems = 100_000
+	// importAuditBatch bounds a batch of audit entries, each up to a few kilobytes of state.
+	importAuditBatch = 1000
 )
 
 // ErrImportOrder reports records out of the order Export writes them in, or of an unknown kind.
@@ -40,7 +47,9 @@ type Import struct {
 	origins      []Origin
 	withdrawals  []WithdrawnObject
 	pending      []PendingObject
+	pendingBytes int
 	ledger       []LedgerEntry
+	ledgerItems  int
 	audit        []AuditEntry
 	// lastAdded holds each imported collection's latest date added, applied once its objects are in.
 	lastAdded []ExportedCollection
@@ -132,31 +141,33 @@ func (im *Import) add(ctx context.Context, kind ExportKind, v any) error {
 	case Origin:
 		return im.check(kind, KindOrigin, v, func() error {
 			im.origins = append(im.origins, r)
-			return im.flushFull(ctx, len(im.origins))
+			return im.flushIf(ctx, len(im.origins) >= importBatchRecords)
 		})
 	case WithdrawnObject:
 		return im.check(kind, KindWithdrawal, v, func() error {
 			im.withdrawals = append(im.withdrawals, r)
-			return im.flushFull(ctx, len(im.withdrawals))
+			return im.flushIf(ctx, len(im.withdrawals) >= importBatchRecords)
 		})
 	case Status:
 		return im.check(kind, KindStatus, v, func() error { return im.st.SaveStatus(ctx, r) })
 	case PendingObject:
 		return im.check(kind, KindPending, v, func() error {
 			im.pending = append(im.pending, r)
-			return im.flushFull(ctx, len(im.pending))
+			im.pendingBytes += len(r.Object.Content)
+			return im.flushIf(ctx, len(im.pending) >= importBatchRecords || im.pendingBytes >= importBatchBytes)
 		})
 	case LedgerEntry:
 		return im.check(kind, KindLedger, v, func() error {
 			im.ledger = append(im.ledger, r)
-			return im.flushFull(ctx, len(im.ledger))
+			im.ledgerItems += len(r.Items)
+			return im.flushIf(ctx, len(im.ledger) >= importBatchRecords || im.ledgerItems >= importBatchItems)
 		})
 	case LedgerHead:
 		return im.check(kind, KindLedgerHead, v, func() error { im.LedgerHead = r; return nil })
 	case AuditEntry:
 		return im.check(kind, KindAudit, v, func() error {
 			im.audit = append(im.audit, r)
-			return im.flushFull(ctx, len(im.audit))
+			return im.flushIf(ctx, len(im.audit) >= importAuditBatch)
 		})
 	case AuditHead:
 		return im.check(kind, KindAuditHead, v, func() error { im.AuditHead = r; return nil })
@@ -172,8 +183,8 @@ func (im *Import) check(kind, want ExportKind, v any, write func() error) error 
 	return write()
 }
 
-func (im *Import) flushFull(ctx context.Context, n int) error {
-	if n < importBatchRecords {
+func (im *Import) flushIf(ctx context.Context, full bool) error {
+	if !full {
 		return nil
 	}
 	return im.flush(ctx)
@@ -202,8 +213,8 @@ func (im *Import) flush(ctx context.Context) error {
 	}{
 		{len(im.origins), func() error { return im.st.ImportOrigins(ctx, im.origins) }, func() { im.origins = im.origins[:0] }},
 		{len(im.withdrawals), func() error { return im.st.ImportWithdrawals(ctx, im.withdrawals) }, func() { im.withdrawals = im.withdrawals[:0] }},
-		{len(im.pending), func() error { return im.st.ImportPending(ctx, im.pending) }, func() { im.pending = im.pending[:0] }},
-		{len(im.ledger), func() error { return im.st.ImportLedger(ctx, im.ledger) }, func() { im.ledger = im.ledger[:0] }},
+		{len(im.pending), func() error { return im.st.ImportPending(ctx, im.pending) }, func() { im.pending, im.pendingBytes = im.pending[:0], 0 }},
+		{len(im.ledger), func() error { return im.st.ImportLedger(ctx, im.ledger) }, func() { im.ledger, im.ledgerItems = im.ledger[:0], 0 }},
 		{len(im.audit), func() error { return im.st.ImportAudit(ctx, im.audit) }, func() { im.audit = im.audit[:0] }},
 	}
 	for _, s := range steps {

@@ -62,7 +62,7 @@ type portFixture struct {
 
 // populate gives s one record of every kind, and objects with versions, a withdrawal, a deletion,
 // pulls and objects held for review.
-func populate(t *testing.T, s store.Store) portFixture {
+func populate(t *testing.T, s store.Store, bulk bool) portFixture {
 	t.Helper()
 	ctx := t.Context()
 	now := time.Now().UTC().Truncate(time.Microsecond)
@@ -119,6 +119,15 @@ func populate(t *testing.T, s store.Store) portFixture {
 		"2026-01-01T00:00:00.000Z", "member")}); err != nil {
 		t.Fatalf("add identity: %v", err)
 	}
+	// More versions and origins than an import writes in one batch, so that batches are split.
+	bulkColl := newCollectionIn(t, s, root)
+	for range 6 * btoi(bulk) {
+		batch := make([]store.Object, 0, 900)
+		for i := range 900 {
+			batch = append(batch, indicator(newIndicatorID(), "2026-01-01T00:00:00.000Z", i))
+		}
+		mustPublish(t, s, store.Publication{CollectionID: bulkColl, Member: "jpcert", TokenID: "tok-jp", Objects: batch})
+	}
 	submit(t, s, coll, "jpcert", "status-held", time.Hour, objs[35:37]...)
 	must("status", s.SaveStatus(ctx, store.Status{ID: "status-1", APIRoot: root, Submitter: "cert-eu", RequestTimestamp: now,
 		Successes: []store.StatusDetail{{ID: objs[0].ID, Version: "2026-01-01T00:00:00.000Z", Message: "added"}},
@@ -128,6 +137,13 @@ func populate(t *testing.T, s store.Store) portFixture {
 			Target: fmt.Sprintf("member m%d", i), Detail: "d", Before: "", After: "{}"}))
 	}
 	return portFixture{collection: coll, deleted: deleted}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func newIndicatorID() string { return "indicator--" + newUUID() }
@@ -176,7 +192,7 @@ func byKind(t *testing.T, recs []ExportedRecord) map[store.ExportKind][]string {
 
 func portRoundTrip(t *testing.T, from, to Porter) {
 	ctx := t.Context()
-	fx := populate(t, from)
+	fx := populate(t, from, true)
 	// A new hub holds its first operator token, whose issue is in its audit trail.
 	if err := to.SaveToken(ctx, store.Token{ID: "tok-operator", Kind: store.OperatorToken, Subject: "operator",
 		IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
@@ -260,7 +276,7 @@ func portRoundTrip(t *testing.T, from, to Porter) {
 }
 
 func portRefusesNotEmpty(t *testing.T, s Porter) {
-	populate(t, s)
+	populate(t, s, false)
 	_, err := store.BeginImport(t.Context(), s)
 	if !errors.Is(err, store.ErrNotEmpty) {
 		t.Errorf("import into a populated store: got %v, want ErrNotEmpty", err)
