@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -28,8 +30,10 @@ const (
 	importAuditBatch = 1000
 )
 
-// ErrImportOrder reports records out of the order Export writes them in, or of an unknown kind.
-var ErrImportOrder = errors.New("records out of export order")
+// ErrImportOrder reports records out of the order Export writes them in, of an unknown kind, or
+// that contradict themselves (a version whose content does not match its digest): records no
+// export writes.
+var ErrImportOrder = errors.New("records no export writes")
 
 // Import writes the records of an export, one at a time as they are read, into a new hub's store,
 // keeping every date added, sequence number, hash and time. It holds one batch of records in
@@ -128,6 +132,11 @@ func (im *Import) add(ctx context.Context, kind ExportKind, v any) error {
 		return im.check(kind, KindSeed, v, func() error { return im.st.RecordSeed(ctx, r) })
 	case ExportedObject:
 		return im.check(kind, KindObject, v, func() error {
+			// The digest is what the ledger and deep verification hold the content to; a version
+			// whose content does not match it was changed after it was stored.
+			if sum := sha256.Sum256(r.Content); !bytes.Equal(sum[:], r.SHA256) {
+				return fmt.Errorf("%w: version %s of %s: its content does not match its recorded digest", ErrImportOrder, r.Version, r.ID)
+			}
 			if r.CollectionID != im.objectsOf || len(im.objects) >= importBatchRecords || im.objectsBytes >= importBatchBytes {
 				if err := im.flushObjects(ctx); err != nil {
 					return err

@@ -295,6 +295,12 @@ func portRefusesOutOfOrder(t *testing.T, s Porter) {
 	if !errors.Is(err, store.ErrImportOrder) {
 		t.Errorf("an API root after a member: got %v, want ErrImportOrder", err)
 	}
+	changed := store.ExportedObject{CollectionID: newUUID(), StoredVersion: store.StoredVersion{
+		Record: store.Record{ID: "indicator--1", Content: []byte(`{"changed":true}`)}, SHA256: make([]byte, 32)}}
+	err = im.Add(t.Context(), store.KindObject, changed)
+	if !errors.Is(err, store.ErrImportOrder) {
+		t.Errorf("a version whose content does not match its digest: got %v, want ErrImportOrder", err)
+	}
 	err = im.Add(t.Context(), store.KindGrant, store.Member{ID: "x"})
 	if err == nil {
 		t.Errorf("a grant record holding a member was accepted")
