@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,12 +120,15 @@ func populate(t *testing.T, s store.Store, bulk bool) portFixture {
 		"2026-01-01T00:00:00.000Z", "member")}); err != nil {
 		t.Fatalf("add identity: %v", err)
 	}
-	// More versions and origins than an import writes in one batch, so that batches are split.
+	// More content and origins than an import writes in one batch (8 MiB, 5,000), so that batches
+	// are split.
 	bulkColl := newCollectionIn(t, s, root)
-	for range 6 * btoi(bulk) {
+	for range 3 * btoi(bulk) {
 		batch := make([]store.Object, 0, 900)
-		for i := range 900 {
-			batch = append(batch, indicator(newIndicatorID(), "2026-01-01T00:00:00.000Z", i))
+		for range 900 {
+			o := object("indicator", newIndicatorID(), "2.1", "2026-01-01T00:00:00.000Z", strings.Repeat("x", 3200))
+			o.Fingerprint = "fp-" + randomHex(8)
+			batch = append(batch, o)
 		}
 		mustPublish(t, s, store.Publication{CollectionID: bulkColl, Member: "jpcert", TokenID: "tok-jp", Objects: batch})
 	}
