@@ -107,34 +107,67 @@ type ExportMark struct {
 	At time.Time
 }
 
-// TakeExportMark reads where src ends now. Dates added are read before the ledger head, so that
-// every publication whose objects are within the mark has its ledger entry within it too.
-func TakeExportMark(ctx context.Context, src ExportSource, now time.Time) (ExportMark, error) {
-	m := ExportMark{Bounded: true, LastAdded: map[string]time.Time{}, At: now}
+// TakeExportMark reads where src ends now: the time, the ledger head, each collection's latest
+// date added, and the ledger head again, until both heads agree (an instant without a write
+// between them), so that every version within the mark has its ledger entry within it and no entry
+// within it names a version beyond. Origins and withdrawals are bounded by the time, read first.
+// It gives up, with an error that says so, after markAttempts instants with writes in them.
+func TakeExportMark(ctx context.Context, src ExportSource, now func() time.Time) (ExportMark, error) {
+	for attempt := range markAttempts {
+		m, quiet, err := takeExportMark(ctx, src, now)
+		if err != nil || quiet {
+			return m, err
+		}
+		// Writers that commit every few milliseconds leave gaps; wait a little longer each time.
+		select {
+		case <-ctx.Done():
+			return ExportMark{}, fmt.Errorf("export mark: %w", ctx.Err())
+		case <-time.After(time.Duration(attempt+1) * markBackoff):
+		}
+	}
+	return ExportMark{}, fmt.Errorf("export mark: the hub wrote between every pair of reads of its ledger head "+
+		"in %d attempts; export when fewer partners publish", markAttempts)
+}
+
+// Bounds of TakeExportMark's search for an instant without writes.
+const (
+	markAttempts = 50
+	markBackoff  = 5 * time.Millisecond
+)
+
+func takeExportMark(ctx context.Context, src ExportSource, now func() time.Time) (ExportMark, bool, error) {
+	m := ExportMark{Bounded: true, LastAdded: map[string]time.Time{}, At: now()}
+	before, err := src.LedgerHead(ctx)
+	if err != nil {
+		return ExportMark{}, false, fmt.Errorf("export mark: %w", err)
+	}
 	roots, err := src.APIRoots(ctx)
 	if err != nil {
-		return ExportMark{}, fmt.Errorf("export mark: %w", err)
+		return ExportMark{}, false, fmt.Errorf("export mark: %w", err)
 	}
 	for _, r := range roots {
 		cs, err := src.Collections(ctx, r.Slug)
 		if err != nil {
-			return ExportMark{}, fmt.Errorf("export mark: %w", err)
+			return ExportMark{}, false, fmt.Errorf("export mark: %w", err)
 		}
 		for _, c := range cs {
 			last, err := src.LastAdded(ctx, c.ID)
+			if errors.Is(err, ErrNotFound) {
+				continue // deleted since it was listed
+			}
 			if err != nil {
-				return ExportMark{}, fmt.Errorf("export mark: %w", err)
+				return ExportMark{}, false, fmt.Errorf("export mark: %w", err)
 			}
 			m.LastAdded[c.ID] = last
 		}
 	}
 	if m.Ledger, err = src.LedgerHead(ctx); err != nil {
-		return ExportMark{}, fmt.Errorf("export mark: %w", err)
+		return ExportMark{}, false, fmt.Errorf("export mark: %w", err)
 	}
 	if m.Audit, err = src.AuditHead(ctx); err != nil {
-		return ExportMark{}, fmt.Errorf("export mark: %w", err)
+		return ExportMark{}, false, fmt.Errorf("export mark: %w", err)
 	}
-	return m, nil
+	return m, m.Ledger.Seq == before.Seq, nil
 }
 
 // exportPage is how many records Export reads at once: what it holds in memory is one page.

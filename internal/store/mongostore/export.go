@@ -64,7 +64,7 @@ func CollectionNames() []string {
 // there (a deletion, a withdrawal replacing versions, a revocation) while the export runs may or
 // may not be in it; an export taken while partners only publish and poll is exact as of the mark.
 func (s *Store) Export(ctx context.Context, emit func(store.ExportKind, any) error) error {
-	mark, err := store.TakeExportMark(ctx, s, s.now().UTC())
+	mark, err := store.TakeExportMark(ctx, s, func() time.Time { return s.now().UTC() })
 	if err != nil {
 		return fmt.Errorf("mongostore: %w", err)
 	}
