@@ -361,7 +361,9 @@ func portWhilePublishing(t *testing.T, from, to Porter) {
 			t.Errorf("an export taken while %d objects were published: %s %s %s: %s", published, p.Kind, p.ObjectID, p.Key, p.Detail)
 		}
 	}
-	if _, snapshot := from.(interface{ Backup(context.Context) (store.Backup, error) }); snapshot && !d.OK {
+	if _, snapshot := from.(interface {
+		Backup(context.Context) (store.Backup, error)
+	}); snapshot && !d.OK {
 		t.Errorf("an export of one snapshot does not verify deep once imported: %+v", d)
 	}
 }
