@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -196,6 +197,8 @@ type exporter struct {
 	emit func(ExportKind, any) error
 	// collections are those exported, in order: objects are read per collection.
 	collections []Collection
+	// after holds what publications after a bounded mark made, to leave their origins out.
+	after afterMark
 }
 
 func (e *exporter) covers(collectionID string) bool {
@@ -329,6 +332,86 @@ collections:
 	return nil
 }
 
+// uncertain reports an origin recorded close enough before the mark that the publication which
+// made it may have been committing while the mark was taken, and so be beyond it.
+func (e *exporter) uncertain(at time.Time) bool {
+	return e.mark.Bounded && at.After(e.mark.At.Add(-maxWriteAge))
+}
+
+// maxWriteAge bounds how long a write may run between taking its date added and committing: no
+// backend keeps a transaction open longer (MongoDB aborts one after 60 seconds).
+const maxWriteAge = time.Minute
+
+// afterMark knows the publications committed after an export's mark, read from the ledger: which
+// origin keys they named. It reads only entries recorded within maxWriteAge of the mark, so that it
+// holds at most a minute of publications' keys, never the ledger.
+type afterMark struct {
+	scanned int64
+	done    bool
+	made    map[originKey]bool
+}
+
+// scan reads the ledger entries appended since the last scan.
+func (a *afterMark) scan(ctx context.Context, src ExportSource, m ExportMark) error {
+	if a.made == nil {
+		a.scanned, a.made = m.Ledger.Seq, map[originKey]bool{}
+	}
+	if a.done {
+		return nil
+	}
+	head, err := src.LedgerHead(ctx) // chains what committed, on a backend that chains later
+	if err != nil {
+		return err
+	}
+	for a.scanned < head.Seq {
+		page, err := src.Ledger(ctx, a.scanned, min(exportPage, int(head.Seq-a.scanned)))
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		for _, le := range page {
+			if le.At.After(m.At.Add(maxWriteAge)) {
+				a.done = true
+				return nil
+			}
+			if le.Kind != LedgerPublish {
+				continue
+			}
+			for _, it := range le.Items {
+				a.made[originKey{root: le.APIRoot, key: OriginKeyID(it.ID)}] = true
+				if it.Fingerprint != "" {
+					a.made[originKey{root: le.APIRoot, key: OriginKeyFingerprint(it.Fingerprint)}] = true
+				}
+			}
+		}
+		a.scanned = page[len(page)-1].Seq
+	}
+	return nil
+}
+
+// beyondMark reports an origin that a publication after the mark made: one that publication
+// names, whose time (the date added of the version that made it) is past the mark of every
+// collection of its partnership, rootLast. An origin made before the mark is never left out, since
+// its version's date added is within its own collection's mark; an origin made after it, in a
+// collection whose mark is below another's of the partnership, stays in the export without its
+// publication (deep verification reports it as unbacked).
+func (a *afterMark) beyondMark(o Origin, rootLast time.Time) bool {
+	return a.made[originKey{root: o.APIRoot, key: o.Key}] && o.At.After(rootLast)
+}
+
+// rootMark is the latest date added, within the mark, of any collection of the partnership.
+func (e *exporter) rootMark(root string) time.Time {
+	var last time.Time
+	for _, c := range e.collections {
+		if c.APIRoot == root && e.mark.LastAdded[c.ID].After(last) {
+			last = e.mark.LastAdded[c.ID]
+		}
+	}
+	return last
+}
+
 func (e *exporter) recordedInTime(at time.Time) bool {
 	return !e.mark.Bounded || !at.After(e.mark.At)
 }
@@ -340,8 +423,15 @@ func (e *exporter) origins(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if e.mark.Bounded && slices.ContainsFunc(page, func(o Origin) bool { return e.uncertain(o.At) }) {
+			// Read after the page, so that every publication whose origins the page shows, which
+			// committed them with its ledger entry, is among those scanned.
+			if err := e.after.scan(ctx, e.src, e.mark); err != nil {
+				return err
+			}
+		}
 		for _, o := range page {
-			if !e.recordedInTime(o.At) {
+			if !e.recordedInTime(o.At) || e.uncertain(o.At) && e.after.beyondMark(o, e.rootMark(o.APIRoot)) {
 				continue
 			}
 			if err := e.emit(KindOrigin, o); err != nil {
