@@ -62,7 +62,8 @@ func CollectionNames() []string {
 // hub is not to be had: MongoDB 4.0 reads a snapshot only inside a transaction, which it aborts
 // after 60 seconds. So nothing added after the mark is exported, but what changes records already
 // there (a deletion, a withdrawal replacing versions, a revocation) while the export runs may or
-// may not be in it; an export taken while partners only publish and poll is exact as of the mark.
+// may not be in it. See store.TakeExportMark and store.Export for how versions, ledger entries and
+// origins are kept in step.
 func (s *Store) Export(ctx context.Context, emit func(store.ExportKind, any) error) error {
 	mark, err := store.TakeExportMark(ctx, s, func() time.Time { return s.now().UTC() })
 	if err != nil {
