@@ -179,7 +179,11 @@ const exportPage = 1000
 // reading page by page so that memory holds one page, never the store. The values emitted are
 // APIRoot, Member, ExportedCollection, Membership, Grant, Token, VerificationKey, Seed,
 // ExportedObject, Origin, WithdrawnObject, Status, PendingObject, LedgerEntry, LedgerHead,
-// AuditEntry and AuditHead. With a bounded mark, only what the mark covers is emitted.
+// AuditEntry and AuditHead. With a bounded mark, only what the mark covers is emitted: versions up
+// to their collection's mark, ledger and audit entries up to their heads, origins, withdrawals and
+// held objects recorded by the mark's time, less the origins that publications committed after the
+// mark made (their dates added are past every collection's mark of the partnership, and the ledger
+// entries after the mark name them).
 func Export(ctx context.Context, src ExportSource, mark ExportMark, emit func(ExportKind, any) error) error {
 	e := exporter{src: src, mark: mark, emit: emit}
 	for _, step := range []func(context.Context) error{e.catalog, e.access, e.objects, e.origins, e.withdrawals,
