@@ -35,6 +35,8 @@ var commands = []command{
 	{name: "audit", summary: "list operator actions; audit verify [--deep] checks the ledger (and more), audit head prints the chains' heads, audit pulls lists pulls", run: runAudit},
 	{name: "sweep", summary: "purge now the objects and statuses past their retention (the hub also does so every --sweep-interval)", run: single("sweep", sweepAction)},
 	{name: "backup", summary: "copy the embedded database while the hub serves (MongoDB hubs: see the README)", run: single("backup", backupAction)},
+	{name: "export", summary: "write the whole hub to one file while it serves, for import on another hub (of either backend)", run: single("export", exportAction)},
+	{name: "import", summary: "load an export into a new hub (of either backend)", run: single("import", importAction)},
 	{name: "validate", summary: "check STIX 2.1 bundles, envelopes or objects offline", run: runValidate},
 	{name: "convert", summary: "turn an IOC list, CSV file, MISP event or STIX bundle into a STIX 2.1 bundle, offline", run: runConvert},
 	{name: "publish", summary: "convert IOC lists, CSV, MISP events or bundles and publish them with a partner token, line by line", run: runPublish},

@@ -141,6 +141,8 @@ type Service struct {
 	pullDetailRetention time.Duration
 	// backingUp is set while a backup is copied or sent (see Backup).
 	backingUp atomic.Bool
+	// porting is set while an export or import runs (see Export).
+	porting exclusive
 }
 
 // New returns the operator service.

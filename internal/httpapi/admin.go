@@ -70,6 +70,8 @@ type Admin interface {
 
 	Backup(ctx context.Context, actor string) (admin.Backup, error)
 	Sweep(ctx context.Context, actor string) (admin.SweepReport, error)
+	Export(ctx context.Context, actor string, w io.Writer) (admin.ExportResult, error)
+	Import(ctx context.Context, actor string, r io.Reader) (admin.ImportResult, error)
 }
 
 // OperatorAuthenticator turns an Authorization header into the name of an operator.
@@ -588,6 +590,8 @@ func (h adminAPI) mountRules(g *gin.RouterGroup) {
 	route(g, http.MethodGet, "/ledger/heads/", h.handle(h.heads))
 	route(g, http.MethodPost, "/backup/", h.handle(h.backup))
 	route(g, http.MethodPost, "/sweep/", h.handle(h.sweep))
+	route(g, http.MethodPost, "/export/", h.handle(h.export))
+	route(g, http.MethodPost, "/import/", h.handle(h.importHub))
 	route(g, http.MethodGet, "/ledger/pulls/", h.handle(h.pulls))
 }
 

@@ -337,3 +337,7 @@ func (s *Store) Backup(ctx context.Context) (store.Backup, error) {
 	})
 	return out, err
 }
+
+// Unwrap returns the store it wraps, for operations it does not time one by one: an export or
+// import, timed as a whole by its request.
+func (s *Store) Unwrap() store.Store { return s.Store }

@@ -311,9 +311,7 @@ func (s *Store) setUp(ctx context.Context, db *mongo.Database) error {
 	}
 
 	// Transactions cannot create collections on MongoDB 4.0, so every collection is created here.
-	names := []string{apiRootsName, collectionsName, objectsName, statusesName, membersName, grantsName, tokensName,
-		verificationKeysName, auditName, countersName, membershipsName, originsName, withdrawalsName, ledgerName,
-		ledgerPendingName, statusPartsName, seedsName, reviewQueueName, pullDetailsName}
+	names := CollectionNames()
 	// Only what is missing is created: creating takes a database-wide lock, and a hub restarting
 	// while a crashed peer's transaction still holds a collection's lock would otherwise queue every
 	// reader and writer of every node behind that lock until the transaction times out.
