@@ -16,8 +16,8 @@ import (
 
 	"taxiihub/internal/admin"
 	"taxiihub/internal/auth"
-	"taxiihub/internal/store"
 	"taxiihub/internal/console"
+	"taxiihub/internal/store"
 	"taxiihub/internal/taxii"
 )
 

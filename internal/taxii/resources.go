@@ -140,7 +140,7 @@ func NewCollection(c store.Collection, p store.PartnershipPolicy, a Access) Coll
 		Unmarked: unmarked, AllowedProperties: c.Policy.AllowedProperties,
 		Review: string(c.Policy.Review), ReviewTimeout: reviewTimeout, Reviewers: reviewers,
 		Retention: int64(c.Policy.Retention / time.Second),
-		Role: string(a.Membership.Role), Clearance: a.Membership.Clearance.String(), Direction: direction}
+		Role:      string(a.Membership.Role), Clearance: a.Membership.Clearance.String(), Direction: direction}
 }
 
 // Collections is the collections resource.
