@@ -328,10 +328,10 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, status int, messa
 // failWith answers an error of the application layer: its sentence and status for a refusal, a
 // generic sentence for anything else, which is logged.
 func (c *Console) failWith(w http.ResponseWriter, r *http.Request, err error) {
-	var se *sharing.Error
 	var ae *admin.Error
+	se, isSharing := sharingError(err)
 	switch {
-	case errors.As(err, &se):
+	case isSharing:
 		status := map[sharing.Kind]int{sharing.NotFound: http.StatusNotFound, sharing.Forbidden: http.StatusForbidden,
 			sharing.OneWay: http.StatusForbidden, sharing.NotOwner: http.StatusForbidden, sharing.Invalid: http.StatusBadRequest,
 			sharing.TooLarge: http.StatusRequestEntityTooLarge}[se.Kind]
@@ -348,6 +348,13 @@ func (c *Console) failWith(w http.ResponseWriter, r *http.Request, err error) {
 		c.log.ErrorContext(r.Context(), "console: request failed", "path", r.URL.Path, "err", err)
 		c.fail(w, r, http.StatusInternalServerError, "The hub could not answer; the operators have the details in its log.")
 	}
+}
+
+// sharingError returns the application layer's refusal err carries, if any.
+func sharingError(err error) (*sharing.Error, bool) {
+	var se *sharing.Error
+	ok := errors.As(err, &se)
+	return se, ok
 }
 
 func (s session) who() string {
