@@ -25,10 +25,10 @@ const chromium = "/usr/bin/chromium"
 
 // TestConsoleInABrowser drives the console in a real Chromium against a real hub process, with a
 // real OpenID Connect provider: an analyst of cert-eu signs in through her organisation's provider,
-// previews and publishes 20 indicators; jpcert-cc, signed in with its token, finds one and opens
-// it; the analyst sees that pull and withdraws the object; an operator signs in through the
-// operators' provider, tightens a TLP ceiling and revokes jpcert-cc's token, which ends its
-// session. Every page is checked with axe-core and screenshotted.
+// previews and publishes 20 indicators; jpcert-cc, signed in with its token, finds one by its value
+// on the search page and opens it; the analyst sees that pull, searches herself and withdraws the
+// object; an operator signs in through the operators' provider, tightens a TLP ceiling and revokes
+// jpcert-cc's token, which ends its session. Every page is checked with axe-core and screenshotted.
 func TestConsoleInABrowser(t *testing.T) {
 	if _, err := os.Stat(chromium); err != nil {
 		missing(t, "Chromium is needed for the console's browser test: apt-get install chromium")
@@ -111,14 +111,26 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.run(alice, "published", chromedp.Click(chromedp.CSS(`button[value="publish"]`)), chromedp.WaitVisible(chromedp.CSS(`#result`)))
 	b.expectText(alice, "main", "20 stored")
 
-	// jpcert-cc signs in with its token and finds one of them.
+	// jpcert-cc signs in with its token, browses the collection, and finds one of them by its value
+	// (defanged, as it came in a report), with the keyboard alone: the search field of the
+	// navigation, Enter, then Enter on the object's link.
 	b.run(jpcert, "", chromedp.Navigate(hubURL+"/console/signin"), chromedp.WaitVisible(chromedp.CSS(`#token`)),
 		chromedp.SendKeys(chromedp.CSS(`#token`), jpcertToken), chromedp.Submit(chromedp.CSS(`#token`)), chromedp.WaitVisible(chromedp.CSS(`.who`)))
 	b.expectText(jpcert, ".who", "jpcert-cc (token)")
 	b.run(jpcert, "", chromedp.Click(chromedp.Search(`//a[text()="Browse Cyber threats"]`)), chromedp.WaitVisible(chromedp.CSS(`#type`)))
 	b.run(jpcert, "browse", chromedp.SetValue(chromedp.CSS(`#type`), "indicator"), chromedp.Submit(chromedp.CSS(`#type`)), chromedp.WaitVisible(chromedp.CSS(`table`)))
-	objectURL := b.eval(jpcert, `[...document.querySelectorAll("tbody tr")].find(r => r.cells[2] && r.cells[2].textContent.trim().endsWith(" 198.51.100.7")).querySelector("a").href`)
-	b.run(jpcert, "object", chromedp.Navigate(objectURL), chromedp.WaitVisible(chromedp.CSS(`pre`)))
+	b.run(jpcert, "", chromedp.Focus(chromedp.CSS(`#nav-value`)), chromedp.KeyEvent("198[.]51[.]100[.]7\r"),
+		chromedp.WaitVisible(chromedp.CSS(`#results`)))
+	b.run(jpcert, "search", chromedp.WaitVisible(chromedp.CSS(`table`)))
+	b.expectText(jpcert, "#results", "198.51.100.7")
+	b.expectText(jpcert, "tbody", "ipv4-addr 198.51.100.7")
+	if rows := b.eval(jpcert, `String(document.querySelectorAll("tbody tr").length)`); rows != "1" {
+		t.Errorf("the search for 198.51.100.7 lists %s objects, want 1", rows)
+	}
+	objectURL := b.eval(jpcert, `document.querySelector("tbody a[href*='/objects/']").href`)
+	b.run(jpcert, "", chromedp.Focus(chromedp.CSS(`tbody a[href*='/objects/']`)), chromedp.KeyEvent("\r"),
+		chromedp.WaitVisible(chromedp.CSS(`pre`)))
+	b.run(jpcert, "object", chromedp.WaitVisible(chromedp.CSS(`pre`)))
 	b.expectText(jpcert, "pre", "198.51.100.7'")
 	if offered := b.eval(jpcert, `String(document.body.textContent.includes("Withdraw this object"))`); offered != "false" {
 		t.Error("jpcert-cc is offered to withdraw cert-eu's object")
@@ -130,6 +142,11 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.run(alice, "", chromedp.Navigate(hubURL+"/console/"), chromedp.Click(chromedp.CSS(`a[href="/console/partnerships/eu-japan/pulls"]`)), chromedp.WaitVisible(chromedp.CSS(`table`)))
 	b.run(alice, "pulls", chromedp.WaitVisible(chromedp.CSS(`table`)))
 	b.expectText(alice, "tbody", "jpcert-cc")
+	b.expectText(alice, "tbody", "search")
+	// Her own search is recorded with her, as her other reads are (checked in the ledger below).
+	b.run(alice, "", chromedp.Focus(chromedp.CSS(`#nav-value`)), chromedp.KeyEvent("198.51.100.3\r"),
+		chromedp.WaitVisible(chromedp.CSS(`#results`)))
+	b.expectText(alice, "tbody", "ipv4-addr 198.51.100.3")
 	b.run(alice, "", chromedp.Navigate(objectURL), chromedp.WaitVisible(chromedp.CSS(`pre`)),
 		chromedp.Click(chromedp.Search(`//a[starts-with(text(), "Withdraw this object")]`)), chromedp.WaitVisible(chromedp.CSS(`button.danger`)))
 	b.run(alice, "withdraw", chromedp.WaitVisible(chromedp.CSS(`button.danger`)))
@@ -166,8 +183,9 @@ func TestConsoleInABrowser(t *testing.T) {
 	t.Logf("screenshots in %s; axe-core: no serious or critical violation on %d pages", shots, b.pages)
 }
 
-// checkLedgerPeople reads the ledger through the admin API and checks that the analyst's publish
-// and withdraw entries name her, and that jpcert-cc's token pulls name nobody.
+// checkLedgerPeople reads the ledger through the admin API and checks that the analyst's publish,
+// withdraw and search entries name her, and that jpcert-cc's token pulls (its search among them)
+// name nobody.
 func checkLedgerPeople(t *testing.T, adminURL, operatorToken string) {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, adminURL+"/admin/ledger/?limit=1000", nil)
@@ -179,7 +197,7 @@ func checkLedgerPeople(t *testing.T, adminURL, operatorToken string) {
 	defer resp.Body.Close()
 	var page struct {
 		Entries []struct {
-			Kind, Member string
+			Kind, Member, Endpoint string
 			Person       *struct{ Issuer, Subject, Name string } `json:"person"`
 		} `json:"entries"`
 	}
@@ -194,12 +212,22 @@ func checkLedgerPeople(t *testing.T, adminURL, operatorToken string) {
 				t.Errorf("%s entry of cert-eu names %+v, want alice", e.Kind, e.Person)
 			}
 			kinds[e.Kind]++
+		case e.Member == "cert-eu" && e.Endpoint == "search":
+			if e.Person == nil || e.Person.Subject != "alice" {
+				t.Errorf("cert-eu's search pull names %+v, want alice", e.Person)
+			}
+			kinds["search"]++
+		case e.Member == "jpcert-cc" && e.Endpoint == "search":
+			kinds["search by jpcert-cc"]++
+			if e.Person != nil {
+				t.Errorf("jpcert-cc's token search names a person: %+v", e.Person)
+			}
 		case e.Member == "jpcert-cc" && e.Person != nil:
 			t.Errorf("jpcert-cc's token pull names a person: %+v", e.Person)
 		}
 	}
-	if kinds["publish"] != 1 || kinds["withdraw"] != 1 {
-		t.Errorf("cert-eu's entries by the analyst: %v, want one publish and one withdraw", kinds)
+	if kinds["publish"] != 1 || kinds["withdraw"] != 1 || kinds["search"] != 1 || kinds["search by jpcert-cc"] != 1 {
+		t.Errorf("entries: %v, want one publish, one withdraw and one search by the analyst, and one search by jpcert-cc", kinds)
 	}
 }
 
