@@ -146,7 +146,7 @@ func (s *Service) Decide(ctx context.Context, caller auth.Principal, root string
 		return nil, fmt.Errorf("sharing: collection of request %s: %w", d.StatusID, err)
 	}
 	dec := store.ReviewDecision{CollectionID: coll.ID, StatusID: d.StatusID, Approve: d.Approve, Reason: d.Reason,
-		Reviewer: caller.MemberID, ReviewerToken: caller.TokenID, At: s.now()}
+		Reviewer: caller.MemberID, ReviewerToken: caller.TokenID, ReviewerPerson: caller.Person, At: s.now()}
 	for _, h := range held {
 		dec.ObjectIDs = append(dec.ObjectIDs, h.Object.ID)
 	}
@@ -165,7 +165,7 @@ func (s *Service) Decide(ctx context.Context, caller auth.Principal, root string
 			s.tally.Released(dec.At.Sub(o.Pending.SubmittedAt))
 		}
 		s.log.InfoContext(ctx, "review decision", "status_id", d.StatusID, "object_id", o.Pending.Object.ID,
-			"publisher", o.Pending.Member, "reviewer", caller.MemberID, "token_id", caller.TokenID, "message", o.Message)
+			"publisher", o.Pending.Member, "reviewer", caller.MemberID, "token_id", caller.TokenID, "person", caller.Person.String(), "message", o.Message)
 	}
 	return out, nil
 }
