@@ -198,7 +198,7 @@ func checkLedgerPeople(t *testing.T, adminURL, operatorToken string) {
 	var page struct {
 		Entries []struct {
 			Kind, Member, Endpoint string
-			Person       *struct{ Issuer, Subject, Name string } `json:"person"`
+			Person                 *struct{ Issuer, Subject, Name string } `json:"person"`
 		} `json:"entries"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {

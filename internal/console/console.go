@@ -302,6 +302,7 @@ type view struct {
 
 func (v view) Analyst() bool     { return v.Roles.analyst }
 func (v view) MemberAdmin() bool { return v.Roles.memberAdmin }
+func (v view) Reviewer() bool    { return v.Roles.reviewer }
 
 func (c *Console) render(w http.ResponseWriter, status int, page string, v view) {
 	t, ok := c.pages[page]
@@ -648,7 +649,11 @@ func (c *Console) principal(r *http.Request, sess session) (auth.Principal, erro
 	if sess.tokenID != "" {
 		return c.auth.ResumePartner(r.Context(), sess.tokenID, c.now())
 	}
-	return c.auth.Member(r.Context(), sess.member, sess.person)
+	p, err := c.auth.Member(r.Context(), sess.member, sess.person)
+	// A person's roles come from their member's identity provider, trusted for its own people: the
+	// reviewer role is to the review use case what a reviewer token's record is.
+	p.Reviewer = sess.roles.reviewer
+	return p, err
 }
 
 func (c *Console) page(sess session, title string, data any) view {
