@@ -27,8 +27,9 @@ const chromium = "/usr/bin/chromium"
 // real OpenID Connect provider: an analyst of cert-eu signs in through her organisation's provider,
 // previews and publishes 20 indicators; jpcert-cc, signed in with its token, finds one by its value
 // on the search page and opens it; the analyst sees that pull, searches herself and withdraws the
-// object; an operator signs in through the operators' provider, tightens a TLP ceiling and revokes
-// jpcert-cc's token, which ends its session. Every page is checked with axe-core and screenshotted.
+// object; a reviewer of cert-eu, signed in through the same provider, releases what cert-eu's feed
+// posted to a reviewed collection; an operator signs in through the operators' provider, tightens a
+// TLP ceiling and revokes jpcert-cc's token, which ends its session. Every page is checked with axe-core and screenshotted.
 func TestConsoleInABrowser(t *testing.T) {
 	if _, err := os.Stat(chromium); err != nil {
 		missing(t, "Chromium is needed for the console's browser test: apt-get install chromium")
@@ -47,6 +48,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	const secret = "test-client-secret-of-the-console"
 	issuer := startProvider(t, []person{
 		{username: "alice", password: "alice-pw", email: "alice@cert.example", roles: []string{"analyst"}},
+		{username: "rita", password: "rita-pw", email: "rita@cert.example", roles: []string{"reviewer"}},
 		{username: "olga", password: "olga-pw", email: "olga@hub.example", roles: []string{"operator"}},
 	}, map[string]string{
 		"taxiihub-cert-eu":   hubURL + "/console/oidc/callback",
@@ -87,6 +89,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	alice := b.tab(root)
 	jpcert := b.tab(root)
 	olga := b.tab(root)
+	rita := b.tab(root)
 
 	// The analyst signs in at her organisation's provider.
 	b.run(alice, "sign-in", chromedp.Navigate(hubURL+"/"), chromedp.WaitVisible(chromedp.CSS(`a[href="/console/oidc/cert-eu/start"]`)))
@@ -153,6 +156,24 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.run(alice, "withdrawn", chromedp.Click(chromedp.CSS(`button.danger`)), chromedp.WaitVisible(chromedp.CSS(`pre`)))
 	b.expectText(alice, "main", "This object was withdrawn by its publisher.")
 
+	// cert-eu's feed posts an indicator to eu-china-cyber's reviewed collection with its token, and
+	// a second person of cert-eu, signed in with the reviewer role, releases it from the queue.
+	heldID := postTAXII(t, hubURL, strings.TrimSpace(readFile(t, filepath.Join(dataDir, "tokens", "cert-eu.jwt"))),
+		"eu-china-cyber", "released", "198.51.100.99")
+	b.run(rita, "", chromedp.Navigate(hubURL+"/console/signin"), chromedp.WaitVisible(chromedp.CSS(`a[href="/console/oidc/cert-eu/start"]`)),
+		chromedp.Click(chromedp.CSS(`a[href="/console/oidc/cert-eu/start"]`), chromedp.NodeVisible),
+		chromedp.WaitVisible(chromedp.CSS(`#username`)),
+		chromedp.SendKeys(chromedp.CSS(`#username`), "rita"), chromedp.SendKeys(chromedp.CSS(`#password`), "rita-pw"),
+		chromedp.Submit(chromedp.CSS(`#password`)), chromedp.WaitVisible(chromedp.CSS(`.who`)))
+	b.run(rita, "", chromedp.Click(chromedp.CSS(`nav a[href="/console/review"]`)), chromedp.WaitVisible(chromedp.CSS(`table`)))
+	b.run(rita, "review", chromedp.WaitVisible(chromedp.CSS(`table`)))
+	b.expectText(rita, "tbody", heldID)
+	b.run(rita, "", chromedp.Click(chromedp.CSS(`tbody a`)), chromedp.WaitVisible(chromedp.CSS(`#reason`)))
+	b.run(rita, "review-request", chromedp.WaitVisible(chromedp.CSS(`#reason`)))
+	b.expectText(rita, "main", "198.51.100.99")
+	b.run(rita, "review-released", chromedp.Click(chromedp.CSS(`button[value="approve"]`)), chromedp.WaitVisible(chromedp.CSS(`#decided`)))
+	b.expectText(rita, "main", "released by cert-eu")
+
 	// The operator signs in through the operators' provider, tightens the ceiling of Cyber
 	// threats from AMBER to GREEN and revokes jpcert-cc's token.
 	b.run(olga, "", chromedp.Navigate(adminURL+"/console/signin"), chromedp.WaitVisible(chromedp.CSS(`a[href="/console/oidc/operators/start"]`)),
@@ -207,6 +228,11 @@ func checkLedgerPeople(t *testing.T, adminURL, operatorToken string) {
 	kinds := map[string]int{}
 	for _, e := range page.Entries {
 		switch {
+		case e.Member == "cert-eu" && strings.HasPrefix(e.Endpoint, "reviewer:"):
+			if want := "reviewer:cert-eu/rita@cert.example <rita at "; !strings.HasPrefix(e.Endpoint, want) || e.Kind != "publish" {
+				t.Errorf("the release's %s entry names %q, want %q and the issuer", e.Kind, e.Endpoint, want)
+			}
+			kinds["release"]++
 		case e.Member == "cert-eu" && (e.Kind == "publish" || e.Kind == "withdraw"):
 			if e.Person == nil || e.Person.Name != "alice@cert.example" || e.Person.Subject != "alice" {
 				t.Errorf("%s entry of cert-eu names %+v, want alice", e.Kind, e.Person)
@@ -226,9 +252,34 @@ func checkLedgerPeople(t *testing.T, adminURL, operatorToken string) {
 			t.Errorf("jpcert-cc's token pull names a person: %+v", e.Person)
 		}
 	}
-	if kinds["publish"] != 1 || kinds["withdraw"] != 1 || kinds["search"] != 1 || kinds["search by jpcert-cc"] != 1 {
-		t.Errorf("entries: %v, want one publish, one withdraw and one search by the analyst, and one search by jpcert-cc", kinds)
+	if kinds["publish"] != 1 || kinds["withdraw"] != 1 || kinds["search"] != 1 || kinds["search by jpcert-cc"] != 1 || kinds["release"] != 1 {
+		t.Errorf("entries: %v, want one publish, one withdraw and one search by the analyst, one search by jpcert-cc "+
+			"and one release by the reviewer", kinds)
 	}
+}
+
+// postTAXII posts one indicator of value to a collection through TAXII, as a member's feed does,
+// and returns its id.
+func postTAXII(t *testing.T, hubURL, token, root, collection, value string) string {
+	t.Helper()
+	id := "indicator--7d2f0c1e-52a4-4c1a-9a57-5e0b7a1c2d99"
+	body := fmt.Sprintf(`{"objects": [{"type": "indicator", "spec_version": "2.1", "id": %q,
+		"created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z", "name": "scanner",
+		"pattern": "[ipv4-addr:value = '%s']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"}]}`, id, value)
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, hubURL+"/"+root+"/collections/"+collection+"/objects/", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/taxii+json;version=2.1")
+	req.Header.Set("Accept", "application/taxii+json;version=2.1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusAccepted || !strings.Contains(string(b), `"pending_count":1`) {
+		t.Fatalf("post to %s/%s: %s %s", root, collection, resp.Status, b)
+	}
+	return id
 }
 
 // adminCall sends a JSON request to the admin API and fails the test unless it succeeds.
