@@ -26,7 +26,10 @@ import (
 //     however many grants it holds, is not a moderator;
 //   - never the token that posted the object, so that four eyes are always two people. The hub
 //     knows tokens, not people: a person with two tokens (one a reviewer's) could approve their
-//     own post, which is why reviewer tokens are issued to a second person only.
+//     own post, which is why reviewer tokens are issued to a second person only. A person signed in
+//     to the console (Principal.Person, with the reviewer role from their provider) has no token,
+//     and neither has what people post there: held objects keep no person, so people never decide
+//     what people posted, only what the member's tokens did.
 //
 // Releasing checks every rule again, from the policies, withdrawals, ownership and origins as they
 // are then, since they may have changed while the object waited.
