@@ -25,10 +25,11 @@ const chromium = "/usr/bin/chromium"
 
 // TestConsoleInABrowser drives the console in a real Chromium against a real hub process, with a
 // real OpenID Connect provider: an analyst of cert-eu signs in through her organisation's provider,
-// previews and publishes 20 indicators; jpcert-cc, signed in with its token, finds one and opens
-// it; the analyst sees that pull and withdraws the object; an operator signs in through the
-// operators' provider, tightens a TLP ceiling and revokes jpcert-cc's token, which ends its
-// session. Every page is checked with axe-core and screenshotted.
+// previews and publishes 20 indicators; jpcert-cc, signed in with its token, finds one by its value
+// on the search page and opens it; the analyst sees that pull, searches herself and withdraws the
+// object; a reviewer of cert-eu, signed in through the same provider, releases what cert-eu's feed
+// posted to a reviewed collection; an operator signs in through the operators' provider, tightens a
+// TLP ceiling and revokes jpcert-cc's token, which ends its session. Every page is checked with axe-core and screenshotted.
 func TestConsoleInABrowser(t *testing.T) {
 	if _, err := os.Stat(chromium); err != nil {
 		missing(t, "Chromium is needed for the console's browser test: apt-get install chromium")
@@ -47,6 +48,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	const secret = "test-client-secret-of-the-console"
 	issuer := startProvider(t, []person{
 		{username: "alice", password: "alice-pw", email: "alice@cert.example", roles: []string{"analyst"}},
+		{username: "rita", password: "rita-pw", email: "rita@cert.example", roles: []string{"reviewer"}},
 		{username: "olga", password: "olga-pw", email: "olga@hub.example", roles: []string{"operator"}},
 	}, map[string]string{
 		"taxiihub-cert-eu":   hubURL + "/console/oidc/callback",
@@ -87,6 +89,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	alice := b.tab(root)
 	jpcert := b.tab(root)
 	olga := b.tab(root)
+	rita := b.tab(root)
 
 	// The analyst signs in at her organisation's provider.
 	b.run(alice, "sign-in", chromedp.Navigate(hubURL+"/"), chromedp.WaitVisible(chromedp.CSS(`a[href="/console/oidc/cert-eu/start"]`)))
@@ -111,14 +114,26 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.run(alice, "published", chromedp.Click(chromedp.CSS(`button[value="publish"]`)), chromedp.WaitVisible(chromedp.CSS(`#result`)))
 	b.expectText(alice, "main", "20 stored")
 
-	// jpcert-cc signs in with its token and finds one of them.
+	// jpcert-cc signs in with its token, browses the collection, and finds one of them by its value
+	// (defanged, as it came in a report), with the keyboard alone: the search field of the
+	// navigation, Enter, then Enter on the object's link.
 	b.run(jpcert, "", chromedp.Navigate(hubURL+"/console/signin"), chromedp.WaitVisible(chromedp.CSS(`#token`)),
 		chromedp.SendKeys(chromedp.CSS(`#token`), jpcertToken), chromedp.Submit(chromedp.CSS(`#token`)), chromedp.WaitVisible(chromedp.CSS(`.who`)))
 	b.expectText(jpcert, ".who", "jpcert-cc (token)")
 	b.run(jpcert, "", chromedp.Click(chromedp.Search(`//a[text()="Browse Cyber threats"]`)), chromedp.WaitVisible(chromedp.CSS(`#type`)))
 	b.run(jpcert, "browse", chromedp.SetValue(chromedp.CSS(`#type`), "indicator"), chromedp.Submit(chromedp.CSS(`#type`)), chromedp.WaitVisible(chromedp.CSS(`table`)))
-	objectURL := b.eval(jpcert, `[...document.querySelectorAll("tbody tr")].find(r => r.cells[2] && r.cells[2].textContent.trim().endsWith(" 198.51.100.7")).querySelector("a").href`)
-	b.run(jpcert, "object", chromedp.Navigate(objectURL), chromedp.WaitVisible(chromedp.CSS(`pre`)))
+	b.run(jpcert, "", chromedp.Focus(chromedp.CSS(`#nav-value`)), chromedp.KeyEvent("198[.]51[.]100[.]7\r"),
+		chromedp.WaitVisible(chromedp.CSS(`#results`)))
+	b.run(jpcert, "search", chromedp.WaitVisible(chromedp.CSS(`table`)))
+	b.expectText(jpcert, "#results", "198.51.100.7")
+	b.expectText(jpcert, "tbody", "ipv4-addr 198.51.100.7")
+	if rows := b.eval(jpcert, `String(document.querySelectorAll("tbody tr").length)`); rows != "1" {
+		t.Errorf("the search for 198.51.100.7 lists %s objects, want 1", rows)
+	}
+	objectURL := b.eval(jpcert, `document.querySelector("tbody a[href*='/objects/']").href`)
+	b.run(jpcert, "", chromedp.Focus(chromedp.CSS(`tbody a[href*='/objects/']`)), chromedp.KeyEvent("\r"),
+		chromedp.WaitVisible(chromedp.CSS(`pre`)))
+	b.run(jpcert, "object", chromedp.WaitVisible(chromedp.CSS(`pre`)))
 	b.expectText(jpcert, "pre", "198.51.100.7'")
 	if offered := b.eval(jpcert, `String(document.body.textContent.includes("Withdraw this object"))`); offered != "false" {
 		t.Error("jpcert-cc is offered to withdraw cert-eu's object")
@@ -130,11 +145,42 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.run(alice, "", chromedp.Navigate(hubURL+"/console/"), chromedp.Click(chromedp.CSS(`a[href="/console/partnerships/eu-japan/pulls"]`)), chromedp.WaitVisible(chromedp.CSS(`table`)))
 	b.run(alice, "pulls", chromedp.WaitVisible(chromedp.CSS(`table`)))
 	b.expectText(alice, "tbody", "jpcert-cc")
+	b.expectText(alice, "tbody", "search")
+	// Her own search is recorded with her, as her other reads are (checked in the ledger below).
+	b.run(alice, "", chromedp.Focus(chromedp.CSS(`#nav-value`)), chromedp.KeyEvent("198.51.100.3\r"),
+		chromedp.WaitVisible(chromedp.CSS(`#results`)))
+	b.expectText(alice, "tbody", "ipv4-addr 198.51.100.3")
 	b.run(alice, "", chromedp.Navigate(objectURL), chromedp.WaitVisible(chromedp.CSS(`pre`)),
 		chromedp.Click(chromedp.Search(`//a[starts-with(text(), "Withdraw this object")]`)), chromedp.WaitVisible(chromedp.CSS(`button.danger`)))
 	b.run(alice, "withdraw", chromedp.WaitVisible(chromedp.CSS(`button.danger`)))
 	b.run(alice, "withdrawn", chromedp.Click(chromedp.CSS(`button.danger`)), chromedp.WaitVisible(chromedp.CSS(`pre`)))
 	b.expectText(alice, "main", "This object was withdrawn by its publisher.")
+
+	// cert-eu's feed posts an indicator to eu-china-cyber's reviewed collection with its token, and
+	// a second person of cert-eu, signed in with the reviewer role, releases it from the queue.
+	heldID := postTAXII(t, hubURL, strings.TrimSpace(readFile(t, filepath.Join(dataDir, "tokens", "cert-eu.jwt"))),
+		"eu-china-cyber", "released", "198.51.100.99")
+	b.run(rita, "", chromedp.Navigate(hubURL+"/console/signin"), chromedp.WaitVisible(chromedp.CSS(`a[href="/console/oidc/cert-eu/start"]`)),
+		chromedp.Click(chromedp.CSS(`a[href="/console/oidc/cert-eu/start"]`), chromedp.NodeVisible),
+		chromedp.WaitVisible(chromedp.CSS(`#username`)),
+		chromedp.SendKeys(chromedp.CSS(`#username`), "rita"), chromedp.SendKeys(chromedp.CSS(`#password`), "rita-pw"),
+		chromedp.Submit(chromedp.CSS(`#password`)), chromedp.WaitVisible(chromedp.CSS(`.who`)))
+	// What the analyst posts there herself is held too, but no person decides it in the console: the
+	// hub keeps the token a held object came with, and people have none to tell them apart.
+	b.run(alice, "", chromedp.Navigate(hubURL+"/console/collections/eu-china-cyber/released/publish"),
+		chromedp.WaitVisible(chromedp.CSS(`#content`)), chromedp.SetValue(chromedp.CSS(`#content`), "198.51.100.98"),
+		chromedp.Click(chromedp.CSS(`button[value="publish"]`)), chromedp.WaitVisible(chromedp.CSS(`#result`)))
+	b.run(rita, "", chromedp.Click(chromedp.CSS(`nav a[href="/console/review"]`)), chromedp.WaitVisible(chromedp.CSS(`table`)))
+	b.run(rita, "review", chromedp.WaitVisible(chromedp.CSS(`table`)))
+	b.expectText(rita, "tbody", heldID)
+	if rows := b.eval(rita, `String(document.querySelectorAll("tbody tr").length)`); rows != "1" {
+		t.Errorf("the reviewer's queue lists %s objects, want only the feed's, not what a person posted in the console", rows)
+	}
+	b.run(rita, "", chromedp.Click(chromedp.CSS(`tbody a`)), chromedp.WaitVisible(chromedp.CSS(`#reason`)))
+	b.run(rita, "review-request", chromedp.WaitVisible(chromedp.CSS(`#reason`)))
+	b.expectText(rita, "main", "198.51.100.99")
+	b.run(rita, "review-released", chromedp.Click(chromedp.CSS(`button[value="approve"]`)), chromedp.WaitVisible(chromedp.CSS(`#decided`)))
+	b.expectText(rita, "main", "released by cert-eu")
 
 	// The operator signs in through the operators' provider, tightens the ceiling of Cyber
 	// threats from AMBER to GREEN and revokes jpcert-cc's token.
@@ -166,8 +212,9 @@ func TestConsoleInABrowser(t *testing.T) {
 	t.Logf("screenshots in %s; axe-core: no serious or critical violation on %d pages", shots, b.pages)
 }
 
-// checkLedgerPeople reads the ledger through the admin API and checks that the analyst's publish
-// and withdraw entries name her, and that jpcert-cc's token pulls name nobody.
+// checkLedgerPeople reads the ledger through the admin API and checks that the analyst's publish,
+// withdraw and search entries name her, and that jpcert-cc's token pulls (its search among them)
+// name nobody.
 func checkLedgerPeople(t *testing.T, adminURL, operatorToken string) {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, adminURL+"/admin/ledger/?limit=1000", nil)
@@ -179,8 +226,8 @@ func checkLedgerPeople(t *testing.T, adminURL, operatorToken string) {
 	defer resp.Body.Close()
 	var page struct {
 		Entries []struct {
-			Kind, Member string
-			Person       *struct{ Issuer, Subject, Name string } `json:"person"`
+			Kind, Member, Endpoint string
+			Person                 *struct{ Issuer, Subject, Name string } `json:"person"`
 		} `json:"entries"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
@@ -189,18 +236,58 @@ func checkLedgerPeople(t *testing.T, adminURL, operatorToken string) {
 	kinds := map[string]int{}
 	for _, e := range page.Entries {
 		switch {
+		case e.Member == "cert-eu" && strings.HasPrefix(e.Endpoint, "reviewer:"):
+			if want := "reviewer:cert-eu/rita@cert.example <rita at "; !strings.HasPrefix(e.Endpoint, want) || e.Kind != "publish" {
+				t.Errorf("the release's %s entry names %q, want %q and the issuer", e.Kind, e.Endpoint, want)
+			}
+			kinds["release"]++
 		case e.Member == "cert-eu" && (e.Kind == "publish" || e.Kind == "withdraw"):
 			if e.Person == nil || e.Person.Name != "alice@cert.example" || e.Person.Subject != "alice" {
 				t.Errorf("%s entry of cert-eu names %+v, want alice", e.Kind, e.Person)
 			}
 			kinds[e.Kind]++
+		case e.Member == "cert-eu" && e.Endpoint == "search":
+			if e.Person == nil || e.Person.Subject != "alice" {
+				t.Errorf("cert-eu's search pull names %+v, want alice", e.Person)
+			}
+			kinds["search"]++
+		case e.Member == "jpcert-cc" && e.Endpoint == "search":
+			kinds["search by jpcert-cc"]++
+			if e.Person != nil {
+				t.Errorf("jpcert-cc's token search names a person: %+v", e.Person)
+			}
 		case e.Member == "jpcert-cc" && e.Person != nil:
 			t.Errorf("jpcert-cc's token pull names a person: %+v", e.Person)
 		}
 	}
-	if kinds["publish"] != 1 || kinds["withdraw"] != 1 {
-		t.Errorf("cert-eu's entries by the analyst: %v, want one publish and one withdraw", kinds)
+	if kinds["publish"] != 1 || kinds["withdraw"] != 1 || kinds["search"] != 1 || kinds["search by jpcert-cc"] != 1 || kinds["release"] != 1 {
+		t.Errorf("entries: %v, want one publish, one withdraw and one search by the analyst, one search by jpcert-cc "+
+			"and one release by the reviewer", kinds)
 	}
+}
+
+// postTAXII posts one indicator of value to a collection through TAXII, as a member's feed does,
+// and returns its id.
+func postTAXII(t *testing.T, hubURL, token, root, collection, value string) string {
+	t.Helper()
+	id := "indicator--7d2f0c1e-52a4-4c1a-9a57-5e0b7a1c2d99"
+	body := fmt.Sprintf(`{"objects": [{"type": "indicator", "spec_version": "2.1", "id": %q,
+		"created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z", "name": "scanner",
+		"pattern": "[ipv4-addr:value = '%s']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"}]}`, id, value)
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, hubURL+"/"+root+"/collections/"+collection+"/objects/", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/taxii+json;version=2.1")
+	req.Header.Set("Accept", "application/taxii+json;version=2.1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusAccepted || !strings.Contains(string(b), `"pending_count":1`) {
+		t.Fatalf("post to %s/%s: %s %s", root, collection, resp.Status, b)
+	}
+	return id
 }
 
 // adminCall sends a JSON request to the admin API and fails the test unless it succeeds.

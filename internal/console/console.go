@@ -302,6 +302,7 @@ type view struct {
 
 func (v view) Analyst() bool     { return v.Roles.analyst }
 func (v view) MemberAdmin() bool { return v.Roles.memberAdmin }
+func (v view) Reviewer() bool    { return v.Roles.reviewer }
 
 func (c *Console) render(w http.ResponseWriter, status int, page string, v view) {
 	t, ok := c.pages[page]
@@ -328,10 +329,10 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, status int, messa
 // failWith answers an error of the application layer: its sentence and status for a refusal, a
 // generic sentence for anything else, which is logged.
 func (c *Console) failWith(w http.ResponseWriter, r *http.Request, err error) {
-	var se *sharing.Error
 	var ae *admin.Error
+	se, isSharing := sharingError(err)
 	switch {
-	case errors.As(err, &se):
+	case isSharing:
 		status := map[sharing.Kind]int{sharing.NotFound: http.StatusNotFound, sharing.Forbidden: http.StatusForbidden,
 			sharing.OneWay: http.StatusForbidden, sharing.NotOwner: http.StatusForbidden, sharing.Invalid: http.StatusBadRequest,
 			sharing.TooLarge: http.StatusRequestEntityTooLarge}[se.Kind]
@@ -348,6 +349,13 @@ func (c *Console) failWith(w http.ResponseWriter, r *http.Request, err error) {
 		c.log.ErrorContext(r.Context(), "console: request failed", "path", r.URL.Path, "err", err)
 		c.fail(w, r, http.StatusInternalServerError, "The hub could not answer; the operators have the details in its log.")
 	}
+}
+
+// sharingError returns the application layer's refusal err carries, if any.
+func sharingError(err error) (*sharing.Error, bool) {
+	var se *sharing.Error
+	ok := errors.As(err, &se)
+	return se, ok
 }
 
 func (s session) who() string {
@@ -641,7 +649,11 @@ func (c *Console) principal(r *http.Request, sess session) (auth.Principal, erro
 	if sess.tokenID != "" {
 		return c.auth.ResumePartner(r.Context(), sess.tokenID, c.now())
 	}
-	return c.auth.Member(r.Context(), sess.member, sess.person)
+	p, err := c.auth.Member(r.Context(), sess.member, sess.person)
+	// A person's roles come from their member's identity provider, trusted for its own people: the
+	// reviewer role is to the review use case what a reviewer token's record is.
+	p.Reviewer = sess.roles.reviewer
+	return p, err
 }
 
 func (c *Console) page(sess session, title string, data any) view {

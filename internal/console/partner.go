@@ -39,6 +39,10 @@ func (c *Console) partnerRoutes(m *http.ServeMux) {
 	m.HandleFunc("POST "+Prefix+"collections/{root}/{coll}/publish", c.signedIn(c.publish))
 	m.HandleFunc("GET "+Prefix+"partnerships/{root}/pulls", c.signedIn(c.pulls))
 	m.HandleFunc("GET "+Prefix+"partnerships/{root}/publications", c.signedIn(c.publications))
+	m.HandleFunc("GET "+Prefix+"search", c.signedIn(c.search))
+	m.HandleFunc("GET "+Prefix+"review", c.signedIn(c.reviewQueue))
+	m.HandleFunc("GET "+Prefix+"review/{root}/{status}", c.signedIn(c.reviewRequest))
+	m.HandleFunc("POST "+Prefix+"review/{root}/{status}", c.signedIn(c.decide))
 }
 
 // collectionView is a collection as the home page shows it: its rules in plain words.

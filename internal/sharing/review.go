@@ -26,7 +26,10 @@ import (
 //     however many grants it holds, is not a moderator;
 //   - never the token that posted the object, so that four eyes are always two people. The hub
 //     knows tokens, not people: a person with two tokens (one a reviewer's) could approve their
-//     own post, which is why reviewer tokens are issued to a second person only.
+//     own post, which is why reviewer tokens are issued to a second person only. A person signed in
+//     to the console (Principal.Person, with the reviewer role from their provider) has no token,
+//     and neither has what people post there: held objects keep no person, so people never decide
+//     what people posted, only what the member's tokens did.
 //
 // Releasing checks every rule again, from the policies, withdrawals, ownership and origins as they
 // are then, since they may have changed while the object waited.
@@ -146,7 +149,7 @@ func (s *Service) Decide(ctx context.Context, caller auth.Principal, root string
 		return nil, fmt.Errorf("sharing: collection of request %s: %w", d.StatusID, err)
 	}
 	dec := store.ReviewDecision{CollectionID: coll.ID, StatusID: d.StatusID, Approve: d.Approve, Reason: d.Reason,
-		Reviewer: caller.MemberID, ReviewerToken: caller.TokenID, At: s.now()}
+		Reviewer: caller.MemberID, ReviewerToken: caller.TokenID, ReviewerPerson: caller.Person, At: s.now()}
 	for _, h := range held {
 		dec.ObjectIDs = append(dec.ObjectIDs, h.Object.ID)
 	}
@@ -165,7 +168,7 @@ func (s *Service) Decide(ctx context.Context, caller auth.Principal, root string
 			s.tally.Released(dec.At.Sub(o.Pending.SubmittedAt))
 		}
 		s.log.InfoContext(ctx, "review decision", "status_id", d.StatusID, "object_id", o.Pending.Object.ID,
-			"publisher", o.Pending.Member, "reviewer", caller.MemberID, "token_id", caller.TokenID, "message", o.Message)
+			"publisher", o.Pending.Member, "reviewer", caller.MemberID, "token_id", caller.TokenID, "person", caller.Person.String(), "message", o.Message)
 	}
 	return out, nil
 }

@@ -31,8 +31,10 @@ const (
 type SearchResult struct {
 	APIRoot      string
 	CollectionID string
-	ObjectID     string
-	Type         string
+	// CollectionTitle and CollectionAlias name the collection for people (the console).
+	CollectionTitle, CollectionAlias string
+	ObjectID                         string
+	Type                             string
 	// Version and DateAdded are those of the object's latest version the caller may see.
 	Version   time.Time
 	DateAdded time.Time
@@ -100,7 +102,7 @@ func (s *Service) Search(ctx context.Context, caller auth.Principal, value strin
 	for _, h := range hits.Hits {
 		acc := readable[h.CollectionID]
 		answer.Results = append(answer.Results, SearchResult{APIRoot: acc.Root.Slug, CollectionID: h.CollectionID,
-			ObjectID: h.ObjectID, Type: h.Type, Version: h.Version, DateAdded: h.DateAdded, Kind: h.Kind, Value: h.Value})
+			CollectionTitle: acc.Collection.Title, CollectionAlias: acc.Collection.Alias, ObjectID: h.ObjectID, Type: h.Type, Version: h.Version, DateAdded: h.DateAdded, Kind: h.Kind, Value: h.Value})
 		p := served[h.CollectionID]
 		p.Records = append(p.Records, store.Record{ID: h.ObjectID, Version: h.Version})
 		served[h.CollectionID] = p

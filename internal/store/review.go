@@ -28,8 +28,15 @@ const (
 const VerdictPending = "pending"
 
 // ReleaseEndpoint is the Endpoint of the ledger entry of a release or rejection by a reviewer's
-// token, so that the publisher and operators see who released what.
-func ReleaseEndpoint(reviewer, token string) string { return "reviewer:" + reviewer + "/" + token }
+// token, so that the publisher and operators see who released what. A person who decided through
+// the console is named in place of the token (the entry's Person is the publisher's side, as in
+// every entry), as the audit trail names an operator's person: "name <subject at issuer>".
+func ReleaseEndpoint(reviewer, token string, person Person) string {
+	if !person.IsZero() {
+		return "reviewer:" + reviewer + "/" + person.String()
+	}
+	return "reviewer:" + reviewer + "/" + token
+}
 
 // ExpiryEndpoint is the Endpoint of the ledger entry of held objects that expired unreviewed.
 const ExpiryEndpoint = "expired"
@@ -118,6 +125,8 @@ type ReviewDecision struct {
 	// Reviewer and ReviewerToken say who decides; empty for the hub's own expiry.
 	Reviewer      string
 	ReviewerToken string
+	// ReviewerPerson is the person who decided through the console, zero for a token.
+	ReviewerPerson Person
 	// Expired marks the hub's expiry of objects nobody reviewed in time.
 	Expired bool
 	// Refused are objects to reject although Approve, because a rule the caller checked again at
@@ -217,7 +226,7 @@ func (d ReviewDecision) Released(p PendingObject) bool {
 
 // RejectEntry is the ledger entry of the objects a decision rejects, all of one publisher.
 func (d ReviewDecision) RejectEntry(root string, rejected []ReviewOutcome) LedgerEntry {
-	e := LedgerEntry{Kind: LedgerReject, APIRoot: root, Collection: d.CollectionID, Endpoint: ReleaseEndpoint(d.Reviewer, d.ReviewerToken)}
+	e := LedgerEntry{Kind: LedgerReject, APIRoot: root, Collection: d.CollectionID, Endpoint: ReleaseEndpoint(d.Reviewer, d.ReviewerToken, d.ReviewerPerson)}
 	if d.Expired {
 		e.Endpoint = ExpiryEndpoint
 	}

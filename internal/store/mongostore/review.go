@@ -270,7 +270,7 @@ func (s *Store) decideChunk(ctx context.Context, d store.ReviewDecision, chunk [
 func (s *Store) decideHeld(ctx context.Context, d store.ReviewDecision, held []store.PendingObject) ([]store.ReviewOutcome, store.Status, error) {
 	first := held[0]
 	pub := store.Publication{CollectionID: d.CollectionID, Member: first.Member, TokenID: first.TokenID,
-		Release: store.ReleaseEndpoint(d.Reviewer, d.ReviewerToken)}
+		Release: store.ReleaseEndpoint(d.Reviewer, d.ReviewerToken, d.ReviewerPerson)}
 	var batch []pending
 	for _, p := range held {
 		if d.Released(p) {

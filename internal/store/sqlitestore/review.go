@@ -186,7 +186,7 @@ func (s *Store) Decide(ctx context.Context, d store.ReviewDecision) ([]store.Rev
 		}
 		first := held[0]
 		pub := store.Publication{CollectionID: d.CollectionID, Member: first.Member, TokenID: first.TokenID,
-			Release: store.ReleaseEndpoint(d.Reviewer, d.ReviewerToken)}
+			Release: store.ReleaseEndpoint(d.Reviewer, d.ReviewerToken, d.ReviewerPerson)}
 		var released []int
 		for i, p := range held {
 			if d.Released(p) {

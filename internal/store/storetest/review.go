@@ -17,6 +17,7 @@ var reviewCases = []testCase{
 	{"ReviewReleaseEntersAfterEverythingStored", reviewReleaseOrdering},
 	{"ReviewReleasesRacingWritesPageExactly", reviewReleasesRacingWrites},
 	{"ReviewRejectAndExpire", reviewRejectAndExpire},
+	{"ReviewByAPerson", reviewByAPerson},
 	{"ReviewRulesCheckedAgainAtRelease", reviewRulesAtRelease},
 	{"ReviewPendingCountsPerCollection", reviewPendingCounts},
 	{"ReviewRacingDecisionsDecideOnce", reviewRacingDecisions},
@@ -137,7 +138,7 @@ func reviewReleaseOrdering(t *testing.T, s store.Store) {
 	entries, err := s.Ledger(ctx, 0, 100)
 	last := entries[len(entries)-1]
 	if err != nil || last.Kind != store.LedgerPublish || last.Member != "cert-eu" || last.TokenID != "cert-eu-token" ||
-		last.Endpoint != store.ReleaseEndpoint("cert-eu", "reviewer-token") || last.Items[0].Verdict != store.VerdictAdded {
+		last.Endpoint != store.ReleaseEndpoint("cert-eu", "reviewer-token", store.Person{}) || last.Items[0].Verdict != store.VerdictAdded {
 		t.Errorf("the release's ledger entry: %+v, %v; want a publish of the publisher naming the reviewer", last, err)
 	}
 }
@@ -221,7 +222,7 @@ func reviewRejectAndExpire(t *testing.T, s store.Store) {
 		t.Errorf("after a release and a rejection the collection holds %v, want the released one", ids(got))
 	}
 	entries, _ := s.Ledger(ctx, 0, 100)
-	if last := entries[len(entries)-1]; last.Kind != store.LedgerReject || last.Endpoint != store.ReleaseEndpoint("cert-eu", "rt") ||
+	if last := entries[len(entries)-1]; last.Kind != store.LedgerReject || last.Endpoint != store.ReleaseEndpoint("cert-eu", "rt", store.Person{}) ||
 		last.Member != "cert-eu" || len(last.Items) != 1 || last.Items[0].ID != b.ID {
 		t.Errorf("the rejection's ledger entry: %+v", last)
 	}
@@ -245,6 +246,39 @@ func reviewRejectAndExpire(t *testing.T, s store.Store) {
 
 // reviewRulesAtRelease: ownership and withdrawal are decided again at release, from what the
 // partnership holds then.
+// reviewByAPerson: a person deciding through the console is named in the ledger entries of the
+// release and of the rejection, in place of a token, while the entries stay the publisher's.
+func reviewByAPerson(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	coll := newCollection(t, s)
+	a, b := indicator(indicatorID(1), "2026-01-01T00:00:00.000Z", 1), indicator(indicatorID(2), "2026-01-01T00:00:00.000Z", 2)
+	submit(t, s, coll, "cert-eu", "status-1", time.Hour, a, b)
+	rita := store.Person{Issuer: "https://login.cert-eu.example", Subject: "rita", Name: "rita@cert-eu.example"}
+	want := "reviewer:cert-eu/rita@cert-eu.example <rita at https://login.cert-eu.example>"
+	if got := store.ReleaseEndpoint("cert-eu", "", rita); got != want {
+		t.Fatalf("the endpoint naming a person: %q, want %q", got, want)
+	}
+	decide(t, s, store.ReviewDecision{CollectionID: coll, StatusID: "status-1", ObjectIDs: []string{a.ID}, Approve: true,
+		Reviewer: "cert-eu", ReviewerPerson: rita})
+	decide(t, s, store.ReviewDecision{CollectionID: coll, StatusID: "status-1", Reason: "not cleared",
+		Reviewer: "cert-eu", ReviewerPerson: rita})
+	entries, err := s.Ledger(ctx, 0, 100)
+	if err != nil || len(entries) < 2 {
+		t.Fatalf("ledger: %d entries, %v", len(entries), err)
+	}
+	release, reject := entries[len(entries)-2], entries[len(entries)-1]
+	if release.Kind != store.LedgerPublish || release.Endpoint != want || release.Member != "cert-eu" || !release.Person.IsZero() ||
+		len(release.Items) != 1 || release.Items[0].ID != a.ID {
+		t.Errorf("the release's ledger entry: %+v; want the publisher's publish naming rita as reviewer", release)
+	}
+	if reject.Kind != store.LedgerReject || reject.Endpoint != want || reject.Member != "cert-eu" || len(reject.Items) != 1 || reject.Items[0].ID != b.ID {
+		t.Errorf("the rejection's ledger entry: %+v; want a reject naming rita as reviewer", reject)
+	}
+	if v, err := store.VerifyLedger(ctx, s); err != nil || !v.OK {
+		t.Errorf("the ledger with a person's decisions does not verify: %+v, %v", v, err)
+	}
+}
+
 func reviewRulesAtRelease(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	coll := newCollection(t, s)
