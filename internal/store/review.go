@@ -241,7 +241,7 @@ func (d ReviewDecision) RejectEntry(root string, rejected []ReviewOutcome) Ledge
 // with their codes, as a publication's entry lists them.
 func SubmitEntry(s Submission, root string) LedgerEntry {
 	p := s.Publication
-	e := LedgerEntry{Kind: LedgerSubmit, Member: p.Member, TokenID: p.TokenID, APIRoot: root, Collection: p.CollectionID}
+	e := LedgerEntry{Kind: LedgerSubmit, Member: p.Member, TokenID: p.TokenID, Person: p.Person, APIRoot: root, Collection: p.CollectionID}
 	for _, o := range p.Objects {
 		e.Items = append(e.Items, LedgerItem{ID: o.ID, Version: o.Version, Verdict: VerdictPending})
 	}

@@ -18,6 +18,7 @@ var reviewCases = []testCase{
 	{"ReviewReleasesRacingWritesPageExactly", reviewReleasesRacingWrites},
 	{"ReviewRejectAndExpire", reviewRejectAndExpire},
 	{"ReviewByAPerson", reviewByAPerson},
+	{"ReviewSubmissionByAPerson", reviewSubmissionByAPerson},
 	{"ReviewRulesCheckedAgainAtRelease", reviewRulesAtRelease},
 	{"ReviewPendingCountsPerCollection", reviewPendingCounts},
 	{"ReviewRacingDecisionsDecideOnce", reviewRacingDecisions},
@@ -276,6 +277,32 @@ func reviewByAPerson(t *testing.T, s store.Store) {
 	}
 	if v, err := store.VerifyLedger(ctx, s); err != nil || !v.OK {
 		t.Errorf("the ledger with a person's decisions does not verify: %+v, %v", v, err)
+	}
+}
+
+// reviewSubmissionByAPerson: what a person posts for a member into a reviewed collection is
+// recorded, while it waits, as that person's submission, and the chain covers the person.
+func reviewSubmissionByAPerson(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	coll := newCollection(t, s)
+	alice := store.Person{Issuer: "https://login.cert-eu.example", Subject: "alice", Name: "alice@cert-eu.example"}
+	o := indicator(indicatorID(1), "2026-01-01T00:00:00.000Z", 1)
+	plan := &store.StatusPlan{Status: store.Status{ID: "status-1", APIRoot: rootOf(t, s, coll), Submitter: "cert-eu", RequestTimestamp: time.Now()},
+		Details: []store.PlannedDetail{{Detail: store.StatusDetail{ID: o.ID}}}}
+	now := time.Now()
+	if err := s.Submit(ctx, store.Submission{Publication: store.Publication{CollectionID: coll, Member: "cert-eu", Person: alice,
+		Objects: []store.Object{o}, Status: plan}, At: now, Expires: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := s.Ledger(ctx, 0, 100)
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("ledger: %d entries, %v", len(entries), err)
+	}
+	if e := entries[len(entries)-1]; e.Kind != store.LedgerSubmit || e.Person != alice {
+		t.Errorf("the submission's ledger entry: kind %s, person %+v; want a submit naming %+v", e.Kind, e.Person, alice)
+	}
+	if v, err := store.VerifyLedger(ctx, s); err != nil || !v.OK {
+		t.Errorf("the ledger with a person's submission does not verify: %+v, %v", v, err)
 	}
 }
 
