@@ -350,6 +350,8 @@ func decodeRecord(kind store.ExportKind, raw json.RawMessage) (any, error) {
 		return decodeAs[store.LedgerEntry](raw)
 	case store.KindLedgerHead:
 		return decodeAs[store.LedgerHead](raw)
+	case store.KindPullDetail:
+		return decodeAs[store.PullDetail](raw)
 	case store.KindAudit:
 		return decodeAs[store.AuditEntry](raw)
 	case store.KindAuditHead:
