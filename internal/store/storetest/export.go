@@ -348,6 +348,15 @@ func portRefusesOutOfOrder(t *testing.T, s Porter) {
 	if err == nil {
 		t.Errorf("a grant record holding a member was accepted")
 	}
+	// Pull details name an entry of the imported ledger: none past its head.
+	if err := im.Add(t.Context(), store.KindLedgerHead, store.LedgerHead{Seq: 0, Hash: store.GenesisHash()}); err != nil {
+		t.Fatal(err)
+	}
+	err = im.Add(t.Context(), store.KindPullDetail, store.PullDetail{Seq: 1, At: time.Now(),
+		Items: []store.LedgerItem{{ID: "indicator--1", Version: time.Now()}}})
+	if !errors.Is(err, store.ErrImportOrder) {
+		t.Errorf("pull details of an entry past the ledger's head: got %v, want ErrImportOrder", err)
+	}
 }
 
 // portWhilePublishing exports while a member keeps publishing, imports the export, and checks that
@@ -453,6 +462,10 @@ func checkPullDetailsMoved(t *testing.T, from, to Porter) {
 		return es
 	}
 	old, moved := withDetails(from), withDetails(to)
+	var qe *store.QueryError
+	if _, err := to.PullDetailsAfter(t.Context(), 0, store.MaxLimit+1); !errors.As(err, &qe) {
+		t.Errorf("pull details read %d at a time: got %v, want a *QueryError", store.MaxLimit+1, err)
+	}
 	if len(old) != len(moved) {
 		t.Fatalf("the new ledger has %d entries, the old %d", len(moved), len(old))
 	}
