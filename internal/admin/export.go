@@ -78,7 +78,7 @@ type exclusive struct{ busy atomic.Bool }
 
 // Export writes the whole hub to w as an export file (see ExportMediaType): every partnership,
 // collection, member, grant, membership, token record, verification key, seed, object version,
-// origin, withdrawal, status, object held for review, ledger entry and audit entry, from the
+// origin, withdrawal, status, object held for review, ledger entry, pull detail and audit entry, from the
 // store's consistent view (store.Exporter), then records in the audit trail that the operator did.
 func (s *Service) Export(ctx context.Context, actor string, w io.Writer) (ExportResult, error) {
 	ex, ok := unwrapStore[store.Exporter](s.store)
@@ -350,6 +350,8 @@ func decodeRecord(kind store.ExportKind, raw json.RawMessage) (any, error) {
 		return decodeAs[store.LedgerEntry](raw)
 	case store.KindLedgerHead:
 		return decodeAs[store.LedgerHead](raw)
+	case store.KindPullDetail:
+		return decodeAs[store.PullDetail](raw)
 	case store.KindAudit:
 		return decodeAs[store.AuditEntry](raw)
 	case store.KindAuditHead:

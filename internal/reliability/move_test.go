@@ -103,6 +103,12 @@ func TestMoveSQLiteToMongoDB(t *testing.T) {
 	if objects < 3000 {
 		t.Fatalf("the export holds %d object versions, fewer than were published before it", objects)
 	}
+	// Partners' polls are compact pull entries whose ids are kept apart: the export carries them.
+	if n := exported.Manifest.Counts[store.KindPullDetail]; n == 0 {
+		t.Errorf("the export holds no pull details, although partners polled throughout the load")
+	} else {
+		t.Logf("export: %d pull details", n)
+	}
 
 	neu := startHub(t, "mongodb", hubOptions{mongoDB: "move-" + randomSuffix()})
 	started = time.Now()
@@ -196,6 +202,12 @@ func TestMoveSQLiteToMongoDB(t *testing.T) {
 	if len(versions.Versions) != 2 {
 		t.Errorf("versions of %s on the new hub: %v", versioned, versions.Versions)
 	}
+	// The value-search index came with them: the import indexed every version it stored, so a
+	// partner's search on the new hub finds what it found on the old, and not the withdrawn object.
+	oldHits, newHits := searchIDs(t, old, token["cncert-cc"], "moved.example"), searchIDs(t, neu, token["cncert-cc"], "moved.example")
+	if len(newHits) != 1 || newHits[0] != versioned || len(oldHits) != 1 || oldHits[0] != versioned {
+		t.Errorf("search for moved.example: the new hub finds %v, the old %v; want [%s]", newHits, oldHits, versioned)
+	}
 	answer := taxiiDo(t, neu, token["cert-eu"], http.MethodPost, coll+"objects/",
 		`{"objects":[`+indicatorJSON(gone, "2026-03-01T00:00:00.000Z")+`]}`, http.StatusAccepted)
 	var st struct {
@@ -212,6 +224,42 @@ func indicatorJSON(id, modified string) string {
 	return fmt.Sprintf(`{"type":"indicator","spec_version":"2.1","id":"%s","created":"2026-01-01T00:00:00.000Z",`+
 		`"modified":"%s","name":"Moved indicator","pattern":"[domain-name:value = 'moved.example']",`+
 		`"pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"}`, id, modified)
+}
+
+// searchIDs searches by value with a partner token, as the console does, and returns the ids found.
+func searchIDs(t *testing.T, h *hub, token, value string) []string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, h.URL()+"/x-taxiihub-search/?limit=10&value="+url.QueryEscape(value), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var answer struct {
+		Results []struct {
+			ID string `json:"id"`
+		} `json:"results"`
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("search %q on %s: %s: %s", value, h.URL(), resp.Status, body)
+	}
+	if err := json.Unmarshal(body, &answer); err != nil {
+		t.Fatalf("search %q: %v: %s", value, err, body)
+	}
+	ids := []string{}
+	for _, r := range answer.Results {
+		ids = append(ids, r.ID)
+	}
+	return ids
 }
 
 // taxiiDo sends a TAXII request with a partner token and checks the status.

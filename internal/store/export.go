@@ -32,6 +32,7 @@ const (
 	KindPending         ExportKind = "pending"
 	KindLedger          ExportKind = "ledger"
 	KindLedgerHead      ExportKind = "ledger_head"
+	KindPullDetail      ExportKind = "pull_detail"
 	KindAudit           ExportKind = "audit"
 	KindAuditHead       ExportKind = "audit_head"
 )
@@ -39,7 +40,18 @@ const (
 // ExportKinds lists every kind in export and import order.
 var ExportKinds = []ExportKind{KindAPIRoot, KindMember, KindCollection, KindMembership, KindGrant, KindToken,
 	KindVerificationKey, KindSeed, KindObject, KindOrigin, KindWithdrawal, KindStatus, KindPending, KindLedger,
-	KindLedgerHead, KindAudit, KindAuditHead}
+	KindLedgerHead, KindPullDetail, KindAudit, KindAuditHead}
+
+// PullDetail is the ids a compact pull entry served (see pulls.go), kept beside the ledger for the
+// transparency window: an export carries those still kept, so that "who pulled my object" answers
+// on the new hub as it did on the old one, and the new hub's sweep removes them when the window
+// passes, by the entry's time.
+type PullDetail struct {
+	// Seq is the compact pull entry's sequence number, At its time.
+	Seq   int64
+	At    time.Time
+	Items []LedgerItem
+}
 
 // ExportedCollection is a collection with the latest date added it ever assigned, which an import
 // keeps so that a date added is never handed out twice, also after the versions that had the
@@ -90,6 +102,9 @@ type ExportSource interface {
 	// StatusKeysAfter returns up to limit status keys, ordered by API root then id, after the one
 	// given (zero: from the first). A limit outside 1..MaxLimit is refused with a *QueryError.
 	StatusKeysAfter(ctx context.Context, after StatusKey, limit int) ([]StatusKey, error)
+	// PullDetailsAfter returns up to limit pull details, ordered by sequence number, of entries
+	// numbered above after. A limit outside 1..MaxLimit is refused with a *QueryError.
+	PullDetailsAfter(ctx context.Context, after int64, limit int) ([]PullDetail, error)
 }
 
 // ExportMark bounds what an export of a store that keeps serving writes reads: records added after
@@ -179,15 +194,15 @@ const exportPage = 1000
 // reading page by page so that memory holds one page, never the store. The values emitted are
 // APIRoot, Member, ExportedCollection, Membership, Grant, Token, VerificationKey, Seed,
 // ExportedObject, Origin, WithdrawnObject, Status, PendingObject, LedgerEntry, LedgerHead,
-// AuditEntry and AuditHead. With a bounded mark, only what the mark covers is emitted: versions up
-// to their collection's mark, ledger and audit entries up to their heads, origins, withdrawals and
-// held objects recorded by the mark's time, less the origins that publications committed after the
+// PullDetail, AuditEntry and AuditHead. With a bounded mark, only what the mark covers is emitted:
+// versions up to their collection's mark, ledger and audit entries (and pull details) up to their
+// heads, origins, withdrawals and held objects recorded by the mark's time, less the origins that publications committed after the
 // mark made (their dates added are past every collection's mark of the partnership, and the ledger
 // entries after the mark name them).
 func Export(ctx context.Context, src ExportSource, mark ExportMark, emit func(ExportKind, any) error) error {
 	e := exporter{src: src, mark: mark, emit: emit}
 	for _, step := range []func(context.Context) error{e.catalog, e.access, e.objects, e.origins, e.withdrawals,
-		e.statuses, e.pending, e.ledger, e.audit} {
+		e.statuses, e.pending, e.ledger, e.pullDetails, e.audit} {
 		if err := step(ctx); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
@@ -548,6 +563,32 @@ func (e *exporter) ledger(ctx context.Context) error {
 	return e.emit(KindLedgerHead, head)
 }
 
+// pullDetails emits the pull details still kept, of the entries within the ledger's head (the
+// mark's, on a bounded export): details of a pull after the mark would name an entry the export
+// does not hold.
+func (e *exporter) pullDetails(ctx context.Context) error {
+	head := e.mark.Ledger.Seq
+	var after int64
+	for {
+		page, err := e.src.PullDetailsAfter(ctx, after, exportPage)
+		if err != nil {
+			return err
+		}
+		for _, d := range page {
+			if e.mark.Bounded && d.Seq > head {
+				return nil
+			}
+			if err := e.emit(KindPullDetail, d); err != nil {
+				return err
+			}
+		}
+		if len(page) < exportPage {
+			return nil
+		}
+		after = page[len(page)-1].Seq
+	}
+}
+
 func (e *exporter) audit(ctx context.Context) error {
 	head := e.mark.Audit
 	if !e.mark.Bounded {
@@ -612,6 +653,9 @@ type ImportTarget interface {
 	// moves the head to the last. The entries must continue the ledger: the first's Seq one above
 	// the head, and its PrevHash the head's hash.
 	ImportLedger(ctx context.Context, es []LedgerEntry) error
+	// ImportPullDetails stores the pull details as given, each under its entry's sequence number
+	// and with its time. ErrConflict if one is there.
+	ImportPullDetails(ctx context.Context, ds []PullDetail) error
 	// ImportAudit does the same for the audit trail.
 	ImportAudit(ctx context.Context, es []AuditEntry) error
 	// ResetAuditForImport removes every audit entry and the head, and returns the entries removed,

@@ -54,6 +54,8 @@ type Import struct {
 	pendingBytes int
 	ledger       []LedgerEntry
 	ledgerItems  int
+	details      []PullDetail
+	detailItems  int
 	audit        []AuditEntry
 	// lastAdded holds each imported collection's latest date added, applied once its objects are in.
 	lastAdded []ExportedCollection
@@ -173,6 +175,18 @@ func (im *Import) add(ctx context.Context, kind ExportKind, v any) error {
 		})
 	case LedgerHead:
 		return im.check(kind, KindLedgerHead, v, func() error { im.LedgerHead = r; return nil })
+	case PullDetail:
+		return im.check(kind, KindPullDetail, v, func() error {
+			// Details name an entry of the imported ledger, whose head came before them; the entry's
+			// digest, which deep verification checks them against, is already in place.
+			if r.Seq < 1 || r.Seq > im.LedgerHead.Seq || len(r.Items) == 0 {
+				return fmt.Errorf("%w: pull details of entry %d, with %d ids, in a ledger of %d entries",
+					ErrImportOrder, r.Seq, len(r.Items), im.LedgerHead.Seq)
+			}
+			im.details = append(im.details, r)
+			im.detailItems += len(r.Items)
+			return im.flushIf(ctx, len(im.details) >= importBatchRecords || im.detailItems >= importBatchItems)
+		})
 	case AuditEntry:
 		return im.check(kind, KindAudit, v, func() error {
 			im.audit = append(im.audit, r)
@@ -224,6 +238,7 @@ func (im *Import) flush(ctx context.Context) error {
 		{len(im.withdrawals), func() error { return im.st.ImportWithdrawals(ctx, im.withdrawals) }, func() { im.withdrawals = im.withdrawals[:0] }},
 		{len(im.pending), func() error { return im.st.ImportPending(ctx, im.pending) }, func() { im.pending, im.pendingBytes = im.pending[:0], 0 }},
 		{len(im.ledger), func() error { return im.st.ImportLedger(ctx, im.ledger) }, func() { im.ledger, im.ledgerItems = im.ledger[:0], 0 }},
+		{len(im.details), func() error { return im.st.ImportPullDetails(ctx, im.details) }, func() { im.details, im.detailItems = im.details[:0], 0 }},
 		{len(im.audit), func() error { return im.st.ImportAudit(ctx, im.audit) }, func() { im.audit = im.audit[:0] }},
 	}
 	for _, s := range steps {

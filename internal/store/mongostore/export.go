@@ -34,8 +34,9 @@ var CollectionsExported = map[string][]store.ExportKind{
 	tokensName:           {store.KindToken},
 	verificationKeysName: {store.KindVerificationKey},
 	auditName:            {store.KindAudit},
-	// counters holds the audit and ledger heads (exported as such) and the record that origins were
-	// re-keyed, which the importing store made for itself when it opened.
+	// counters holds the audit and ledger heads (exported as such), the record that origins were
+	// re-keyed and the value index's done-marker, which the importing store made for itself when
+	// it opened (ImportObjects indexes what it imports, so the marker stays true).
 	countersName:    {store.KindAuditHead, store.KindLedgerHead},
 	membershipsName: {store.KindMembership},
 	originsName:     {store.KindOrigin},
@@ -46,6 +47,7 @@ var CollectionsExported = map[string][]store.ExportKind{
 	ledgerPendingName: nil,
 	seedsName:         {store.KindSeed},
 	reviewQueueName:   {store.KindPending},
+	pullDetailsName:   {store.KindPullDetail},
 }
 
 // CollectionNames lists the collections Open creates.
@@ -151,6 +153,10 @@ func (s *Store) ImportObjects(ctx context.Context, collectionID string, vs []sto
 		docs[i] = objectDoc{CollectionID: collectionID, ObjectID: v.ID, Version: v.Version.UnixMicro(),
 			SpecVersion: v.SpecVersion, Type: v.Type, DateAdded: v.DateAdded.UnixMicro(), SHA256: v.SHA256,
 			Content: v.Content, TLP: int(v.TLP), Withdrawn: v.Withdrawn}
+		if !v.Withdrawn {
+			// Indexed as a publication indexes it: objects.values is no export kind of its own.
+			docs[i].Values = s.valuesOf(v.Type, v.Content)
+		}
 		last = max(last, docs[i].DateAdded)
 	}
 	if err := insertAll(ctx, s.objects, docs); err != nil {
@@ -254,6 +260,40 @@ func (s *Store) ImportLedger(ctx context.Context, es []store.LedgerEntry) error 
 		bson.D{{Key: "$set", Value: bson.D{{Key: "seq", Value: head.Seq}, {Key: "hash", Value: head.Hash}}}},
 		options.UpdateOne().SetUpsert(true)); err != nil {
 		return importError("the ledger head", err)
+	}
+	return nil
+}
+
+// PullDetailsAfter returns up to limit pull details of entries numbered above after, in order.
+func (s *Store) PullDetailsAfter(ctx context.Context, after int64, limit int) ([]store.PullDetail, error) {
+	if limit < 1 || limit > store.MaxLimit {
+		return nil, fmt.Errorf("mongostore: pull details: %w",
+			&store.QueryError{Reason: fmt.Sprintf("limit %d is outside 1..%d", limit, store.MaxLimit)})
+	}
+	cur, err := s.pullDetails.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}}},
+		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("mongostore: pull details: %w", err)
+	}
+	var docs []pullDetailDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("mongostore: pull details: %w", err)
+	}
+	out := make([]store.PullDetail, len(docs))
+	for i, d := range docs {
+		out[i] = store.PullDetail{Seq: d.Seq, At: fromMicros(d.At), Items: ledgerBody{Items: d.Items}.entry().Items}
+	}
+	return out, nil
+}
+
+// ImportPullDetails inserts the pull details as they were kept.
+func (s *Store) ImportPullDetails(ctx context.Context, ds []store.PullDetail) error {
+	docs := make([]pullDetailDoc, len(ds))
+	for i, d := range ds {
+		docs[i] = pullDetailDoc{Seq: d.Seq, At: d.At.UnixMicro(), Items: ledgerBodyOf(store.LedgerEntry{Items: d.Items}).Items}
+	}
+	if err := insertAll(ctx, s.pullDetails, docs); err != nil {
+		return importError("pull details", err)
 	}
 	return nil
 }

@@ -12,16 +12,20 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"taxiihub/internal/policy"
 	"taxiihub/internal/store"
 	"taxiihub/internal/store/mongostore"
 	"taxiihub/internal/store/sqlitestore"
 	"taxiihub/internal/store/storetest"
 )
 
-func openMongoPorter(t *testing.T) storetest.Porter { return openStore(t, mongod.Database(t)) }
+// The port's stores index values as the hub's do, so that a search after the move is checked.
+func openMongoPorter(t *testing.T) storetest.Porter {
+	return openIndexed(t, mongod.Database(t), policy.IndexValues)
+}
 
 func openSQLitePorter(t *testing.T) storetest.Porter {
-	s, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), "hub.db"))
+	s, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), "hub.db"), sqlitestore.WithValueIndexer(policy.IndexValues))
 	if err != nil {
 		t.Fatal(err)
 	}

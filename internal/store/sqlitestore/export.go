@@ -39,8 +39,14 @@ var TablesExported = map[string][]store.ExportKind{
 	"ledger_head":       {store.KindLedgerHead},
 	"seeds":             {store.KindSeed},
 	"pending":           {store.KindPending},
+	"pull_details":      {store.KindPullDetail},
+	// object_values is the value-search index, derived from the versions' content by the store's
+	// indexer: ImportObjects writes the entries of every version it imports, as a publication
+	// does, and a store opened without an indexer has none to carry.
+	"object_values": nil,
 	// upgrades records schema upgrades Open made to this file's rows; the importing hub's store
-	// made its own when it opened, and imported rows are already in the current form.
+	// made its own when it opened, and imported rows are already in the current form (the
+	// value-index marker included: imported versions are indexed as they are written).
 	"upgrades": nil,
 	// sqlite_sequence is SQLite's own record of AUTOINCREMENT numbers, which the imported
 	// sequence numbers move.
@@ -140,11 +146,23 @@ func (s *Store) ImportObjects(ctx context.Context, collectionID string, vs []sto
 			return err
 		}
 		defer ins.Close()
+		// Imported versions get their value-search entries as published ones do, in the same
+		// transaction: the index's done-marker, which this store set when it opened, stays true.
+		index, err := s.prepareIndex(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer index.close()
 		for _, v := range vs {
 			added := v.DateAdded.UnixMicro()
 			if _, err := ins.ExecContext(ctx, collectionID, v.ID, v.Version.UnixMicro(), v.SpecVersion, v.Type, added,
 				v.SHA256, v.Content, int64(v.TLP), v.Withdrawn); err != nil {
 				return fmt.Errorf("%s at %s: %w", v.ID, v.DateAdded.Format(time.RFC3339Nano), err)
+			}
+			if !v.Withdrawn {
+				if err := index.add(ctx, collectionID, v.ID, v.Type, v.Content, v.Version.UnixMicro(), added, v.TLP); err != nil {
+					return err
+				}
 			}
 			last = max(last, added)
 		}
@@ -244,16 +262,8 @@ func (s *Store) ImportLedger(ctx context.Context, es []store.LedgerEntry) error 
 			if e.Seq != head.Seq+1 || !bytes.Equal(e.PrevHash, head.Hash) {
 				return fmt.Errorf("entry %d after head %d: %w", e.Seq, head.Seq, errDiscontinuous)
 			}
-			items, err := encodeItems(e.Items)
-			if err != nil {
+			if err := insertLedger(ctx, tx, e); err != nil {
 				return err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO ledger
-				(seq, at, kind, member_id, token_id, api_root, collection_id, endpoint, items, prev_hash, hash)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				e.Seq, e.At.UnixMicro(), string(e.Kind), e.Member, e.TokenID, e.APIRoot, e.Collection, e.Endpoint,
-				items, e.PrevHash, e.Hash); err != nil {
-				return fmt.Errorf("entry %d: %w", e.Seq, err)
 			}
 			head = store.LedgerHead{Seq: e.Seq, Hash: e.Hash}
 		}
@@ -263,6 +273,27 @@ func (s *Store) ImportLedger(ctx context.Context, es []store.LedgerEntry) error 
 	})
 	if err != nil {
 		return importError("ledger entries", err)
+	}
+	return nil
+}
+
+// ImportPullDetails inserts the pull details as they were kept.
+func (s *Store) ImportPullDetails(ctx context.Context, ds []store.PullDetail) error {
+	err := s.inWrite(ctx, func(tx *sql.Tx) error {
+		for _, d := range ds {
+			items, err := encodeItems(d.Items)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO pull_details (seq, at, items) VALUES (?, ?, ?)`,
+				d.Seq, d.At.UnixMicro(), items); err != nil {
+				return fmt.Errorf("entry %d: %w", d.Seq, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return importError("pull details", err)
 	}
 	return nil
 }

@@ -6,12 +6,15 @@ import (
 	"slices"
 	"testing"
 
+	"taxiihub/internal/policy"
 	"taxiihub/internal/store"
 	"taxiihub/internal/store/storetest"
 )
 
 func TestPort(t *testing.T) {
-	open := func(t *testing.T) storetest.Porter { return openTest(t, filepath.Join(t.TempDir(), "hub.db")) }
+	open := func(t *testing.T) storetest.Porter {
+		return openTest(t, filepath.Join(t.TempDir(), "hub.db"), WithValueIndexer(policy.IndexValues))
+	}
 	storetest.RunPort(t, open, open)
 }
 

@@ -104,13 +104,26 @@ func (s *Store) appendChained(ctx context.Context, tx *sql.Tx, e store.LedgerEnt
 		return e, fmt.Errorf("read ledger head: %w", err)
 	}
 	e = e.Chain(seq, hash, s.now())
+	if err := insertLedger(ctx, tx, e); err != nil {
+		return e, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_head (id, seq, hash) VALUES (1, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`, e.Seq, e.Hash); err != nil {
+		return e, fmt.Errorf("move ledger head: %w", err)
+	}
+	return e, nil
+}
+
+// insertLedger writes a chained entry, every field its hash commits to, as it is: appends and
+// imports write entries alike, so that an imported entry verifies as it did where it was appended.
+func insertLedger(ctx context.Context, tx *sql.Tx, e store.LedgerEntry) error {
 	items, err := encodeItems(e.Items)
 	if err != nil {
-		return e, fmt.Errorf("encode ledger items: %w", err)
+		return fmt.Errorf("encode ledger items: %w", err)
 	}
 	pulled, err := encodePulled(e.Pulled)
 	if err != nil {
-		return e, fmt.Errorf("encode a pull's summary: %w", err)
+		return fmt.Errorf("encode a pull's summary: %w", err)
 	}
 	// The number is given, not left to AUTOINCREMENT, because the hash commits to it.
 	if _, err := tx.ExecContext(ctx, `INSERT INTO ledger
@@ -118,13 +131,9 @@ func (s *Store) appendChained(ctx context.Context, tx *sql.Tx, e store.LedgerEnt
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.Seq, e.At.UnixMicro(), string(e.Kind), e.Member, e.TokenID, e.APIRoot, e.Collection, e.Endpoint,
 		items, e.PrevHash, e.Hash, pulled, encodePerson(e.Person)); err != nil {
-		return e, fmt.Errorf("append ledger entry %d: %w", e.Seq, err)
+		return fmt.Errorf("append ledger entry %d: %w", e.Seq, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_head (id, seq, hash) VALUES (1, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`, e.Seq, e.Hash); err != nil {
-		return e, fmt.Errorf("move ledger head: %w", err)
-	}
-	return e, nil
+	return nil
 }
 
 // RecordPull appends a pull entry, or a dry run's probe entry, to the ledger.
@@ -240,6 +249,39 @@ func (s *Store) PullDetails(ctx context.Context, seqs []int64) (map[int64][]stor
 			// Details that no longer decode were altered; they no longer match the entry's digest.
 			out[seq] = []store.LedgerItem{{ID: "undecodable: " + err.Error()}}
 		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: pull details: %w", err)
+	}
+	return out, nil
+}
+
+// PullDetailsAfter returns up to limit pull details of entries numbered above after, in order.
+func (s *Store) PullDetailsAfter(ctx context.Context, after int64, limit int) ([]store.PullDetail, error) {
+	if err := limitError(limit); err != nil {
+		return nil, fmt.Errorf("sqlitestore: pull details: %w", err)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT seq, at, items FROM pull_details WHERE seq > ? ORDER BY seq LIMIT ?`,
+		after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: pull details: %w", err)
+	}
+	defer rows.Close()
+	var out []store.PullDetail
+	for rows.Next() {
+		var (
+			d     store.PullDetail
+			at    int64
+			items string
+		)
+		if err := rows.Scan(&d.Seq, &at, &items); err != nil {
+			return nil, fmt.Errorf("sqlitestore: pull details: %w", err)
+		}
+		d.At = fromMicros(at)
+		if d.Items, err = decodeItems(items); err != nil {
+			return nil, fmt.Errorf("sqlitestore: pull details of entry %d: %w", d.Seq, err)
+		}
+		out = append(out, d)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlitestore: pull details: %w", err)

@@ -45,8 +45,10 @@ func ExportAll(t *testing.T, s store.Exporter) []ExportedRecord {
 
 // RunPort moves a populated store from one backend to another (or to another store of the same
 // backend) through Export and Import, and checks that the copy holds the same records, that its
-// ledger and audit trail verify, that objects come back byte for byte, and that a cursor from the
-// old store goes on where it stopped on the new one.
+// ledger and audit trail verify, that objects come back byte for byte, that a cursor from the
+// old store goes on where it stopped on the new one, that the pull details still answer, and that
+// a value search finds imported objects. Both open functions must give stores opened with the
+// hub's value indexer (policy.IndexValues), as the hub opens them.
 func RunPort(t *testing.T, from, to OpenPorter) {
 	t.Run("RoundTrip", func(t *testing.T) { portRoundTrip(t, from(t), to(t)) })
 	t.Run("WhilePublishing", func(t *testing.T) { portWhilePublishing(t, from(t), to(t)) })
@@ -57,6 +59,12 @@ func RunPort(t *testing.T, from, to OpenPorter) {
 // portFixture is what populate wrote and the checks compare against.
 type portFixture struct {
 	collection string
+	root       string
+	// now is when the fixture was made; the old status's request came two days before.
+	now time.Time
+	// found is an object of collection whose pattern names found.example-value, and gone one
+	// withdrawn, whose value no search finds.
+	found, gone store.Object
 	// deleted is the collection whose last version was deleted: its latest date added is past
 	// every version it still holds.
 	deleted string
@@ -76,9 +84,11 @@ func populate(t *testing.T, s store.Store, bulk bool) portFixture {
 		}
 	}
 	must("create root", s.CreateAPIRoot(ctx, store.APIRoot{Slug: root, Title: "Port", Description: "moved",
-		Policy: store.PartnershipPolicy{Jurisdictions: []string{"EU", "JP"}}}))
+		Policy: store.PartnershipPolicy{Jurisdictions: []string{"EU", "JP"}, Reviewers: []string{"cert-eu"}}}))
 	must("create member", s.CreateMember(ctx, store.Member{ID: "cert-eu", Name: "CERT-EU", Jurisdiction: "EU", Contact: "soc@example.eu"}))
-	must("create member", s.CreateMember(ctx, store.Member{ID: "jpcert", Name: "JPCERT/CC", Jurisdiction: "JP"}))
+	must("create member", s.CreateMember(ctx, store.Member{ID: "jpcert", Name: "JPCERT/CC", Jurisdiction: "JP",
+		IdentityProvider: &store.IdentityProvider{Issuer: "https://login.jpcert.example", ClientID: "taxiihub",
+			ClientSecretEnv: "JPCERT_OIDC_SECRET", RolesClaim: "taxiihub_roles"}}))
 	coll := newCollectionIn(t, s, root)
 	deleted := newCollectionIn(t, s, root)
 	members := store.Collection{ID: newUUID(), APIRoot: root, Title: "Members", Members: true}
@@ -112,6 +122,19 @@ func populate(t *testing.T, s store.Store, bulk bool) portFixture {
 	}
 	must("pull", s.RecordPull(ctx, store.LedgerEntry{Kind: store.LedgerPull, Member: "jpcert", TokenID: "tok-jp", APIRoot: root,
 		Collection: coll, Endpoint: "objects", Items: []store.LedgerItem{{ID: objs[2].ID, Version: objs[2].Version}}}))
+	// A page pulled by a person signed in to the console: a compact entry attributed to the person,
+	// with the range of dates added it covered, and its ids in the pull details.
+	page, err := s.Objects(ctx, coll, store.Query{Limit: 4})
+	if err != nil || len(page.Records) != 4 {
+		t.Fatalf("read a page to pull: %d records, %v", len(page.Records), err)
+	}
+	pulled := store.LedgerEntry{Kind: store.LedgerPull, Member: "jpcert", TokenID: "tok-jp", APIRoot: root, Collection: coll,
+		Endpoint: "objects", Person: store.Person{Issuer: "https://login.jpcert.example", Subject: "u-17", Name: "analyst@jpcert.example"},
+		Pulled: &store.PullSummary{FirstAdded: page.Records[0].DateAdded, LastAdded: page.Records[3].DateAdded}}
+	for _, r := range page.Records {
+		pulled.Items = append(pulled.Items, store.LedgerItem{ID: r.ID, Version: r.Version})
+	}
+	must("pull by a person", s.RecordPull(ctx, pulled))
 	mustPublish(t, s, store.Publication{CollectionID: deleted, Member: "cert-eu", TokenID: "tok-eu", Objects: objs[30:35]})
 	if _, err := s.Delete(ctx, store.Deletion{CollectionID: deleted, ObjectID: objs[34].ID, Member: "cert-eu", TokenID: "tok-eu",
 		Filter: store.VersionFilter{}}); err != nil {
@@ -133,15 +156,26 @@ func populate(t *testing.T, s store.Store, bulk bool) portFixture {
 		}
 		mustPublish(t, s, store.Publication{CollectionID: bulkColl, Member: "jpcert", TokenID: "tok-jp", Objects: batch})
 	}
+	// A collection whose retention removed its oldest version: a purge entry in the ledger.
+	retained := store.Collection{ID: newUUID(), APIRoot: root, Title: "Retained", Policy: store.CollectionPolicy{Retention: 48 * time.Hour}}
+	must("create retained collection", s.CreateCollection(ctx, retained))
+	kept := mustPublish(t, s, store.Publication{CollectionID: retained.ID, Member: "cert-eu", TokenID: "tok-eu", Objects: objs[37:40]})
+	if res, err := s.Purge(ctx, store.Purge{CollectionID: retained.ID, Before: kept[1].DateAdded, Limit: 10, By: store.RetentionSweeper}); err != nil || res.Purged != 1 {
+		t.Fatalf("purge: %+v, %v", res, err)
+	}
 	submit(t, s, coll, "jpcert", "status-held", time.Hour, objs[35:37]...)
 	must("status", s.SaveStatus(ctx, store.Status{ID: "status-1", APIRoot: root, Submitter: "cert-eu", RequestTimestamp: now,
 		Successes: []store.StatusDetail{{ID: objs[0].ID, Version: "2026-01-01T00:00:00.000Z", Message: "added"}},
 		Failures:  []store.StatusDetail{{ID: "bad--1", Message: "rejected"}}}))
+	// A status whose request came two days ago: past a day's status retention, so that the sweep on
+	// the new hub removes it by the request time the move kept.
+	must("old status", s.SaveStatus(ctx, store.Status{ID: "status-old", APIRoot: root, Submitter: "cert-eu",
+		RequestTimestamp: now.Add(-48 * time.Hour), Successes: []store.StatusDetail{{ID: objs[3].ID, Message: "added"}}}))
 	for i := range 3 {
 		must("audit", s.AppendAudit(ctx, store.AuditEntry{At: now, Actor: "alice", Action: "member.add",
 			Target: fmt.Sprintf("member m%d", i), Detail: "d", Before: "", After: "{}"}))
 	}
-	return portFixture{collection: coll, deleted: deleted}
+	return portFixture{collection: coll, root: root, now: now, deleted: deleted, found: objs[5], gone: objs[1]}
 }
 
 func btoi(b bool) int {
@@ -251,6 +285,10 @@ func portRoundTrip(t *testing.T, from, to Porter) {
 	if d, err := store.VerifyDeep(ctx, to, store.DeepOptions{}); err != nil || !d.OK {
 		t.Errorf("the imported store does not verify deep: %+v, %v", d, err)
 	}
+	checkFixtureExported(t, exported)
+	checkPullDetailsMoved(t, from, to)
+	checkSearchMoved(t, from, to, fx)
+	checkStatusRetentionMoved(t, to, fx)
 
 	// A poller that read the first page on the old store goes on, with its cursor, on the new one.
 	first, err := from.Objects(ctx, fx.collection, store.Query{Limit: 7})
@@ -310,6 +348,15 @@ func portRefusesOutOfOrder(t *testing.T, s Porter) {
 	if err == nil {
 		t.Errorf("a grant record holding a member was accepted")
 	}
+	// Pull details name an entry of the imported ledger: none past its head.
+	if err := im.Add(t.Context(), store.KindLedgerHead, store.LedgerHead{Seq: 0, Hash: store.GenesisHash()}); err != nil {
+		t.Fatal(err)
+	}
+	err = im.Add(t.Context(), store.KindPullDetail, store.PullDetail{Seq: 1, At: time.Now(),
+		Items: []store.LedgerItem{{ID: "indicator--1", Version: time.Now()}}})
+	if !errors.Is(err, store.ErrImportOrder) {
+		t.Errorf("pull details of an entry past the ledger's head: got %v, want ErrImportOrder", err)
+	}
 }
 
 // portWhilePublishing exports while a member keeps publishing, imports the export, and checks that
@@ -357,5 +404,122 @@ func portWhilePublishing(t *testing.T, from, to Porter) {
 	// that reads no snapshot (see store.Export).
 	if !d.OK {
 		t.Errorf("an export taken while %d objects were published does not verify deep once imported: %+v", published, d)
+	}
+}
+
+// checkFixtureExported fails when the export lacks what populate made for the features a move must
+// carry, so that the comparison of records after the import is not vacuous for them.
+func checkFixtureExported(t *testing.T, recs []ExportedRecord) {
+	t.Helper()
+	var reviewers, provider, retention, compact, person, purge, details, statuses int
+	for _, r := range recs {
+		switch v := r.Value.(type) {
+		case store.APIRoot:
+			reviewers += btoi(len(v.Policy.Reviewers) > 0)
+		case store.Member:
+			provider += btoi(v.IdentityProvider != nil && v.IdentityProvider.Issuer != "")
+		case store.ExportedCollection:
+			retention += btoi(v.Policy.Retention > 0)
+		case store.LedgerEntry:
+			compact += btoi(v.Pulled != nil && v.Pulled.Count > 0 && len(v.Items) == 0)
+			person += btoi(!v.Person.IsZero())
+			purge += btoi(v.Kind == store.LedgerPurge)
+		case store.PullDetail:
+			details += btoi(len(v.Items) > 0)
+		case store.Status:
+			statuses += btoi(!v.RequestTimestamp.IsZero())
+		}
+	}
+	for _, c := range []struct {
+		what      string
+		got, want int
+	}{
+		{"partnerships with reviewers", reviewers, 1}, {"members with an identity provider", provider, 1},
+		{"collections with a retention", retention, 1}, {"compact pull entries", compact, 2},
+		{"entries attributed to a person", person, 1}, {"purge entries", purge, 1},
+		{"pull details", details, 2}, {"statuses with a request time", statuses, 3},
+	} {
+		if c.got != c.want {
+			t.Errorf("the export holds %d %s, want %d", c.got, c.what, c.want)
+		}
+	}
+}
+
+// checkPullDetailsMoved reads both ledgers with their pull details: every compact pull entry of
+// the new store gets back the ids it served, matching the digest its hash commits to, as on the old.
+func checkPullDetailsMoved(t *testing.T, from, to Porter) {
+	t.Helper()
+	withDetails := func(s Porter) []store.LedgerEntry {
+		t.Helper()
+		es, err := s.Ledger(t.Context(), 0, store.MaxLimit)
+		if err != nil {
+			t.Fatalf("read the ledger: %v", err)
+		}
+		mismatched, err := store.WithPullDetails(t.Context(), s, es)
+		if err != nil || len(mismatched) > 0 {
+			t.Fatalf("pull details: %v mismatched, %v", mismatched, err)
+		}
+		return es
+	}
+	old, moved := withDetails(from), withDetails(to)
+	var qe *store.QueryError
+	if _, err := to.PullDetailsAfter(t.Context(), 0, store.MaxLimit+1); !errors.As(err, &qe) {
+		t.Errorf("pull details read %d at a time: got %v, want a *QueryError", store.MaxLimit+1, err)
+	}
+	if len(old) != len(moved) {
+		t.Fatalf("the new ledger has %d entries, the old %d", len(moved), len(old))
+	}
+	for i, e := range moved {
+		if e.Pulled == nil {
+			continue
+		}
+		if len(e.Items) != e.Pulled.Count || !slices.EqualFunc(e.Items, old[i].Items, func(a, b store.LedgerItem) bool {
+			return a.ID == b.ID && a.Version.Equal(b.Version)
+		}) {
+			t.Errorf("pull %d: the new store gives back %d ids (%v), the old %d; the entry counts %d",
+				e.Seq, len(e.Items), e.Items, len(old[i].Items), e.Pulled.Count)
+		}
+	}
+}
+
+// checkSearchMoved searches both stores for a value an imported object names and one only a
+// withdrawn object named: the new store answers as the old.
+func checkSearchMoved(t *testing.T, from, to Porter, fx portFixture) {
+	t.Helper()
+	value := func(o store.Object) string {
+		var v struct{ Pattern string }
+		if err := json.Unmarshal(o.Content, &v); err != nil {
+			t.Fatal(err)
+		}
+		// The fixture's patterns are [domain-name:value = '<value>'].
+		_, after, _ := strings.Cut(v.Pattern, "'")
+		val, _, _ := strings.Cut(after, "'")
+		return val
+	}
+	for _, c := range []struct {
+		value string
+		want  []string
+	}{{value(fx.found), []string{fx.found.ID}}, {value(fx.gone), []string{}}} {
+		old := hitIDs(search(t, from, c.value, 10, scope(fx.collection)))
+		moved := hitIDs(search(t, to, c.value, 10, scope(fx.collection)))
+		if !slices.Equal(old, c.want) || !slices.Equal(moved, c.want) {
+			t.Errorf("search %q: the new store finds %v, the old %v; want %v", c.value, moved, old, c.want)
+		}
+	}
+}
+
+// checkStatusRetentionMoved purges statuses older than a day on the new store: the one whose request
+// came two days ago goes, by the request time the move kept, and the others stay.
+func checkStatusRetentionMoved(t *testing.T, to Porter, fx portFixture) {
+	t.Helper()
+	n, err := to.PurgeStatuses(t.Context(), fx.now.Add(-24*time.Hour), 10)
+	if err != nil || n != 1 {
+		t.Errorf("status retention on the new store removed %d statuses, %v; want the one two days old", n, err)
+	}
+	if _, err := to.Status(t.Context(), fx.root, "status-old"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the status two days old after the sweep: %v, want ErrNotFound", err)
+	}
+	if _, err := to.Status(t.Context(), fx.root, "status-1"); err != nil {
+		t.Errorf("the recent status after the sweep: %v", err)
 	}
 }
