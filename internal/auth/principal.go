@@ -23,6 +23,10 @@ type Principal struct {
 	// Reviewer reports that the token may release or reject objects held for review, as recorded
 	// with the token in the store (store.Token.Reviewer), not as the token claims.
 	Reviewer bool
+	// MemberAdmin reports that the caller may see the member's own administration (its token
+	// records): a console session of a member admin, or of a partner token, which speaks for its
+	// member as a whole. Machines on the TAXII API never are.
+	MemberAdmin bool
 	// Person is who acted for the member, when a person signed in to the console did; zero for a
 	// machine presenting a token. The ledger records it beside the member.
 	Person store.Person

@@ -31,6 +31,7 @@ type Store interface {
 	Membership(ctx context.Context, memberID, root string) (store.Membership, error)
 	Grants(ctx context.Context, memberID string) ([]store.Grant, error)
 	Token(ctx context.Context, id string) (store.Token, error)
+	Tokens(ctx context.Context) ([]store.Token, error)
 	Memberships(ctx context.Context, root string) ([]store.Membership, error)
 
 	Objects(ctx context.Context, collectionID string, q store.Query) (store.Page, error)
