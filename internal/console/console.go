@@ -647,12 +647,16 @@ func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, session)) 
 // principal is the partner the session acts as, with its grants as they are now.
 func (c *Console) principal(r *http.Request, sess session) (auth.Principal, error) {
 	if sess.tokenID != "" {
-		return c.auth.ResumePartner(r.Context(), sess.tokenID, c.now())
+		p, err := c.auth.ResumePartner(r.Context(), sess.tokenID, c.now())
+		// A partner token speaks for its member as a whole, its member admin included.
+		p.MemberAdmin = sess.roles.memberAdmin
+		return p, err
 	}
 	p, err := c.auth.Member(r.Context(), sess.member, sess.person)
 	// A person's roles come from their member's identity provider, trusted for its own people: the
 	// reviewer role is to the review use case what a reviewer token's record is.
 	p.Reviewer = sess.roles.reviewer
+	p.MemberAdmin = sess.roles.memberAdmin
 	return p, err
 }
 

@@ -40,6 +40,7 @@ func (c *Console) partnerRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET "+Prefix+"partnerships/{root}/pulls", c.signedIn(c.pulls))
 	m.HandleFunc("GET "+Prefix+"partnerships/{root}/publications", c.signedIn(c.publications))
 	m.HandleFunc("GET "+Prefix+"search", c.signedIn(c.search))
+	m.HandleFunc("GET "+Prefix+"member/tokens", c.signedIn(c.memberTokens))
 	m.HandleFunc("GET "+Prefix+"review", c.signedIn(c.reviewQueue))
 	m.HandleFunc("GET "+Prefix+"review/{root}/{status}", c.signedIn(c.reviewRequest))
 	m.HandleFunc("POST "+Prefix+"review/{root}/{status}", c.signedIn(c.decide))
@@ -677,4 +678,25 @@ func (c *Console) publications(w http.ResponseWriter, r *http.Request, sess sess
 		v.Publications = append(v.Publications, pv)
 	}
 	c.render(w, http.StatusOK, "publications", c.page(sess, "Our publications in "+v.Root, v))
+}
+
+type memberTokensView struct {
+	SoonDays int
+	Tokens   []sharing.MemberToken
+}
+
+// memberTokens shows a member admin its member's token records; the use case decides who may.
+func (c *Console) memberTokens(w http.ResponseWriter, r *http.Request, sess session) {
+	p, err := c.principal(r, sess)
+	if err != nil {
+		c.failWith(w, r, err)
+		return
+	}
+	list, err := c.sharing.MemberTokens(r.Context(), p)
+	if err != nil {
+		c.failWith(w, r, err)
+		return
+	}
+	v := memberTokensView{SoonDays: int(sharing.TokenExpiringSoon / (24 * time.Hour)), Tokens: list}
+	c.render(w, http.StatusOK, "member-tokens", c.page(sess, "Our tokens", v))
 }
