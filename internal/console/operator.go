@@ -23,6 +23,8 @@ const (
 func (c *Console) operatorRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET "+Prefix+"{$}", c.signedIn(c.partnerships))
 	m.HandleFunc("POST "+Prefix+"partnerships/{root}/collections/{coll}/ceiling", c.signedIn(c.setCeiling))
+	m.HandleFunc("POST "+Prefix+"partnerships/{root}/policy", c.signedIn(c.changePolicy))
+	m.HandleFunc("POST "+Prefix+"partnerships/{root}/collections/{coll}/policy", c.signedIn(c.changePolicy))
 	m.HandleFunc("GET "+Prefix+"tokens", c.signedIn(c.tokens))
 	m.HandleFunc("POST "+Prefix+"tokens/{id}/revoke", c.signedIn(c.revoke))
 	m.HandleFunc("POST "+Prefix+"tokens", c.signedIn(c.issue))
@@ -222,4 +224,62 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request, sess session) {
 		}
 	}
 	c.render(w, http.StatusOK, "audit", c.page(sess, "Audit trail", v))
+}
+
+// changePolicy changes any rule of a partnership, or of one of its collections, by a JSON merge
+// patch as the admin API takes it ({"tlp_max":"green","review":null}). The admin use case decides
+// what the patch may name and whether it weakens a rule; a weakening is done only once the operator
+// confirms it on the page that names it, as with the TLP ceiling.
+func (c *Console) changePolicy(w http.ResponseWriter, r *http.Request, sess session) {
+	slug, ref := r.PathValue("root"), r.PathValue("coll")
+	raw := strings.TrimSpace(r.PostFormValue("patch"))
+	var patch admin.Patch
+	if err := json.Unmarshal([]byte(raw), &patch); err != nil || len(patch) == 0 {
+		c.fail(w, r, http.StatusBadRequest, `The change must be a JSON object naming the rules to change, such as {"tlp_max":"green"}; null removes a rule.`)
+		return
+	}
+	confirmed := r.PostFormValue("confirm_weaken") == "yes"
+	var before, after any
+	var err error
+	what := "Rules of " + slug
+	if ref == "" {
+		var d admin.PartnershipDetail
+		if d, err = c.admin.Partnership(r.Context(), slug); err != nil {
+			c.failWith(w, r, err)
+			return
+		}
+		before = d.Policy
+		var p admin.Partnership
+		p, err = c.admin.PatchPartnershipPolicy(r.Context(), sess.actor(), slug, patch, confirmed)
+		after = p.Policy
+	} else {
+		what = "Rules of " + slug + "/" + ref
+		colls, lerr := c.admin.Collections(r.Context(), slug)
+		if lerr != nil {
+			c.failWith(w, r, lerr)
+			return
+		}
+		for _, col := range colls {
+			if col.ID == ref || col.Alias == ref {
+				before = col.Policy
+			}
+		}
+		var col admin.Collection
+		col, err = c.admin.PatchCollectionPolicy(r.Context(), sess.actor(), slug, ref, patch, confirmed)
+		after = col.Policy
+	}
+	v := changeView{What: what, Before: string(mustJSON(before)), After: string(mustJSON(after))}
+	var ae *admin.Error
+	if err != nil && errors.As(err, &ae) && ae.Kind == admin.Weakens {
+		v.After = ""
+		v.Confirm = &confirmView{Action: r.URL.Path, Field: "patch", Value: raw, Problems: ae.Problems}
+		c.render(w, http.StatusConflict, "change", c.page(sess, "Confirm a weaker rule", v))
+		return
+	}
+	if err != nil {
+		c.failWith(w, r, err)
+		return
+	}
+	c.log.InfoContext(r.Context(), "console: policy changed", "actor", sess.actor(), "partnership", slug, "collection", ref, "rules", patch.Keys())
+	c.render(w, http.StatusOK, "change", c.page(sess, "Rule changed", v))
 }
