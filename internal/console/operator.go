@@ -30,6 +30,7 @@ func (c *Console) operatorRoutes(m *http.ServeMux) {
 	m.HandleFunc("POST "+Prefix+"tokens", c.signedIn(c.issue))
 	m.HandleFunc("GET "+Prefix+"ledger", c.signedIn(c.ledger))
 	m.HandleFunc("GET "+Prefix+"audit", c.signedIn(c.audit))
+	m.HandleFunc("GET "+Prefix+"health", c.signedIn(c.health))
 }
 
 type opPartnership struct {
@@ -282,4 +283,15 @@ func (c *Console) changePolicy(w http.ResponseWriter, r *http.Request, sess sess
 	}
 	c.log.InfoContext(r.Context(), "console: policy changed", "actor", sess.actor(), "partnership", slug, "collection", ref, "rules", patch.Keys())
 	c.render(w, http.StatusOK, "change", c.page(sess, "Rule changed", v))
+}
+
+// health shows the hub's state: the store's answer, the ledger's and audit trail's heads, and the
+// tokens about to expire, as the admin use case reads them.
+func (c *Console) health(w http.ResponseWriter, r *http.Request, sess session) {
+	h := c.admin.Health(r.Context())
+	status := http.StatusOK
+	if !h.StoreReachable {
+		status = http.StatusServiceUnavailable
+	}
+	c.render(w, status, "health", c.page(sess, "Health", h))
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -79,5 +80,40 @@ func TestConsoleOperatorChangesAnyRule(t *testing.T) {
 	}
 	if _, home := ops.do(http.MethodGet, "/console/", nil, nil); strings.Contains(home, "TLPMax:red") {
 		t.Error("a refused patch changed the ceiling")
+	}
+}
+
+// TestConsoleOperatorHealth checks the operators' health page against a hub process: the node is
+// ready and its store answers, the ledger's head is shown, the audit trail's head is shown and moves
+// when an operator acts, and a token issued for one day is listed among those expiring soon while the
+// seed's 90-day tokens are not.
+func TestConsoleOperatorHealth(t *testing.T) {
+	ops, home := signInOperator(t)
+	if !strings.Contains(home, `<a href="/console/health">Health</a>`) {
+		t.Errorf("the operators' navigation has no health page")
+	}
+	resp, page := ops.do(http.MethodGet, "/console/health", nil, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `<th scope="row">Ready</th><td>yes</td>`) ||
+		!strings.Contains(page, "reachable, answered in") || !strings.Contains(page, `<th scope="row">Ledger head</th>`) || strings.Contains(page, "Not ready") {
+		t.Fatalf("health of a hub that serves: %s\n%s", resp.Status, page)
+	}
+	auditHead := regexp.MustCompile(`Audit trail head</th><td><code>([^<]+)</code>`).FindStringSubmatch(page)
+	if auditHead == nil {
+		t.Errorf("no audit trail head although the seed was recorded:\n%s", page)
+	}
+	if strings.Contains(page, " of frontex, expires") {
+		t.Errorf("a 90-day token is listed as expiring soon:\n%s", page)
+	}
+	_, tokensPage := ops.do(http.MethodGet, "/console/tokens", nil, nil)
+	issue := url.Values{"csrf": {ops.csrf(tokensPage)}, "member": {"frontex"}, "ttl": {"1d"}}
+	if resp, _ := ops.do(http.MethodPost, "/console/tokens", issue, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("issue a one-day token: %s", resp.Status)
+	}
+	_, page = ops.do(http.MethodGet, "/console/health", nil, nil)
+	if !regexp.MustCompile(`<li><code>[0-9a-f]+</code> \(partner\) of frontex, expires `).MatchString(page) {
+		t.Errorf("the one-day token is not listed as expiring soon:\n%s", page)
+	}
+	if again := regexp.MustCompile(`Audit trail head</th><td><code>([^<]+)</code>`).FindStringSubmatch(page); again == nil || auditHead == nil || again[1] == auditHead[1] {
+		t.Errorf("the audit trail head did not move with the token issued: %v then %v", auditHead, again)
 	}
 }
