@@ -608,7 +608,10 @@ func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, session)) 
 			if c.operators() {
 				_, err = c.auth.ResumeOperator(r.Context(), sess.tokenID, c.now())
 			} else {
-				_, err = c.auth.ResumePartner(r.Context(), sess.tokenID, c.now())
+				var p auth.Principal
+				p, err = c.auth.ResumePartner(r.Context(), sess.tokenID, c.now())
+				// Kept for principal, so that a page reads the token's record once, not twice.
+				r = r.WithContext(context.WithValue(r.Context(), resumedPartner{}, p))
 			}
 			var ce *auth.CredentialError
 			if errors.As(err, &ce) {
@@ -644,10 +647,31 @@ func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, session)) 
 	}
 }
 
+// asPartner wraps a partners' page that acts as the session's partner: the principal is resolved
+// once, here, instead of at the top of every such page.
+func (c *Console) asPartner(h func(http.ResponseWriter, *http.Request, session, auth.Principal)) func(http.ResponseWriter, *http.Request, session) {
+	return func(w http.ResponseWriter, r *http.Request, sess session) {
+		p, err := c.principal(r, sess)
+		if err != nil {
+			c.failWith(w, r, err)
+			return
+		}
+		h(w, r, sess, p)
+	}
+}
+
+// resumedPartner keys the partner signedIn resumed from the session's token in its request's
+// context.
+type resumedPartner struct{}
+
 // principal is the partner the session acts as, with its grants as they are now.
 func (c *Console) principal(r *http.Request, sess session) (auth.Principal, error) {
 	if sess.tokenID != "" {
-		p, err := c.auth.ResumePartner(r.Context(), sess.tokenID, c.now())
+		p, resumed := r.Context().Value(resumedPartner{}).(auth.Principal)
+		var err error
+		if !resumed {
+			p, err = c.auth.ResumePartner(r.Context(), sess.tokenID, c.now())
+		}
 		// A partner token speaks for its member as a whole, its member admin included.
 		p.MemberAdmin = sess.roles.memberAdmin
 		return p, err

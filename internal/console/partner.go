@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"taxiihub/internal/auth"
 	"taxiihub/internal/convert"
 	"taxiihub/internal/identity"
 	"taxiihub/internal/sharing"
@@ -29,7 +30,7 @@ const (
 )
 
 func (c *Console) partnerRoutes(m *http.ServeMux) {
-	m.HandleFunc("GET "+Prefix+"{$}", c.signedIn(c.home))
+	m.HandleFunc("GET "+Prefix+"{$}", c.signedIn(c.asPartner(c.home)))
 	m.HandleFunc("GET "+Prefix+"collections/{root}/{coll}/{$}", c.signedIn(c.browse))
 	m.HandleFunc("GET "+Prefix+"collections/{root}/{coll}/export", c.signedIn(c.export))
 	m.HandleFunc("GET "+Prefix+"collections/{root}/{coll}/objects/{id}", c.signedIn(c.object))
@@ -38,12 +39,12 @@ func (c *Console) partnerRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET "+Prefix+"collections/{root}/{coll}/publish", c.signedIn(c.publishForm))
 	m.HandleFunc("POST "+Prefix+"collections/{root}/{coll}/publish", c.signedIn(c.publish))
 	m.HandleFunc("GET "+Prefix+"partnerships/{root}/pulls", c.signedIn(c.pulls))
-	m.HandleFunc("GET "+Prefix+"partnerships/{root}/publications", c.signedIn(c.publications))
+	m.HandleFunc("GET "+Prefix+"partnerships/{root}/publications", c.signedIn(c.asPartner(c.publications)))
 	m.HandleFunc("GET "+Prefix+"search", c.signedIn(c.search))
-	m.HandleFunc("GET "+Prefix+"member/tokens", c.signedIn(c.memberTokens))
-	m.HandleFunc("GET "+Prefix+"review", c.signedIn(c.reviewQueue))
-	m.HandleFunc("GET "+Prefix+"review/{root}/{status}", c.signedIn(c.reviewRequest))
-	m.HandleFunc("POST "+Prefix+"review/{root}/{status}", c.signedIn(c.decide))
+	m.HandleFunc("GET "+Prefix+"member/tokens", c.signedIn(c.asPartner(c.memberTokens)))
+	m.HandleFunc("GET "+Prefix+"review", c.signedIn(c.asPartner(c.reviewQueue)))
+	m.HandleFunc("GET "+Prefix+"review/{root}/{status}", c.signedIn(c.asPartner(c.reviewRequest)))
+	m.HandleFunc("POST "+Prefix+"review/{root}/{status}", c.signedIn(c.asPartner(c.decide)))
 }
 
 // collectionView is a collection as the home page shows it: its rules in plain words.
@@ -59,12 +60,7 @@ type partnershipView struct {
 	Collections              []collectionView
 }
 
-func (c *Console) home(w http.ResponseWriter, r *http.Request, sess session) {
-	p, err := c.principal(r, sess)
-	if err != nil {
-		c.failWith(w, r, err)
-		return
-	}
+func (c *Console) home(w http.ResponseWriter, r *http.Request, sess session, p auth.Principal) {
 	roots, err := c.sharing.Roots(r.Context(), p)
 	if err != nil {
 		c.failWith(w, r, err)
@@ -654,12 +650,7 @@ type publicationsView struct {
 
 // publications shows what the member published in a partnership, newest first: where, when, by
 // whom, and what became of each object.
-func (c *Console) publications(w http.ResponseWriter, r *http.Request, sess session) {
-	p, err := c.principal(r, sess)
-	if err != nil {
-		c.failWith(w, r, err)
-		return
-	}
+func (c *Console) publications(w http.ResponseWriter, r *http.Request, sess session, p auth.Principal) {
 	entries, err := c.sharing.Publications(r.Context(), p, r.PathValue("root"), pullsPage)
 	if err != nil {
 		c.failWith(w, r, err)
@@ -686,12 +677,7 @@ type memberTokensView struct {
 }
 
 // memberTokens shows a member admin its member's token records; the use case decides who may.
-func (c *Console) memberTokens(w http.ResponseWriter, r *http.Request, sess session) {
-	p, err := c.principal(r, sess)
-	if err != nil {
-		c.failWith(w, r, err)
-		return
-	}
+func (c *Console) memberTokens(w http.ResponseWriter, r *http.Request, sess session, p auth.Principal) {
 	list, err := c.sharing.MemberTokens(r.Context(), p)
 	if err != nil {
 		c.failWith(w, r, err)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"taxiihub/internal/auth"
 	"taxiihub/internal/sharing"
 )
 
@@ -48,12 +49,7 @@ type reviewQueueView struct {
 // reviewQueue lists what the session may release or reject, in every partnership it takes part in,
 // oldest first. Who may decide what is the review use case's decision (the reviewer role, the
 // collection's rule, never the poster's own token); the page only asks.
-func (c *Console) reviewQueue(w http.ResponseWriter, r *http.Request, sess session) {
-	p, err := c.principal(r, sess)
-	if err != nil {
-		c.failWith(w, r, err)
-		return
-	}
+func (c *Console) reviewQueue(w http.ResponseWriter, r *http.Request, sess session, p auth.Principal) {
 	roots, err := c.sharing.Roots(r.Context(), p)
 	if err != nil {
 		c.failWith(w, r, err)
@@ -85,12 +81,7 @@ type reviewOutcomeView struct{ ID, Message string }
 
 // reviewRequest shows one request's held objects the session may decide, each with the version it
 // replaces and what it changes, and the form that releases or rejects them.
-func (c *Console) reviewRequest(w http.ResponseWriter, r *http.Request, sess session) {
-	p, err := c.principal(r, sess)
-	if err != nil {
-		c.failWith(w, r, err)
-		return
-	}
+func (c *Console) reviewRequest(w http.ResponseWriter, r *http.Request, sess session, p auth.Principal) {
 	root, status := r.PathValue("root"), r.PathValue("status")
 	held, err := c.sharing.ReviewRequest(r.Context(), p, root, status)
 	if err != nil {
@@ -107,12 +98,7 @@ func (c *Console) reviewRequest(w http.ResponseWriter, r *http.Request, sess ses
 // decide releases or rejects the objects ticked (none: every object of the request the session
 // may decide), through the review use case, which checks every rule again and records the
 // decision, with the person who took it, in the ledger.
-func (c *Console) decide(w http.ResponseWriter, r *http.Request, sess session) {
-	p, err := c.principal(r, sess)
-	if err != nil {
-		c.failWith(w, r, err)
-		return
-	}
+func (c *Console) decide(w http.ResponseWriter, r *http.Request, sess session, p auth.Principal) {
 	d := sharing.Decision{StatusID: r.PathValue("status"), ObjectIDs: r.PostForm["object"], Reason: r.PostFormValue("reason")}
 	switch r.PostFormValue("decision") {
 	case "approve":
